@@ -1,0 +1,67 @@
+# NIJA: every target creates the virtual environment it needs; nothing is installed by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml .ci/constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
+CDK_DIR := infra_cdk
+CDK := $(CDK_DIR)/node_modules/.bin/cdk
+STAGE ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: all install run test test-fast bench synth deploy lint format layers lock clean
+
+all: test
+
+$(STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c .ci/constraints.txt -e '.[brokers,local,infra,dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+$(CDK): $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
+	cd $(CDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## run: start the whole platform locally (moto server, API, executors, demo user)
+run: $(STAMP)
+	$(BIN)/python -m nija.local $(RUN_ARGS)
+
+## test: every test: unit, integration, infrastructure, end to end
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+layers: $(STAMP)
+	$(BIN)/python layers/build.py
+
+synth: $(STAMP) $(CDK)
+	$(CDK) synth --quiet -c stage=$(STAGE)
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+deploy: $(STAMP) $(CDK)
+	$(CDK) deploy --all -c stage=$(STAGE) --require-approval broadening
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## lock: re-resolve every Python dependency and pin the result
+lock:
+	rm -rf /tmp/nija-lock && $(PYTHON) -m venv /tmp/nija-lock
+	/tmp/nija-lock/bin/pip install -q --disable-pip-version-check '.[brokers,local,infra,dev]'
+	/tmp/nija-lock/bin/pip freeze --exclude nija --exclude pip > .ci/constraints.txt
+
+clean:
+	rm -rf $(VENV) cdk.out layers/build .pytest_cache

@@ -1,0 +1,144 @@
+"""The one resource catalogue: names and shapes of tables, indexes, queues and secrets.
+
+Both the CDK app (infra_cdk/) and the local stack (nija.local) read this module, so a resource is
+defined once. It is plain data: nothing here talks to AWS or reads the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from nija.domain.models import BrokerName
+
+BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
+
+
+@dataclass(frozen=True)
+class KeyAttr:
+    name: str
+    type: str = "S"  # DynamoDB scalar type: S, N or B
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: KeyAttr
+    sort_key: KeyAttr | None = None
+
+
+@dataclass(frozen=True)
+class TableDef:
+    logical_id: str
+    name: str
+    partition_key: KeyAttr
+    sort_key: KeyAttr | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    stream: bool = False
+
+    @property
+    def attributes(self) -> tuple[KeyAttr, ...]:
+        seen: dict[str, KeyAttr] = {}
+        for attr in (self.partition_key, self.sort_key, *[a for i in self.indexes for a in (i.partition_key, i.sort_key)]):
+            if attr is not None:
+                seen.setdefault(attr.name, attr)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class QueueDef:
+    broker: BrokerName
+    name: str
+    dlq_name: str
+    visibility_timeout_s: int
+    max_receive_count: int
+    retention_s: int = 4 * 24 * 3600
+    dlq_retention_s: int = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    key: str  # folder under functions/
+    name: str
+    memory_mb: int
+    timeout_s: int
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    stage: str
+    prefix: str
+    state_table: TableDef
+    queues: dict[BrokerName, QueueDef] = field(default_factory=dict)
+    user_pool_name: str = ""
+    user_pool_client_name: str = ""
+    admins_group: str = "admins"
+    executor_timeout_s: int = 30
+
+    def queue(self, broker: BrokerName | str) -> QueueDef:
+        return self.queues[BrokerName(broker)]
+
+    def secret_name(self, user_id: str, broker: BrokerName | str) -> str:
+        """One secret per user and broker; the prefix lets IAM scope access per stage."""
+        return f"{self.prefix}/users/{user_id}/brokers/{BrokerName(broker).value}"
+
+    @property
+    def secret_prefix(self) -> str:
+        return f"{self.prefix}/users/"
+
+    def executor(self, broker: BrokerName | str) -> FunctionDef:
+        return FunctionDef("executor", f"{self.prefix}-executor-{BrokerName(broker).value}", 512, self.executor_timeout_s)
+
+    @property
+    def trading_api(self) -> FunctionDef:
+        return FunctionDef("trading_api", f"{self.prefix}-trading-api", 512, 15)
+
+    @property
+    def authorizer(self) -> FunctionDef:
+        return FunctionDef("authorizer", f"{self.prefix}-authorizer", 256, 5)
+
+
+# Key layout of the single state table (pk, sk):
+#   USER#<user_id>  PROFILE                      the user record
+#   USER#<user_id>  ORDER#<order_id>             an order          gsi1: OPEN#<broker> / <user_id>#<order_id> while open
+#   USER#<user_id>  POS#<broker>#<symbol>        a position
+#   USER#<user_id>  TRADE#<broker>#<order_id>#<trade_id>   a recorded fill
+#   PAPER#<user_id> BAL#<asset> | ORDER#<client_order_id>  the paper broker's own book
+PK = KeyAttr("pk")
+SK = KeyAttr("sk")
+GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))
+
+
+@cache
+def catalogue(stage: str) -> Catalogue:
+    prefix = f"nija-{stage}"
+    # SQS wants the visibility timeout at least six times the consumer's timeout.
+    executor_timeout = 30
+    queues = {
+        b: QueueDef(
+            broker=b,
+            name=f"{prefix}-orders-{b.value}.fifo",
+            dlq_name=f"{prefix}-orders-{b.value}-dlq.fifo",
+            visibility_timeout_s=6 * executor_timeout,
+            max_receive_count=5,
+        )
+        for b in BROKERS
+    }
+    return Catalogue(
+        stage=stage,
+        prefix=prefix,
+        state_table=TableDef(
+            logical_id="StateTable",
+            name=f"{prefix}-state",
+            partition_key=PK,
+            sort_key=SK,
+            indexes=(GSI1,),
+            ttl_attribute="expires_at",
+            stream=True,
+        ),
+        queues=queues,
+        user_pool_name=f"{prefix}-users",
+        user_pool_client_name=f"{prefix}-mobile",
+        executor_timeout_s=executor_timeout,
+    )

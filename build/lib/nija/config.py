@@ -1,0 +1,69 @@
+"""Settings: a pydantic-settings model built on first use, never at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nija.catalogue import Catalogue, catalogue
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NIJA_", extra="ignore")
+
+    stage: str = "local"
+    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    # Set only in the local stack and tests: every boto3 client and pynamodb model goes there.
+    aws_endpoint_url: str | None = None
+    # gateway: trust API Gateway's authorizer context; verify: check the bearer token in process.
+    auth_mode: Literal["gateway", "verify"] = "verify"
+    user_pool_id: str | None = None
+    user_pool_client_id: str | None = None
+    # Where the JWKS lives; derived from the pool id when unset (the local stack points it at moto).
+    jwks_url: str | None = None
+    token_issuer: str | None = None
+    broker: str | None = None  # the broker an executor deployment serves
+    paper_fee_rate: Decimal = Decimal("0.001")
+    paper_slippage_bps: Decimal = Decimal("5")
+    feed_seed: int = 7
+    log_level: str = "INFO"
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return catalogue(self.stage)
+
+    @property
+    def issuer(self) -> str:
+        if self.token_issuer:
+            return self.token_issuer
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks(self) -> str:
+        return self.jwks_url or f"{self.issuer}/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+_reset_hooks: list[Callable[[], None]] = []
+
+
+def on_reset(hook: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache that must be dropped with the settings (clients, bound table names)."""
+    _reset_hooks.append(hook)
+    return hook
+
+
+def reset_settings() -> None:
+    """Forget the cached settings and everything built from them (tests, local stack start-up)."""
+    get_settings.cache_clear()
+    for hook in _reset_hooks:
+        hook()

@@ -1,0 +1,98 @@
+"""Domain error hierarchy. HTTP mapping lives in nija.api.errors, by type only."""
+
+from __future__ import annotations
+
+
+class NijaError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(NijaError):
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class NotFound(NijaError):
+    code = "not_found"
+
+
+class Conflict(NijaError):
+    code = "conflict"
+
+
+class Unauthenticated(NijaError):
+    code = "unauthenticated"
+
+
+class Forbidden(NijaError):
+    code = "forbidden"
+
+
+class RateLimited(NijaError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InvalidTransition(Conflict):
+    """An order state change that the state machine does not allow."""
+
+    code = "invalid_transition"
+
+
+class DuplicateFill(Conflict):
+    code = "duplicate_fill"
+
+
+class ServiceUnavailable(NijaError):
+    """A dependency (Cognito, a queue) did not answer; safe to retry later."""
+
+    code = "service_unavailable"
+
+
+class BrokerError(NijaError):
+    """Base of the broker error taxonomy; subclasses say whether a retry can help."""
+
+    code = "broker_error"
+    retryable = False
+
+
+class BrokerTemporaryError(BrokerError):
+    code = "broker_temporary"
+    retryable = True
+
+
+class BrokerRateLimited(BrokerTemporaryError):
+    code = "broker_rate_limited"
+
+
+class InsufficientFunds(BrokerError):
+    code = "insufficient_funds"
+
+
+class InvalidOrder(BrokerError):
+    code = "invalid_order"
+
+
+class BrokerAuthFailed(BrokerError):
+    code = "auth_failed"
+
+
+class UnknownOutcome(BrokerError):
+    """The broker may or may not have the order (a timeout): look it up before any retry."""
+
+    code = "unknown_outcome"
+    retryable = True

@@ -1,0 +1,153 @@
+"""Domain models. Money and quantities are Decimal; models are pydantic v2 at every boundary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from nija.domain.money import ZERO, fmt, to_decimal
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Decimal that accepts JSON strings or numbers and serialises as a canonical string.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(to_decimal),
+    PlainSerializer(fmt, return_type=str, when_used="json"),
+]
+
+
+class BrokerName(StrEnum):
+    COINBASE = "coinbase"
+    KRAKEN = "kraken"
+    BINANCE = "binance"
+    ALPACA = "alpaca"
+    PAPER = "paper"
+
+
+class Tier(StrEnum):
+    BASIC = "basic"
+    PRO = "pro"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def requests_per_minute(self) -> int:
+        return TIER_REQUESTS_PER_MINUTE[self]
+
+
+TIER_REQUESTS_PER_MINUTE: dict[Tier, int] = {Tier.BASIC: 60, Tier.PRO: 300, Tier.ENTERPRISE: 1000}
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class User(Frozen):
+    user_id: str
+    email: str
+    tier: Tier = Tier.BASIC
+    status: UserStatus = UserStatus.ACTIVE
+    role: Role = Role.USER
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Principal(Frozen):
+    """Who is calling: what the authorizer context carries."""
+
+    user_id: str
+    tier: Tier = Tier.BASIC
+    role: Role = Role.USER
+
+
+class OrderIntent(Frozen):
+    """What should be traded, for whom, and why; the unit that travels through the FIFO queue."""
+
+    intent_id: str
+    client_order_id: str
+    user_id: str
+    broker: BrokerName
+    symbol: str
+    side: Side
+    type: OrderType
+    quantity: Money
+    limit_price: Money | None = None
+    source: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Fill(Frozen):
+    """One execution reported by a broker; trade_id is unique per broker order."""
+
+    trade_id: str
+    quantity: Money
+    price: Money
+    fee: Money = ZERO
+    fee_currency: str = "USD"
+    timestamp: datetime = Field(default_factory=utcnow)
+
+
+class Trade(Frozen):
+    """A fill as recorded on the user's account."""
+
+    user_id: str
+    broker: BrokerName
+    order_id: str
+    trade_id: str
+    symbol: str
+    side: Side
+    quantity: Money
+    price: Money
+    fee: Money = ZERO
+    realized_pnl: Money = ZERO
+    timestamp: datetime
+
+
+class Position(Frozen):
+    user_id: str
+    broker: BrokerName
+    symbol: str
+    quantity: Money = ZERO
+    average_price: Money = ZERO
+    realized_pnl: Money = ZERO
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def unrealized_pnl(self, mark_price: Decimal | None) -> Decimal:
+        if mark_price is None or self.quantity == ZERO:
+            return ZERO
+        return (mark_price - self.average_price) * self.quantity
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

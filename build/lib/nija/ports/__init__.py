@@ -1,0 +1,1 @@
+"""Ports: what the logic needs from the outside world, as Protocols. Adapters implement them."""

@@ -1,0 +1,14 @@
+"""The order queue port: FIFO per user, deduplicated by message id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from nija.domain.messages import CancelOrder, PlaceOrder
+
+
+class OrderQueue(Protocol):
+    def send(self, message: PlaceOrder | CancelOrder) -> None: ...
+
+    def send_batch(self, messages: Sequence[PlaceOrder | CancelOrder]) -> None: ...

@@ -1,0 +1,54 @@
+"""Storage ports. The DynamoDB adapter implements them; unit tests may use the in-memory one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from nija.domain.models import BrokerName, Fill, Position, Trade, User
+from nija.domain.orders import Order, OrderStatus
+
+
+class UserStore(Protocol):
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def put_user(self, user: User) -> None: ...
+
+
+class OrderStore(Protocol):
+    def create_order(self, order: Order) -> tuple[Order, bool]:
+        """Write the order if its id is new. Returns the stored order and whether this call wrote it."""
+        ...
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None: ...
+
+    def list_orders(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]: ...
+
+    def claim_for_submission(self, order: Order) -> tuple[Order, bool]:
+        """Conditionally move the order to submitted (creating it if absent) before any broker call.
+
+        Returns the stored order and True when this call claimed it; False means another delivery got
+        there first (or the order was canceled while queued) and the stored state must be followed.
+        """
+        ...
+
+    def save_order(self, order: Order, expected: OrderStatus, expected_fills: int) -> None:
+        """Replace the order if its stored status and fill count are still the expected ones, else Conflict."""
+        ...
+
+    def open_orders(self, broker: BrokerName, limit: int = 100) -> list[Order]: ...
+
+
+class Ledger(Protocol):
+    def record_fill(self, order: Order, fill: Fill, position: Position, trade: Trade) -> bool:
+        """Atomically store the trade, the order with the fill applied and the new position.
+
+        `order` and `position` carry their new state; the write succeeds only if nobody changed
+        either since they were read. Returns False when the trade id was recorded before.
+        """
+        ...
+
+    def get_position(self, user_id: str, broker: BrokerName, symbol: str) -> Position | None: ...
+
+    def list_positions(self, user_id: str) -> list[Position]: ...
+
+    def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]: ...

@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented over AWS, brokers and the paper simulator."""

@@ -1,0 +1,38 @@
+"""Key builders for the state table (layout documented in nija.catalogue)."""
+
+from __future__ import annotations
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+PROFILE = "PROFILE"
+
+
+def order_sk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def position_sk(broker: str, symbol: str) -> str:
+    return f"POS#{broker}#{symbol}"
+
+
+def trade_sk(broker: str, order_id: str, trade_id: str) -> str:
+    return f"TRADE#{broker}#{order_id}#{trade_id}"
+
+
+def open_orders_pk(broker: str) -> str:
+    return f"OPEN#{broker}"
+
+
+def paper_pk(user_id: str) -> str:
+    return f"PAPER#{user_id}"
+
+
+def paper_balance_sk(asset: str) -> str:
+    return f"BAL#{asset}"
+
+
+def paper_order_sk(client_order_id: str) -> str:
+    return f"ORDER#{client_order_id}"

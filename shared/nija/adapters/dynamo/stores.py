@@ -1,0 +1,330 @@
+"""The storage ports over DynamoDB (pynamodb). Every write that guards money is conditional."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import OrderItem, PositionItem, TradeItem, UserItem, bind
+from nija.config import get_settings
+from nija.domain.errors import Conflict
+from nija.domain.models import BrokerName, Fill, OrderType, Position, Side, Trade, User, UserStatus
+from nija.domain.models import Role, Tier
+from nija.domain.money import fmt
+from nija.domain.orders import Order, OrderStatus
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _encode_cursor(key: dict | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def _decode_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        return None
+    return key if isinstance(key, dict) else None
+
+
+# --- mapping between domain and storage ------------------------------------------------------
+
+
+def _user_item(user: User) -> UserItem:
+    return UserItem(
+        keys.user_pk(user.user_id),
+        keys.PROFILE,
+        email=user.email,
+        tier=user.tier.value,
+        status=user.status.value,
+        role=user.role.value,
+        created_at=user.created_at,
+    )
+
+
+def _user(item: UserItem) -> User:
+    return User(
+        user_id=item.pk.removeprefix("USER#"),
+        email=item.email,
+        tier=Tier(item.tier),
+        status=UserStatus(item.status),
+        role=Role(item.role),
+        created_at=item.created_at,
+    )
+
+
+def _order_item(order: Order) -> OrderItem:
+    is_open = order.status.is_open or order.status is OrderStatus.SUBMITTED
+    return OrderItem(
+        keys.user_pk(order.user_id),
+        keys.order_sk(order.order_id),
+        gsi1pk=keys.open_orders_pk(order.broker.value) if is_open else None,
+        gsi1sk=f"{order.user_id}#{order.order_id}" if is_open else None,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        user_id=order.user_id,
+        broker=order.broker.value,
+        symbol=order.symbol,
+        side=order.side.value,
+        order_type=order.type.value,
+        quantity=fmt(order.quantity),
+        limit_price=fmt(order.limit_price) if order.limit_price is not None else None,
+        status=order.status.value,
+        filled_quantity=fmt(order.filled_quantity),
+        average_fill_price=fmt(order.average_fill_price) if order.average_fill_price is not None else None,
+        fees=fmt(order.fees),
+        broker_order_id=order.broker_order_id,
+        reason_code=order.reason_code,
+        reason_message=order.reason_message,
+        cancel_requested=int(order.cancel_requested),
+        source=order.source,
+        trade_ids=list(order.trade_ids),
+        fill_count=len(order.trade_ids),
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+def _order(item: OrderItem) -> Order:
+    return Order(
+        order_id=item.order_id,
+        client_order_id=item.client_order_id,
+        user_id=item.user_id,
+        broker=BrokerName(item.broker),
+        symbol=item.symbol,
+        side=Side(item.side),
+        type=OrderType(item.order_type),
+        quantity=Decimal(item.quantity),
+        limit_price=Decimal(item.limit_price) if item.limit_price else None,
+        status=OrderStatus(item.status),
+        filled_quantity=Decimal(item.filled_quantity),
+        average_fill_price=Decimal(item.average_fill_price) if item.average_fill_price else None,
+        fees=Decimal(item.fees),
+        broker_order_id=item.broker_order_id,
+        reason_code=item.reason_code,
+        reason_message=item.reason_message,
+        cancel_requested=bool(item.cancel_requested),
+        source=item.source,
+        trade_ids=list(item.trade_ids or []),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _position_item(p: Position) -> PositionItem:
+    return PositionItem(
+        keys.user_pk(p.user_id),
+        keys.position_sk(p.broker.value, p.symbol),
+        user_id=p.user_id,
+        broker=p.broker.value,
+        symbol=p.symbol,
+        quantity=fmt(p.quantity),
+        average_price=fmt(p.average_price),
+        realized_pnl=fmt(p.realized_pnl),
+        version=p.version,
+        updated_at=p.updated_at,
+    )
+
+
+def _position(item: PositionItem) -> Position:
+    return Position(
+        user_id=item.user_id,
+        broker=BrokerName(item.broker),
+        symbol=item.symbol,
+        quantity=Decimal(item.quantity),
+        average_price=Decimal(item.average_price),
+        realized_pnl=Decimal(item.realized_pnl),
+        version=int(item.version),
+        updated_at=item.updated_at,
+    )
+
+
+def _trade_item(t: Trade) -> TradeItem:
+    return TradeItem(
+        keys.user_pk(t.user_id),
+        keys.trade_sk(t.broker.value, t.order_id, t.trade_id),
+        user_id=t.user_id,
+        broker=t.broker.value,
+        order_id=t.order_id,
+        trade_id=t.trade_id,
+        symbol=t.symbol,
+        side=t.side.value,
+        quantity=fmt(t.quantity),
+        price=fmt(t.price),
+        fee=fmt(t.fee),
+        realized_pnl=fmt(t.realized_pnl),
+        timestamp=t.timestamp,
+    )
+
+
+def _trade(item: TradeItem) -> Trade:
+    return Trade(
+        user_id=item.user_id,
+        broker=BrokerName(item.broker),
+        order_id=item.order_id,
+        trade_id=item.trade_id,
+        symbol=item.symbol,
+        side=Side(item.side),
+        quantity=Decimal(item.quantity),
+        price=Decimal(item.price),
+        fee=Decimal(item.fee),
+        realized_pnl=Decimal(item.realized_pnl),
+        timestamp=item.timestamp,
+    )
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+class DynamoStore:
+    """UserStore, OrderStore and Ledger over the single state table."""
+
+    def __init__(self) -> None:
+        bind()
+
+    # users
+    def get_user(self, user_id: str) -> User | None:
+        try:
+            return _user(UserItem.get(keys.user_pk(user_id), keys.PROFILE, consistent_read=True))
+        except UserItem.DoesNotExist:
+            return None
+
+    def put_user(self, user: User) -> None:
+        _user_item(user).save()
+
+    # orders
+    def create_order(self, order: Order) -> tuple[Order, bool]:
+        try:
+            _order_item(order).save(condition=OrderItem.pk.does_not_exist())
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+            existing = self.get_order(order.user_id, order.order_id)
+            if existing is None:  # deleted in between: extremely unlikely, treat as a conflict
+                raise Conflict(f"order {order.order_id} changed while being created") from exc
+            return existing, False
+        return order, True
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None:
+        try:
+            return _order(OrderItem.get(keys.user_pk(user_id), keys.order_sk(order_id), consistent_read=True))
+        except OrderItem.DoesNotExist:
+            return None
+
+    def list_orders(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        result = OrderItem.query(
+            keys.user_pk(user_id),
+            OrderItem.sk.startswith("ORDER#"),
+            limit=limit,
+            last_evaluated_key=_decode_cursor(cursor),
+            scan_index_forward=False,
+        )
+        orders = [_order(item) for item in result]
+        return orders, _encode_cursor(result.last_evaluated_key)
+
+    def claim_for_submission(self, order: Order) -> tuple[Order, bool]:
+        claimed = order.model_copy(deep=True)
+        if claimed.status is OrderStatus.QUEUED:
+            claimed.transition(OrderStatus.SUBMITTED)
+        condition = OrderItem.pk.does_not_exist() | (OrderItem.status == OrderStatus.QUEUED.value)
+        try:
+            _order_item(claimed).save(condition=condition)
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+            stored = self.get_order(order.user_id, order.order_id)
+            if stored is None:
+                raise Conflict(f"order {order.order_id} vanished while being claimed") from exc
+            return stored, False
+        return claimed, True
+
+    def save_order(self, order: Order, expected: OrderStatus, expected_fills: int) -> None:
+        condition = (OrderItem.status == expected.value) & (OrderItem.fill_count == expected_fills)
+        try:
+            _order_item(order).save(condition=condition)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"order {order.order_id} changed since it was read") from exc
+            raise
+
+    def request_cancel(self, order: Order) -> Order | None:
+        """Mark a queued order canceled, or flag an open one for cancel. None when it is already final."""
+        try:
+            if order.status is OrderStatus.QUEUED:
+                item = OrderItem(keys.user_pk(order.user_id), keys.order_sk(order.order_id))
+                item.update(
+                    actions=[OrderItem.status.set(OrderStatus.CANCELED.value), OrderItem.cancel_requested.set(1)],
+                    condition=OrderItem.status == OrderStatus.QUEUED.value,
+                )
+            else:
+                item = OrderItem(keys.user_pk(order.user_id), keys.order_sk(order.order_id))
+                item.update(
+                    actions=[OrderItem.cancel_requested.set(1)],
+                    condition=OrderItem.status.is_in(
+                        OrderStatus.SUBMITTED.value, OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value
+                    ),
+                )
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        return self.get_order(order.user_id, order.order_id)
+
+    def open_orders(self, broker: BrokerName, limit: int = 100) -> list[Order]:
+        return [
+            _order(item)
+            for item in OrderItem.open_orders.query(keys.open_orders_pk(broker.value), limit=limit)
+        ]
+
+    # ledger
+    def record_fill(self, order: Order, fill: Fill, position: Position, trade: Trade) -> bool:
+        previous_fills = len(order.trade_ids) - 1
+        with_connection = Connection(region=get_settings().region, host=get_settings().aws_endpoint_url)
+        position_condition = (
+            PositionItem.pk.does_not_exist()
+            if position.version == 1
+            else PositionItem.version == position.version - 1
+        )
+        try:
+            with TransactWrite(connection=with_connection) as tx:
+                tx.save(_trade_item(trade), condition=TradeItem.pk.does_not_exist())
+                tx.save(_order_item(order), condition=OrderItem.fill_count == previous_fills)
+                tx.save(_position_item(position), condition=position_condition)
+        except TransactWriteError as exc:
+            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or []) if r is not None]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            if "ConditionalCheckFailed" in reasons:
+                raise Conflict(f"order {order.order_id} or its position changed since it was read") from exc
+            raise
+        return True
+
+    def get_position(self, user_id: str, broker: BrokerName, symbol: str) -> Position | None:
+        try:
+            item = PositionItem.get(keys.user_pk(user_id), keys.position_sk(broker.value, symbol), consistent_read=True)
+        except PositionItem.DoesNotExist:
+            return None
+        return _position(item)
+
+    def list_positions(self, user_id: str) -> list[Position]:
+        return [_position(i) for i in PositionItem.query(keys.user_pk(user_id), PositionItem.sk.startswith("POS#"))]
+
+    def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
+        result = TradeItem.query(
+            keys.user_pk(user_id),
+            TradeItem.sk.startswith("TRADE#"),
+            limit=limit,
+            last_evaluated_key=_decode_cursor(cursor),
+        )
+        return [_trade(i) for i in result], _encode_cursor(result.last_evaluated_key)
