@@ -1,0 +1,1 @@
+"""Lambda layer recipes and the script that builds them (see build.py)."""
