@@ -40,7 +40,11 @@ class TableDef:
     @property
     def attributes(self) -> tuple[KeyAttr, ...]:
         seen: dict[str, KeyAttr] = {}
-        for attr in (self.partition_key, self.sort_key, *[a for i in self.indexes for a in (i.partition_key, i.sort_key)]):
+        for attr in (
+            self.partition_key,
+            self.sort_key,
+            *[a for i in self.indexes for a in (i.partition_key, i.sort_key)],
+        ):
             if attr is not None:
                 seen.setdefault(attr.name, attr)
         return tuple(seen.values())
@@ -88,7 +92,9 @@ class Catalogue:
         return f"{self.prefix}/users/"
 
     def executor(self, broker: BrokerName | str) -> FunctionDef:
-        return FunctionDef("executor", f"{self.prefix}-executor-{BrokerName(broker).value}", 512, self.executor_timeout_s)
+        return FunctionDef(
+            "executor", f"{self.prefix}-executor-{BrokerName(broker).value}", 512, self.executor_timeout_s
+        )
 
     @property
     def trading_api(self) -> FunctionDef:

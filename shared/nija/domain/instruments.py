@@ -33,10 +33,16 @@ def _i(symbol: str, qd: int, pd: int, min_q: str) -> Instrument:
 
 
 _CRYPTO_USD = [_i("BTC/USD", 8, 2, "0.00001"), _i("ETH/USD", 8, 2, "0.0001"), _i("SOL/USD", 6, 2, "0.001")]
-_CRYPTO_USDT = [_i("BTC/USDT", 5, 2, "0.00001"), _i("ETH/USDT", 4, 2, "0.0001"), _i("SOL/USDT", 3, 2, "0.001")]
+_CRYPTO_USDT = [
+    _i("BTC/USDT", 5, 2, "0.00001"),
+    _i("ETH/USDT", 4, 2, "0.0001"),
+    _i("SOL/USDT", 3, 2, "0.001"),
+]
 
 INSTRUMENTS: dict[BrokerName, dict[str, Instrument]] = {
-    BrokerName.PAPER: {i.symbol: i for i in [*_CRYPTO_USD, _i("DOGE/USD", 2, 5, "1"), _i("AAPL/USD", 4, 2, "0.0001")]},
+    BrokerName.PAPER: {
+        i.symbol: i for i in [*_CRYPTO_USD, _i("DOGE/USD", 2, 5, "1"), _i("AAPL/USD", 4, 2, "0.0001")]
+    },
     BrokerName.COINBASE: {i.symbol: i for i in _CRYPTO_USD},
     BrokerName.KRAKEN: {i.symbol: i for i in _CRYPTO_USD},
     BrokerName.BINANCE: {i.symbol: i for i in _CRYPTO_USDT},
@@ -62,7 +68,9 @@ def validate_order_numbers(
             f"quantity has more than {inst.quantity_decimals} decimals for {inst.symbol}", field="quantity"
         )
     if quantity < inst.min_quantity:
-        raise InvalidInput(f"quantity is below the minimum {inst.min_quantity} for {inst.symbol}", field="quantity")
+        raise InvalidInput(
+            f"quantity is below the minimum {inst.min_quantity} for {inst.symbol}", field="quantity"
+        )
     if order_type is OrderType.LIMIT:
         if limit_price is None:
             raise InvalidInput("a limit order needs limit_price", field="limit_price")
@@ -70,7 +78,8 @@ def validate_order_numbers(
             raise InvalidInput("limit_price must be greater than zero", field="limit_price")
         if decimal_places(limit_price) > inst.price_decimals:
             raise InvalidInput(
-                f"limit_price has more than {inst.price_decimals} decimals for {inst.symbol}", field="limit_price"
+                f"limit_price has more than {inst.price_decimals} decimals for {inst.symbol}",
+                field="limit_price",
             )
     elif limit_price is not None:
         raise InvalidInput("a market order takes no limit_price", field="limit_price")

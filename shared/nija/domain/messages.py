@@ -20,6 +20,10 @@ class PlaceOrder(BaseModel):
         return self.intent.user_id
 
     @property
+    def broker(self) -> BrokerName:
+        return self.intent.broker
+
+    @property
     def dedup_id(self) -> str:
         return self.intent.intent_id
 

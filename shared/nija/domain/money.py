@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 ZERO = Decimal("0")
+MAX_MAGNITUDE = 18  # no price or quantity on any market needs more than 10^18 or less than 10^-18
 
 
 def to_decimal(value: object) -> Decimal:
@@ -21,6 +22,8 @@ def to_decimal(value: object) -> Decimal:
         raise ValueError(f"not a decimal number: {value!r}") from exc
     if not result.is_finite():
         raise ValueError("the number must be finite")
+    if result and not -MAX_MAGNITUDE <= result.adjusted() <= MAX_MAGNITUDE:
+        raise ValueError("the number is out of range")
     return result
 
 

@@ -96,7 +96,9 @@ class Order(BaseModel):
     def can_transition(self, to: OrderStatus) -> bool:
         return to in TRANSITIONS[self.status]
 
-    def transition(self, to: OrderStatus, *, reason_code: str | None = None, reason: str | None = None) -> None:
+    def transition(
+        self, to: OrderStatus, *, reason_code: str | None = None, reason: str | None = None
+    ) -> None:
         if to == self.status and to is not OrderStatus.PARTIALLY_FILLED:
             return
         if not self.can_transition(to):

@@ -35,6 +35,13 @@ class OrderStore(Protocol):
         """Replace the order if its stored status and fill count are still the expected ones, else Conflict."""
         ...
 
+    def request_cancel(self, order: Order) -> Order | None:
+        """Cancel a queued order, or flag an open one for cancel at the broker.
+
+        Returns the order as stored afterwards, or None when it had already reached a final state.
+        """
+        ...
+
     def open_orders(self, broker: BrokerName, limit: int = 100) -> list[Order]: ...
 
 

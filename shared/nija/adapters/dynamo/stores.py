@@ -14,8 +14,18 @@ from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import OrderItem, PositionItem, TradeItem, UserItem, bind
 from nija.config import get_settings
 from nija.domain.errors import Conflict
-from nija.domain.models import BrokerName, Fill, OrderType, Position, Side, Trade, User, UserStatus
-from nija.domain.models import Role, Tier
+from nija.domain.models import (
+    BrokerName,
+    Fill,
+    OrderType,
+    Position,
+    Role,
+    Side,
+    Tier,
+    Trade,
+    User,
+    UserStatus,
+)
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
 
@@ -264,7 +274,10 @@ class DynamoStore:
             if order.status is OrderStatus.QUEUED:
                 item = OrderItem(keys.user_pk(order.user_id), keys.order_sk(order.order_id))
                 item.update(
-                    actions=[OrderItem.status.set(OrderStatus.CANCELED.value), OrderItem.cancel_requested.set(1)],
+                    actions=[
+                        OrderItem.status.set(OrderStatus.CANCELED.value),
+                        OrderItem.cancel_requested.set(1),
+                    ],
                     condition=OrderItem.status == OrderStatus.QUEUED.value,
                 )
             else:
@@ -272,7 +285,9 @@ class DynamoStore:
                 item.update(
                     actions=[OrderItem.cancel_requested.set(1)],
                     condition=OrderItem.status.is_in(
-                        OrderStatus.SUBMITTED.value, OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value
+                        OrderStatus.SUBMITTED.value,
+                        OrderStatus.ACCEPTED.value,
+                        OrderStatus.PARTIALLY_FILLED.value,
                     ),
                 )
         except UpdateError as exc:
@@ -312,13 +327,18 @@ class DynamoStore:
 
     def get_position(self, user_id: str, broker: BrokerName, symbol: str) -> Position | None:
         try:
-            item = PositionItem.get(keys.user_pk(user_id), keys.position_sk(broker.value, symbol), consistent_read=True)
+            item = PositionItem.get(
+                keys.user_pk(user_id), keys.position_sk(broker.value, symbol), consistent_read=True
+            )
         except PositionItem.DoesNotExist:
             return None
         return _position(item)
 
     def list_positions(self, user_id: str) -> list[Position]:
-        return [_position(i) for i in PositionItem.query(keys.user_pk(user_id), PositionItem.sk.startswith("POS#"))]
+        return [
+            _position(i)
+            for i in PositionItem.query(keys.user_pk(user_id), PositionItem.sk.startswith("POS#"))
+        ]
 
     def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
         result = TradeItem.query(

@@ -1,0 +1,46 @@
+"""authorizer: API Gateway REQUEST authorizer. Verifies the Cognito access token with the same code
+the local stack runs and passes {user_id, tier, role} on in the request context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from nija import wiring
+from nija.api.auth import authenticate, authorizer_context
+from nija.domain.errors import Forbidden, Unauthenticated
+
+logger = Logger()
+
+
+def _policy(
+    principal_id: str, effect: str, resource: str, context: dict[str, str] | None = None
+) -> dict[str, Any]:
+    # Allow the whole API for this principal: the cached verdict must hold for every route it calls.
+    arn = resource.split("/", 1)[0] + "/*"
+    policy: dict[str, Any] = {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": arn}],
+        },
+    }
+    if context:
+        policy["context"] = context
+    return policy
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        principal = authenticate(headers.get("authorization"), wiring.store())
+    except Unauthenticated as exc:
+        logger.info("refused a token", extra={"reason": exc.message})
+        raise Exception("Unauthorized") from None  # API Gateway answers 401 for exactly this text
+    except Forbidden as exc:
+        logger.info("denied a user", extra={"reason": exc.message})
+        return _policy("denied", "Deny", event["methodArn"])
+    logger.append_keys(user_id=principal.user_id)
+    return _policy(principal.user_id, "Allow", event["methodArn"], authorizer_context(principal))

@@ -1,0 +1,62 @@
+"""executor: one code base, one deployment per broker. Consumes orders-<broker>.fifo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from nija import wiring
+from nija.adapters.sqs_queue import quarantine
+from nija.config import get_settings
+from nija.domain.messages import parse_order_message
+from nija.domain.models import BrokerName
+from nija.logic.execution import Executor
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+
+
+def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:
+    logger.error("quarantined a message", extra={"message_id": record.message_id, "reason": reason})
+    metrics.add_metric(name="QuarantinedMessages", unit=MetricUnit.Count, value=1)
+    group = record.attributes.message_group_id or "quarantine"
+    quarantine(get_settings().catalogue, broker, record.body, group, record.message_id, reason)
+
+
+def record_handler(record: SQSRecord) -> None:
+    broker = BrokerName(get_settings().broker or BrokerName.PAPER)
+    try:
+        message = parse_order_message(record.body)
+    except ValidationError as exc:
+        _quarantine(
+            record,
+            broker,
+            f"invalid order message: {exc.error_count()} error(s), first at {exc.errors()[0]['loc']}",
+        )
+        return
+    if message.broker is not broker:
+        _quarantine(
+            record, broker, f"message for {message.broker.value} arrived at the {broker.value} executor"
+        )
+        return
+    logger.append_keys(user_id=message.user_id, correlation_id=message.dedup_id)
+    order = Executor(store=wiring.store(), broker=wiring.broker(broker)).handle(message)
+    if order is not None:
+        logger.info("order processed", extra={"order_id": order.order_id, "status": order.status.value})
+        metrics.add_metric(name="OrdersProcessed", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,33 @@
+"""App factories. Lambda functions wrap one with Mangum; the local stack serves them with uvicorn."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from nija import __version__, wiring
+from nija.api.auth import VerifyTokenMiddleware
+from nija.api.errors import install_error_handlers
+from nija.api.routers import auth, health, orders, positions
+from nija.config import get_settings
+
+TRADING_ROUTERS = (health.router, auth.router, orders.router, positions.router)
+
+
+def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[type-arg]
+    app = FastAPI(
+        title=title,
+        version=__version__,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    for router in routers:
+        app.include_router(router)
+    install_error_handlers(app)
+    if get_settings().auth_mode == "verify":
+        app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
+    return app
+
+
+def create_trading_app() -> FastAPI:
+    return _app("NIJA trading API", TRADING_ROUTERS, docs=get_settings().stage != "prod")

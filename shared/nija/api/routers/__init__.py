@@ -1,0 +1,1 @@
+"""Routers, grouped by resource. Each app (trading_api, later dashboard_api and admin_api) picks its own."""

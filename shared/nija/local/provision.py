@@ -1,0 +1,81 @@
+"""Create the catalogue's resources on an AWS endpoint (the moto server or in-process moto)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nija.adapters.aws import client
+from nija.catalogue import Catalogue, TableDef
+
+
+def _key_schema(table: TableDef | Any, pk: Any, sk: Any) -> list[dict[str, str]]:
+    schema = [{"AttributeName": pk.name, "KeyType": "HASH"}]
+    if sk is not None:
+        schema.append({"AttributeName": sk.name, "KeyType": "RANGE"})
+    return schema
+
+
+def create_table(table: TableDef) -> None:
+    ddb = client("dynamodb")
+    if table.name in ddb.list_tables()["TableNames"]:
+        return
+    kwargs: dict[str, Any] = {
+        "TableName": table.name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": a.name, "AttributeType": a.type} for a in table.attributes
+        ],
+        "KeySchema": _key_schema(table, table.partition_key, table.sort_key),
+    }
+    if table.indexes:
+        kwargs["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": i.name,
+                "KeySchema": _key_schema(table, i.partition_key, i.sort_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for i in table.indexes
+        ]
+    if table.stream:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    ddb.create_table(**kwargs)
+    ddb.get_waiter("table_exists").wait(TableName=table.name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    if table.ttl_attribute:
+        ddb.update_time_to_live(
+            TableName=table.name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+
+
+def create_queues(cat: Catalogue) -> dict[str, str]:
+    """Create every broker's FIFO queue with its DLQ and redrive policy; returns name → URL."""
+    sqs = client("sqs")
+    urls: dict[str, str] = {}
+    for q in cat.queues.values():
+        dlq_url = sqs.create_queue(
+            QueueName=q.dlq_name,
+            Attributes={"FifoQueue": "true", "MessageRetentionPeriod": str(q.dlq_retention_s)},
+        )["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        urls[q.dlq_name] = dlq_url
+        urls[q.name] = sqs.create_queue(
+            QueueName=q.name,
+            Attributes={
+                "FifoQueue": "true",
+                "VisibilityTimeout": str(q.visibility_timeout_s),
+                "MessageRetentionPeriod": str(q.retention_s),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": q.max_receive_count}
+                ),
+            },
+        )["QueueUrl"]
+    return urls
+
+
+def provision_data_plane(cat: Catalogue) -> dict[str, str]:
+    """Tables and queues: what the handlers need besides identity."""
+    create_table(cat.state_table)
+    return create_queues(cat)

@@ -1,0 +1,169 @@
+"""The executor's use case: one order message in, exactly one broker order out.
+
+The order is claimed with a conditional write before the broker is called and the client order id
+is derived from the intent, so a redelivered message looks the order up at the broker instead of
+placing it again. Every fill is recorded once, by trade id, together with the position it changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from nija.domain.errors import BrokerError, Conflict, DuplicateFill, UnknownOutcome
+from nija.domain.messages import CancelOrder, PlaceOrder
+from nija.domain.models import Fill, Position, Trade
+from nija.domain.orders import Order, OrderStatus
+from nija.logic.positions import apply_fill
+from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
+from nija.ports.stores import Ledger, OrderStore
+
+logger = Logger(child=True)
+
+MAX_CONFLICT_RETRIES = 5
+
+
+class Store(OrderStore, Ledger):
+    """What the executor needs from storage: orders and the ledger."""
+
+
+@dataclass(frozen=True)
+class Executor:
+    store: Store
+    broker: Broker
+
+    def handle(self, message: PlaceOrder | CancelOrder) -> Order | None:
+        if isinstance(message, PlaceOrder):
+            return self.place(message)
+        return self.cancel(message)
+
+    def place(self, message: PlaceOrder) -> Order:
+        intent = message.intent
+        order, claimed = self.store.claim_for_submission(Order.from_intent(intent))
+        if not claimed and (order.status.is_terminal or order.status is OrderStatus.QUEUED):
+            logger.info(
+                "order already settled; nothing to do",
+                extra={"order_id": order.order_id, "status": order.status},
+            )
+            return order
+        try:
+            account = self.broker.account(intent.user_id)
+        except BrokerError as exc:
+            if exc.retryable:
+                raise
+            return self._reject(order, exc)
+        remote = None if claimed else account.get_order(order.client_order_id)
+        if remote is None:
+            remote = self._submit(account, order)
+            if remote is None:
+                return order
+        return self.reconcile(order, remote)
+
+    def _submit(self, account: BrokerAccount, order: Order) -> BrokerOrder | None:
+        request = BrokerOrderRequest(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            type=order.type,
+            quantity=order.quantity,
+            limit_price=order.limit_price,
+        )
+        try:
+            return account.place_order(request)
+        except UnknownOutcome:
+            found = account.get_order(order.client_order_id)
+            if found is None:
+                raise  # still unknown: let the message come back and look again
+            return found
+        except BrokerError as exc:
+            if exc.retryable:
+                raise
+            self._reject(order, exc)
+            return None
+
+    def _reject(self, order: Order, exc: BrokerError) -> Order:
+        expected, fills = order.status, len(order.trade_ids)
+        order.reject(exc.code, exc.message)
+        self.store.save_order(order, expected, fills)
+        logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": exc.code})
+        return order
+
+    def cancel(self, message: CancelOrder) -> Order | None:
+        order = self.store.get_order(message.user_id, message.order_id)
+        if order is None or order.status.is_terminal or order.status is OrderStatus.QUEUED:
+            return order
+        account = self.broker.account(message.user_id)
+        remote = account.cancel_order(order.client_order_id)
+        return self.reconcile(order, remote)
+
+    def reconcile(self, order: Order, remote: BrokerOrder) -> Order:
+        """Bring our record of the order up to what the broker reports: new fills, then status."""
+        for attempt in range(MAX_CONFLICT_RETRIES):
+            try:
+                return self._reconcile_once(order, remote)
+            except Conflict:
+                if attempt == MAX_CONFLICT_RETRIES - 1:
+                    raise
+                fresh = self.store.get_order(order.user_id, order.order_id)
+                if fresh is None:
+                    raise
+                order = fresh
+        raise AssertionError("unreachable")
+
+    def _reconcile_once(self, order: Order, remote: BrokerOrder) -> Order:
+        if order.broker_order_id is None and remote.broker_order_id:
+            expected, fills = order.status, len(order.trade_ids)
+            order.broker_order_id = remote.broker_order_id
+            if order.status is OrderStatus.SUBMITTED and remote.status is not OrderStatus.REJECTED:
+                order.transition(OrderStatus.ACCEPTED)
+            self.store.save_order(order, expected, fills)
+        for fill in remote.fills:
+            if fill.trade_id not in order.trade_ids:
+                order = self._record_fill(order, fill)
+        final = remote.status
+        if final in (
+            OrderStatus.CANCELED,
+            OrderStatus.EXPIRED,
+            OrderStatus.REJECTED,
+        ) and order.can_transition(final):
+            expected, fills = order.status, len(order.trade_ids)
+            order.transition(
+                final,
+                reason_code=final.value if final is OrderStatus.REJECTED else None,
+                reason=remote.reason,
+            )
+            self.store.save_order(order, expected, fills)
+        return order
+
+    def _record_fill(self, current: Order, fill: Fill) -> Order:
+        """Record one fill with its trade and position; returns the order as now stored."""
+        order = current.model_copy(deep=True)
+        try:
+            order.apply_fill(fill)
+        except DuplicateFill:
+            return current
+        position = self.store.get_position(order.user_id, order.broker, order.symbol) or Position(
+            user_id=order.user_id, broker=order.broker, symbol=order.symbol
+        )
+        new_position, realized = apply_fill(position, order.side, fill)
+        trade = Trade(
+            user_id=order.user_id,
+            broker=order.broker,
+            order_id=order.order_id,
+            trade_id=fill.trade_id,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=fill.quantity,
+            price=fill.price,
+            fee=fill.fee,
+            realized_pnl=realized,
+            timestamp=fill.timestamp,
+        )
+        if not self.store.record_fill(order, fill, new_position, trade):
+            # Recorded by an earlier delivery: our copy is stale, so carry on from the stored one.
+            fresh = self.store.get_order(order.user_id, order.order_id)
+            if fresh is None:
+                raise Conflict(f"order {order.order_id} vanished")
+            return fresh
+        return order

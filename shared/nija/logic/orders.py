@@ -1,0 +1,115 @@
+"""Manual orders from the API: validate, record as queued, enqueue; read and cancel."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nija.domain.errors import Conflict, InvalidInput, NotFound
+from nija.domain.ids import client_order_id, intent_id, manual_source
+from nija.domain.instruments import instrument, validate_order_numbers
+from nija.domain.messages import CancelOrder, PlaceOrder
+from nija.domain.models import BrokerName, Money, OrderIntent, OrderType, Principal, Side
+from nija.domain.orders import Order, OrderStatus
+from nija.ports.queue import OrderQueue
+from nija.ports.stores import OrderStore
+
+MAX_REQUEST_ID = 64
+
+
+class OrderRequest(BaseModel):
+    """The body of POST /v1/orders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    broker: BrokerName
+    symbol: str = Field(min_length=3, max_length=32)
+    side: Side
+    type: OrderType = OrderType.MARKET
+    quantity: Money
+    limit_price: Money | None = None
+
+
+def build_intent(principal: Principal, request: OrderRequest, request_id: str | None) -> OrderIntent:
+    """Validate the request against the instrument and derive the deterministic intent."""
+    inst = instrument(request.broker, request.symbol)
+    validate_order_numbers(inst, request.quantity, request.type, request.limit_price)
+    if request_id is not None and not (0 < len(request_id) <= MAX_REQUEST_ID and request_id.isprintable()):
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {MAX_REQUEST_ID} printable characters", field="Idempotency-Key"
+        )
+    source = manual_source(request_id or uuid.uuid4().hex)
+    iid = intent_id(principal.user_id, source, request.symbol, request.side.value)
+    return OrderIntent(
+        intent_id=iid,
+        client_order_id=client_order_id(iid),
+        user_id=principal.user_id,
+        broker=request.broker,
+        symbol=request.symbol,
+        side=request.side,
+        type=request.type,
+        quantity=request.quantity,
+        limit_price=request.limit_price,
+        source=source,
+    )
+
+
+def place_order(
+    principal: Principal, request: OrderRequest, request_id: str | None, store: OrderStore, queue: OrderQueue
+) -> Order:
+    """Record the order as queued, then enqueue it. A retried request (same Idempotency-Key) is a no-op
+    that re-sends the intent while it is still queued, so a crash between the two writes loses nothing."""
+    intent = build_intent(principal, request, request_id)
+    order, created = store.create_order(Order.from_intent(intent))
+    if not created and _differs(order, intent):
+        raise Conflict("this Idempotency-Key was already used for a different order")
+    if order.status is OrderStatus.QUEUED:
+        queue.send(PlaceOrder(intent=intent if created else _intent_of(order)))
+    return order
+
+
+def _differs(order: Order, intent: OrderIntent) -> bool:
+    return (order.broker, order.type, order.quantity, order.limit_price) != (
+        intent.broker,
+        intent.type,
+        intent.quantity,
+        intent.limit_price,
+    )
+
+
+def _intent_of(order: Order) -> OrderIntent:
+    return OrderIntent(
+        intent_id=order.order_id,
+        client_order_id=order.client_order_id,
+        user_id=order.user_id,
+        broker=order.broker,
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        quantity=order.quantity,
+        limit_price=order.limit_price,
+        source=order.source,
+        created_at=order.created_at,
+    )
+
+
+def get_order(principal: Principal, order_id: str, store: OrderStore) -> Order:
+    order = store.get_order(principal.user_id, order_id)
+    if order is None:  # another user's id looks exactly like a missing one
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def cancel_order(principal: Principal, order_id: str, store: OrderStore, queue: OrderQueue) -> Order:
+    """Cancel a queued order at once; ask the executor to cancel an open one at the broker."""
+    order = get_order(principal, order_id, store)
+    if order.status.is_terminal:
+        raise Conflict(f"order {order_id} is already {order.status.value}")
+    updated = store.request_cancel(order)
+    if updated is None:
+        current = get_order(principal, order_id, store)
+        raise Conflict(f"order {order_id} is already {current.status.value}")
+    if not updated.status.is_terminal:
+        queue.send(CancelOrder(user_id=order.user_id, broker=order.broker, order_id=order.order_id))
+    return updated
