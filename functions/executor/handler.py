@@ -1,4 +1,8 @@
-"""executor: one code base, one deployment per broker. Consumes orders-<broker>.fifo."""
+"""executor: one code base, one deployment per broker.
+
+Two triggers: the broker's orders-<broker>.fifo queue (SQS batches, one user's failure never blocks
+another user's messages) and a schedule that syncs open orders with the broker.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,10 @@ metrics = Metrics()
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
+def _executor(broker: BrokerName) -> Executor:
+    return Executor(store=wiring.store(), broker=wiring.broker(broker))
+
+
 def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:
     logger.error("quarantined a message", extra={"message_id": record.message_id, "reason": reason})
     metrics.add_metric(name="QuarantinedMessages", unit=MetricUnit.Count, value=1)
@@ -31,32 +39,37 @@ def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:
 
 
 def record_handler(record: SQSRecord) -> None:
-    broker = BrokerName(get_settings().broker or BrokerName.PAPER)
+    broker = get_settings().catalogue.broker_of(record.event_source_arn)
     try:
         message = parse_order_message(record.body)
     except ValidationError as exc:
-        _quarantine(
-            record,
-            broker,
-            f"invalid order message: {exc.error_count()} error(s), first at {exc.errors()[0]['loc']}",
-        )
+        where = exc.errors()[0]["loc"]
+        _quarantine(record, broker, f"invalid order message: {exc.error_count()} error(s), first at {where}")
         return
     if message.broker is not broker:
-        _quarantine(
-            record, broker, f"message for {message.broker.value} arrived at the {broker.value} executor"
-        )
+        _quarantine(record, broker, f"message for {message.broker.value} arrived at the {broker.value} queue")
         return
     logger.append_keys(user_id=message.user_id, correlation_id=message.dedup_id)
-    order = Executor(store=wiring.store(), broker=wiring.broker(broker)).handle(message)
+    order = _executor(broker).handle(message)
     if order is not None:
         logger.info("order processed", extra={"order_id": order.order_id, "status": order.status.value})
         metrics.add_metric(name="OrdersProcessed", unit=MetricUnit.Count, value=1)
+
+
+def _sync(event: dict[str, Any]) -> dict[str, Any]:
+    broker = get_settings().catalogue.broker_of(event["resources"][0])
+    open_orders = wiring.store().open_orders(broker)
+    changed = _executor(broker).sync_open_orders(open_orders)
+    metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=changed)
+    return {"broker": broker.value, "open": len(open_orders), "changed": changed}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("source") == "aws.events":
+        return _sync(event)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -91,6 +91,18 @@ class Catalogue:
     def secret_prefix(self) -> str:
         return f"{self.prefix}/users/"
 
+    def sync_rule_name(self, broker: BrokerName | str) -> str:
+        """The schedule that makes each executor look up its open orders at the broker."""
+        return f"{self.prefix}-sync-{BrokerName(broker).value}"
+
+    def broker_of(self, resource: str) -> BrokerName:
+        """The broker a queue or schedule (name or ARN) belongs to: how an executor knows its broker."""
+        name = resource.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+        for broker in self.queues:
+            if name in (self.queues[broker].name, self.sync_rule_name(broker)):
+                return broker
+        raise KeyError(f"{resource} belongs to no broker of stage {self.stage}")
+
     def executor(self, broker: BrokerName | str) -> FunctionDef:
         return FunctionDef(
             "executor", f"{self.prefix}-executor-{BrokerName(broker).value}", 512, self.executor_timeout_s

@@ -22,13 +22,6 @@ def order_queue() -> SqsOrderQueue:
     return SqsOrderQueue(get_settings().catalogue)
 
 
-@cache
-def paper_feed():  # type: ignore[no-untyped-def]
-    from nija.adapters.paper.feed import PaperFeed
-
-    return PaperFeed(seed=get_settings().feed_seed)
-
-
 class NotConnected:
     """A broker with no adapter wired yet: every order is refused with auth_failed, never lost."""
 
@@ -47,14 +40,11 @@ def broker(name: BrokerName) -> Broker:
     if name is BrokerName.PAPER:
         from nija.adapters.paper.broker import PaperBroker
 
-        settings = get_settings()
-        return PaperBroker(
-            feed=paper_feed(), fee_rate=settings.paper_fee_rate, slippage_bps=settings.paper_slippage_bps
-        )
+        return PaperBroker.from_settings()
     return NotConnected(name)
 
 
 @on_reset
 def reset() -> None:
-    for factory in (store, order_queue, paper_feed, broker):
+    for factory in (store, order_queue, broker):
         factory.cache_clear()

@@ -31,3 +31,8 @@ def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[
 
 def create_trading_app() -> FastAPI:
     return _app("NIJA trading API", TRADING_ROUTERS, docs=get_settings().stage != "prod")
+
+
+def create_local_app() -> FastAPI:
+    """Every API app's routes on one port, as API Gateway puts them on one domain."""
+    return _app("NIJA API (local stack)", TRADING_ROUTERS, docs=True)

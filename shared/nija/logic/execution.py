@@ -7,6 +7,7 @@ placing it again. Every fill is recorded once, by trade id, together with the po
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
@@ -96,6 +97,25 @@ class Executor:
         account = self.broker.account(message.user_id)
         remote = account.cancel_order(order.client_order_id)
         return self.reconcile(order, remote)
+
+    def sync_open_orders(self, orders: Iterable[Order]) -> int:
+        """Look each open order up at the broker and record what changed (fills of resting limit
+        orders, cancels and expiries made at the broker). Returns how many orders changed."""
+        changed = 0
+        for order in orders:
+            try:
+                remote = self.broker.account(order.user_id).get_order(order.client_order_id)
+                if remote is None:
+                    continue
+                before = (order.status, len(order.trade_ids))
+                after = self.reconcile(order, remote)
+            except (BrokerError, Conflict) as exc:
+                logger.warning(
+                    "could not sync an order", extra={"order_id": order.order_id, "error": exc.code}
+                )
+                continue
+            changed += (after.status, len(after.trade_ids)) != before
+        return changed
 
     def reconcile(self, order: Order, remote: BrokerOrder) -> Order:
         """Bring our record of the order up to what the broker reports: new fills, then status."""

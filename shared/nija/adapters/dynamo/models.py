@@ -118,6 +118,7 @@ class PaperOrderItem(StateItem):
     limit_price = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     fills = ListAttribute(default=list)  # list of maps: trade_id, quantity, price, fee, timestamp
+    reserved = UnicodeAttribute(null=True)  # funds held while resting: quote for a buy, base for a sell
     created_at = UTCDateTimeAttribute()
 
 

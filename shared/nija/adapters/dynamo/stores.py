@@ -296,11 +296,10 @@ class DynamoStore:
             raise
         return self.get_order(order.user_id, order.order_id)
 
-    def open_orders(self, broker: BrokerName, limit: int = 100) -> list[Order]:
-        return [
-            _order(item)
-            for item in OrderItem.open_orders.query(keys.open_orders_pk(broker.value), limit=limit)
-        ]
+    def open_orders(self, broker: BrokerName, limit: int | None = None) -> list[Order]:
+        """Every order still open at the broker (all pages unless limited)."""
+        query = OrderItem.open_orders.query(keys.open_orders_pk(broker.value), limit=limit)
+        return [_order(item) for item in query]
 
     # ledger
     def record_fill(self, order: Order, fill: Fill, position: Position, trade: Trade) -> bool:

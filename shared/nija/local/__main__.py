@@ -1,0 +1,76 @@
+"""`python -m nija.local` (what `make run` calls): start the whole platform on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+
+import uvicorn
+
+from nija.local.stack import Options, configure_environment, moto_server, provision, start_event_sources
+
+
+def parse(argv: list[str] | None = None) -> Options:
+    env = os.environ.get
+    p = argparse.ArgumentParser(prog="nija.local", description=__doc__)
+    p.add_argument("--host", default=env("NIJA_LOCAL_HOST", "127.0.0.1"), help="bind address (loopback only)")
+    p.add_argument("--api-port", type=int, default=int(env("NIJA_API_PORT", "8000")))
+    p.add_argument("--aws-port", type=int, default=int(env("NIJA_AWS_PORT", "5055")), help="moto server port")
+    p.add_argument("--sync-every", type=float, default=2.0, help="seconds between open-order syncs")
+    a = p.parse_args(argv)
+    if not a.host.startswith("127.") and a.host not in ("localhost", "::1"):
+        p.error("the local stack binds to loopback addresses only")
+    return Options(host=a.host, api_port=a.api_port, aws_port=a.aws_port, sync_every_s=a.sync_every)
+
+
+BANNER = """
+NIJA local stack is up (stage {stage}).
+  API:       {api}
+  API docs:  {api}/docs
+  AWS (moto): {aws}
+  Demo login: {email} / {password}
+
+  TOKEN=$(curl -s -X POST {api}/v1/auth/login -H 'content-type: application/json' \\
+      -d '{{"email":"{email}","password":"{password}"}}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
+  curl -s -X POST {api}/v1/orders -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+      -d '{{"broker":"paper","symbol":"BTC/USD","side":"buy","type":"market","quantity":"0.01"}}'
+  curl -s {api}/v1/positions -H "Authorization: Bearer $TOKEN"
+
+Ctrl-C stops everything.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nija").setLevel(logging.INFO)
+    stop = threading.Event()
+    threads = []
+    with moto_server(options.host, options.aws_port) as endpoint:
+        try:
+            configure_environment(endpoint, options.stage)
+            _, demo = provision(endpoint)
+            from nija.api.apps import create_local_app
+
+            app = create_local_app()
+            threads = start_event_sources(stop, options.sync_every_s)
+            api = f"http://{options.host}:{options.api_port}"
+            config = uvicorn.Config(app, host=options.host, port=options.api_port, log_level="warning")
+            print(
+                BANNER.format(
+                    stage=options.stage, api=api, aws=endpoint, email=demo.email, password=demo.password
+                ),
+                flush=True,
+            )
+            uvicorn.Server(config).run()
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=3)
+    print("NIJA local stack stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The local stack: moto server, resources from the catalogue, the API under uvicorn, SQS pollers
+and schedules calling the real Lambda handlers, a paper broker and a demo user."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from nija.adapters.paper.broker import PaperBroker
+from nija.config import get_settings, reset_settings
+from nija.domain.models import BrokerName
+from nija.local import identity
+from nija.local.lambda_runtime import load_function
+from nija.local.pollers import FunctionInstance, Schedule, SqsPoller
+from nija.local.provision import provision_data_plane
+
+log = logging.getLogger("nija.local")
+
+
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    aws_port: int = 5055
+    sync_every_s: float = 2.0
+    stage: str = "local"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing answered at {url} within {timeout_s:.0f} s") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def moto_server(host: str, port: int) -> Iterator[str]:
+    """A moto server in its own process (its own core), stopped on exit."""
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://{host}:{port}"
+    try:
+        _wait_http(f"{endpoint}/moto-api/")
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def configure_environment(endpoint: str, stage: str) -> None:
+    """Point every client at the moto server. Fake credentials: nothing here can reach real AWS."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION", "us-east-1"),
+        "NIJA_AWS_ENDPOINT_URL": endpoint,
+        "NIJA_STAGE": stage,
+        "NIJA_AUTH_MODE": "verify",
+        "POWERTOOLS_SERVICE_NAME": "nija-local",
+        "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        os.environ[key] = value
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    reset_settings()
+
+
+def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
+    from nija import wiring
+
+    settings = get_settings()
+    provision_data_plane(settings.catalogue)
+    pool = identity.create_user_pool(settings.catalogue)
+    os.environ["NIJA_USER_POOL_ID"] = pool.pool_id
+    os.environ["NIJA_USER_POOL_CLIENT_ID"] = pool.client_id
+    os.environ["NIJA_JWKS_URL"] = f"{endpoint}/{pool.pool_id}/.well-known/jwks.json"
+    reset_settings()
+    user_id = identity.create_confirmed_user(
+        pool, identity.DEMO_EMAIL, identity.DEMO_PASSWORD, wiring.store()
+    )
+    paper = wiring.broker(BrokerName.PAPER)
+    assert isinstance(paper, PaperBroker)
+    paper.seed_balances(user_id, identity.DEMO_BALANCES)
+    return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, user_id)
+
+
+def start_event_sources(stop: threading.Event, sync_every_s: float) -> list[threading.Thread]:
+    """One executor instance per broker, fed by its queue and its sync schedule."""
+    cat = get_settings().catalogue
+    threads: list[threading.Thread] = []
+    executor_lock = threading.Lock()
+    for broker, queue in cat.queues.items():
+        fn = cat.executor(broker)
+        module = load_function("executor", broker.value)
+        instance = FunctionInstance(
+            fn.name, module.handler, fn.timeout_s, get_settings().region, executor_lock
+        )
+        threads.append(SqsPoller(queue.name, instance, stop))
+        threads.append(Schedule(cat.sync_rule_name(broker), instance, sync_every_s, stop))
+    for t in threads:
+        t.start()
+    return threads
