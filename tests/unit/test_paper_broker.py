@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -11,10 +12,10 @@ from nija.adapters.paper import book
 from nija.adapters.paper.broker import PaperBroker
 from nija.adapters.paper.feed import PaperFeed
 from nija.adapters.paper.store import MemoryPaperStore
-from nija.domain.errors import InsufficientFunds, InvalidOrder
+from nija.domain.errors import BrokerTemporaryError, InsufficientFunds, InvalidOrder
 from nija.domain.models import OrderType, Side
 from nija.domain.orders import OrderStatus
-from nija.ports.broker import BrokerOrderRequest
+from nija.ports.broker import BrokerOrder, BrokerOrderRequest
 
 T0 = datetime(2026, 5, 10, 12, 0, 0, tzinfo=UTC)
 FEE = Decimal("0.001")
@@ -337,3 +338,32 @@ def test_mark_price_is_the_feed_price_and_none_when_unknown() -> None:
     broker, _ = make()
     assert broker.mark_price("BTC/USD") == PaperFeed(7).price("BTC/USD", T0)
     assert broker.mark_price("NOPE/USD") is None
+
+
+def test_concurrent_orders_never_overspend() -> None:
+    """Many threads buy on one account: every fill is paid for once and the balance never goes negative."""
+    broker, _ = make()
+    broker.seed_balances("u1", {"USD": Decimal("1000")})
+    results: list[object] = []
+
+    def buyer(n: int) -> None:
+        for k in range(5):
+            try:
+                results.append(
+                    broker.account("u1").place_order(req(f"t{n}-{k}", "buy", "1", symbol="SOL/USD"))
+                )
+            except (InsufficientFunds, BrokerTemporaryError) as exc:
+                results.append(exc)
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    filled = [r for r in results if isinstance(r, BrokerOrder)]
+    assert len(results) == 40 and filled
+    assert any(isinstance(r, InsufficientFunds) for r in results)
+    bal = broker.account("u1").balances()
+    spent = sum(o.fills[0].price + o.fills[0].fee for o in filled)
+    assert bal["USD"].total == Decimal("1000") - spent >= 0
+    assert bal["SOL"].total == len(filled)
