@@ -1,0 +1,67 @@
+"""The local stack as a user starts it (`python -m nija.local`), in a subprocess on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from nija.local.stack import free_port
+
+
+@dataclass(frozen=True)
+class Stack:
+    api: str
+    aws: str
+    proc: subprocess.Popen[str]
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    api_port, aws_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nija.local",
+            "--api-port",
+            str(api_port),
+            "--aws-port",
+            str(aws_port),
+            "--sync-every",
+            "0.5",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    api = f"http://127.0.0.1:{api_port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the local stack exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise TimeoutError("the local stack did not come up within 60 s")
+        time.sleep(0.2)
+    yield Stack(api=api, aws=f"http://127.0.0.1:{aws_port}", proc=proc)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

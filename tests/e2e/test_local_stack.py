@@ -1,0 +1,128 @@
+"""A new user's first minutes: log in as the demo user, place orders over HTTP, watch them fill."""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from nija.local.identity import DEMO_EMAIL, DEMO_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+
+
+def login(api: str) -> dict[str, str]:
+    r = httpx.post(f"{api}/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}, timeout=10)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] > 0 and body["refresh_token"]
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def wait_for(
+    api: str, headers: dict[str, str], order_id: str, statuses: set[str], timeout_s: float = 20
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        order = httpx.get(f"{api}/v1/orders/{order_id}", headers=headers, timeout=5).json()
+        if order["status"] in statuses or time.monotonic() > deadline:
+            return order
+        time.sleep(0.2)
+
+
+def test_demo_user_orders_and_sees_the_filled_position(stack) -> None:  # type: ignore[no-untyped-def]
+    headers = login(stack.api)
+    before = {
+        p["symbol"]: Decimal(p["quantity"])
+        for p in httpx.get(f"{stack.api}/v1/positions", headers=headers).json()["items"]
+    }
+    body = {"broker": "paper", "symbol": "ETH/USD", "side": "buy", "type": "market", "quantity": "0.25"}
+    r = httpx.post(
+        f"{stack.api}/v1/orders", json=body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert r.status_code == 202, r.text
+    placed = r.json()
+    assert placed["status"] == "queued" and placed["order_id"] and placed["client_order_id"]
+
+    order = wait_for(stack.api, headers, placed["order_id"], {"filled", "rejected"})
+    assert order["status"] == "filled", order
+    assert Decimal(order["filled_quantity"]) == Decimal("0.25")
+
+    positions = {
+        p["symbol"]: p for p in httpx.get(f"{stack.api}/v1/positions", headers=headers).json()["items"]
+    }
+    eth = positions["ETH/USD"]
+    assert Decimal(eth["quantity"]) == before.get("ETH/USD", Decimal(0)) + Decimal("0.25")
+    assert Decimal(eth["average_price"]) > 0 and eth["unrealized_pnl"] is not None
+
+
+def test_a_retried_request_makes_one_order(stack) -> None:  # type: ignore[no-untyped-def]
+    headers = {**login(stack.api), "Idempotency-Key": uuid.uuid4().hex}
+    body = {"broker": "paper", "symbol": "SOL/USD", "side": "buy", "type": "market", "quantity": "1"}
+    ids = {
+        httpx.post(f"{stack.api}/v1/orders", json=body, headers=headers).json()["order_id"] for _ in range(3)
+    }
+    assert len(ids) == 1
+    order = wait_for(stack.api, headers, ids.pop(), {"filled", "rejected"})
+    assert order["status"] == "filled"
+    trades = httpx.get(f"{stack.api}/v1/trades", headers=headers, params={"limit": 100}).json()["items"]
+    assert sum(1 for t in trades if t["order_id"] == order["order_id"]) == 1
+
+
+def test_a_resting_limit_order_can_be_canceled(stack) -> None:  # type: ignore[no-untyped-def]
+    headers = login(stack.api)
+    body = {
+        "broker": "paper",
+        "symbol": "BTC/USD",
+        "side": "buy",
+        "type": "limit",
+        "quantity": "0.001",
+        "limit_price": "1.00",
+    }
+    placed = httpx.post(f"{stack.api}/v1/orders", json=body, headers=headers).json()
+    assert wait_for(stack.api, headers, placed["order_id"], {"accepted"})["status"] == "accepted"
+    r = httpx.delete(f"{stack.api}/v1/orders/{placed['order_id']}", headers=headers)
+    assert r.status_code == 202 and r.json()["cancel_requested"] is True
+    assert wait_for(stack.api, headers, placed["order_id"], {"canceled"})["status"] == "canceled"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({}, 401), ({"Authorization": "Bearer not-a-jwt"}, 401), ({"Authorization": "Basic abc"}, 401)],
+)
+def test_requests_without_a_valid_token_are_refused(stack, headers: dict[str, str], status: int) -> None:  # type: ignore[no-untyped-def]
+    r = httpx.get(f"{stack.api}/v1/orders", headers=headers)
+    assert r.status_code == status
+    assert r.json()["error"]["code"] == "unauthenticated"
+
+
+def test_bad_input_gets_the_documented_errors(stack) -> None:  # type: ignore[no-untyped-def]
+    headers = {**login(stack.api), "content-type": "application/json"}
+    r = httpx.post(f"{stack.api}/v1/orders", content=b"{not json", headers=headers)
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "malformed_json")
+    base = {"broker": "paper", "symbol": "BTC/USD", "side": "buy", "type": "market", "quantity": "0.01"}
+    for change, field in [
+        ({"broker": "nasdaq"}, "broker"),
+        ({"symbol": "XXX/USD"}, "symbol"),
+        ({"quantity": "-1"}, "quantity"),
+    ]:
+        r = httpx.post(f"{stack.api}/v1/orders", json=base | change, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["field"] == field
+    r = httpx.post(f"{stack.api}/v1/auth/login", json={"email": DEMO_EMAIL, "password": "Wrong-passw0rd!"})
+    assert r.status_code == 401
+
+
+def test_ctrl_c_stops_everything(stack) -> None:  # type: ignore[no-untyped-def]
+    """Runs last in this module: SIGINT stops the API and the moto server it started."""
+    stack.proc.send_signal(signal.SIGINT)
+    stack.proc.wait(timeout=20)
+    for url in (f"{stack.api}/health", f"{stack.aws}/moto-api/"):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(url, timeout=1)
+    assert stack.proc.returncode in (0, -signal.SIGINT, 130)
