@@ -1,0 +1,85 @@
+"""The single state table, shaped by ``catalogue.state_table``."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from infra_cdk.stage import StageSettings
+from nija.catalogue import KeyAttr, TableDef
+
+_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+READ_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+)
+WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+def _attr(attr: KeyAttr) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=attr.name, type=_TYPES[attr.type])
+
+
+class StateTable(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        definition: TableDef,
+        key: kms.IKey,
+        settings: StageSettings,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.definition = definition
+        self.key = key
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            table_name=definition.name,
+            partition_key=_attr(definition.partition_key),
+            sort_key=_attr(definition.sort_key) if definition.sort_key else None,
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index.name,
+                    partition_key=_attr(index.partition_key),
+                    sort_key=_attr(index.sort_key) if index.sort_key else None,
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
+                for index in definition.indexes
+            ],
+            billing=dynamodb.Billing.on_demand(),
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=definition.ttl_attribute,
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if definition.stream else None,
+            deletion_protection=settings.deletion_protection,
+            removal_policy=settings.removal_policy,
+        )
+
+    def grant_data(self, grantee: iam.IGrantable, *, write: bool) -> None:
+        """Like ``grant_read(_write)_data``, but naming each catalogue index instead of ``index/*``."""
+        arn = self.table.table_arn
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[*READ_ACTIONS, *(WRITE_ACTIONS if write else ())],
+            resource_arns=[arn, *(f"{arn}/index/{index.name}" for index in self.definition.indexes)],
+        )
+        if write:
+            self.key.grant_encrypt_decrypt(grantee)
+        else:
+            self.key.grant_decrypt(grantee)

@@ -1,0 +1,71 @@
+"""The Cognito user pool, its admins group and the mobile app client."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.stage import StageSettings
+
+PLUS_PLAN_REASON = (
+    "Threat protection needs the Cognito Plus feature plan, not bought yet; stage throttling and the "
+    "per-tier rate limits bound brute force meanwhile."
+)
+
+
+class UserPool(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings) -> None:
+        super().__init__(scope, construct_id)
+        cat = settings.catalogue
+        self.pool = cognito.UserPool(
+            self,
+            "Pool",
+            user_pool_name=cat.user_pool_name,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            sign_in_case_sensitive=False,
+            self_sign_up_enabled=True,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=settings.deletion_protection,
+            removal_policy=settings.removal_policy,
+        )
+        acknowledge(
+            self.pool,
+            {
+                "AwsSolutions-COG2": "MFA is optional by product decision: users turn on TOTP from the app "
+                "(/v1/auth/mfa/setup, /enable); SMS is off.",
+                "AwsSolutions-COG3": PLUS_PLAN_REASON,
+                "AwsSolutions-COG8": PLUS_PLAN_REASON,
+            },
+        )
+        self.admins = self.pool.add_group(
+            "Admins", group_name=cat.admins_group, description="NIJA operators: /admin routes"
+        )
+        self.client = self.pool.add_client(
+            "MobileClient",
+            user_pool_client_name=cat.user_pool_client_name,
+            # A public mobile client cannot keep a secret.
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_password=True),
+            disable_o_auth=True,
+            access_token_validity=Duration.minutes(15),
+            id_token_validity=Duration.minutes(15),
+            refresh_token_validity=Duration.days(30),
+            enable_token_revocation=True,
+            prevent_user_existence_errors=True,
+        )

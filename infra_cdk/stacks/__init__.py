@@ -1,0 +1,1 @@
+"""Stacks: data (stateful, retained in prod) and service (functions, auth, API)."""

@@ -1,0 +1,36 @@
+"""Stateful resources: the data key, the state table and the order queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra_cdk.constructs.data_key import DataKey
+from infra_cdk.constructs.order_queues import OrderQueues
+from infra_cdk.constructs.state_table import StateTable
+from infra_cdk.stage import StageSettings
+
+
+class DataStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: StageSettings, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        cat = settings.catalogue
+        self.key = DataKey(self, "DataKey", settings=settings).key
+        self.state = StateTable(
+            self, cat.state_table.logical_id, definition=cat.state_table, key=self.key, settings=settings
+        )
+        self.table = self.state.table
+        self.order_queues = OrderQueues(self, "OrderQueues", key=self.key, settings=settings)
+
+        CfnOutput(self, "StateTableName", value=self.table.table_name)
+        for broker, queue in self.order_queues.queues.items():
+            CfnOutput(
+                self,
+                f"OrderQueueUrl{broker.value.capitalize()}",
+                description=f"Order queue for {broker.value}",
+                value=queue.queue_url,
+            )

@@ -1,0 +1,84 @@
+"""Per-stage deployment settings: what differs between dev and prod besides names.
+
+Names and shapes live in nija.catalogue; this module only holds operational knobs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Environment, RemovalPolicy
+from aws_cdk import aws_logs as logs
+
+from nija.catalogue import Catalogue, catalogue
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = REPO_ROOT / "cdk.json"
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+
+DEFAULT_STAGE = "dev"
+# Offline synth (tests, `make synth` without credentials) still needs a concrete environment.
+FALLBACK_ACCOUNT = "000000000000"
+FALLBACK_REGION = "us-east-1"
+_STAGE_NAME = re.compile(r"[a-z][a-z0-9-]{0,15}")
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    stage: str
+    removal_policy: RemovalPolicy
+    deletion_protection: bool
+    log_retention: logs.RetentionDays
+    log_level: str
+    api_rate_limit: int  # requests per second, whole stage
+    api_burst_limit: int
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return catalogue(self.stage)
+
+    @property
+    def is_prod(self) -> bool:
+        return self.stage == "prod"
+
+
+def settings_for(stage: str) -> StageSettings:
+    if not _STAGE_NAME.fullmatch(stage):
+        raise ValueError(f"stage must match {_STAGE_NAME.pattern}, got {stage!r}")
+    if stage == "prod":
+        return StageSettings(
+            stage=stage,
+            removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=True,
+            log_retention=logs.RetentionDays.ONE_YEAR,
+            log_level="INFO",
+            api_rate_limit=500,
+            api_burst_limit=1000,
+        )
+    return StageSettings(
+        stage=stage,
+        removal_policy=RemovalPolicy.DESTROY,
+        deletion_protection=False,
+        log_retention=logs.RetentionDays.ONE_MONTH,
+        log_level="DEBUG",
+        api_rate_limit=50,
+        api_burst_limit=100,
+    )
+
+
+def environment() -> Environment:
+    """The CLI sets CDK_DEFAULT_*; without credentials fall back to a placeholder account."""
+    return Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT") or FALLBACK_ACCOUNT,
+        region=os.environ.get("CDK_DEFAULT_REGION") or os.environ.get("AWS_REGION") or FALLBACK_REGION,
+    )
+
+
+def cdk_json_context(**overrides: object) -> dict[str, object]:
+    """cdk.json's context (feature flags, stage default), which the CLI passes but a bare App() lacks."""
+    context: dict[str, object] = json.loads(CDK_JSON.read_text())["context"]
+    return {**context, **overrides}
