@@ -8,7 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from nija import wiring
-from nija.api.auth import authenticate, authorizer_context
+from nija.api.auth import authorizer_context
+from nija.api.verify import authenticate
 from nija.domain.errors import Forbidden, Unauthenticated
 
 logger = Logger()

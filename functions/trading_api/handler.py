@@ -1,18 +1,22 @@
-"""trading_api: the FastAPI app behind API Gateway, through Mangum."""
+"""trading_api: the FastAPI app behind API Gateway, through Mangum.
+
+No Powertools Tracer here on purpose: the X-Ray SDK builds two botocore clients when it is imported
+(about 150 ms of every cold start, measured in bench/cold_start.py). The function and the REST stage
+run with active tracing, so each request still shows in X-Ray with its Lambda segment.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from nija.api.apps import create_trading_app
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 
@@ -22,7 +26,6 @@ def _asgi() -> Mangum:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     user_id = ((event.get("requestContext") or {}).get("authorizer") or {}).get("user_id")

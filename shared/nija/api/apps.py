@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from nija import __version__, wiring
-from nija.api.auth import VerifyTokenMiddleware
 from nija.api.errors import install_error_handlers
 from nija.api.routers import auth, health, orders, positions
 from nija.config import get_settings
@@ -25,6 +24,8 @@ def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[
         app.include_router(router)
     install_error_handlers(app)
     if get_settings().auth_mode == "verify":
+        from nija.api.verify import VerifyTokenMiddleware  # the JWT libraries load only where they are used
+
         app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
     return app
 

@@ -84,6 +84,6 @@ def create_confirmed_user(
     return user_id
 
 
-DEMO_EMAIL = "demo@example.com"
+DEMO_EMAIL = "demo@nija.local"
 DEMO_PASSWORD = "Demo-Passw0rd!"  # noqa: S105 - a published local-only demo account
 DEMO_BALANCES = {"USD": Decimal("100000")}
