@@ -119,13 +119,18 @@ class Catalogue:
 
 # Key layout of the single state table (pk, sk):
 #   USER#<user_id>  PROFILE                      the user record
-#   USER#<user_id>  ORDER#<order_id>             an order          gsi1: OPEN#<broker> / <user_id>#<order_id> while open
+#   USER#<user_id>  ORDER#<order_id>             an order
+#       gsi1: OPEN#<broker> / <user_id>#<order_id> while open at the broker (the sync schedule)
+#       gsi2: USER#<user_id> / ORDER#<created>#<order_id> (newest first listing)
 #   USER#<user_id>  POS#<broker>#<symbol>        a position
 #   USER#<user_id>  TRADE#<broker>#<order_id>#<trade_id>   a recorded fill
+#       gsi2: USER#<user_id> / TRADE#<timestamp>#<trade_id>
 #   PAPER#<user_id> BAL#<asset> | ORDER#<client_order_id>  the paper broker's own book
+#       gsi1: PAPER_OPEN / <user_id> while a paper order rests
 PK = KeyAttr("pk")
 SK = KeyAttr("sk")
 GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))
+GSI2 = Index("gsi2", KeyAttr("gsi2pk"), KeyAttr("gsi2sk"))
 
 
 @cache
@@ -151,7 +156,7 @@ def catalogue(stage: str) -> Catalogue:
             name=f"{prefix}-state",
             partition_key=PK,
             sort_key=SK,
-            indexes=(GSI1,),
+            indexes=(GSI1, GSI2),
             ttl_attribute="expires_at",
             stream=True,
         ),

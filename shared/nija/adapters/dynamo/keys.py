@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 
 def user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
@@ -36,3 +38,16 @@ def paper_balance_sk(asset: str) -> str:
 
 def paper_order_sk(client_order_id: str) -> str:
     return f"ORDER#{client_order_id}"
+
+
+def sortable_time(at: datetime) -> str:
+    """Fixed-width UTC text, so that string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def order_by_time_sk(created_at: datetime, order_id: str) -> str:
+    return f"ORDER#{sortable_time(created_at)}#{order_id}"
+
+
+def trade_by_time_sk(timestamp: datetime, trade_id: str) -> str:
+    return f"TRADE#{sortable_time(timestamp)}#{trade_id}"

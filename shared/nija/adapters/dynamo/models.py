@@ -19,13 +19,32 @@ from pynamodb.models import Model
 from nija.config import get_settings, on_reset
 
 
-class _Gsi1(GlobalSecondaryIndex["StateItem"]):
+class _OpenOrders(GlobalSecondaryIndex["OrderItem"]):
     class Meta:
         index_name = "gsi1"
         projection = AllProjection()
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
+
+
+# One index class per model: pynamodb binds an index's Meta to the model that declares it.
+class _OrdersByTime(GlobalSecondaryIndex["OrderItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class _TradesByTime(GlobalSecondaryIndex["TradeItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
 
 
 class StateItem(Model):
@@ -71,7 +90,10 @@ class OrderItem(StateItem):
     fill_count = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    open_orders = _Gsi1()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    open_orders = _OpenOrders()
+    by_time = _OrdersByTime()
 
 
 class PositionItem(StateItem):
@@ -97,6 +119,9 @@ class TradeItem(StateItem):
     fee = UnicodeAttribute()
     realized_pnl = UnicodeAttribute()
     timestamp = UTCDateTimeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_time = _TradesByTime()
 
 
 class PaperBalanceItem(StateItem):
@@ -150,7 +175,6 @@ def bind() -> None:
         meta.connect_timeout_seconds = 2
         meta.read_timeout_seconds = 10
         model._connection = None
-    _Gsi1.Meta.model = OrderItem  # type: ignore[attr-defined]
     _bound["key"] = key
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
@@ -13,7 +14,7 @@ from pynamodb.transactions import TransactWrite
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import OrderItem, PositionItem, TradeItem, UserItem, bind
 from nija.config import get_settings
-from nija.domain.errors import Conflict
+from nija.domain.errors import Conflict, InvalidInput
 from nija.domain.models import (
     BrokerName,
     Fill,
@@ -34,18 +35,22 @@ def _conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def _encode_cursor(key: dict | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
 
 
-def _decode_cursor(cursor: str | None) -> dict | None:
+def _decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
+    """A page token is DynamoDB's last key; it must belong to the caller's own partition."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError):
-        return None
-    return key if isinstance(key, dict) else None
+        owner = key["pk"]["S"]
+    except (ValueError, TypeError, KeyError):
+        raise InvalidInput("next_token is not a token this API issued", field="next_token") from None
+    if owner != pk or not all(isinstance(v, dict) for v in key.values()):
+        raise InvalidInput("next_token is not a token this API issued", field="next_token")
+    return key
 
 
 # --- mapping between domain and storage ------------------------------------------------------
@@ -103,6 +108,8 @@ def _order_item(order: Order) -> OrderItem:
         fill_count=len(order.trade_ids),
         created_at=order.created_at,
         updated_at=order.updated_at,
+        gsi2pk=keys.user_pk(order.user_id),
+        gsi2sk=keys.order_by_time_sk(order.created_at, order.order_id),
     )
 
 
@@ -175,6 +182,8 @@ def _trade_item(t: Trade) -> TradeItem:
         fee=fmt(t.fee),
         realized_pnl=fmt(t.realized_pnl),
         timestamp=t.timestamp,
+        gsi2pk=keys.user_pk(t.user_id),
+        gsi2sk=keys.trade_by_time_sk(t.timestamp, t.trade_id),
     )
 
 
@@ -233,11 +242,12 @@ class DynamoStore:
             return None
 
     def list_orders(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        result = OrderItem.query(
-            keys.user_pk(user_id),
-            OrderItem.sk.startswith("ORDER#"),
+        pk = keys.user_pk(user_id)
+        result = OrderItem.by_time.query(
+            pk,
+            OrderItem.gsi2sk.startswith("ORDER#"),
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor),
+            last_evaluated_key=_decode_cursor(cursor, pk),
             scan_index_forward=False,
         )
         orders = [_order(item) for item in result]
@@ -340,10 +350,12 @@ class DynamoStore:
         ]
 
     def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
-        result = TradeItem.query(
-            keys.user_pk(user_id),
-            TradeItem.sk.startswith("TRADE#"),
+        pk = keys.user_pk(user_id)
+        result = TradeItem.by_time.query(
+            pk,
+            TradeItem.gsi2sk.startswith("TRADE#"),
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor),
+            last_evaluated_key=_decode_cursor(cursor, pk),
+            scan_index_forward=False,
         )
         return [_trade(i) for i in result], _encode_cursor(result.last_evaluated_key)
