@@ -1,0 +1,232 @@
+"""The service stack: the common layer, the functions, their triggers and their permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+from cdk_synth import Synth, data_target, logical_id, resources
+
+from infra_cdk.constructs.functions import HANDLER
+from nija.catalogue import BROKERS, FunctionDef
+
+pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+
+
+def _functions(synth: Synth) -> list[FunctionDef]:
+    cat = synth.catalogue
+    return [*(cat.executor(b) for b in BROKERS), cat.trading_api, cat.authorizer]
+
+
+def _function(synth: Synth, definition: FunctionDef) -> tuple[str, dict[str, Any]]:
+    fn_id = logical_id(synth.service_json, "AWS::Lambda::Function", FunctionName=definition.name)
+    return fn_id, synth.service_json["Resources"][fn_id]["Properties"]
+
+
+def _statements(synth: Synth, fn_id: str) -> list[dict[str, Any]]:
+    """Every statement of the inline policies attached to the function's role."""
+    role = synth.service_json["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in resources(synth.service_json, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _targets(synth: Synth, fn_id: str, action: str) -> set[str]:
+    """Data-stack logical ids that ``action`` is allowed on for this function."""
+    found: set[str] = set()
+    for statement in _statements(synth, fn_id):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and action in actions:
+            arns = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            # Whole-resource ARNs only; derived ones (``<table>/index/<name>``) are Fn::Join and skipped.
+            found |= {
+                data_target(synth.data_json, arn)
+                for arn in arns
+                if isinstance(arn, dict) and "Fn::Join" not in arn
+            }
+    return found
+
+
+def _queue_id(synth: Synth, name: str) -> str:
+    return logical_id(synth.data_json, "AWS::SQS::Queue", QueueName=name)
+
+
+def test_common_layer_targets_python312_arm64(dev: Synth) -> None:
+    dev.service.resource_count_is("AWS::Lambda::LayerVersion", 1)
+    dev.service.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleRuntimes": ["python3.12"], "CompatibleArchitectures": ["arm64"]},
+    )
+
+
+def test_every_function_is_catalogued(dev: Synth) -> None:
+    names = {
+        r["Properties"]["FunctionName"] for r in resources(dev.service_json, "AWS::Lambda::Function").values()
+    }
+    assert names == {d.name for d in _functions(dev)}
+
+
+@pytest.mark.parametrize("which", ["executor", "trading_api", "authorizer"])
+def test_function_baseline(dev: Synth, which: str) -> None:
+    layer_id = next(iter(resources(dev.service_json, "AWS::Lambda::LayerVersion")))
+    definitions = [d for d in _functions(dev) if d.key == which]
+    assert definitions
+    for definition in definitions:
+        _, props = _function(dev, definition)
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == HANDLER == "handler.handler"
+        assert props["MemorySize"] == definition.memory_mb
+        assert props["Timeout"] == definition.timeout_s
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["Layers"] == [{"Ref": layer_id}]
+        assert "ReservedConcurrentExecutions" not in props
+        env = props["Environment"]["Variables"]
+        assert env["NIJA_STAGE"] == "dev"
+        assert env["POWERTOOLS_SERVICE_NAME"] == definition.key
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "NIJA"
+        assert env["LOG_LEVEL"]
+        log_group = dev.service_json["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert log_group["Properties"]["LogGroupName"] == f"/aws/lambda/{definition.name}"
+        assert log_group["Properties"]["RetentionInDays"] > 0
+
+
+@pytest.mark.parametrize("broker", BROKERS, ids=str)
+def test_executor_per_broker_consumes_its_queue(dev: Synth, broker: str) -> None:
+    fn_id, props = _function(dev, dev.catalogue.executor(broker))
+    assert props["Environment"]["Variables"]["NIJA_BROKER"] == broker
+    mappings = [
+        r["Properties"]
+        for r in resources(dev.service_json, "AWS::Lambda::EventSourceMapping").values()
+        if r["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
+    assert len(mappings) == 1
+    (mapping,) = mappings
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert data_target(dev.data_json, mapping["EventSourceArn"]) == _queue_id(
+        dev, dev.catalogue.queue(broker).name
+    )
+
+
+@pytest.mark.parametrize("broker", BROKERS, ids=str)
+def test_executor_permissions_are_scoped_to_its_broker(dev: Synth, broker: str) -> None:
+    spec = dev.catalogue.queue(broker)
+    fn_id, _ = _function(dev, dev.catalogue.executor(broker))
+    assert _targets(dev, fn_id, "sqs:ReceiveMessage") == {_queue_id(dev, spec.name)}
+    assert _targets(dev, fn_id, "sqs:DeleteMessage") == {_queue_id(dev, spec.name)}
+    # Only quarantine: a message that can never be processed goes straight to its own DLQ.
+    assert _targets(dev, fn_id, "sqs:SendMessage") == {_queue_id(dev, spec.dlq_name)}
+    table_id = next(iter(resources(dev.data_json, "AWS::DynamoDB::GlobalTable")))
+    key_id = next(iter(resources(dev.data_json, "AWS::KMS::Key")))
+    assert _targets(dev, fn_id, "dynamodb:PutItem") == {table_id}
+    assert _targets(dev, fn_id, "dynamodb:Query") == {table_id}
+    assert _targets(dev, fn_id, "kms:Decrypt") == {key_id}
+
+
+def test_trading_api_can_send_to_every_queue_and_write_the_table(dev: Synth) -> None:
+    fn_id, props = _function(dev, dev.catalogue.trading_api)
+    assert _targets(dev, fn_id, "sqs:SendMessage") == {
+        _queue_id(dev, q.name) for q in dev.catalogue.queues.values()
+    }
+    assert _targets(dev, fn_id, "sqs:ReceiveMessage") == set()
+    table_id = next(iter(resources(dev.data_json, "AWS::DynamoDB::GlobalTable")))
+    assert _targets(dev, fn_id, "dynamodb:UpdateItem") == {table_id}
+    pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
+    client_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPoolClient")))
+    env = props["Environment"]["Variables"]
+    assert env["NIJA_AUTH_MODE"] == "gateway"
+    assert env["NIJA_USER_POOL_ID"] == {"Ref": pool_id}
+    assert env["NIJA_USER_POOL_CLIENT_ID"] == {"Ref": client_id}
+    assert "NIJA_BROKER" not in env
+
+
+def test_table_index_permissions_name_the_catalogue_indexes(dev: Synth) -> None:
+    fn_id, _ = _function(dev, dev.catalogue.trading_api)
+    resources_ = [
+        statement["Resource"]
+        for statement in _statements(dev, fn_id)
+        if "dynamodb:Query" in statement["Action"]
+    ]
+    rendered = repr(resources_)
+    for index in dev.catalogue.state_table.indexes:
+        assert f"/index/{index.name}" in rendered
+    assert "/index/*" not in rendered
+
+
+def test_authorizer_reads_but_never_writes(dev: Synth) -> None:
+    fn_id, props = _function(dev, dev.catalogue.authorizer)
+    table_id = next(iter(resources(dev.data_json, "AWS::DynamoDB::GlobalTable")))
+    assert _targets(dev, fn_id, "dynamodb:GetItem") == {table_id}
+    assert _targets(dev, fn_id, "dynamodb:PutItem") == set()
+    assert _targets(dev, fn_id, "sqs:SendMessage") == set()
+    assert set(props["Environment"]["Variables"]) >= {"NIJA_USER_POOL_ID", "NIJA_USER_POOL_CLIENT_ID"}
+
+
+def test_user_pool_policy_and_mfa(dev: Synth) -> None:
+    dev.service.resource_count_is("AWS::Cognito::UserPool", 1)
+    dev.service.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "UserPoolName": dev.catalogue.user_pool_name,
+            "UsernameAttributes": ["email"],
+            "AutoVerifiedAttributes": ["email"],
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False},
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {
+                        "MinimumLength": 12,
+                        "RequireLowercase": True,
+                        "RequireUppercase": True,
+                        "RequireNumbers": True,
+                        "RequireSymbols": True,
+                    }
+                )
+            },
+            "MfaConfiguration": "OPTIONAL",
+            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+        },
+    )
+
+
+def test_admins_group(dev: Synth) -> None:
+    pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
+    dev.service.has_resource_properties(
+        "AWS::Cognito::UserPoolGroup",
+        {"GroupName": dev.catalogue.admins_group, "UserPoolId": {"Ref": pool_id}},
+    )
+
+
+def test_mobile_client_flows_and_token_lifetimes(dev: Synth) -> None:
+    (client,) = resources(dev.service_json, "AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert props["ClientName"] == dev.catalogue.user_pool_client_name
+    assert sorted(props["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+    assert props["GenerateSecret"] is False
+    minutes = {"minutes": 1, "hours": 60, "days": 24 * 60}
+    units = props["TokenValidityUnits"]
+    assert props["AccessTokenValidity"] * minutes[units["AccessToken"]] == 15
+    assert props["IdTokenValidity"] * minutes[units["IdToken"]] == 15
+    assert props["RefreshTokenValidity"] * minutes[units["RefreshToken"]] == 30 * 24 * 60
+
+
+def test_prod_user_pool_is_retained(prod: Synth) -> None:
+    (pool,) = resources(prod.service_json, "AWS::Cognito::UserPool").values()
+    assert pool["DeletionPolicy"] == "Retain"
+    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+
+
+def test_outputs(dev: Synth) -> None:
+    outputs = dev.service_json["Outputs"]
+    pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
+    client_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPoolClient")))
+    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId"}
+    assert outputs["UserPoolId"]["Value"] == {"Ref": pool_id}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
+    assert "execute-api" in repr(outputs["ApiUrl"]["Value"])
