@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
@@ -16,6 +18,7 @@ from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
 
 EXECUTOR_BATCH_SIZE = 10  # the SQS FIFO maximum
+SYNC_EVERY = Duration.minutes(1)  # EventBridge's finest rate
 
 
 class ServiceStack(Stack):
@@ -57,6 +60,15 @@ class ServiceStack(Stack):
             )
             # A message that can never be processed is moved to the DLQ at once (quarantine).
             order_queue.dlq.grant_send_messages(executor.function)
+            # The executor tells its broker by the rule's name (catalogue.broker_of) and syncs open orders.
+            events.Rule(
+                self,
+                f"Sync{broker.value.capitalize()}",
+                rule_name=cat.sync_rule_name(broker),
+                description=f"NIJA executor for {broker.value}: look up open orders at the broker",
+                schedule=events.Schedule.rate(SYNC_EVERY),
+                targets=[targets.LambdaFunction(executor.function)],
+            )
             acknowledge(executor.function, KMS_DATA_KEY_ACTIONS)
             self.executors[broker.value] = executor
 

@@ -116,6 +116,32 @@ def test_executor_per_broker_consumes_its_queue(dev: Synth, broker: str) -> None
 
 
 @pytest.mark.parametrize("broker", BROKERS, ids=str)
+def test_executor_per_broker_has_its_sync_schedule(dev: Synth, broker: str) -> None:
+    fn_id, _ = _function(dev, dev.catalogue.executor(broker))
+    rule_name = dev.catalogue.sync_rule_name(broker)
+    assert dev.catalogue.broker_of(f"arn:aws:events:us-east-1:000000000000:rule/{rule_name}") == broker
+    dev.service.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": rule_name,
+            "ScheduleExpression": "rate(1 minute)",
+            "State": "ENABLED",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [fn_id, "Arn"]}})],
+        },
+    )
+    dev.service.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "FunctionName": {"Fn::GetAtt": [fn_id, "Arn"]},
+            "Principal": "events.amazonaws.com",
+            "SourceArn": {
+                "Fn::GetAtt": [logical_id(dev.service_json, "AWS::Events::Rule", Name=rule_name), "Arn"]
+            },
+        },
+    )
+
+
+@pytest.mark.parametrize("broker", BROKERS, ids=str)
 def test_executor_permissions_are_scoped_to_its_broker(dev: Synth, broker: str) -> None:
     spec = dev.catalogue.queue(broker)
     fn_id, _ = _function(dev, dev.catalogue.executor(broker))
