@@ -1,0 +1,155 @@
+"""Fixtures for the handler tests: the sample events in events/, a way to invoke a handler with one,
+and a moto server for the tests that need real HTTP (the authorizer fetches the pool's JWKS)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from nija.local.lambda_runtime import REPO, LambdaContext, load_function
+
+EVENTS = REPO / "events"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+def load_event(case: str, **values: str) -> dict[str, Any]:
+    """events/<case>.json with every {{name}} replaced by values[name].
+
+    A placeholder without a value, or a value without a placeholder, is an error: the files and the
+    tests must not drift apart. SQS records get their md5OfBody recomputed after substitution.
+    """
+    text = (EVENTS / f"{case}.json").read_text()
+    found = set(_PLACEHOLDER.findall(text))
+    if missing := found - values.keys():
+        raise KeyError(f"events/{case}.json needs values for {sorted(missing)}")
+    if unused := values.keys() - found:
+        raise KeyError(f"events/{case}.json has no placeholder for {sorted(unused)}")
+    for name, value in values.items():
+        if not re.fullmatch(r"[\w.@:+/=-]*", value):
+            raise ValueError(f"{name}={value!r} would need JSON escaping")
+        text = text.replace("{{" + name + "}}", value)
+    event: dict[str, Any] = json.loads(text)
+    for record in event.get("Records", []):
+        if record.get("eventSource") == "aws:sqs":
+            record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+    return event
+
+
+def event_placeholders(case: str) -> set[str]:
+    return set(_PLACEHOLDER.findall((EVENTS / f"{case}.json").read_text()))
+
+
+@dataclass(frozen=True)
+class Function:
+    """One deployment of a function: its module (as Lambda imports it) and its configured name."""
+
+    module: ModuleType
+    name: str
+    timeout_s: int = 30
+
+    def __call__(self, event: dict[str, Any]) -> Any:
+        return self.module.handler(event, LambdaContext(self.name, timeout_s=self.timeout_s))
+
+
+def function(key: str, name: str, instance: str = "integration", timeout_s: int = 30) -> Function:
+    return Function(load_function(key, instance), name, timeout_s)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def error(self) -> dict[str, Any]:
+        """The error object, after checking the body is exactly {"error": {"code", "message"}}."""
+        assert self.headers.get("content-type", "").startswith("application/json"), self.headers
+        assert isinstance(self.body, dict) and set(self.body) == {"error"}, self.body
+        error = self.body["error"]
+        assert {"code", "message"} <= set(error) <= {"code", "message", "field"}, error
+        assert isinstance(error["code"], str) and error["code"], error
+        assert isinstance(error["message"], str) and error["message"], error
+        return dict(error)
+
+
+def api_response(raw: dict[str, Any]) -> Response:
+    """What API Gateway makes of a proxy integration's reply."""
+    assert set(raw) >= {"statusCode", "headers", "body", "isBase64Encoded"}, raw
+    assert raw["isBase64Encoded"] is False
+    body = json.loads(raw["body"]) if raw["body"] else None
+    return Response(raw["statusCode"], {k.lower(): v for k, v in raw["headers"].items()}, body)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """An in-process moto server on a free loopback port, for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(name="load_event")
+def load_event_fixture() -> Callable[..., dict[str, Any]]:
+    return load_event
+
+
+class TradingApi:
+    """The trading_api function as API Gateway invokes it (REST proxy integration)."""
+
+    def __init__(self, fn: Function) -> None:
+        self.fn = fn
+
+    def invoke(self, event: dict[str, Any]) -> Response:
+        return api_response(self.fn(event))
+
+    def __call__(self, case: str, **values: str) -> Response:
+        return self.invoke(load_event(f"trading_api/{case}", **values))
+
+
+@pytest.fixture
+def gateway_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust API Gateway's authorizer context, as the deployed trading_api does."""
+    monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
+
+
+@pytest.fixture
+def trading_api(gateway_mode: None, aws: None) -> TradingApi:
+    from nija.config import get_settings, reset_settings
+
+    reset_settings()
+    fn = function("trading_api", get_settings().catalogue.trading_api.name)
+    fn.module._asgi.cache_clear()  # a cold start: the app is built under this test's settings
+    return TradingApi(fn)
+
+
+@pytest.fixture
+def executor(aws: None) -> Callable[[str], Function]:
+    """executor(broker) -> that broker's deployment of the executor function."""
+    from nija.config import get_settings
+
+    def deployment(broker: str) -> Function:
+        fn = get_settings().catalogue.executor(broker)
+        return function("executor", fn.name, instance=f"integration-{broker}", timeout_s=fn.timeout_s)
+
+    return deployment
