@@ -23,9 +23,14 @@ IMPORT_BOTO3 = "import time; t = time.perf_counter(); import boto3; print(time.p
 
 
 def timed(code: str) -> float:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO / "shared"), "AWS_REGION": "us-east-1",
-           "POWERTOOLS_TRACE_DISABLED": "true", "PYTHONDONTWRITEBYTECODE": "0"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)  # noqa: S603
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO / "shared"),
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONDONTWRITEBYTECODE": "0",
+    }
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     return float(out.stdout.strip().splitlines()[-1]) * 1000
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 FUNCTIONS = REPO / "functions"
+EVENTS = REPO / "events"
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -117,3 +120,30 @@ def scheduled_event(rule_name: str, region: str) -> dict[str, Any]:
 
 def dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, indent=2)
+
+
+def load_event(case: str, **values: str) -> dict[str, Any]:
+    """events/<case>.json with every {{name}} replaced by values[name].
+
+    A placeholder without a value, or a value without a placeholder, is an error: the files and their
+    users must not drift apart. SQS records get their md5OfBody recomputed after substitution.
+    """
+    text = (EVENTS / f"{case}.json").read_text()
+    found = set(_PLACEHOLDER.findall(text))
+    if missing := found - values.keys():
+        raise KeyError(f"events/{case}.json needs values for {sorted(missing)}")
+    if unused := values.keys() - found:
+        raise KeyError(f"events/{case}.json has no placeholder for {sorted(unused)}")
+    for name, value in values.items():
+        if not re.fullmatch(r"[\w.@:+/=-]*", value):
+            raise ValueError(f"{name}={value!r} would need JSON escaping")
+        text = text.replace("{{" + name + "}}", value)
+    event: dict[str, Any] = json.loads(text)
+    for record in event.get("Records", []):
+        if record.get("eventSource") == "aws:sqs":
+            record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
+    return event
+
+
+def event_placeholders(case: str) -> set[str]:
+    return set(_PLACEHOLDER.findall((EVENTS / f"{case}.json").read_text()))
