@@ -64,7 +64,9 @@ def test_fill_on_a_queued_order_is_refused() -> None:
         make_order().apply_fill(fill("t1", "1"))
 
 
-@pytest.mark.parametrize("terminal", [OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED])
+@pytest.mark.parametrize(
+    "terminal", [OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED]
+)
 def test_terminal_states_accept_no_transition(terminal: OrderStatus) -> None:
     assert TRANSITIONS[terminal] == frozenset()
     order = make_order()

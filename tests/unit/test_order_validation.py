@@ -45,7 +45,10 @@ def test_bad_numbers_name_the_field(body: dict[str, str], field: str) -> None:
 def test_binance_symbols_are_usdt() -> None:
     with pytest.raises(InvalidInput):
         build_intent(ME, req(broker="binance"), "k")
-    assert build_intent(ME, req(broker="binance", symbol="BTC/USDT", quantity="0.001"), "k").broker is BrokerName.BINANCE
+    assert (
+        build_intent(ME, req(broker="binance", symbol="BTC/USDT", quantity="0.001"), "k").broker
+        is BrokerName.BINANCE
+    )
 
 
 @pytest.mark.parametrize("raw", ["1e400000", "NaN", "Infinity", "abc", True])

@@ -9,7 +9,9 @@ D = Decimal
 
 
 def pos(qty: str = "0", avg: str = "0") -> Position:
-    return Position(user_id="u", broker=BrokerName.PAPER, symbol="BTC/USD", quantity=D(qty), average_price=D(avg))
+    return Position(
+        user_id="u", broker=BrokerName.PAPER, symbol="BTC/USD", quantity=D(qty), average_price=D(avg)
+    )
 
 
 def f(qty: str, price: str, fee: str = "0") -> Fill:
