@@ -1,1 +1,0 @@
-"""Adapters: the ports implemented over AWS, brokers and the paper simulator."""

@@ -1,1 +1,0 @@
-"""DynamoDB storage: pynamodb models (storage shapes) and the stores that map them to domain models."""

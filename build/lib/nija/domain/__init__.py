@@ -1,1 +1,0 @@
-"""Domain models and rules: pure Python, no AWS, no HTTP."""

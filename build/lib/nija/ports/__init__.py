@@ -1,1 +1,0 @@
-"""Ports: what the logic needs from the outside world, as Protocols. Adapters implement them."""
