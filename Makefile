@@ -10,6 +10,8 @@ STAGE ?= dev
 PYTEST_ARGS ?=
 # No credentials needed to synthesize: skip the EC2 metadata probe; the app falls back to a placeholder account.
 OFFLINE_AWS := AWS_EC2_METADATA_DISABLED=true
+# jsii prints a banner on Node.js 20 (end of life); it works, and operators may use Node.js 22+.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: all install run test test-fast bench synth deploy lint format layers lock clean
 
@@ -68,6 +70,7 @@ lock:
 	rm -rf /tmp/nija-lock && $(PYTHON) -m venv /tmp/nija-lock
 	/tmp/nija-lock/bin/pip install -q --disable-pip-version-check '.[brokers,local,infra,dev]'
 	/tmp/nija-lock/bin/pip freeze --exclude nija --exclude pip > .ci/constraints.txt
+	rm -rf build
 
 clean:
 	rm -rf $(VENV) cdk.out layers/build .pytest_cache
