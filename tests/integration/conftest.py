@@ -3,9 +3,8 @@ and a moto server for the tests that need real HTTP (the authorizer fetches the 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,37 +13,7 @@ from typing import Any
 
 import pytest
 
-from nija.local.lambda_runtime import REPO, LambdaContext, load_function
-
-EVENTS = REPO / "events"
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-
-
-def load_event(case: str, **values: str) -> dict[str, Any]:
-    """events/<case>.json with every {{name}} replaced by values[name].
-
-    A placeholder without a value, or a value without a placeholder, is an error: the files and the
-    tests must not drift apart. SQS records get their md5OfBody recomputed after substitution.
-    """
-    text = (EVENTS / f"{case}.json").read_text()
-    found = set(_PLACEHOLDER.findall(text))
-    if missing := found - values.keys():
-        raise KeyError(f"events/{case}.json needs values for {sorted(missing)}")
-    if unused := values.keys() - found:
-        raise KeyError(f"events/{case}.json has no placeholder for {sorted(unused)}")
-    for name, value in values.items():
-        if not re.fullmatch(r"[\w.@:+/=-]*", value):
-            raise ValueError(f"{name}={value!r} would need JSON escaping")
-        text = text.replace("{{" + name + "}}", value)
-    event: dict[str, Any] = json.loads(text)
-    for record in event.get("Records", []):
-        if record.get("eventSource") == "aws:sqs":
-            record["md5OfBody"] = hashlib.md5(record["body"].encode()).hexdigest()  # noqa: S324
-    return event
-
-
-def event_placeholders(case: str) -> set[str]:
-    return set(_PLACEHOLDER.findall((EVENTS / f"{case}.json").read_text()))
+from nija.local.lambda_runtime import LambdaContext, load_event, load_function
 
 
 @dataclass(frozen=True)
@@ -100,6 +69,7 @@ def moto_endpoint() -> Iterator[str]:
     """An in-process moto server on a free loopback port, for the whole session."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per AWS call
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -128,19 +98,49 @@ class TradingApi:
 
 
 @pytest.fixture
-def gateway_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def gateway_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Trust API Gateway's authorizer context, as the deployed trading_api does."""
+    from nija.config import reset_settings
+
     monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
+    yield
+    monkeypatch.delenv("NIJA_AUTH_MODE")
+    reset_settings()  # nothing after this test may see the gateway mode
+
+
+def build_trading_api(*, reset: bool = True) -> TradingApi:
+    """trading_api under the current environment, from a cold start (the app is built anew)."""
+    from nija.config import get_settings, reset_settings
+
+    if reset:
+        reset_settings()
+    fn = function("trading_api", get_settings().catalogue.trading_api.name)
+    fn.module._asgi.cache_clear()
+    return TradingApi(fn)
 
 
 @pytest.fixture
 def trading_api(gateway_mode: None, aws: None) -> TradingApi:
-    from nija.config import get_settings, reset_settings
+    """trading_api on in-process moto, trusting the authorizer context as deployed.
 
-    reset_settings()
-    fn = function("trading_api", get_settings().catalogue.trading_api.name)
-    fn.module._asgi.cache_clear()  # a cold start: the app is built under this test's settings
-    return TradingApi(fn)
+    gateway_mode comes first, so the `aws` fixture's settings reset already sees it."""
+    from nija.config import get_settings
+
+    assert get_settings().auth_mode == "gateway"
+    return build_trading_api(reset=False)
+
+
+@pytest.fixture(name="build_trading_api")
+def build_trading_api_fixture() -> Callable[[], TradingApi]:
+    return build_trading_api
+
+
+@pytest.fixture
+def authorizer() -> Function:
+    from nija.config import get_settings
+
+    fn = get_settings().catalogue.authorizer
+    return function("authorizer", fn.name, timeout_s=fn.timeout_s)
 
 
 @pytest.fixture
