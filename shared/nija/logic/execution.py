@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -25,7 +26,7 @@ logger = Logger(child=True)
 MAX_CONFLICT_RETRIES = 5
 
 
-class Store(OrderStore, Ledger):
+class Store(OrderStore, Ledger, Protocol):
     """What the executor needs from storage: orders and the ledger."""
 
 
