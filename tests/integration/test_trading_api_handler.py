@@ -179,12 +179,6 @@ def test_an_idempotency_key_reused_for_another_quantity_is_a_conflict(trading_ap
     assert len(trading_api("orders_list", user_id=ALICE).body["items"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the manual intent id hashes symbol and side with the Idempotency-Key "
-    "(nija/logic/orders.py build_intent), so a reused key with another side or symbol silently "
-    "makes a second order instead of the 409 a changed quantity gets",
-)
 def test_an_idempotency_key_reused_for_another_side_is_a_conflict(trading_api, load_event) -> None:
     first = trading_api.invoke(with_body(load_event, "reused"))
     other = trading_api.invoke(with_body(load_event, "reused", side="sell"))

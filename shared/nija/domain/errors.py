@@ -87,6 +87,12 @@ class InvalidOrder(BrokerError):
     code = "invalid_order"
 
 
+class OrderNotFound(InvalidOrder):
+    """The broker has no order with that client order id."""
+
+    code = "order_not_found"
+
+
 class BrokerAuthFailed(BrokerError):
     code = "auth_failed"
 

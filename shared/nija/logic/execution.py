@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from nija.domain.errors import BrokerError, Conflict, DuplicateFill, UnknownOutcome
+from nija.domain.errors import BrokerError, Conflict, DuplicateFill, OrderNotFound, UnknownOutcome
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import Fill, Position, Trade
 from nija.domain.orders import Order, OrderStatus
@@ -95,8 +95,23 @@ class Executor:
         order = self.store.get_order(message.user_id, message.order_id)
         if order is None or order.status.is_terminal or order.status is OrderStatus.QUEUED:
             return order
-        account = self.broker.account(message.user_id)
-        remote = account.cancel_order(order.client_order_id)
+        try:
+            remote = self.broker.account(message.user_id).cancel_order(order.client_order_id)
+        except OrderNotFound:
+            # The broker never took the order (its place message failed for good): nothing can fill.
+            expected, fills = order.status, len(order.trade_ids)
+            order.transition(
+                OrderStatus.CANCELED, reason_code=OrderNotFound.code, reason="unknown at the broker"
+            )
+            self.store.save_order(order, expected, fills)
+            return order
+        except BrokerError as exc:
+            if exc.retryable:
+                raise
+            logger.warning(
+                "the broker refused a cancel", extra={"order_id": order.order_id, "error": exc.code}
+            )
+            return order
         return self.reconcile(order, remote)
 
     def sync_open_orders(self, orders: Iterable[Order]) -> int:

@@ -61,6 +61,8 @@ def place_order(
     """Record the order as queued, then enqueue it. A retried request (same Idempotency-Key) is a no-op
     that re-sends the intent while it is still queued, so a crash between the two writes loses nothing."""
     intent = build_intent(principal, request, request_id)
+    if request_id is not None:
+        store.claim_request_key(principal.user_id, request_id, intent.intent_id)
     order, created = store.create_order(Order.from_intent(intent))
     if not created and _differs(order, intent):
         raise Conflict("this Idempotency-Key was already used for a different order")

@@ -16,6 +16,10 @@ def order_sk(order_id: str) -> str:
     return f"ORDER#{order_id}"
 
 
+def request_key_sk(key: str) -> str:
+    return f"REQUEST#{key}"
+
+
 def position_sk(broker: str, symbol: str) -> str:
     return f"POS#{broker}#{symbol}"
 

@@ -96,6 +96,13 @@ class OrderItem(StateItem):
     by_time = _OrdersByTime()
 
 
+class RequestKeyItem(StateItem):
+    """An Idempotency-Key a user sent, and the order it made. Expires with the table's TTL."""
+
+    order_id = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
 class PositionItem(StateItem):
     user_id = UnicodeAttribute()
     broker = UnicodeAttribute()
@@ -151,6 +158,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     StateItem,
     UserItem,
     OrderItem,
+    RequestKeyItem,
     PositionItem,
     TradeItem,
     PaperBalanceItem,

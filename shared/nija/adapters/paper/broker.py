@@ -18,7 +18,13 @@ from nija.adapters.paper.book import Holding, PaperOrder
 from nija.adapters.paper.feed import PaperFeed
 from nija.adapters.paper.store import PaperStore
 from nija.config import Settings, get_settings
-from nija.domain.errors import BrokerTemporaryError, InsufficientFunds, InvalidInput, InvalidOrder
+from nija.domain.errors import (
+    BrokerTemporaryError,
+    InsufficientFunds,
+    InvalidInput,
+    InvalidOrder,
+    OrderNotFound,
+)
 from nija.domain.models import BrokerName, utcnow
 from nija.ports.broker import Balance, BrokerOrder, BrokerOrderRequest
 from nija.ports.market_data import MarketData
@@ -151,7 +157,7 @@ class PaperAccount:
         for _ in _attempts():
             order = self._store.get_order(self.user_id, client_order_id)
             if order is None:
-                raise InvalidOrder(f"no paper order {client_order_id}", code="order_not_found")
+                raise OrderNotFound(f"no paper order {client_order_id}")
             change = book.cancel(order, self._store.holdings(self.user_id))
             if change is None:
                 return book.to_broker_order(order)
