@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -13,15 +14,25 @@ from nija.config import get_settings, on_reset
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
 
 
+_lock = threading.Lock()
+
+
+@cache
+def _session() -> boto3.session.Session:
+    # One session for every client: each new session loads botocore's endpoint data again.
+    return boto3.session.Session()
+
+
 @cache
 def client(service: str) -> Any:
     settings = get_settings()
-    return boto3.session.Session().client(
-        service,  # type: ignore[call-overload]
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=_CONFIG,
-    )
+    with _lock:  # creating clients from one session is not thread safe; using them is
+        return _session().client(
+            service,  # type: ignore[call-overload]
+            region_name=settings.region,
+            endpoint_url=settings.aws_endpoint_url,
+            config=_CONFIG,
+        )
 
 
 @cache
@@ -33,3 +44,4 @@ def queue_url(queue_name: str) -> str:
 def reset_clients() -> None:
     client.cache_clear()
     queue_url.cache_clear()
+    _session.cache_clear()

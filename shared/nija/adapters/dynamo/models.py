@@ -13,9 +13,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection.base import MetaTable
+from pynamodb.connection.table import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from nija.catalogue import KeyAttr, TableDef
 from nija.config import get_settings, on_reset
 
 
@@ -168,21 +171,58 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
 _bound: dict[str, Any] = {}
 
 
+def _table_connection(table: TableDef, endpoint: str | None, region: str) -> TableConnection:
+    """One connection for the whole table, described from the catalogue (every key and index).
+
+    pynamodb would give each model class its own connection, each with its own botocore session
+    and client, and a new client costs ~50-100 ms to load its service model: on a cold start that
+    is paid once per model class touched. All our models live in one table, so they share one.
+    """
+
+    def key_schema(pk: KeyAttr, sk: KeyAttr | None) -> list[dict[str, str]]:
+        return [{"AttributeName": pk.name, "KeyType": "HASH"}] + (
+            [{"AttributeName": sk.name, "KeyType": "RANGE"}] if sk else []
+        )
+
+    meta = MetaTable(
+        {
+            "TableName": table.name,
+            "KeySchema": key_schema(table.partition_key, table.sort_key),
+            "AttributeDefinitions": [
+                {"AttributeName": a.name, "AttributeType": a.type} for a in table.attributes
+            ],
+            "GlobalSecondaryIndexes": [
+                {"IndexName": i.name, "KeySchema": key_schema(i.partition_key, i.sort_key)}
+                for i in table.indexes
+            ],
+            "LocalSecondaryIndexes": [],
+        }
+    )
+    return TableConnection(
+        table.name,
+        meta_table=meta,
+        region=region,
+        host=endpoint,
+        connect_timeout_seconds=2,
+        read_timeout_seconds=10,
+        max_retry_attempts=3,
+    )
+
+
 def bind() -> None:
     """Point every model at the state table of the current settings (idempotent, cheap)."""
     settings = get_settings()
-    key = (settings.catalogue.state_table.name, settings.aws_endpoint_url, settings.region)
+    table = settings.catalogue.state_table
+    key = (table.name, settings.aws_endpoint_url, settings.region)
     if _bound.get("key") == key:
         return
+    connection = _table_connection(table, settings.aws_endpoint_url, settings.region)
     for model in ALL_MODELS:
         meta: Any = model.Meta
-        meta.table_name = key[0]
-        meta.host = key[1]
-        meta.region = key[2]
-        meta.max_retry_attempts = 3
-        meta.connect_timeout_seconds = 2
-        meta.read_timeout_seconds = 10
-        model._connection = None
+        meta.table_name = table.name
+        meta.host = settings.aws_endpoint_url
+        meta.region = settings.region
+        model._connection = connection
     _bound["key"] = key
 
 
