@@ -10,7 +10,7 @@ from pathlib import Path
 from bench.report import line, median
 
 REPO = Path(__file__).resolve().parents[1]
-RUNS = 9
+RUNS = 15
 
 IMPORT_HANDLER = """
 import importlib.util, sys, time

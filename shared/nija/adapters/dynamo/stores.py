@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import OrderItem, PositionItem, RequestKeyItem, TradeItem, UserItem, bind
@@ -328,7 +327,11 @@ class DynamoStore:
 
     # ledger
     def record_fill(self, order: Order, fill: Fill, position: Position, trade: Trade) -> bool:
+        # Imported here: only the executor writes fills, and the API's cold start stays lighter.
+        from pynamodb.transactions import TransactWrite
+
         previous_fills = len(order.trade_ids) - 1
+
         connection = OrderItem._get_connection().connection  # reuse its client: a new one costs ~100 ms
         position_condition = (
             PositionItem.pk.does_not_exist()
