@@ -108,7 +108,9 @@ def main() -> None:
                 while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
                     sqs.delete_message_batch(
                         QueueUrl=url,
-                        Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)],
+                        Entries=[
+                            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)
+                        ],
                     )
 
         _time(get_positions, 50)  # warm: first request builds the app, clients and caches
