@@ -13,7 +13,7 @@ OFFLINE_AWS := AWS_EC2_METADATA_DISABLED=true
 # jsii prints a banner on Node.js 20 (end of life); it works, and operators may use Node.js 22+.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all install run test test-fast bench synth deploy lint format layers lock clean
+.PHONY: all install run test test-fast bench synth deploy lint format layers lock clean openapi
 
 all: test
 
@@ -42,6 +42,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## openapi: rewrite the committed OpenAPI document (shared/nija/api/openapi.json) from the code
+openapi: $(STAMP)
+	$(BIN)/python -m nija.api.openapi --write
 
 ## layers: build the Lambda layers into layers/build (cached by input hash; synth does this too)
 layers: $(STAMP)
