@@ -8,9 +8,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from nija import wiring
-from nija.api.auth import authorizer_context
-from nija.api.verify import authenticate
+from nija.api.auth import authorizer_context, bearer_token
+from nija.api.verify import token_verifier
 from nija.domain.errors import Forbidden, Unauthenticated
+from nija.logic.identity import active_user, principal_of
 
 logger = Logger()
 
@@ -36,12 +37,18 @@ def _policy(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        principal = authenticate(headers.get("authorization"), wiring.store())
+        claims = token_verifier().verify(bearer_token(headers.get("authorization")))
+        user = active_user(claims, wiring.store())
     except Unauthenticated as exc:
         logger.info("refused a token", extra={"reason": exc.message})
         raise Exception("Unauthorized") from None  # API Gateway answers 401 for exactly this text
     except Forbidden as exc:
         logger.info("denied a user", extra={"reason": exc.message})
         return _policy("denied", "Deny", event["methodArn"])
+    principal = principal_of(user, claims)
     logger.append_keys(user_id=principal.user_id)
-    return _policy(principal.user_id, "Allow", event["methodArn"], authorizer_context(principal))
+    policy = _policy(principal.user_id, "Allow", event["methodArn"], authorizer_context(principal))
+    if user.api_key:
+        # API Gateway meters and throttles the request against this key's usage plan (the tier).
+        policy["usageIdentifierKey"] = user.api_key
+    return policy

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from nija.domain.models import BrokerName
+from nija.domain.models import BrokerName, Tier
 
 BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
 
@@ -74,6 +74,7 @@ class Catalogue:
     stage: str
     prefix: str
     state_table: TableDef
+    audit_table: TableDef
     queues: dict[BrokerName, QueueDef] = field(default_factory=dict)
     user_pool_name: str = ""
     user_pool_client_name: str = ""
@@ -116,6 +117,27 @@ class Catalogue:
     def authorizer(self) -> FunctionDef:
         return FunctionDef("authorizer", f"{self.prefix}-authorizer", 256, 5)
 
+    @property
+    def dashboard_api(self) -> FunctionDef:
+        return FunctionDef("dashboard_api", f"{self.prefix}-dashboard-api", 512, 15)
+
+    @property
+    def admin_api(self) -> FunctionDef:
+        return FunctionDef("admin_api", f"{self.prefix}-admin-api", 512, 15)
+
+    @property
+    def api_functions(self) -> tuple[FunctionDef, ...]:
+        """The functions behind the REST API (each a FastAPI app through Mangum)."""
+        return (self.dashboard_api, self.trading_api, self.admin_api)
+
+    @property
+    def rest_api_name(self) -> str:
+        return f"{self.prefix}-api"
+
+    def usage_plan_name(self, tier: Tier | str) -> str:
+        """The API Gateway usage plan of a tier; each user's API key sits in exactly one of them."""
+        return f"{self.prefix}-tier-{Tier(tier).value}"
+
 
 # Key layout of the single state table (pk, sk):
 #   USER#<user_id>  PROFILE                      the user record
@@ -127,6 +149,11 @@ class Catalogue:
 #       gsi2: USER#<user_id> / TRADE#<timestamp>#<trade_id>
 #   PAPER#<user_id> BAL#<asset> | ORDER#<client_order_id>  the paper broker's own book
 #       gsi1: PAPER_OPEN / <user_id> while a paper order rests
+#   LOGIN#<sha256 of email>  GUARD                 recent failed sign-ins and a lock
+#   USER#<user_id>  REQUEST#<idempotency key>      the order a client's key made (expires)
+#
+# Audit table (pk, sk):
+#   AUDIT#<subject>  <time>#<event id>             one event; gsi1: AUDIT / <time>#<event id> (all, by time)
 PK = KeyAttr("pk")
 SK = KeyAttr("sk")
 GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))
@@ -159,6 +186,14 @@ def catalogue(stage: str) -> Catalogue:
             indexes=(GSI1, GSI2),
             ttl_attribute="expires_at",
             stream=True,
+        ),
+        # Append-only: its own table, so that IAM can allow PutItem and nothing else on it.
+        audit_table=TableDef(
+            logical_id="AuditTable",
+            name=f"{prefix}-audit",
+            partition_key=PK,
+            sort_key=SK,
+            indexes=(GSI1,),
         ),
         queues=queues,
         user_pool_name=f"{prefix}-users",

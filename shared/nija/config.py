@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     token_issuer: str | None = None
     broker: str | None = None  # the broker an executor deployment serves
+    # API Gateway usage plan id per tier ({"basic": "...", "pro": "...", "enterprise": "..."}), as JSON.
+    # Set: each user gets an API key in their tier's plan (the authorizer returns it). Unset: no keys.
+    usage_plan_ids: dict[str, str] = Field(default_factory=dict)
+    # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
+    auto_confirm_signup: bool = False
     paper_fee_rate: Decimal = Decimal("0.001")
     paper_slippage_bps: Decimal = Decimal("5")
     feed_seed: int = 7

@@ -9,6 +9,7 @@ from nija.adapters.sqs_queue import SqsOrderQueue
 from nija.config import get_settings, on_reset
 from nija.domain.errors import BrokerAuthFailed
 from nija.domain.models import BrokerName
+from nija.logic.accounts import Accounts
 from nija.ports.broker import Broker, BrokerAccount
 
 
@@ -44,7 +45,23 @@ def broker(name: BrokerName) -> Broker:
     return NotConnected(name)
 
 
+@cache
+def accounts() -> Accounts:
+    from nija.adapters.apigateway_keys import ApiGatewayKeys
+    from nija.adapters.cognito import CognitoIdentity
+
+    settings = get_settings()
+    return Accounts(
+        idp=CognitoIdentity(),
+        keys=ApiGatewayKeys(settings.usage_plan_ids),
+        users=store(),
+        guards=store(),
+        audit=store(),
+        auto_confirm=settings.auto_confirm_signup,
+    )
+
+
 @on_reset
 def reset() -> None:
-    for factory in (store, order_queue, broker):
+    for factory in (store, order_queue, broker, accounts):
         factory.cache_clear()

@@ -84,17 +84,37 @@ def load_event_fixture() -> Callable[..., dict[str, Any]]:
     return load_event
 
 
-class TradingApi:
-    """The trading_api function as API Gateway invokes it (REST proxy integration)."""
+class ApiFunction:
+    """An API function as API Gateway invokes it (REST proxy integration), with its sample events."""
 
-    def __init__(self, fn: Function) -> None:
+    def __init__(self, fn: Function, events: str) -> None:
         self.fn = fn
+        self.events = events
 
     def invoke(self, event: dict[str, Any]) -> Response:
         return api_response(self.fn(event))
 
+    def event(self, case: str, **values: str) -> dict[str, Any]:
+        return load_event(f"{self.events}/{case}", **values)
+
     def __call__(self, case: str, **values: str) -> Response:
-        return self.invoke(load_event(f"trading_api/{case}", **values))
+        return self.invoke(self.event(case, **values))
+
+
+class TradingApi(ApiFunction):
+    def __init__(self, fn: Function) -> None:
+        super().__init__(fn, "trading_api")
+
+
+@pytest.fixture(name="api")
+def api_fixture() -> Callable[[str], ApiFunction]:
+    """api("dashboard_api") -> that function, loaded as Lambda would (settings are read lazily)."""
+    from nija.config import get_settings
+
+    def build(key: str) -> ApiFunction:
+        return ApiFunction(function(key, f"{get_settings().catalogue.prefix}-{key.replace('_', '-')}"), key)
+
+    return build
 
 
 @pytest.fixture
@@ -114,9 +134,7 @@ def build_trading_api(*, reset: bool = True) -> TradingApi:
 
     if reset:
         reset_settings()
-    fn = function("trading_api", get_settings().catalogue.trading_api.name)
-    fn.module._asgi.cache_clear()
-    return TradingApi(fn)
+    return TradingApi(function("trading_api", get_settings().catalogue.trading_api.name))
 
 
 @pytest.fixture

@@ -43,29 +43,6 @@ def test_health(trading_api) -> None:
     assert r.body["status"] == "ok" and r.body["stage"] == "test" and r.body["version"]
 
 
-def test_login_returns_cognito_tokens(trading_api, load_event, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nija.config import reset_settings
-    from nija.local import identity
-
-    event = load_event("trading_api/auth_login")
-    credentials = json.loads(event["body"])
-    pool = identity.create_user_pool(get_settings().catalogue)
-    identity.create_confirmed_user(pool, credentials["email"], credentials["password"], wiring.store())
-    monkeypatch.setenv("NIJA_USER_POOL_ID", pool.pool_id)
-    monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", pool.client_id)
-    reset_settings()
-
-    r = trading_api.invoke(event)
-    assert r.status == 200, r.body
-    assert r.body["token_type"] == "Bearer" and r.body["expires_in"] > 0
-    assert all(r.body[k] for k in ("access_token", "id_token", "refresh_token"))
-
-    event["body"] = json.dumps({**credentials, "password": "Wrong-Passw0rd!"})
-    bad = trading_api.invoke(event)
-    assert bad.status == 401 and bad.error["code"] == "unauthenticated"
-    assert "Passw0rd" not in json.dumps(bad.body)
-
-
 def test_place_order_queues_one_message_grouped_by_user(trading_api) -> None:
     r = place(trading_api)
     assert r.status == 202, r.body

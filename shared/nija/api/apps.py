@@ -6,10 +6,13 @@ from fastapi import FastAPI
 
 from nija import __version__, wiring
 from nija.api.errors import install_error_handlers
-from nija.api.routers import auth, health, orders, positions
+from nija.api.routers import admin, auth, health, me, orders, positions
 from nija.config import get_settings
 
-TRADING_ROUTERS = (health.router, auth.router, orders.router, positions.router)
+MAX_BODY_BYTES = 64 * 1024  # no request of this API comes near it
+TRADING_ROUTERS = (health.router, orders.router, positions.router)
+DASHBOARD_ROUTERS = (health.router, auth.router, me.router)
+ADMIN_ROUTERS = (health.router, admin.router)
 
 
 def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[type-arg]
@@ -19,6 +22,7 @@ def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[
         docs_url="/docs" if docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
+        max_body_size=MAX_BODY_BYTES,
     )
     for router in routers:
         app.include_router(router)
@@ -34,6 +38,15 @@ def create_trading_app() -> FastAPI:
     return _app("NIJA trading API", TRADING_ROUTERS, docs=get_settings().stage != "prod")
 
 
+def create_dashboard_app() -> FastAPI:
+    return _app("NIJA dashboard API", DASHBOARD_ROUTERS, docs=get_settings().stage != "prod")
+
+
+def create_admin_app() -> FastAPI:
+    return _app("NIJA admin API", ADMIN_ROUTERS, docs=get_settings().stage != "prod")
+
+
 def create_local_app() -> FastAPI:
     """Every API app's routes on one port, as API Gateway puts them on one domain."""
-    return _app("NIJA API (local stack)", TRADING_ROUTERS, docs=True)
+    routers = (health.router, auth.router, me.router, orders.router, positions.router, admin.router)
+    return _app("NIJA API (local stack)", routers, docs=True)

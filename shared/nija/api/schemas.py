@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from nija.domain.models import BrokerName, Money, OrderType, Side
+from nija.domain.models import BrokerName, Money, OrderType, Role, Side, Tier, User, UserStatus
 from nija.domain.orders import Order, OrderStatus
 
 T = TypeVar("T")
@@ -70,11 +70,52 @@ class TradeOut(BaseModel):
 # A light shape check; Cognito is the authority on addresses. (email-validator would add ~60 ms to
 # every API cold start: FastAPI builds its OpenAPI contact models with it whenever it is installed.)
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN)]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+Code = Annotated[str, Field(min_length=6, max_length=8, pattern=r"^[0-9]+$")]
 
 
-class LoginIn(BaseModel):
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
-    password: str = Field(min_length=1, max_length=256)
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignupIn(Strict):
+    email: Email
+    password: Password
+
+
+class SignupOut(BaseModel):
+    user_id: str
+    confirmed: bool
+
+
+class ConfirmIn(Strict):
+    email: Email
+    code: Code
+
+
+class LoginIn(Strict):
+    email: Email
+    password: Password
+
+
+class RefreshIn(Strict):
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class MfaVerifyIn(Strict):
+    email: Email
+    session: str = Field(min_length=1, max_length=4096)
+    code: Code
+
+
+class MfaEnableIn(Strict):
+    code: Code
+
+
+class MfaSetupOut(BaseModel):
+    secret_code: str
+    otpauth_uri: str
 
 
 class TokensOut(BaseModel):
@@ -85,6 +126,34 @@ class TokensOut(BaseModel):
     token_type: str | None = None
     challenge: str | None = None
     session: str | None = None
+
+
+class MeOut(BaseModel):
+    user_id: str
+    email: str
+    tier: Tier
+    status: UserStatus
+    role: Role
+    mfa_enabled: bool
+    requests_per_minute: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> MeOut:
+        return cls(
+            user_id=user.user_id,
+            email=user.email,
+            tier=user.tier,
+            status=user.status,
+            role=user.role,
+            mfa_enabled=user.mfa_enabled,
+            requests_per_minute=user.tier.requests_per_minute,
+            created_at=user.created_at,
+        )
+
+
+class TierIn(Strict):
+    tier: Tier
 
 
 class Health(BaseModel):

@@ -63,11 +63,6 @@ def token_verifier() -> TokenVerifier:
 on_reset(token_verifier.cache_clear)
 
 
-def authenticate(authorization: str | None, users: UserStore) -> Principal:
-    claims = token_verifier().verify(bearer_token(authorization))
-    return principal_from_claims(claims, users)
-
-
 class VerifyTokenMiddleware:
     """Local stand-in for the API Gateway authorizer, running the same verification code."""
 

@@ -79,6 +79,11 @@ class User(Frozen):
     tier: Tier = Tier.BASIC
     status: UserStatus = UserStatus.ACTIVE
     role: Role = Role.USER
+    mfa_enabled: bool = False
+    # The user's API Gateway key in their tier's usage plan: the authorizer returns its value so that
+    # API Gateway throttles each user on their own. It grants nothing without a valid token.
+    api_key_id: str | None = None
+    api_key: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -9,6 +9,7 @@ import threading
 
 import uvicorn
 
+from nija.local import identity
 from nija.local.stack import Options, configure_environment, moto_server, provision, start_event_sources
 
 
@@ -31,6 +32,7 @@ NIJA local stack is up (stage {stage}).
   API docs:  {api}/docs
   AWS (moto): {aws}
   Demo login: {email} / {password}
+  Admin login: {admin_email} / {admin_password}
 
   TOKEN=$(curl -s -X POST {api}/v1/auth/login -H 'content-type: application/json' \\
       -d '{{"email":"{email}","password":"{password}"}}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
@@ -60,7 +62,13 @@ def main(argv: list[str] | None = None) -> None:
             config = uvicorn.Config(app, host=options.host, port=options.api_port, log_level="warning")
             print(
                 BANNER.format(
-                    stage=options.stage, api=api, aws=endpoint, email=demo.email, password=demo.password
+                    stage=options.stage,
+                    api=api,
+                    aws=endpoint,
+                    email=demo.email,
+                    password=demo.password,
+                    admin_email=identity.ADMIN_EMAIL,
+                    admin_password=identity.ADMIN_PASSWORD,
                 ),
                 flush=True,
             )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from nija.adapters.aws import client
 from nija.catalogue import Catalogue
-from nija.domain.models import Role, Tier, User, UserStatus
+from nija.domain.models import Role, Tier, User
 from nija.ports.stores import UserStore
 
 PASSWORD_POLICY = {
@@ -60,7 +60,8 @@ def create_user_pool(cat: Catalogue) -> Pool:
 def create_confirmed_user(
     pool: Pool, email: str, password: str, users: UserStore, *, tier: Tier = Tier.BASIC, admin: bool = False
 ) -> str:
-    """A confirmed pool user with a permanent password and its NIJA profile; returns the user id (sub)."""
+    """A confirmed pool user with a permanent password and a profile, made with Cognito's admin
+    calls (any pool, no API key): for tests and tools. Users sign up through nija.logic.accounts."""
     idp = client("cognito-idp")
     created = idp.admin_create_user(
         UserPoolId=pool.pool_id,
@@ -71,19 +72,31 @@ def create_confirmed_user(
     idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=email, Password=password, Permanent=True)
     user_id = next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub")
     if admin:
-        idp.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=email, GroupName="admins")
-    users.put_user(
-        User(
-            user_id=user_id,
-            email=email,
-            tier=tier,
-            status=UserStatus.ACTIVE,
-            role=Role.ADMIN if admin else Role.USER,
-        )
-    )
+        make_admin(pool, email)
+    users.put_user(User(user_id=user_id, email=email, tier=tier, role=Role.ADMIN if admin else Role.USER))
     return user_id
+
+
+def create_usage_plans(cat: Catalogue) -> dict[str, str]:
+    """A usage plan per tier, as the CDK app makes them; returns tier → plan id."""
+    apigw = client("apigateway")
+    plans = {}
+    for tier in Tier:
+        per_minute = tier.requests_per_minute
+        plan = apigw.create_usage_plan(
+            name=f"{cat.prefix}-tier-{tier.value}",
+            throttle={"rateLimit": per_minute / 60, "burstLimit": max(1, per_minute // 6)},
+        )
+        plans[tier.value] = plan["id"]
+    return plans
+
+
+def make_admin(pool: Pool, email: str) -> None:
+    client("cognito-idp").admin_add_user_to_group(UserPoolId=pool.pool_id, Username=email, GroupName="admins")
 
 
 DEMO_EMAIL = "demo@nija.local"
 DEMO_PASSWORD = "Demo-Passw0rd!"  # noqa: S105 - a published local-only demo account
+ADMIN_EMAIL = "admin@nija.local"
+ADMIN_PASSWORD = "Admin-Passw0rd!"  # noqa: S105 - a published local-only demo account
 DEMO_BALANCES = {"USD": Decimal("100000")}

@@ -78,4 +78,5 @@ def create_queues(cat: Catalogue) -> dict[str, str]:
 def provision_data_plane(cat: Catalogue) -> dict[str, str]:
     """Tables and queues: what the handlers need besides identity."""
     create_table(cat.state_table)
+    create_table(cat.audit_table)
     return create_queues(cat)

@@ -3,6 +3,7 @@ and schedules calling the real Lambda handlers, a paper broker and a demo user."
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -95,22 +96,28 @@ def configure_environment(endpoint: str, stage: str) -> None:
 
 
 def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
+    """Tables, queues, the user pool and tier plans, then the demo users through the real sign-up."""
     from nija import wiring
 
-    settings = get_settings()
-    provision_data_plane(settings.catalogue)
-    pool = identity.create_user_pool(settings.catalogue)
-    os.environ["NIJA_USER_POOL_ID"] = pool.pool_id
-    os.environ["NIJA_USER_POOL_CLIENT_ID"] = pool.client_id
-    os.environ["NIJA_JWKS_URL"] = f"{endpoint}/{pool.pool_id}/.well-known/jwks.json"
-    reset_settings()
-    user_id = identity.create_confirmed_user(
-        pool, identity.DEMO_EMAIL, identity.DEMO_PASSWORD, wiring.store()
+    cat = get_settings().catalogue
+    provision_data_plane(cat)
+    pool = identity.create_user_pool(cat)
+    os.environ.update(
+        NIJA_USER_POOL_ID=pool.pool_id,
+        NIJA_USER_POOL_CLIENT_ID=pool.client_id,
+        NIJA_JWKS_URL=f"{endpoint}/{pool.pool_id}/.well-known/jwks.json",
+        NIJA_USAGE_PLAN_IDS=json.dumps(identity.create_usage_plans(cat)),
+        NIJA_AUTO_CONFIRM_SIGNUP="true",
     )
+    reset_settings()
+    accounts = wiring.accounts()
+    demo = accounts.sign_up(identity.DEMO_EMAIL, identity.DEMO_PASSWORD)
+    accounts.sign_up(identity.ADMIN_EMAIL, identity.ADMIN_PASSWORD)
+    identity.make_admin(pool, identity.ADMIN_EMAIL)
     paper = wiring.broker(BrokerName.PAPER)
     assert isinstance(paper, PaperBroker)
-    paper.seed_balances(user_id, identity.DEMO_BALANCES)
-    return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, user_id)
+    paper.seed_balances(demo.user_id, identity.DEMO_BALANCES)
+    return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, demo.user_id)
 
 
 def start_event_sources(stop: threading.Event, sync_every_s: float) -> list[threading.Thread]:

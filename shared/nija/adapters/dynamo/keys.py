@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 
@@ -55,3 +56,15 @@ def order_by_time_sk(created_at: datetime, order_id: str) -> str:
 
 def trade_by_time_sk(timestamp: datetime, trade_id: str) -> str:
     return f"TRADE#{sortable_time(timestamp)}#{trade_id}"
+
+
+GUARD = "GUARD"
+
+
+def login_guard_pk(name: str) -> str:
+    """Sign-in names are hashed: the guard item does not need the address itself."""
+    return f"LOGIN#{hashlib.sha256(name.strip().lower().encode()).hexdigest()}"
+
+
+def audit_pk(subject: str) -> str:
+    return f"AUDIT#{subject}"

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -65,7 +67,34 @@ class UserItem(StateItem):
     tier = UnicodeAttribute()
     status = UnicodeAttribute()
     role = UnicodeAttribute()
+    mfa_enabled = BooleanAttribute(default=False)
+    api_key_id = UnicodeAttribute(null=True)
+    api_key = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+
+
+class LoginGuardItem(StateItem):
+    failures = ListAttribute(of=NumberAttribute, default=list)
+    locked_until = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+
+class AuditItem(StateItem):
+    """In the audit table: its own Meta, bound apart from the state table's models."""
+
+    class Meta:
+        table_name = "unbound"
+
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    action = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    details = MapAttribute(default=dict)
+    source_ip = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    event_id = UnicodeAttribute()
 
 
 class OrderItem(StateItem):
@@ -160,6 +189,7 @@ class PaperOrderItem(StateItem):
 ALL_MODELS: tuple[type[StateItem], ...] = (
     StateItem,
     UserItem,
+    LoginGuardItem,
     OrderItem,
     RequestKeyItem,
     PositionItem,
@@ -216,13 +246,14 @@ def bind() -> None:
     key = (table.name, settings.aws_endpoint_url, settings.region)
     if _bound.get("key") == key:
         return
-    connection = _table_connection(table, settings.aws_endpoint_url, settings.region)
-    for model in ALL_MODELS:
-        meta: Any = model.Meta
-        meta.table_name = table.name
-        meta.host = settings.aws_endpoint_url
-        meta.region = settings.region
-        model._connection = connection
+    for models, definition in ((ALL_MODELS, table), ((AuditItem,), settings.catalogue.audit_table)):
+        connection = _table_connection(definition, settings.aws_endpoint_url, settings.region)
+        for model in models:
+            meta: Any = model.Meta
+            meta.table_name = definition.name
+            meta.host = settings.aws_endpoint_url
+            meta.region = settings.region
+            model._connection = connection
     _bound["key"] = key
 
 

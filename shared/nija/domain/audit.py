@@ -1,0 +1,28 @@
+"""Audit events: who did what to whom, when, and how it ended. Never a secret or a password."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from nija.domain.models import Frozen, utcnow
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    REFUSED = "refused"
+
+
+class AuditEvent(Frozen):
+    action: str  # dotted, e.g. "auth.login", "admin.tier_change"
+    outcome: Outcome
+    subject: str  # whose record this is: a user id, or "email:<hash>" before one is known
+    actor: str  # who did it: the same user, an admin's user id, or "anonymous"
+    details: dict[str, str] = Field(default_factory=dict)
+    source_ip: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)

@@ -1,0 +1,79 @@
+"""Identity ports: the user directory (Cognito), per-user API keys (API Gateway), sign-in guards."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from nija.domain.lockout import LoginGuard
+from nija.domain.models import Tier
+
+
+class Tokens(BaseModel):
+    access_token: str
+    id_token: str
+    refresh_token: str | None = None
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+class Challenge(BaseModel):
+    challenge: str
+    session: str
+
+
+class IdentityProvider(Protocol):
+    """Errors: InvalidInput (e.g. weak password), Conflict (email taken), Unauthenticated (bad
+    credentials or code), RateLimited, ServiceUnavailable."""
+
+    def sign_up(self, email: str, password: str) -> str:
+        """Create the directory user; returns its user id (the token's `sub`)."""
+        ...
+
+    def confirm(self, email: str, code: str) -> None: ...
+
+    def confirm_at_once(self, email: str) -> None:
+        """Confirm without the emailed code (the local stack only)."""
+        ...
+
+    def delete(self, email: str) -> None:
+        """Remove the directory user (undoing a sign-up that could not finish)."""
+        ...
+
+    def log_in(self, email: str, password: str) -> Tokens | Challenge: ...
+
+    def refresh(self, refresh_token: str) -> Tokens: ...
+
+    def answer_mfa(self, email: str, session: str, code: str) -> Tokens: ...
+
+    def start_totp(self, access_token: str) -> str:
+        """Begin TOTP enrolment; returns the shared secret (base32)."""
+        ...
+
+    def enable_totp(self, access_token: str, code: str) -> None: ...
+
+
+class ApiKey(BaseModel):
+    key_id: str
+    value: str
+
+
+class ApiKeys(Protocol):
+    """One API key per user in their tier's usage plan."""
+
+    def create(self, user_id: str, tier: Tier) -> ApiKey | None:
+        """None when no usage plans are configured."""
+        ...
+
+    def move(self, key_id: str, old: Tier, new: Tier) -> None: ...
+
+    def delete(self, key_id: str) -> None: ...
+
+
+class LoginGuards(Protocol):
+    def get_guard(self, name: str) -> LoginGuard: ...
+
+    def put_guard(self, name: str, guard: LoginGuard) -> bool:
+        """Store `guard` if the stored version is still guard.version - 1; False on a lost race."""
+        ...

@@ -1,0 +1,262 @@
+"""Accounts through the dashboard_api and admin_api handlers on moto: sign-up, sign-in, lockout,
+refresh, TOTP, profile and tier changes; Cognito, API Gateway keys and DynamoDB are moto's."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from nija import wiring
+from nija.adapters.aws import client
+from nija.config import get_settings, reset_settings
+from nija.domain.lockout import MAX_FAILURES
+from nija.local import identity
+
+PASSWORD = "Sample-Passw0rd!"
+CANARY = "Canary-Passw0rd-7f3a!"  # a password that must never be stored or echoed
+
+
+@pytest.fixture
+def pool(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[identity.Pool]:
+    """A user pool and tier plans as the local stack makes them; handlers trust the gateway context."""
+    cat = get_settings().catalogue
+    made = identity.create_user_pool(cat)
+    monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
+    monkeypatch.setenv("NIJA_USER_POOL_ID", made.pool_id)
+    monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
+    monkeypatch.setenv("NIJA_USAGE_PLAN_IDS", json.dumps(identity.create_usage_plans(cat)))
+    monkeypatch.setenv("NIJA_AUTO_CONFIRM_SIGNUP", "true")
+    reset_settings()
+    yield made
+    reset_settings()
+
+
+@pytest.fixture
+def dashboard(pool: identity.Pool, api: Any) -> Any:
+    return api("dashboard_api")
+
+
+@pytest.fixture
+def admin_api(pool: identity.Pool, api: Any) -> Any:
+    return api("admin_api")
+
+
+def email() -> str:
+    return f"trader-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def with_body(event: dict[str, Any], **body: Any) -> dict[str, Any]:
+    return {**event, "body": json.dumps(body)}
+
+
+def signup(dashboard: Any, address: str, password: str = PASSWORD) -> Any:
+    event = dashboard.event("auth_signup", email=address)
+    return dashboard.invoke(with_body(event, email=address, password=password))
+
+
+def login(dashboard: Any, address: str, password: str = PASSWORD) -> Any:
+    event = dashboard.event("auth_login_user", email=address, password="x")
+    return dashboard.invoke(with_body(event, email=address, password=password))
+
+
+def plan_keys(plan_id: str) -> set[str]:
+    return {k["id"] for k in client("apigateway").get_usage_plan_keys(usagePlanId=plan_id)["items"]}
+
+
+def all_items() -> str:
+    """Every item in every table, as text: for checks that a secret was never written."""
+    ddb = client("dynamodb")
+    cat = get_settings().catalogue
+    return json.dumps([ddb.scan(TableName=t.name)["Items"] for t in (cat.state_table, cat.audit_table)])
+
+
+def test_signup_makes_pool_user_profile_and_key_then_login_works(dashboard: Any) -> None:
+    address = email()
+    r = signup(dashboard, address)
+    assert r.status == 201, r.body
+    user_id = r.body["user_id"]
+    user = wiring.store().get_user(user_id)
+    assert user is not None and user.tier.value == "basic" and user.status.value == "active"
+    assert user.api_key_id in plan_keys(get_settings().usage_plan_ids["basic"])
+
+    tokens = login(dashboard, address)
+    assert tokens.status == 200, tokens.body
+    assert (
+        tokens.body["token_type"] == "Bearer" and tokens.body["access_token"] and tokens.body["refresh_token"]
+    )
+
+    me = dashboard("me", user_id=user_id)
+    assert me.status == 200
+    assert me.body | {"created_at": None} == {
+        "user_id": user_id,
+        "email": address,
+        "tier": "basic",
+        "status": "active",
+        "role": "user",
+        "mfa_enabled": False,
+        "requests_per_minute": 60,
+        "created_at": None,
+    }
+    events = wiring.store().events_for(user_id)
+    assert [(e.action, e.outcome.value) for e in events] == [
+        ("auth.login", "success"),
+        ("auth.signup", "success"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("Short-1!", "min_length"),
+        ("alllowercase-1!", "uppercase"),
+        ("ALLUPPERCASE-1!", "lowercase"),
+        ("No-Digits-Here!", "digit"),
+        ("NoSymbols12345", "symbol"),
+    ],
+)
+def test_a_weak_password_is_422_naming_the_rule_and_creates_nothing(
+    dashboard: Any, pool: identity.Pool, password: str, rule: str
+) -> None:
+    address = email()
+    r = signup(dashboard, address, password)
+    assert r.status == 422
+    assert r.error["code"] == "weak_password" and r.error["field"] == "password"
+    assert rule in r.error["message"] and password not in json.dumps(r.body)
+    users = client("cognito-idp").list_users(UserPoolId=pool.pool_id)["Users"]
+    assert address not in json.dumps(users)
+
+
+def test_a_taken_email_is_409_and_the_first_account_is_untouched(dashboard: Any) -> None:
+    address = email()
+    first = signup(dashboard, address)
+    again = signup(dashboard, address, "Another-Passw0rd!")
+    assert again.status == 409 and again.error["code"] == "email_taken"
+    assert login(dashboard, address).status == 200
+    assert wiring.store().get_user(first.body["user_id"]) is not None
+
+
+def test_a_failed_profile_write_undoes_the_pool_user_and_the_key(dashboard: Any, pool: identity.Pool) -> None:
+    """Nothing half-made: the profile write fails for real (the table is gone), so the pool user
+    and the API key made before it are removed again."""
+    address = email()
+    client("dynamodb").delete_table(TableName=get_settings().catalogue.state_table.name)
+    r = signup(dashboard, address)
+    assert r.status >= 500
+    assert address not in json.dumps(client("cognito-idp").list_users(UserPoolId=pool.pool_id)["Users"])
+    assert plan_keys(get_settings().usage_plan_ids["basic"]) == set()
+    assert client("apigateway").get_api_keys()["items"] == []
+
+
+def test_five_failures_lock_the_account_for_15_minutes(dashboard: Any) -> None:
+    address = email()
+    user_id = signup(dashboard, address).body["user_id"]
+    for _ in range(MAX_FAILURES):
+        r = login(dashboard, address, CANARY)
+        assert r.status == 401 and r.error["code"] == "unauthenticated"
+    locked = login(dashboard, address)  # even the right password is refused now
+    assert locked.status == 429 and locked.error["code"] == "rate_limited"
+    assert 0 < int(locked.headers["retry-after"]) <= 900
+
+    guard_subject = wiring.accounts()  # the attempts are audited under the hashed sign-in name
+    from nija.logic.accounts import email_subject
+
+    attempts = wiring.store().events_for(email_subject(address))
+    outcomes = [(e.action, e.outcome.value, e.details.get("reason")) for e in attempts]
+    assert outcomes.count(("auth.login", "failure", "unauthenticated")) == MAX_FAILURES
+    assert ("auth.login", "refused", "locked") in outcomes
+    assert all(e.source_ip == "203.0.113.24" for e in attempts)
+    assert guard_subject.profile(user_id).status.value == "active"
+    assert CANARY not in all_items()
+
+
+def test_a_lockout_is_per_account(dashboard: Any) -> None:
+    victim, other = email(), email()
+    signup(dashboard, victim)
+    signup(dashboard, other)
+    for _ in range(MAX_FAILURES):
+        login(dashboard, victim, CANARY)
+    assert login(dashboard, victim).status == 429
+    assert login(dashboard, other).status == 200
+
+
+def test_unknown_email_and_wrong_password_look_the_same(dashboard: Any) -> None:
+    address = email()
+    signup(dashboard, address)
+    wrong = login(dashboard, address, CANARY)
+    unknown = login(dashboard, email(), CANARY)
+    assert (wrong.status, wrong.body) == (unknown.status, unknown.body)
+
+
+def test_refresh_gives_new_tokens(dashboard: Any) -> None:
+    address = email()
+    signup(dashboard, address)
+    refresh_token = login(dashboard, address).body["refresh_token"]
+    r = dashboard("auth_refresh", refresh_token=refresh_token)
+    assert r.status == 200 and r.body["access_token"] and r.body["id_token"]
+    bad = dashboard("auth_refresh", refresh_token="not-a-refresh-token")
+    assert bad.status == 401
+
+
+def test_totp_setup_enable_and_the_login_challenge(dashboard: Any) -> None:
+    address = email()
+    user_id = signup(dashboard, address).body["user_id"]
+    token = login(dashboard, address).body["access_token"]
+    setup = dashboard("auth_mfa_setup", user_id=user_id, token=token)
+    assert setup.status == 200, setup.body
+    assert setup.body["secret_code"] and setup.body["otpauth_uri"].startswith("otpauth://totp/NIJA%3A")
+
+    enabled = dashboard("auth_mfa_enable", user_id=user_id, token=token, code="123456")
+    assert enabled.status == 200, enabled.body
+    assert enabled.body["mfa_enabled"] is True
+
+    challenge = login(dashboard, address)
+    assert challenge.status == 200
+    assert challenge.body["challenge"] == "SOFTWARE_TOKEN_MFA" and challenge.body["session"]
+    assert "access_token" not in challenge.body
+    tokens = dashboard("auth_mfa_verify", email=address, session=challenge.body["session"], code="123456")
+    assert tokens.status == 200, tokens.body
+    assert tokens.body["access_token"]
+
+
+def test_admin_changes_a_tier_and_the_key_moves_plan(dashboard: Any, admin_api: Any) -> None:
+    user_id = signup(dashboard, email()).body["user_id"]
+    admin_id = signup(dashboard, email()).body["user_id"]
+    key = wiring.store().get_user(user_id).api_key_id  # type: ignore[union-attr]
+    plans = get_settings().usage_plan_ids
+
+    refused = admin_api("users_tier", user_id=admin_id, target_id=user_id, role="user")
+    assert refused.status == 403 and refused.error["code"] == "forbidden"
+    assert key in plan_keys(plans["basic"])
+
+    r = admin_api("users_tier", user_id=admin_id, target_id=user_id, role="admin")
+    assert r.status == 200, r.body
+    assert r.body["tier"] == "pro" and r.body["requests_per_minute"] == 300
+    assert key in plan_keys(plans["pro"]) and key not in plan_keys(plans["basic"])
+    change = wiring.store().events_for(user_id)[0]
+    assert (change.action, change.actor, change.details) == (
+        "admin.tier_change",
+        admin_id,
+        {"old": "basic", "new": "pro"},
+    )
+
+    missing = admin_api("users_tier", user_id=admin_id, target_id="nobody", role="admin")
+    assert missing.status == 404
+
+
+def test_bad_bodies_are_clear_errors(dashboard: Any) -> None:
+    event = dashboard.event("auth_signup", email="x@example.com")
+    cases: list[tuple[Any, int]] = [
+        ("{not json", 400),
+        (json.dumps({"email": "not-an-email", "password": PASSWORD}), 422),
+        (json.dumps({"email": "x@example.com"}), 422),
+        (json.dumps({"email": "x@example.com", "password": PASSWORD, "admin": True}), 422),
+        (json.dumps({"email": "x@example.com", "password": "A" * 100_000}), 413),
+    ]
+    for body, status in cases:
+        r = dashboard.invoke({**event, "body": body})
+        assert r.status == status, (body[:40], r.body)
+        assert set(r.body["error"]) >= {"code", "message"}
