@@ -70,6 +70,17 @@ class FunctionDef:
 
 
 @dataclass(frozen=True)
+class ThrottleDef:
+    """A token bucket: refilled at ``rate_per_second``, holding at most ``burst`` requests."""
+
+    rate_per_second: float
+    burst: int
+
+
+USAGE_PLAN_BURST_SECONDS = 10  # a tier's bucket holds this many seconds of its rate
+
+
+@dataclass(frozen=True)
 class Catalogue:
     stage: str
     prefix: str
@@ -137,6 +148,19 @@ class Catalogue:
     def usage_plan_name(self, tier: Tier | str) -> str:
         """The API Gateway usage plan of a tier; each user's API key sits in exactly one of them."""
         return f"{self.prefix}-tier-{Tier(tier).value}"
+
+    def usage_plan_throttle(self, tier: Tier | str) -> ThrottleDef:
+        """The tier's N requests a minute as API Gateway's per-key token bucket.
+
+        Refill N/60 a second, so N a minute sustained; a bucket of ten seconds of that rate (N // 6:
+        basic 10, pro 50, enterprise 166) lets a screen's parallel calls through at once. Over any one
+        minute at most N + burst pass (after an idle spell), never more than N a minute after that.
+        """
+        per_minute = Tier(tier).requests_per_minute
+        return ThrottleDef(
+            rate_per_second=per_minute / 60,
+            burst=max(1, per_minute * USAGE_PLAN_BURST_SECONDS // 60),
+        )
 
 
 # Key layout of the single state table (pk, sk):
