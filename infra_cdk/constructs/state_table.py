@@ -1,4 +1,4 @@
-"""The single state table, shaped by ``catalogue.state_table``."""
+"""A DynamoDB table shaped by a catalogue ``TableDef``: the state table and the audit table."""
 
 from __future__ import annotations
 
@@ -83,3 +83,10 @@ class StateTable(Construct):
             self.key.grant_encrypt_decrypt(grantee)
         else:
             self.key.grant_decrypt(grantee)
+
+    def grant_append(self, grantee: iam.IGrantable) -> None:
+        """PutItem and nothing else (the audit log): no read, update or delete, no index."""
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["dynamodb:PutItem"], resource_arns=[self.table.table_arn]
+        )
+        self.key.grant_encrypt_decrypt(grantee)

@@ -1,4 +1,4 @@
-"""Stateful resources: the data key, the state table and the order queues."""
+"""Stateful resources: the data key, the state and audit tables and the order queues."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ class DataStack(Stack):
             self, cat.state_table.logical_id, definition=cat.state_table, key=self.key, settings=settings
         )
         self.table = self.state.table
+        # Its own table so that writers get PutItem on it and nothing else.
+        self.audit = StateTable(
+            self, cat.audit_table.logical_id, definition=cat.audit_table, key=self.key, settings=settings
+        )
         self.order_queues = OrderQueues(self, "OrderQueues", key=self.key, settings=settings)
 
         CfnOutput(self, "StateTableName", value=self.table.table_name)
+        CfnOutput(self, "AuditTableName", value=self.audit.table.table_name)
         for broker, queue in self.order_queues.queues.items():
             CfnOutput(
                 self,

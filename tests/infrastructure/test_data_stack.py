@@ -13,10 +13,18 @@ from nija.catalogue import BROKERS
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
 
-def _table(synth: Synth) -> tuple[str, dict[str, Any]]:
-    tables = resources(synth.data_json, "AWS::DynamoDB::GlobalTable")
-    assert len(tables) == 1
-    return next(iter(tables.items()))
+TABLES = ["state_table", "audit_table"]
+
+
+def _table(synth: Synth, which: str = "state_table") -> tuple[str, dict[str, Any]]:
+    table_id = logical_id(
+        synth.data_json, "AWS::DynamoDB::GlobalTable", TableName=getattr(synth.catalogue, which).name
+    )
+    return table_id, synth.data_json["Resources"][table_id]
+
+
+def test_one_table_per_catalogue_table(dev: Synth) -> None:
+    dev.data.resource_count_is("AWS::DynamoDB::GlobalTable", len(TABLES))
 
 
 def test_data_key_is_customer_managed_with_rotation(dev: Synth) -> None:
@@ -24,9 +32,10 @@ def test_data_key_is_customer_managed_with_rotation(dev: Synth) -> None:
     dev.data.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "Enabled": Match.absent()})
 
 
-def test_state_table_shape_comes_from_the_catalogue(dev: Synth) -> None:
-    spec = dev.catalogue.state_table
-    _, table = _table(dev)
+@pytest.mark.parametrize("which", TABLES)
+def test_table_shape_comes_from_the_catalogue(dev: Synth, which: str) -> None:
+    spec = getattr(dev.catalogue, which)
+    _, table = _table(dev, which)
     props = table["Properties"]
     assert props["TableName"] == spec.name
     assert props["KeySchema"] == [
@@ -37,13 +46,25 @@ def test_state_table_shape_comes_from_the_catalogue(dev: Synth) -> None:
         (a.name, a.type) for a in spec.attributes
     }
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
-    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if spec.ttl_attribute:
+        assert props["TimeToLiveSpecification"] == {"AttributeName": spec.ttl_attribute, "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in props
+    if spec.stream:
+        assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    else:
+        assert "StreamSpecification" not in props
 
 
-def test_state_table_indexes_match_the_catalogue(dev: Synth) -> None:
-    spec = dev.catalogue.state_table
-    _, table = _table(dev)
+def test_state_table_expires_items_and_streams_changes_audit_table_keeps_everything(dev: Synth) -> None:
+    assert dev.catalogue.state_table.ttl_attribute and dev.catalogue.state_table.stream
+    assert dev.catalogue.audit_table.ttl_attribute is None
+
+
+@pytest.mark.parametrize("which", TABLES)
+def test_table_indexes_match_the_catalogue(dev: Synth, which: str) -> None:
+    spec = getattr(dev.catalogue, which)
+    _, table = _table(dev, which)
     expected = [
         {
             "IndexName": index.name,
@@ -59,9 +80,10 @@ def test_state_table_indexes_match_the_catalogue(dev: Synth) -> None:
     assert table["Properties"]["GlobalSecondaryIndexes"] == expected
 
 
-def test_state_table_has_pitr_and_the_data_key(dev: Synth) -> None:
+@pytest.mark.parametrize("which", TABLES)
+def test_table_has_pitr_and_the_data_key(dev: Synth, which: str) -> None:
     key_id = next(iter(resources(dev.data_json, "AWS::KMS::Key")))
-    _, table = _table(dev)
+    _, table = _table(dev, which)
     props = table["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
     (replica,) = props["Replicas"]
@@ -69,15 +91,17 @@ def test_state_table_has_pitr_and_the_data_key(dev: Synth) -> None:
     assert replica["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
 
 
-def test_dev_table_is_destroyed_with_the_stack(dev: Synth) -> None:
-    _, table = _table(dev)
+@pytest.mark.parametrize("which", TABLES)
+def test_dev_table_is_destroyed_with_the_stack(dev: Synth, which: str) -> None:
+    _, table = _table(dev, which)
     assert table["DeletionPolicy"] == "Delete"
     assert table["UpdateReplacePolicy"] == "Delete"
 
 
-def test_prod_table_is_retained_and_protected(prod: Synth) -> None:
-    _, table = _table(prod)
-    assert table["Properties"]["TableName"] == prod.catalogue.state_table.name
+@pytest.mark.parametrize("which", TABLES)
+def test_prod_table_is_retained_and_protected(prod: Synth, which: str) -> None:
+    _, table = _table(prod, which)
+    assert table["Properties"]["TableName"] == getattr(prod.catalogue, which).name
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["Replicas"][0]["DeletionProtectionEnabled"] is True
@@ -168,3 +192,4 @@ def test_outputs_name_every_queue_url(dev: Synth) -> None:
         queue_id = logical_id(dev.data_json, "AWS::SQS::Queue", QueueName=dev.catalogue.queue(broker).name)
         assert outputs[f"OrderQueueUrl{broker.value.capitalize()}"]["Value"] == {"Ref": queue_id}
     assert outputs["StateTableName"]["Value"] == {"Ref": _table(dev)[0]}
+    assert outputs["AuditTableName"]["Value"] == {"Ref": _table(dev, "audit_table")[0]}
