@@ -36,6 +36,9 @@ class StageSettings:
     log_level: str
     api_rate_limit: int  # requests per second, whole stage
     api_burst_limit: int
+    # Each public /v1/auth/* method, all callers together (no API key there: they come before a token).
+    auth_rate_limit: int
+    auth_burst_limit: int
 
     @property
     def catalogue(self) -> Catalogue:
@@ -58,6 +61,8 @@ def settings_for(stage: str) -> StageSettings:
             log_level="INFO",
             api_rate_limit=500,
             api_burst_limit=1000,
+            auth_rate_limit=20,
+            auth_burst_limit=40,
         )
     return StageSettings(
         stage=stage,
@@ -67,6 +72,8 @@ def settings_for(stage: str) -> StageSettings:
         log_level="DEBUG",
         api_rate_limit=50,
         api_burst_limit=100,
+        auth_rate_limit=5,
+        auth_burst_limit=10,
     )
 
 

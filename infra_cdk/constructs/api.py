@@ -1,32 +1,83 @@
-"""The REST API in front of trading_api, with the Lambda REQUEST authorizer.
+"""The REST API in front of dashboard_api, trading_api and admin_api, with the Lambda REQUEST authorizer.
 
-Routing (explicit resources win over a sibling greedy ``{proxy+}`` in API Gateway):
+Every route is an explicit resource (see ``ROUTES``); a ``{proxy+}`` only where a whole subtree belongs
+to one function. Public routes are the liveness check and the Cognito calls made before a caller has a
+token; everything else goes through the authorizer and needs an API key, which the authorizer returns
+(``usageIdentifierKey``, key source AUTHORIZER): that is how each user is throttled by their tier's
+usage plan (``tiers.py``). Public auth routes carry no key; each has its own stage-level throttle.
 
-    GET  /health                  public
-    ANY  /v1/auth/{proxy+}        public: signup, login, refresh (Cognito checks the credentials)
-    ANY  /v1/auth/mfa/{proxy+}    public: mfa/verify answers a login challenge
-    POST /v1/auth/mfa/setup       authorizer: TOTP set-up acts on the signed-in user
-    POST /v1/auth/mfa/enable      authorizer
-    ANY  /v1/{proxy+}             authorizer: everything else
+The integrations name the functions by their catalogue name instead of referencing them: the functions'
+environment carries the usage plan ids, the plans depend on the stage, the stage on the deployment and
+the deployment on the methods, so a method that referenced its function would close a cycle. API
+Gateway resolves the function at invocation; ``allow_invoke`` grants it the permission.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+import jsii
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.tiers import TierUsagePlans
 from infra_cdk.stage import StageSettings
+from nija.catalogue import FunctionDef
 
 AUTHORIZER_CACHE_TTL = Duration.seconds(60)
-USER_MFA_ROUTES = ("setup", "enable")
-PUBLIC_REASON = "Public by design: liveness, and the Cognito sign-up/login/refresh/MFA-challenge calls that "
-PUBLIC_REASON += "happen before a caller has a token."
+PUBLIC_REASON = "Public by design: liveness, and the Cognito sign-up/confirm/login/refresh/MFA-challenge "
+PUBLIC_REASON += "calls that happen before a caller has a token."
+# A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
+RETRY_AFTER_S = 1
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    methods: tuple[str, ...]
+    function: str  # catalogue key: dashboard_api, trading_api or admin_api
+    public: bool = False
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/health", ("GET",), "trading_api", public=True),
+    # Cognito behind them; wrong passwords lock the account in Cognito, the stage throttles the flood.
+    *(
+        Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
+        for name in ("signup", "confirm", "login", "refresh", "mfa/verify")
+    ),
+    Route("/v1/auth/mfa/setup", ("POST",), "dashboard_api"),
+    Route("/v1/auth/mfa/enable", ("POST",), "dashboard_api"),
+    Route("/v1/me", ("GET",), "dashboard_api"),
+    Route("/v1/dashboard", ("GET",), "dashboard_api"),
+    Route("/v1/settings", ("GET", "PUT"), "dashboard_api"),
+    Route("/v1/analytics/{proxy+}", ("ANY",), "dashboard_api"),
+    Route("/v1/orders", ("GET", "POST"), "trading_api"),
+    Route("/v1/orders/{id}", ("GET", "DELETE"), "trading_api"),
+    Route("/v1/positions", ("GET",), "trading_api"),
+    Route("/v1/trades", ("GET",), "trading_api"),
+    Route("/v1/kill-switch", ("POST",), "trading_api"),
+    Route("/v1/brokers", ("GET",), "trading_api"),
+    Route("/v1/brokers/{broker}/credentials", ("PUT", "DELETE"), "trading_api"),
+    # The admin app checks the admins group itself and answers 403 to everyone else.
+    Route("/admin/{proxy+}", ("ANY",), "admin_api"),
+)
+
+# API Gateway's own refusals, in the API's error shape ({"error": {"code", "message"}}).
+_GATEWAY_ERRORS = {
+    apigw.ResponseType.THROTTLED: ("429", "rate_limited"),
+    apigw.ResponseType.QUOTA_EXCEEDED: ("429", "rate_limited"),
+    apigw.ResponseType.UNAUTHORIZED: ("401", "unauthenticated"),
+    apigw.ResponseType.ACCESS_DENIED: ("403", "forbidden"),
+    apigw.ResponseType.INVALID_API_KEY: ("403", "forbidden"),
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "not_found"),  # no such route or method
+}
 
 
 def _access_log_format() -> apigw.AccessLogFormat:
@@ -43,6 +94,7 @@ def _access_log_format() -> apigw.AccessLogFormat:
                 "latency_ms": F.context_response_latency(),
                 "user_id": F.context_authorizer("user_id"),
                 "tier": F.context_authorizer("tier"),
+                "api_key_id": F.context_identity_api_key_id(),
                 "authorizer_error": F.context_authorizer_error(),
                 "integration_error": F.context_integration_error_message(),
                 "xray_trace_id": F.context_xray_trace_id(),
@@ -51,18 +103,37 @@ def _access_log_format() -> apigw.AccessLogFormat:
     )
 
 
-class TradingRestApi(Construct):
+def _public_auth_throttles(settings: StageSettings) -> dict[str, apigw.MethodDeploymentOptions]:
+    """Stage method settings (``/<path>/<METHOD>``) for the keyless auth routes.
+
+    A method setting replaces the stage-wide one for that method, so logging and metrics are repeated.
+    """
+    return {
+        f"{route.path}/{method}": apigw.MethodDeploymentOptions(
+            throttling_rate_limit=settings.auth_rate_limit,
+            throttling_burst_limit=settings.auth_burst_limit,
+            logging_level=apigw.MethodLoggingLevel.INFO,
+            metrics_enabled=True,
+            data_trace_enabled=False,
+        )
+        for route in ROUTES
+        if route.public and route.path.startswith("/v1/auth/")
+        for method in route.methods
+    }
+
+
+class NijaRestApi(Construct):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         settings: StageSettings,
-        handler: lambda_.IFunction,
         authorizer_handler: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         cat = settings.catalogue
+        self.settings = settings
         self.access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -72,9 +143,11 @@ class TradingRestApi(Construct):
         self.api = apigw.RestApi(
             self,
             "Api",
-            rest_api_name=f"{cat.prefix}-api",
+            rest_api_name=cat.rest_api_name,
             description=f"NIJA {settings.stage} HTTP API v1",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Keyed methods take the key the authorizer returns: one key per user, in their tier's plan.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # Execution logging needs the account-level CloudWatch role; keep it when a stage goes.
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
@@ -88,6 +161,7 @@ class TradingRestApi(Construct):
                 access_log_format=_access_log_format(),
                 throttling_rate_limit=settings.api_rate_limit,
                 throttling_burst_limit=settings.api_burst_limit,
+                method_options=_public_auth_throttles(settings),
             ),
         )
         # The construct's own CfnOutput has a hashed name; the stack exports a stable "ApiUrl" instead.
@@ -100,20 +174,43 @@ class TradingRestApi(Construct):
             identity_sources=[apigw.IdentitySource.header("Authorization")],
             results_cache_ttl=AUTHORIZER_CACHE_TTL,
         )
-        # One invoke permission for the whole API instead of one per method.
-        integration = apigw.LambdaIntegration(handler, proxy=True, scope_permission_to_method=False)
-        public = {"authorization_type": apigw.AuthorizationType.NONE}
-        private = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
 
-        public_methods = [self.api.root.add_resource("health").add_method("GET", integration, **public)]
-        v1 = self.api.root.add_resource("v1")
-        v1.add_resource("{proxy+}").add_method("ANY", integration, **private)
-        auth = v1.add_resource("auth")
-        public_methods.append(auth.add_resource("{proxy+}").add_method("ANY", integration, **public))
-        mfa = auth.add_resource("mfa")
-        public_methods.append(mfa.add_resource("{proxy+}").add_method("ANY", integration, **public))
-        for route in USER_MFA_ROUTES:
-            mfa.add_resource(route).add_method("POST", integration, **private)
+        self.functions: dict[str, FunctionDef] = {d.key: d for d in cat.api_functions}
+        integrations = {key: self._integration(d) for key, d in self.functions.items()}
+        public = {"authorization_type": apigw.AuthorizationType.NONE, "api_key_required": False}
+        private = {
+            "authorizer": self.authorizer,
+            "authorization_type": apigw.AuthorizationType.CUSTOM,
+            "api_key_required": True,
+        }
+        public_methods: list[apigw.Method] = []
+        for route in ROUTES:
+            resource = self.api.root.resource_for_path(route.path)
+            for method in route.methods:
+                added = resource.add_method(
+                    method, integrations[route.function], **(public if route.public else private)
+                )
+                if route.public:
+                    public_methods.append(added)
+        self._invokable: set[str] = set()
+        self.node.add_validation(_EveryRoutedFunctionInvokable(self))
+
+        for response_type, (status, code) in _GATEWAY_ERRORS.items():
+            headers = {"Content-Type": "'application/json'"}
+            if status == "429":
+                headers["Retry-After"] = f"'{RETRY_AFTER_S}'"
+            self.api.add_gateway_response(
+                f"{code.title().replace('_', '')}{response_type.response_type}",
+                type=response_type,
+                status_code=status,
+                response_headers=headers,
+                templates={
+                    "application/json": f'{{"error": {{"code": "{code}", '
+                    '"message": $context.error.messageString}}'
+                },
+            )
+
+        self.tiers = TierUsagePlans(self, "Tiers", catalogue=cat, api=self.api)
 
         for method in public_methods:
             acknowledge(method, {"AwsSolutions-APIG4": PUBLIC_REASON, "AwsSolutions-COG4": PUBLIC_REASON})
@@ -121,8 +218,8 @@ class TradingRestApi(Construct):
             self.api,
             {
                 "AwsSolutions-COG4": "Protected routes use a Lambda REQUEST authorizer that verifies the "
-                "Cognito JWT and adds tier and role from the state table, which a Cognito authorizer "
-                "cannot do.",
+                "Cognito JWT and adds tier, role and the user's usage-plan key from the state table, which "
+                "a Cognito authorizer cannot do.",
                 "AwsSolutions-APIG2": "Proxy integration: FastAPI validates every request against its "
                 "pydantic models and answers 422; a gateway validator would duplicate them.",
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -133,6 +230,52 @@ class TradingRestApi(Construct):
             },
         )
 
+    def _integration(self, definition: FunctionDef) -> apigw.LambdaIntegration:
+        """A proxy integration that names the function (see the module docstring) instead of referencing it."""
+        arn = Stack.of(self).format_arn(
+            service="lambda",
+            resource="function",
+            resource_name=definition.name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        # Not "same environment": the integration must not add a permission of its own, which would not
+        # wait for the function; allow_invoke adds one on the function itself.
+        target = lambda_.Function.from_function_attributes(
+            self,
+            f"{definition.key.title().replace('_', '')}Target",
+            function_arn=arn,
+            same_environment=False,
+            skip_permissions=True,
+        )
+        return apigw.LambdaIntegration(target, proxy=True, scope_permission_to_method=False)
+
+    def allow_invoke(self, definition: FunctionDef, function: lambda_.IFunction) -> None:
+        """Let this API's stage invoke ``function``, which the routes name as ``definition.name``."""
+        if self.functions.get(definition.key) != definition:
+            raise ValueError(f"{definition.key} is not a function of this API")
+        function.add_permission(
+            "ApiInvoke",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=self.api.arn_for_execute_api(stage=self.settings.stage),
+        )
+        self._invokable.add(definition.key)
+
+    @property
+    def missing_invoke_permissions(self) -> set[str]:
+        return {route.function for route in ROUTES} - self._invokable
+
     @property
     def url(self) -> str:
         return self.api.url
+
+
+@jsii.implements(IValidation)
+class _EveryRoutedFunctionInvokable:
+    """Synth fails if a routed function was never given to ``allow_invoke`` (every call would be a 500)."""
+
+    def __init__(self, api: NijaRestApi) -> None:
+        self.api = api
+
+    def validate(self) -> list[str]:
+        missing = self.api.missing_invoke_permissions
+        return [f"no invoke permission for {sorted(missing)}: call allow_invoke"] if missing else []

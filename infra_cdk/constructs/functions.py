@@ -56,6 +56,7 @@ class NijaFunction(Construct):
         description: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
+        self.definition = definition
         self.log_group = logs.LogGroup(
             self,
             "Logs",

@@ -27,6 +27,8 @@ class UserPool(Construct):
             sign_in_case_sensitive=False,
             self_sign_up_enabled=True,
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            # Sign-up is confirmed with the emailed code (POST /v1/auth/confirm), not a link.
+            user_verification=cognito.UserVerificationConfig(email_style=cognito.VerificationEmailStyle.CODE),
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
@@ -61,11 +63,13 @@ class UserPool(Construct):
             user_pool_client_name=cat.user_pool_client_name,
             # A public mobile client cannot keep a secret.
             generate_secret=False,
+            # USER_PASSWORD_AUTH (the API relays email and password); CDK adds REFRESH_TOKEN_AUTH.
             auth_flows=cognito.AuthFlow(user_password=True),
             disable_o_auth=True,
             access_token_validity=Duration.minutes(15),
             id_token_validity=Duration.minutes(15),
             refresh_token_validity=Duration.days(30),
             enable_token_revocation=True,
+            # Unknown email and wrong password answer alike (no account enumeration through login).
             prevent_user_existence_errors=True,
         )

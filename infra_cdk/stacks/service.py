@@ -1,4 +1,5 @@
-"""Compute and edge: the common layer, Cognito, the executors, the authorizer and the trading API."""
+"""Compute and edge: the common layer, Cognito, the executors, the authorizer, the REST API and its
+three functions (dashboard_api, trading_api, admin_api), and the tier usage plans."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
-from infra_cdk.constructs.api import TradingRestApi
+from infra_cdk.constructs.api import NijaRestApi
 from infra_cdk.constructs.functions import CommonLayer, NijaFunction
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
+from infra_cdk.constructs.tiers import APIKEYS_WILDCARD, plan_keys_wildcard
 from infra_cdk.constructs.user_pool import UserPool
 from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
+from nija.catalogue import FunctionDef
+from nija.domain.models import Tier
 
 EXECUTOR_BATCH_SIZE = 10  # the SQS FIFO maximum
 SYNC_EVERY = Duration.minutes(1)  # EventBridge's finest rate
@@ -83,26 +87,74 @@ class ServiceStack(Stack):
         )
         data.state.grant_data(self.authorizer.function, write=False)
 
-        self.trading_api = NijaFunction(
-            self,
-            "TradingApi",
-            definition=cat.trading_api,
-            settings=settings,
-            layers=layers,
-            environment={"NIJA_AUTH_MODE": "gateway", **cognito_env},
-            description="NIJA trading API (FastAPI via Mangum)",
+        # Routes name the API functions; the functions get the usage plan ids (see constructs/api.py).
+        self.api = NijaRestApi(self, "Http", settings=settings, authorizer_handler=self.authorizer.function)
+        api_env = {
+            "NIJA_AUTH_MODE": "gateway",
+            **cognito_env,
+            "NIJA_USAGE_PLAN_IDS": self.api.tiers.ids_json,
+        }
+
+        def api_function(construct_id: str, definition: FunctionDef, description: str) -> NijaFunction:
+            fn = NijaFunction(
+                self,
+                construct_id,
+                definition=definition,
+                settings=settings,
+                layers=layers,
+                environment=api_env,
+                description=description,
+            )
+            data.state.grant_data(fn.function, write=True)
+            acknowledge(fn.function, KMS_DATA_KEY_ACTIONS)
+            self.api.allow_invoke(definition, fn.function)
+            return fn
+
+        self.dashboard_api = api_function(
+            "DashboardApi",
+            cat.dashboard_api,
+            "NIJA dashboard API: sign-up, login, MFA, profile, settings, analytics (FastAPI via Mangum)",
         )
-        data.state.grant_data(self.trading_api.function, write=True)
+        data.audit.grant_append(self.dashboard_api.function)  # every sign-up, login and MFA attempt
+        # Sign-up issues the user's API key in the basic plan; a failed sign-up deletes key and user.
+        self.api.tiers.grant_issue_keys(self.dashboard_api.function)
+        users.pool.grant(self.dashboard_api.function, "cognito-idp:AdminDeleteUser")
+        acknowledge(
+            self.dashboard_api.function,
+            {
+                f"AwsSolutions-IAM5[Resource::{APIKEYS_WILDCARD}]": "Compensation of a failed sign-up "
+                "deletes the API key it just created; key ids are random, so DELETE is on /apikeys/* "
+                "(API keys only, no other API Gateway resource).",
+            },
+        )
+
+        self.trading_api = api_function(
+            "TradingApi", cat.trading_api, "NIJA trading API: orders, positions, brokers (FastAPI via Mangum)"
+        )
         for queue in data.order_queues.queues.values():
             queue.grant_send_messages(self.trading_api.function)
-        acknowledge(self.trading_api.function, KMS_DATA_KEY_ACTIONS)
 
-        self.api = TradingRestApi(
-            self,
-            "Http",
-            settings=settings,
-            handler=self.trading_api.function,
-            authorizer_handler=self.authorizer.function,
+        self.admin_api = api_function(
+            "AdminApi", cat.admin_api, "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)"
+        )
+        data.audit.grant_append(self.admin_api.function)  # every admin action
+        # A tier change moves the user's key from one tier plan to another.
+        self.api.tiers.grant_move_keys(self.admin_api.function)
+        users.pool.grant(
+            self.admin_api.function,
+            "cognito-idp:AdminDisableUser",
+            "cognito-idp:AdminEnableUser",
+            "cognito-idp:AdminUserGlobalSignOut",
+            "cognito-idp:AdminGetUser",
+        )
+        acknowledge(
+            self.admin_api.function,
+            {
+                f"AwsSolutions-IAM5[Resource::{plan_keys_wildcard(tier)}]": "Taking a user's key out of "
+                f"the {tier.value} plan on a tier change: key ids are random, so DELETE is on that one "
+                "plan's keys/*."
+                for tier in Tier
+            },
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.url)

@@ -94,3 +94,22 @@ def data_target(data: dict[str, Any], value: Any) -> str:
     if "Fn::GetAtt" in output:
         return output["Fn::GetAtt"][0]
     return output["Ref"]
+
+
+def render(value: Any) -> str:
+    """A template value as one string: ``Ref`` as ``<Id>``, ``GetAtt`` as ``<Id.Attr>``, joins joined.
+
+    Pseudo parameters read like cdk-nag spells them (``<AWS::Region>``); anything else is JSON.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((fn, arg),) = value.items()
+        if fn == "Ref":
+            return f"<{arg}>"
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::Join":
+            separator, parts = arg
+            return separator.join(render(part) for part in parts)
+    return json.dumps(value, sort_keys=True)

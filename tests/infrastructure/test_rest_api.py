@@ -1,22 +1,48 @@
-"""The REST API: routes, which are public, the authorizer, and the stage settings."""
+"""The REST API: routes and their functions, who may call them, API keys, tier usage plans, the stage."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from cdk_synth import Synth, logical_id, resources
+from cdk_synth import Synth, logical_id, render, resources
+
+from nija.domain.models import TIER_REQUESTS_PER_MINUTE, Tier
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
+PUBLIC, USER = "NONE", "CUSTOM"
+DASHBOARD, TRADING, ADMIN = "dashboard_api", "trading_api", "admin_api"
+
+# (method, path) -> (function, authorization). Every CUSTOM route needs the user's API key; NONE ones don't.
 ROUTES = {
-    ("GET", "/health"): "NONE",
-    ("ANY", "/v1/{proxy+}"): "CUSTOM",
-    ("ANY", "/v1/auth/{proxy+}"): "NONE",
-    ("ANY", "/v1/auth/mfa/{proxy+}"): "NONE",
-    ("POST", "/v1/auth/mfa/setup"): "CUSTOM",
-    ("POST", "/v1/auth/mfa/enable"): "CUSTOM",
+    ("GET", "/health"): (TRADING, PUBLIC),
+    ("POST", "/v1/auth/signup"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/confirm"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/login"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/refresh"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/mfa/verify"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/mfa/setup"): (DASHBOARD, USER),
+    ("POST", "/v1/auth/mfa/enable"): (DASHBOARD, USER),
+    ("GET", "/v1/me"): (DASHBOARD, USER),
+    ("GET", "/v1/dashboard"): (DASHBOARD, USER),
+    ("GET", "/v1/settings"): (DASHBOARD, USER),
+    ("PUT", "/v1/settings"): (DASHBOARD, USER),
+    ("ANY", "/v1/analytics/{proxy+}"): (DASHBOARD, USER),
+    ("GET", "/v1/orders"): (TRADING, USER),
+    ("POST", "/v1/orders"): (TRADING, USER),
+    ("GET", "/v1/orders/{id}"): (TRADING, USER),
+    ("DELETE", "/v1/orders/{id}"): (TRADING, USER),
+    ("GET", "/v1/positions"): (TRADING, USER),
+    ("GET", "/v1/trades"): (TRADING, USER),
+    ("POST", "/v1/kill-switch"): (TRADING, USER),
+    ("GET", "/v1/brokers"): (TRADING, USER),
+    ("PUT", "/v1/brokers/{broker}/credentials"): (TRADING, USER),
+    ("DELETE", "/v1/brokers/{broker}/credentials"): (TRADING, USER),
+    ("ANY", "/admin/{proxy+}"): (ADMIN, USER),
 }
+PUBLIC_AUTH = [route for route, (_, auth) in ROUTES.items() if auth == PUBLIC and "/auth/" in route[1]]
 
 
 def _paths(template: dict[str, Any]) -> dict[str, str]:
@@ -40,23 +66,42 @@ def _methods(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
+def _plans(synth: Synth) -> dict[Tier, tuple[str, dict[str, Any]]]:
+    """Tier -> (logical id, properties) of its usage plan, found by the catalogue's name."""
+    plans = resources(synth.service_json, "AWS::ApiGateway::UsagePlan")
+    by_name = {r["Properties"]["UsagePlanName"]: (k, r["Properties"]) for k, r in plans.items()}
+    assert len(by_name) == len(plans) == len(Tier)
+    return {tier: by_name[synth.catalogue.usage_plan_name(tier)] for tier in Tier}
+
+
 def test_routes_and_who_may_call_them(dev: Synth) -> None:
     methods = _methods(dev.service_json)
-    assert {route: m["AuthorizationType"] for route, m in methods.items()} == ROUTES
+    assert {route: m["AuthorizationType"] for route, m in methods.items()} == {
+        route: auth for route, (_, auth) in ROUTES.items()
+    }
 
 
-def test_every_route_proxies_to_trading_api(dev: Synth) -> None:
-    fn_id = logical_id(dev.service_json, "AWS::Lambda::Function", FunctionName=dev.catalogue.trading_api.name)
+def test_user_routes_need_the_api_key_the_authorizer_returns(dev: Synth) -> None:
+    for route, method in _methods(dev.service_json).items():
+        assert method["ApiKeyRequired"] is (ROUTES[route][1] == USER), route
+    (api,) = resources(dev.service_json, "AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    assert api["Properties"]["Name"] == dev.catalogue.rest_api_name
+
+
+def test_every_route_proxies_to_its_function(dev: Synth) -> None:
+    names = {d.key: d.name for d in dev.catalogue.api_functions}
     for route, method in _methods(dev.service_json).items():
         integration = method["Integration"]
         assert integration["Type"] == "AWS_PROXY", route
-        assert {"Fn::GetAtt": [fn_id, "Arn"]} in integration["Uri"]["Fn::Join"][1], route
+        uri = render(integration["Uri"])
+        assert uri.endswith(f":function:{names[ROUTES[route][0]]}/invocations"), (route, uri)
 
 
 def test_protected_routes_use_the_request_authorizer(dev: Synth) -> None:
     (authorizer_id,) = resources(dev.service_json, "AWS::ApiGateway::Authorizer")
     for route, method in _methods(dev.service_json).items():
-        if ROUTES[route] == "CUSTOM":
+        if ROUTES[route][1] == USER:
             assert method["AuthorizerId"] == {"Ref": authorizer_id}, route
         else:
             assert "AuthorizerId" not in method, route
@@ -72,17 +117,57 @@ def test_authorizer(dev: Synth) -> None:
     assert {"Fn::GetAtt": [fn_id, "Arn"]} in props["AuthorizerUri"]["Fn::Join"][1]
 
 
-def test_api_gateway_may_invoke_both_functions(dev: Synth) -> None:
-    invoked = {
-        r["Properties"]["FunctionName"]["Fn::GetAtt"][0]
+def test_api_gateway_may_invoke_the_api_functions_from_its_stage(dev: Synth) -> None:
+    (api_id,) = resources(dev.service_json, "AWS::ApiGateway::RestApi")
+    permissions = [
+        r["Properties"]
         for r in resources(dev.service_json, "AWS::Lambda::Permission").values()
         if r["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    # On the functions themselves (GetAtt), so that no permission is created before its function.
+    invoked = {p["FunctionName"]["Fn::GetAtt"][0]: render(p["SourceArn"]) for p in permissions}
+    fn_ids = {
+        d.key: logical_id(dev.service_json, "AWS::Lambda::Function", FunctionName=d.name)
+        for d in (*dev.catalogue.api_functions, dev.catalogue.authorizer)
     }
-    expected = {
-        logical_id(dev.service_json, "AWS::Lambda::Function", FunctionName=d.name)
-        for d in (dev.catalogue.trading_api, dev.catalogue.authorizer)
+    assert set(invoked) == set(fn_ids.values())
+    for definition in dev.catalogue.api_functions:
+        assert invoked[fn_ids[definition.key]].endswith(f":<{api_id}>/dev/*/*"), definition.key
+    (authorizer_id,) = resources(dev.service_json, "AWS::ApiGateway::Authorizer")
+    assert invoked[fn_ids["authorizer"]].endswith(f":<{api_id}>/authorizers/<{authorizer_id}>")
+
+
+@pytest.mark.parametrize("tier", list(Tier), ids=str)
+def test_one_usage_plan_per_tier_throttles_its_rate(dev: Synth, tier: Tier) -> None:
+    _, plan = _plans(dev)[tier]
+    per_minute = TIER_REQUESTS_PER_MINUTE[tier]
+    throttle = plan["Throttle"]
+    # Token bucket: refill N/60 per second (N a minute sustained), bucket of ten seconds' worth.
+    assert throttle["RateLimit"] * 60 == pytest.approx(per_minute)
+    assert throttle["BurstLimit"] == per_minute // 6
+    assert "Quota" not in plan
+    (api_id,) = resources(dev.service_json, "AWS::ApiGateway::RestApi")
+    (stage_id,) = resources(dev.service_json, "AWS::ApiGateway::Stage")
+    assert [(s["ApiId"], s["Stage"]) for s in plan["ApiStages"]] == [({"Ref": api_id}, {"Ref": stage_id})]
+
+
+def test_tier_burst_figures(dev: Synth) -> None:
+    """The figures the README states: at most N + burst in the first minute after an idle spell."""
+    plans = _plans(dev)
+    assert {t.value: p["Throttle"]["BurstLimit"] for t, (_, p) in plans.items()} == {
+        "basic": 10,
+        "pro": 50,
+        "enterprise": 166,
     }
-    assert invoked == expected
+
+
+@pytest.mark.parametrize("key", [DASHBOARD, TRADING, ADMIN])
+def test_api_functions_get_the_usage_plan_ids(dev: Synth, key: str) -> None:
+    definition = next(d for d in dev.catalogue.api_functions if d.key == key)
+    fn_id = logical_id(dev.service_json, "AWS::Lambda::Function", FunctionName=definition.name)
+    env = dev.service_json["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
+    plan_ids = json.loads(render(env["NIJA_USAGE_PLAN_IDS"]))
+    assert plan_ids == {tier.value: f"<{plan_id}>" for tier, (plan_id, _) in _plans(dev).items()}
 
 
 def test_stage_logs_traces_and_throttles(dev: Synth) -> None:
@@ -92,9 +177,92 @@ def test_stage_logs_traces_and_throttles(dev: Synth) -> None:
     assert props["TracingEnabled"] is True
     assert props["AccessLogSetting"]["DestinationArn"]
     assert "$context.authorizer.user_id" in props["AccessLogSetting"]["Format"]
-    (settings,) = props["MethodSettings"]
-    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
-    assert settings["ThrottlingRateLimit"] > 0
-    assert settings["ThrottlingBurstLimit"] >= settings["ThrottlingRateLimit"]
-    assert settings["LoggingLevel"] in {"INFO", "ERROR"}
-    assert settings["DataTraceEnabled"] is False
+    assert "$context.identity.apiKeyId" in props["AccessLogSetting"]["Format"]
+    settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in props["MethodSettings"]}
+    default = settings.pop(("*", "/*"))
+    assert default["ThrottlingRateLimit"] > 0
+    assert default["ThrottlingBurstLimit"] >= default["ThrottlingRateLimit"]
+    for method_settings in (default, *settings.values()):
+        assert method_settings["LoggingLevel"] in {"INFO", "ERROR"}
+        assert method_settings["MetricsEnabled"] is True
+        assert method_settings["DataTraceEnabled"] is False
+
+
+def test_keyless_auth_routes_have_their_own_low_throttle(dev: Synth, prod: Synth) -> None:
+    for synth in (dev, prod):
+        (stage,) = resources(synth.service_json, "AWS::ApiGateway::Stage").values()
+        settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stage["Properties"]["MethodSettings"]}
+        default = settings.pop(("*", "/*"))
+        # API Gateway escapes the path's slashes as ~1 in a method setting.
+        assert set(settings) == {(m, "/" + path.replace("/", "~1")) for m, path in PUBLIC_AUTH}
+        for route in settings.values():
+            assert 0 < route["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
+            assert (
+                route["ThrottlingRateLimit"]
+                <= route["ThrottlingBurstLimit"]
+                < default["ThrottlingBurstLimit"]
+            )
+
+
+@pytest.mark.parametrize(
+    ("response_type", "status", "code"),
+    [
+        ("THROTTLED", "429", "rate_limited"),
+        ("QUOTA_EXCEEDED", "429", "rate_limited"),
+        ("UNAUTHORIZED", "401", "unauthenticated"),
+        ("ACCESS_DENIED", "403", "forbidden"),
+        ("INVALID_API_KEY", "403", "forbidden"),
+        ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
+    ],
+)
+def test_gateway_refusals_use_the_api_error_shape(
+    dev: Synth, response_type: str, status: str, code: str
+) -> None:
+    (response,) = [
+        r["Properties"]
+        for r in resources(dev.service_json, "AWS::ApiGateway::GatewayResponse").values()
+        if r["Properties"]["ResponseType"] == response_type
+    ]
+    assert response["StatusCode"] == status
+    template = response["ResponseTemplates"]["application/json"]
+    body = json.loads(template.replace("$context.error.messageString", '"Too Many Requests"'))
+    assert body["error"]["code"] == code
+    if status == "429":
+        assert int(response["ResponseParameters"]["gatewayresponse.header.Retry-After"].strip("'")) >= 1
+
+
+def test_service_template_has_no_dependency_cycle(dev: Synth) -> None:
+    """Functions read the plan ids, plans need the stage, the stage the methods: methods must not need functions."""
+    template = dev.service_json["Resources"]
+
+    def refs(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            if "Ref" in value and value["Ref"] in template:
+                return {value["Ref"]}
+            if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in template:
+                return {value["Fn::GetAtt"][0]}
+            return set().union(*map(refs, value.values())) if value else set()
+        if isinstance(value, list):
+            return set().union(*map(refs, value)) if value else set()
+        return set()
+
+    def depends_on(resource: dict[str, Any]) -> set[str]:
+        explicit = resource.get("DependsOn", [])
+        return set(explicit if isinstance(explicit, list) else [explicit])
+
+    graph = {k: refs(r.get("Properties", {})) | depends_on(r) for k, r in template.items()}
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        if node in done:
+            return
+        assert node not in path, " -> ".join([*path[path.index(node) :], node])
+        path.append(node)
+        for nxt in graph[node]:
+            visit(nxt)
+        path.pop()
+        done.add(node)
+
+    for node in graph:
+        visit(node)

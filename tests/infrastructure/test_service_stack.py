@@ -6,17 +6,18 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from cdk_synth import Synth, data_target, logical_id, resources
+from cdk_synth import Synth, data_target, logical_id, render, resources
 
 from infra_cdk.constructs.functions import HANDLER
 from nija.catalogue import BROKERS, FunctionDef
+from nija.domain.models import Tier
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
 
 def _functions(synth: Synth) -> list[FunctionDef]:
     cat = synth.catalogue
-    return [*(cat.executor(b) for b in BROKERS), cat.trading_api, cat.authorizer]
+    return [*(cat.executor(b) for b in BROKERS), *cat.api_functions, cat.authorizer]
 
 
 def _function(synth: Synth, definition: FunctionDef) -> tuple[str, dict[str, Any]]:
@@ -53,6 +54,42 @@ def _targets(synth: Synth, fn_id: str, action: str) -> set[str]:
     return found
 
 
+def _allowed(synth: Synth, fn_id: str, prefix: str) -> set[tuple[str, str]]:
+    """(action, rendered resource) pairs of the function's Allow statements whose action starts with prefix."""
+    found: set[tuple[str, str]] = set()
+    for statement in _statements(synth, fn_id):
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        arns = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        found |= {(a, render(arn)) for a in actions if a.startswith(prefix) for arn in arns}
+    return found
+
+
+def _apigw(path: str) -> str:
+    return f"arn:<AWS::Partition>:apigateway:<AWS::Region>::{path}"
+
+
+def _plan_ids(synth: Synth) -> dict[Tier, str]:
+    return {
+        tier: logical_id(
+            synth.service_json,
+            "AWS::ApiGateway::UsagePlan",
+            UsagePlanName=synth.catalogue.usage_plan_name(tier),
+        )
+        for tier in Tier
+    }
+
+
+def _api_function_id(synth: Synth, key: str) -> str:
+    definition = next(d for d in synth.catalogue.api_functions if d.key == key)
+    return _function(synth, definition)[0]
+
+
+def _table_id(synth: Synth, which: str = "state_table") -> str:
+    name = getattr(synth.catalogue, which).name
+    return logical_id(synth.data_json, "AWS::DynamoDB::GlobalTable", TableName=name)
+
+
 def _queue_id(synth: Synth, name: str) -> str:
     return logical_id(synth.data_json, "AWS::SQS::Queue", QueueName=name)
 
@@ -72,7 +109,7 @@ def test_every_function_is_catalogued(dev: Synth) -> None:
     assert names == {d.name for d in _functions(dev)}
 
 
-@pytest.mark.parametrize("which", ["executor", "trading_api", "authorizer"])
+@pytest.mark.parametrize("which", ["executor", "dashboard_api", "trading_api", "admin_api", "authorizer"])
 def test_function_baseline(dev: Synth, which: str) -> None:
     layer_id = next(iter(resources(dev.service_json, "AWS::Lambda::LayerVersion")))
     definitions = [d for d in _functions(dev) if d.key == which]
@@ -149,28 +186,85 @@ def test_executor_permissions_are_scoped_to_its_broker(dev: Synth, broker: str) 
     assert _targets(dev, fn_id, "sqs:DeleteMessage") == {_queue_id(dev, spec.name)}
     # Only quarantine: a message that can never be processed goes straight to its own DLQ.
     assert _targets(dev, fn_id, "sqs:SendMessage") == {_queue_id(dev, spec.dlq_name)}
-    table_id = next(iter(resources(dev.data_json, "AWS::DynamoDB::GlobalTable")))
+    table_id = _table_id(dev)
     key_id = next(iter(resources(dev.data_json, "AWS::KMS::Key")))
     assert _targets(dev, fn_id, "dynamodb:PutItem") == {table_id}
     assert _targets(dev, fn_id, "dynamodb:Query") == {table_id}
     assert _targets(dev, fn_id, "kms:Decrypt") == {key_id}
 
 
-def test_trading_api_can_send_to_every_queue_and_write_the_table(dev: Synth) -> None:
+def test_trading_api_can_send_to_every_queue(dev: Synth) -> None:
     fn_id, props = _function(dev, dev.catalogue.trading_api)
     assert _targets(dev, fn_id, "sqs:SendMessage") == {
         _queue_id(dev, q.name) for q in dev.catalogue.queues.values()
     }
     assert _targets(dev, fn_id, "sqs:ReceiveMessage") == set()
-    table_id = next(iter(resources(dev.data_json, "AWS::DynamoDB::GlobalTable")))
-    assert _targets(dev, fn_id, "dynamodb:UpdateItem") == {table_id}
+    assert "NIJA_BROKER" not in props["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("key", ["dashboard_api", "admin_api"])
+def test_dashboard_and_admin_apis_send_to_no_queue(dev: Synth, key: str) -> None:
+    assert _allowed(dev, _api_function_id(dev, key), "sqs:") == set()
+
+
+@pytest.mark.parametrize("key", ["dashboard_api", "trading_api", "admin_api"])
+def test_api_functions_read_and_write_the_table_with_its_key(dev: Synth, key: str) -> None:
+    fn_id = _api_function_id(dev, key)
+    table_id = _table_id(dev)
+    key_id = next(iter(resources(dev.data_json, "AWS::KMS::Key")))
+    for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+        assert _targets(dev, fn_id, action) == {table_id}, action
+    # PutItem also on the audit table for some: test_only_dashboard_and_admin_apis_write_the_audit_log
+    assert table_id in _targets(dev, fn_id, "dynamodb:PutItem")
+    assert _targets(dev, fn_id, "kms:Decrypt") == {key_id}
+    assert _targets(dev, fn_id, "kms:GenerateDataKey*") == {key_id}
+
+
+@pytest.mark.parametrize("key", ["dashboard_api", "trading_api", "admin_api"])
+def test_api_functions_environment(dev: Synth, key: str) -> None:
+    fn_id = _api_function_id(dev, key)
+    env = dev.service_json["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
     client_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPoolClient")))
-    env = props["Environment"]["Variables"]
+    assert env["NIJA_STAGE"] == "dev"
     assert env["NIJA_AUTH_MODE"] == "gateway"
     assert env["NIJA_USER_POOL_ID"] == {"Ref": pool_id}
     assert env["NIJA_USER_POOL_CLIENT_ID"] == {"Ref": client_id}
-    assert "NIJA_BROKER" not in env
+    assert env["POWERTOOLS_SERVICE_NAME"] == key
+    assert "NIJA_USAGE_PLAN_IDS" in env  # its content: test_rest_api
+    assert "NIJA_AUTO_CONFIRM_SIGNUP" not in env  # local stack only
+
+
+def test_dashboard_api_issues_keys_and_compensates_a_failed_signup(dev: Synth) -> None:
+    fn_id = _api_function_id(dev, "dashboard_api")
+    plans = _plan_ids(dev)
+    assert _allowed(dev, fn_id, "apigateway:") == {
+        ("apigateway:POST", _apigw("/apikeys")),
+        *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
+        ("apigateway:DELETE", _apigw("/apikeys/*")),
+    }
+    pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
+    assert _allowed(dev, fn_id, "cognito-idp:") == {("cognito-idp:AdminDeleteUser", f"<{pool_id}.Arn>")}
+
+
+def test_admin_api_moves_keys_between_tier_plans_and_manages_users(dev: Synth) -> None:
+    fn_id = _api_function_id(dev, "admin_api")
+    plans = _plan_ids(dev)
+    assert _allowed(dev, fn_id, "apigateway:") == {
+        *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
+        *(("apigateway:DELETE", _apigw(f"/usageplans/<{plans[t]}>/keys/*")) for t in Tier),
+    }
+    pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
+    assert _allowed(dev, fn_id, "cognito-idp:") == {
+        (f"cognito-idp:{action}", f"<{pool_id}.Arn>")
+        for action in ("AdminDisableUser", "AdminEnableUser", "AdminUserGlobalSignOut", "AdminGetUser")
+    }
+
+
+def test_trading_api_has_no_key_or_user_administration(dev: Synth) -> None:
+    fn_id = _api_function_id(dev, "trading_api")
+    assert _allowed(dev, fn_id, "apigateway:") == set()
+    assert _allowed(dev, fn_id, "cognito-idp:") == set()
 
 
 def test_table_index_permissions_name_the_catalogue_indexes(dev: Synth) -> None:
@@ -188,10 +282,13 @@ def test_table_index_permissions_name_the_catalogue_indexes(dev: Synth) -> None:
 
 def test_authorizer_reads_but_never_writes(dev: Synth) -> None:
     fn_id, props = _function(dev, dev.catalogue.authorizer)
-    table_id = next(iter(resources(dev.data_json, "AWS::DynamoDB::GlobalTable")))
+    table_id = _table_id(dev)
     assert _targets(dev, fn_id, "dynamodb:GetItem") == {table_id}
     assert _targets(dev, fn_id, "dynamodb:PutItem") == set()
     assert _targets(dev, fn_id, "sqs:SendMessage") == set()
+    assert _allowed(dev, fn_id, "apigateway:") == set()
+    assert _allowed(dev, fn_id, "cognito-idp:") == set()
+    assert _targets(dev, fn_id, "kms:Encrypt") == set()
     assert set(props["Environment"]["Variables"]) >= {"NIJA_USER_POOL_ID", "NIJA_USER_POOL_CLIENT_ID"}
 
 
@@ -216,7 +313,8 @@ def test_user_pool_policy_and_mfa(dev: Synth) -> None:
                 )
             },
             "MfaConfiguration": "OPTIONAL",
-            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+            "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],  # TOTP only, no SMS
+            "VerificationMessageTemplate": Match.object_like({"DefaultEmailOption": "CONFIRM_WITH_CODE"}),
         },
     )
 
@@ -235,6 +333,7 @@ def test_mobile_client_flows_and_token_lifetimes(dev: Synth) -> None:
     assert props["ClientName"] == dev.catalogue.user_pool_client_name
     assert sorted(props["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
     assert props["GenerateSecret"] is False
+    assert props["PreventUserExistenceErrors"] == "ENABLED"
     minutes = {"minutes": 1, "hours": 60, "days": 24 * 60}
     units = props["TokenValidityUnits"]
     assert props["AccessTokenValidity"] * minutes[units["AccessToken"]] == 15
@@ -256,3 +355,30 @@ def test_outputs(dev: Synth) -> None:
     assert outputs["UserPoolId"]["Value"] == {"Ref": pool_id}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
     assert "execute-api" in repr(outputs["ApiUrl"]["Value"])
+
+
+def _data_refs(synth: Synth, value: Any) -> set[str]:
+    """Data-stack logical ids referenced anywhere in ``value`` (whole ARNs and derived ones alike)."""
+    if isinstance(value, dict):
+        if "Fn::GetStackOutput" in value or "Fn::ImportValue" in value:
+            return {data_target(synth.data_json, value)}
+        return set().union(set(), *(_data_refs(synth, v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(set(), *(_data_refs(synth, v) for v in value))
+    return set()
+
+
+def test_only_dashboard_and_admin_apis_write_the_audit_log_and_only_put(dev: Synth) -> None:
+    audit_id = _table_id(dev, "audit_table")
+    writers = {_api_function_id(dev, "dashboard_api"), _api_function_id(dev, "admin_api")}
+    for definition in _functions(dev):
+        fn_id, _ = _function(dev, definition)
+        actions = {
+            action
+            for statement in _statements(dev, fn_id)
+            if audit_id in _data_refs(dev, statement["Resource"])
+            for action in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            )
+        }
+        assert actions == ({"dynamodb:PutItem"} if fn_id in writers else set()), definition.name
