@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, latency
+from bench import cold_start, latency, ratelimit, token_verify
 
-BENCHMARKS = {"cold_start": cold_start.main, "latency": latency.main}
+BENCHMARKS = {
+    "cold_start": cold_start.main,
+    "latency": latency.main,
+    "token_verify": token_verify.main,
+    "ratelimit": ratelimit.main,
+}
 
 
 def main(argv: list[str]) -> None:
