@@ -194,7 +194,9 @@ def map_ccxt_error(
         isinstance(exc, ccxt.RequestTimeout | ccxt.BadResponse) or type(exc) is ccxt.NetworkError
     ):
         return UnknownOutcome(f"{name} did not confirm the order: {detail}")
-    if isinstance(exc, ccxt.OperationFailed):  # NetworkError, ExchangeNotAvailable, RequestTimeout...
+    if type(exc) in (ccxt.NetworkError, ccxt.RequestTimeout):  # no answer: ccxt's text is only the URL
+        return BrokerTemporaryError(f"{name} could not be reached ({type(exc).__name__})")
+    if isinstance(exc, ccxt.OperationFailed):  # ExchangeNotAvailable, InvalidNonce, BadResponse...
         return BrokerTemporaryError(f"{name} is unavailable: {detail}")
     if isinstance(exc, ccxt.InvalidOrder | ccxt.BadRequest | ccxt.OperationRejected):
         return InvalidOrder(f"{name} refused the request: {detail}")
