@@ -22,17 +22,21 @@ def _setup() -> tuple[Any, str]:
     from nija.config import get_settings, reset_settings
     from nija.domain.messages import parse_order_message
     from nija.domain.models import BrokerName, Principal, User
+    from nija.local import identity
     from nija.local.lambda_runtime import load_function
-    from nija.local.provision import provision_data_plane
+    from nija.local.provision import create_vault_key, provision_data_plane
     from nija.logic.execution import Executor
     from nija.logic.orders import OrderRequest, place_order
 
     reset_settings()
     provision_data_plane(get_settings().catalogue)
+    os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
+    reset_settings()
     user_id = str(uuid.uuid4())
     wiring.store().put_user(User(user_id=user_id, email="bench@nija.local"))
     paper = wiring.broker(BrokerName.PAPER)
     paper.seed_balances(user_id, {"USD": Decimal("1000000")})  # type: ignore[attr-defined]
+    identity.connect_paper(user_id)
     # A realistic account: positions in three symbols, made through the real order path.
     me = Principal(user_id=user_id)
     for symbol in ("BTC/USD", "ETH/USD", "SOL/USD"):

@@ -24,15 +24,17 @@ os.environ.pop("NIJA_AWS_ENDPOINT_URL", None)
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """In-process moto with the catalogue's tables and queues for stage 'test'."""
+    """In-process moto with the catalogue's tables, queues and vault key for stage 'test'."""
     from moto import mock_aws
 
     from nija.config import get_settings, reset_settings
-    from nija.local.provision import provision_data_plane
+    from nija.local.provision import create_vault_key, provision_data_plane
 
     monkeypatch.setenv("NIJA_STAGE", "test")
     reset_settings()
     with mock_aws():
         provision_data_plane(get_settings().catalogue)
+        monkeypatch.setenv("NIJA_VAULT_KEY_ID", create_vault_key(get_settings().catalogue))
+        reset_settings()
         yield
     reset_settings()

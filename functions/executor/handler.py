@@ -28,7 +28,7 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def _executor(broker: BrokerName) -> Executor:
-    return Executor(store=wiring.store(), broker=wiring.broker(broker))
+    return Executor(store=wiring.store(), broker=wiring.broker(broker), connected=wiring.connected)
 
 
 def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:

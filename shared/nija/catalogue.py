@@ -100,6 +100,10 @@ class Catalogue:
         return f"{self.prefix}/users/{user_id}/brokers/{BrokerName(broker).value}"
 
     @property
+    def vault_key_alias(self) -> str:
+        return f"alias/{self.prefix}/vault"
+
+    @property
     def secret_prefix(self) -> str:
         return f"{self.prefix}/users/"
 

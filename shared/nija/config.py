@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # API Gateway usage plan id per tier ({"basic": "...", "pro": "...", "enterprise": "..."}), as JSON.
     # Set: each user gets an API key in their tier's plan (the authorizer returns it). Unset: no keys.
     usage_plan_ids: dict[str, str] = Field(default_factory=dict)
+    # The customer-managed KMS key that wraps the vault's data keys and encrypts its secrets.
+    vault_key_id: str | None = None
+    # How long an executor keeps opened credentials in memory (never written anywhere).
+    vault_cache_ttl_s: float = 300.0
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
     paper_fee_rate: Decimal = Decimal("0.001")

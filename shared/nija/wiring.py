@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
+from typing import TYPE_CHECKING
 
+from nija.adapters.dynamo.credentials import DynamoCredentialIndex
 from nija.adapters.dynamo.stores import DynamoStore
 from nija.adapters.sqs_queue import SqsOrderQueue
 from nija.config import get_settings, on_reset
-from nija.domain.errors import BrokerAuthFailed
+from nija.domain.credentials import BrokerCredentials, Permission
+from nija.domain.errors import BrokerAuthFailed, ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.logic.accounts import Accounts
+from nija.logic.vault import CachedVaultReader, VaultService
 from nija.ports.broker import Broker, BrokerAccount
+
+if TYPE_CHECKING:
+    from nija.adapters.vault import KmsSecretsVault
 
 
 @cache
@@ -61,7 +69,56 @@ def accounts() -> Accounts:
     )
 
 
+def function_name() -> str:
+    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+
+
+@cache
+def credential_index() -> DynamoCredentialIndex:
+    return DynamoCredentialIndex()
+
+
+@cache
+def vault() -> KmsSecretsVault:
+    settings = get_settings()
+    if not settings.vault_key_id:
+        raise ServiceUnavailable("the vault is not configured (NIJA_VAULT_KEY_ID)")
+    from nija.adapters.vault import KmsSecretsVault  # cryptography loads only where secrets are sealed
+
+    return KmsSecretsVault(settings.catalogue, settings.vault_key_id)
+
+
+def check_keys(credentials: BrokerCredentials, *, user_id: str) -> Permission:
+    from nija.adapters.brokers.key_check import check_credentials  # the broker clients load only here
+
+    return check_credentials(credentials, user_id=user_id).permission
+
+
+@cache
+def vault_service() -> VaultService:
+    return VaultService(vault(), credential_index(), check_keys, store(), function_name())
+
+
+@cache
+def vault_reader() -> CachedVaultReader:
+    return CachedVaultReader(vault(), store(), function_name(), ttl_s=get_settings().vault_cache_ttl_s)
+
+
+def connected(user_id: str, broker: BrokerName) -> bool:
+    """Whether the user has keys for this broker now (a consistent read: a disconnect stops orders at once)."""
+    return credential_index().get_metadata(user_id, broker) is not None
+
+
 @on_reset
 def reset() -> None:
-    for factory in (store, order_queue, broker, accounts):
+    for factory in (
+        store,
+        order_queue,
+        broker,
+        accounts,
+        credential_index,
+        vault,
+        vault_service,
+        vault_reader,
+    ):
         factory.cache_clear()

@@ -118,6 +118,23 @@ def test_bad_input_gets_the_documented_errors(stack) -> None:  # type: ignore[no
     assert r.status_code == 401
 
 
+def test_a_new_user_signs_up_and_is_held_to_the_basic_tier(stack) -> None:  # type: ignore[no-untyped-def]
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    r = httpx.post(f"{stack.api}/v1/auth/signup", json={"email": email, "password": "New-Passw0rd-42!"})
+    assert r.status_code == 201, r.text
+    tokens = httpx.post(
+        f"{stack.api}/v1/auth/login", json={"email": email, "password": "New-Passw0rd-42!"}
+    ).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    me = httpx.get(f"{stack.api}/v1/me", headers=headers)
+    assert me.json()["tier"] == "basic" and me.headers["x-ratelimit-limit"] == "60"
+    statuses = [httpx.get(f"{stack.api}/v1/me", headers=headers).status_code for _ in range(60)]
+    assert statuses.count(200) == 59 and statuses[-1] == 429
+    refused = httpx.get(f"{stack.api}/v1/me", headers=headers)
+    assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.json()["error"]["code"] == "rate_limited"
+
+
 def test_ctrl_c_stops_everything(stack) -> None:  # type: ignore[no-untyped-def]
     """Runs last in this module: SIGINT stops the API and the moto server it started."""
     stack.proc.send_signal(signal.SIGINT)

@@ -21,7 +21,7 @@ from nija import wiring
 from nija.adapters.aws import client
 from nija.config import get_settings, reset_settings
 from nija.local import identity
-from nija.local.provision import provision_data_plane
+from nija.local.provision import create_vault_key, provision_data_plane
 
 pytestmark = [pytest.mark.xdist_group("motoserver"), pytest.mark.slow]
 
@@ -64,6 +64,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
         reset_settings()
         cat = get_settings().catalogue
         provision_data_plane(cat)
+        env.setenv("NIJA_VAULT_KEY_ID", create_vault_key(cat))
         pool = identity.create_user_pool(cat)
         env.setenv("NIJA_USER_POOL_ID", pool.pool_id)
         env.setenv("NIJA_USER_POOL_CLIENT_ID", pool.client_id)
@@ -79,6 +80,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
         identity.create_confirmed_user(other, "stranger@example.com", PASSWORD, wiring.store())
         from nija.api.apps import create_local_app
 
+        identity.connect_paper(people["alice"]["user_id"])
         app = TestClient(create_local_app())
         order = app.post(
             "/v1/orders",

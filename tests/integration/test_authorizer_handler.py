@@ -19,7 +19,7 @@ from nija.adapters.aws import client
 from nija.config import get_settings, reset_settings
 from nija.domain.models import Tier, User, UserStatus
 from nija.local import identity
-from nija.local.provision import provision_data_plane
+from nija.local.provision import create_vault_key, provision_data_plane
 
 pytestmark = pytest.mark.xdist_group("motoserver")
 
@@ -61,6 +61,7 @@ def pool(moto_endpoint: str) -> Iterator[identity.Pool]:
         env.setenv("NIJA_STAGE", "test")
         reset_settings()
         provision_data_plane(get_settings().catalogue)
+        env.setenv("NIJA_VAULT_KEY_ID", create_vault_key(get_settings().catalogue))
         made = identity.create_user_pool(get_settings().catalogue)
         env.setenv("NIJA_USER_POOL_ID", made.pool_id)
         env.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
@@ -202,6 +203,7 @@ def test_the_context_it_returns_is_what_trading_api_trusts(
 
     assert r.status == 200, r.body
     assert r.body == {"items": []}
+    identity.connect_paper(cognito.user_id)
     placed = load_event("trading_api/orders_create", user_id="x", idempotency_key="chain-1")
     placed["requestContext"]["authorizer"] = event["requestContext"]["authorizer"]
     order = trading_api.invoke(placed)

@@ -22,6 +22,7 @@ from nija.config import get_settings
 from nija.domain.messages import CancelOrder, parse_order_message
 from nija.domain.models import BrokerName, Principal
 from nija.domain.orders import Order, OrderStatus
+from nija.local import identity
 from nija.local.lambda_runtime import queue_arn, sqs_event
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
@@ -44,6 +45,7 @@ def paper() -> PaperBroker:
 
 def fund(user: str, usd: str = "10000") -> None:
     paper().seed_balances(user, {"USD": Decimal(usd)})
+    identity.connect_paper(user)
 
 
 def place(user: str, key: str, **fields: Any) -> Order:
@@ -312,7 +314,7 @@ def test_refusals_are_recorded_as_rejected_with_their_reason(executor) -> None:
     assert deliver(executor("paper"), receive()) == {"batchItemFailures": []}
     assert deliver(executor("coinbase"), receive("coinbase"), "coinbase") == {"batchItemFailures": []}
 
-    for order, reason in ((too_big, "insufficient_funds"), (no_account, "auth_failed")):
+    for order, reason in ((too_big, "insufficient_funds"), (no_account, "broker_not_connected")):
         rejected = stored(ALICE, order.order_id)
         assert (rejected.status, rejected.reason_code) == (OrderStatus.REJECTED, reason)
         assert rejected.reason_message and rejected.filled_quantity == 0

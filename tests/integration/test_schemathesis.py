@@ -40,8 +40,23 @@ pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 20
 PASSWORD = "Fuzz-Passw0rd!"
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def no_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    """not_a_server_error, except the 503 that says a broker cannot be reached: the right answer to a
+    key check when nothing is reachable (this run resolves no name but loopback)."""
+    if response.status_code == 503:
+        try:
+            code = response.json()["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if code in ("broker_temporary", "broker_rate_limited"):
+            return None
+    return not_a_server_error(ctx, response, case)
+
+
 CHECKS = [
-    not_a_server_error,
+    no_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
@@ -164,18 +179,7 @@ def api(no_network: None, gateway_mode: None, aws: None, monkeypatch: pytest.Mon
 
 
 # Real failures in routes this test does not own, reported and kept visible until they are fixed.
-KNOWN_FAILURES = {
-    "POST /v1/auth/mfa/verify": (
-        "503 service_unavailable for a well-formed answer with an unknown session: moto answers "
-        "RespondToAuthChallenge with ResourceNotFoundException (AWS: NotAuthorizedException), which "
-        "nija.adapters.cognito maps to 503; expected 401"
-    ),
-    "PUT /v1/brokers/{broker}/credentials": (
-        "500 internal_error when the broker cannot be reached for the key check (alpaca, "
-        '{"key_id", "secret_key", "paper": true}): BrokerTemporaryError has no status in '
-        "nija.api.errors.STATUS_BY_TYPE; expected 503"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)

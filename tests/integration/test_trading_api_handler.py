@@ -13,6 +13,7 @@ from nija.adapters.aws import client, queue_url
 from nija.config import get_settings
 from nija.domain.messages import PlaceOrder, parse_order_message
 from nija.domain.models import BrokerName
+from nija.local import identity
 from nija.local.lambda_runtime import REPO, event_placeholders, queue_arn, sqs_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
@@ -31,6 +32,20 @@ def receive(broker: str = "paper") -> list[dict[str, Any]]:
         )
         .get("Messages", [])
     )
+
+
+@pytest.fixture(autouse=True)
+def paper_connected(trading_api) -> None:  # type: ignore[no-untyped-def]
+    for user in (ALICE, BOB):
+        identity.connect_paper(user)
+
+
+def test_an_order_for_a_broker_not_connected_is_409(trading_api, load_event) -> None:  # type: ignore[no-untyped-def]
+    event = load_event("trading_api/orders_create", user_id=ALICE, idempotency_key="k-kraken")
+    event["body"] = json.dumps({**json.loads(event["body"]), "broker": "kraken"})
+    r = trading_api.invoke(event)
+    assert r.status == 409 and r.error["code"] == "broker_not_connected"
+    assert "/v1/brokers/kraken/credentials" in r.error["message"]
 
 
 def place(trading_api, user: str = ALICE, key: str = "k-0001"):
@@ -231,12 +246,15 @@ def test_unknown_route_is_an_error_shape(trading_api, load_event) -> None:
 
 def test_every_sample_event_is_a_rest_proxy_event(load_event) -> None:
     """The files stay what API Gateway sends: consistent paths, headers and authorizer context."""
-    cases = sorted(p.stem for p in (REPO / "events" / "trading_api").glob("*.json"))
-    assert {c for c, *_ in BAD_ORDERS} < set(cases) and len(cases) >= 15
-    values = {"user_id": ALICE, "order_id": "int_" + "ab" * 16, "idempotency_key": "k-1"}
+    cases = sorted(
+        f"{p.parent.name}/{p.stem}"
+        for api in ("trading_api", "dashboard_api", "admin_api")
+        for p in (REPO / "events" / api).glob("*.json")
+    )
+    assert {f"trading_api/{c}" for c, *_ in BAD_ORDERS} < set(cases) and len(cases) >= 25
     for case in cases:
-        wanted = event_placeholders(f"trading_api/{case}")
-        event = load_event(f"trading_api/{case}", **{k: v for k, v in values.items() if k in wanted})
+        values = {name: "user" if name == "role" else ALICE for name in event_placeholders(case)}
+        event = load_event(case, **values)
         context = event["requestContext"]
         assert (context["stage"], context["httpMethod"]) == ("test", event["httpMethod"]), case
         assert context["path"] == f"/test{event['path']}", case
@@ -249,4 +267,4 @@ def test_every_sample_event_is_a_rest_proxy_event(load_event) -> None:
         if authorizer is not None:
             assert authorizer["principalId"] == authorizer["user_id"] == ALICE, case
             assert (authorizer["tier"], authorizer["role"]) == ("basic", "user"), case
-        assert (event["body"] is not None) == (event["httpMethod"] == "POST"), case
+        assert (event["body"] is not None) == (event["httpMethod"] in ("POST", "PUT")), case

@@ -29,20 +29,23 @@ class ApiGatewayKeys:
         return ApiKey(key_id=key["id"], value=key["value"])
 
     def move(self, key_id: str, old: Tier, new: Tier) -> None:
-        """Add to the new plan first, then leave the old one: the user is never without a plan."""
+        """Leave the old plan, then join the new one: API Gateway keeps a key in one plan per stage.
+        If joining fails, the key goes back to its old plan, so the user is never left without one."""
         if not self.plans or old is new:
             return
         apigw = client("apigateway")
         try:
-            apigw.create_usage_plan_key(usagePlanId=self._plan(new), keyId=key_id, keyType="API_KEY")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConflictException":  # already there: a retried move
-                raise
-        try:
             apigw.delete_usage_plan_key(usagePlanId=self._plan(old), keyId=key_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "NotFoundException":
+            if exc.response["Error"]["Code"] != "NotFoundException":  # already left: a retried move
                 raise
+        try:
+            apigw.create_usage_plan_key(usagePlanId=self._plan(new), keyId=key_id, keyType="API_KEY")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConflictException":  # already joined: a retried move
+                return
+            apigw.create_usage_plan_key(usagePlanId=self._plan(old), keyId=key_id, keyType="API_KEY")
+            raise
 
     def delete(self, key_id: str) -> None:
         try:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from nija.adapters.aws import client
 from nija.config import get_settings
@@ -51,16 +51,18 @@ _ERRORS: dict[str, Any] = {
 
 
 @contextmanager
-def _mapped() -> Iterator[None]:
+def _mapped(**overrides: Any) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", "")
-        make = _ERRORS.get(code)
+        make = overrides.get(code) or _ERRORS.get(code)
         if make is None:
             raise ServiceUnavailable("the identity service did not answer") from None
         raise make(message) from None
+    except ParamValidationError:
+        raise InvalidInput("a value is outside what the identity service accepts") from None
     except BotoCoreError:
         raise ServiceUnavailable("the identity service did not answer") from None
 
@@ -135,7 +137,9 @@ class CognitoIdentity:
         return _tokens(result)
 
     def answer_mfa(self, email: str, session: str, code: str) -> Tokens:
-        with _mapped():
+        # An unknown or expired session: AWS says NotAuthorizedException, moto ResourceNotFoundException.
+        expired = {"ResourceNotFoundException": lambda m: Unauthenticated("the sign-in session has expired")}
+        with _mapped(**expired):
             result = self._idp.respond_to_auth_challenge(
                 ClientId=self.client_id,
                 ChallengeName="SOFTWARE_TOKEN_MFA",

@@ -6,11 +6,11 @@ from fastapi import FastAPI
 
 from nija import __version__, wiring
 from nija.api.errors import install_error_handlers
-from nija.api.routers import admin, auth, health, me, orders, positions
+from nija.api.routers import admin, auth, brokers, health, me, orders, positions
 from nija.config import get_settings
 
 MAX_BODY_BYTES = 64 * 1024  # no request of this API comes near it
-TRADING_ROUTERS = (health.router, orders.router, positions.router)
+TRADING_ROUTERS = (health.router, orders.router, positions.router, brokers.router)
 DASHBOARD_ROUTERS = (health.router, auth.router, me.router)
 ADMIN_ROUTERS = (health.router, admin.router)
 
@@ -28,8 +28,12 @@ def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[
         app.include_router(router)
     install_error_handlers(app)
     if get_settings().auth_mode == "verify":
-        from nija.api.verify import VerifyTokenMiddleware  # the JWT libraries load only where they are used
+        # The local stack does what API Gateway does in the cloud: verify the token (outermost), then
+        # hold each user to their tier's requests a minute. The JWT libraries load only here.
+        from nija.api.ratelimit import RateLimitMiddleware, SlidingWindowLimiter
+        from nija.api.verify import VerifyTokenMiddleware
 
+        app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
         app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
     return app
 
@@ -48,5 +52,5 @@ def create_admin_app() -> FastAPI:
 
 def create_local_app() -> FastAPI:
     """Every API app's routes on one port, as API Gateway puts them on one domain."""
-    routers = (health.router, auth.router, me.router, orders.router, positions.router, admin.router)
+    routers = (*TRADING_ROUTERS, auth.router, me.router, admin.router)
     return _app("NIJA API (local stack)", routers, docs=True)

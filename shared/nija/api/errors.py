@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nija.domain.errors import (
+    BrokerError,
+    BrokerTemporaryError,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -31,6 +33,8 @@ STATUS_BY_TYPE: tuple[tuple[type[NijaError], int], ...] = (
     (Conflict, 409),
     (RateLimited, 429),
     (ServiceUnavailable, 503),
+    (BrokerTemporaryError, 503),  # the broker is down or rate-limits us: try again later
+    (BrokerError, 502),  # any other answer a broker gave that we cannot act on
 )
 
 HTTP_CODES = {

@@ -7,6 +7,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nija.domain.credentials import CredentialMetadata
 from nija.domain.models import BrokerName, Money, OrderType, Role, Side, Tier, User, UserStatus
 from nija.domain.orders import Order, OrderStatus
 
@@ -105,7 +106,7 @@ class RefreshIn(Strict):
 
 class MfaVerifyIn(Strict):
     email: Email
-    session: str = Field(min_length=1, max_length=4096)
+    session: str = Field(min_length=20, max_length=2048)  # Cognito's bounds for a challenge session
     code: Code
 
 
@@ -154,6 +155,34 @@ class MeOut(BaseModel):
 
 class TierIn(Strict):
     tier: Tier
+
+
+class PermissionOut(BaseModel):
+    read: bool
+    trade: bool | None
+    withdraw: bool | None
+
+
+class CredentialOut(BaseModel):
+    broker: BrokerName
+    masked_key: str
+    version: int
+    permissions: PermissionOut
+    paper_trading: bool | None = None
+    created_at: datetime
+    validated_at: datetime
+
+    @classmethod
+    def of(cls, meta: CredentialMetadata) -> CredentialOut:
+        return cls(
+            broker=meta.broker,
+            masked_key=meta.masked_key,
+            version=meta.version,
+            permissions=PermissionOut(**meta.permissions.model_dump()),
+            paper_trading=meta.paper_trading,
+            created_at=meta.created_at,
+            validated_at=meta.validated_at,
+        )
 
 
 class Health(BaseModel):

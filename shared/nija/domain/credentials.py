@@ -152,4 +152,5 @@ class CredentialMetadata(Frozen):
     permissions: Permission
     created_at: datetime
     validated_at: datetime
+    wrapped_at: datetime  # when the secret was last sealed under a fresh data key
     paper_trading: bool | None = None

@@ -82,10 +82,10 @@ def create_usage_plans(cat: Catalogue) -> dict[str, str]:
     apigw = client("apigateway")
     plans = {}
     for tier in Tier:
-        per_minute = tier.requests_per_minute
+        throttle = cat.usage_plan_throttle(tier)
         plan = apigw.create_usage_plan(
-            name=f"{cat.prefix}-tier-{tier.value}",
-            throttle={"rateLimit": per_minute / 60, "burstLimit": max(1, per_minute // 6)},
+            name=cat.usage_plan_name(tier),
+            throttle={"rateLimit": throttle.rate_per_second, "burstLimit": throttle.burst},
         )
         plans[tier.value] = plan["id"]
     return plans
@@ -100,3 +100,14 @@ DEMO_PASSWORD = "Demo-Passw0rd!"  # noqa: S105 - a published local-only demo acc
 ADMIN_EMAIL = "admin@nija.local"
 ADMIN_PASSWORD = "Admin-Passw0rd!"  # noqa: S105 - a published local-only demo account
 DEMO_BALANCES = {"USD": Decimal("100000")}
+
+
+def connect_paper(user_id: str) -> None:
+    """Paper API keys for a user (any non-empty values), through the real vault: validated with the
+    paper broker, sealed, stored and audited. The local stack does this for the demo user."""
+    from nija import wiring
+    from nija.domain.models import BrokerName
+
+    wiring.vault_service().connect(
+        user_id, BrokerName.PAPER, {"api_key": f"paper-{user_id[:8]}", "api_secret": "paper"}
+    )

@@ -80,3 +80,12 @@ def provision_data_plane(cat: Catalogue) -> dict[str, str]:
     create_table(cat.state_table)
     create_table(cat.audit_table)
     return create_queues(cat)
+
+
+def create_vault_key(cat: Catalogue) -> str:
+    """The customer-managed key of the vault (rotation on, as in the CDK app); returns its ARN."""
+    kms = client("kms")
+    key = kms.create_key(Description=f"{cat.prefix} vault", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    kms.create_alias(AliasName=cat.vault_key_alias, TargetKeyId=key["KeyId"])
+    return str(key["Arn"])

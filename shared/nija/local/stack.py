@@ -22,7 +22,7 @@ from nija.domain.models import BrokerName
 from nija.local import identity
 from nija.local.lambda_runtime import load_function
 from nija.local.pollers import FunctionInstance, Schedule, SqsPoller
-from nija.local.provision import provision_data_plane
+from nija.local.provision import create_vault_key, provision_data_plane
 
 log = logging.getLogger("nija.local")
 
@@ -101,6 +101,7 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
 
     cat = get_settings().catalogue
     provision_data_plane(cat)
+    os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(cat)
     pool = identity.create_user_pool(cat)
     os.environ.update(
         NIJA_USER_POOL_ID=pool.pool_id,
@@ -117,6 +118,7 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
     paper = wiring.broker(BrokerName.PAPER)
     assert isinstance(paper, PaperBroker)
     paper.seed_balances(demo.user_id, identity.DEMO_BALANCES)
+    identity.connect_paper(demo.user_id)
     return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, demo.user_id)
 
 

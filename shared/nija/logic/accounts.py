@@ -98,9 +98,13 @@ class Accounts:
         return user
 
     def _provision(self, user_id: str, email: str) -> User:
-        """The profile with its API key, or the one that exists already."""
+        """The profile with its API key, or the one that exists already (given a key if it has none:
+        accounts made before tiers had keys, or by a sign-up that stopped half-way)."""
         existing = self.users.get_user(user_id)
         if existing is not None:
+            if existing.api_key_id is None and (key := self.keys.create(user_id, existing.tier)):
+                existing = existing.model_copy(update={"api_key_id": key.key_id, "api_key": key.value})
+                self.users.put_user(existing)
             return existing
         key = self.keys.create(user_id, Tier.BASIC)
         user = User(

@@ -7,15 +7,22 @@ placing it again. Every fill is recorded once, by trade id, together with the po
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from nija.domain.errors import BrokerError, Conflict, DuplicateFill, OrderNotFound, UnknownOutcome
+from nija.domain.errors import (
+    BrokerAuthFailed,
+    BrokerError,
+    Conflict,
+    DuplicateFill,
+    OrderNotFound,
+    UnknownOutcome,
+)
 from nija.domain.messages import CancelOrder, PlaceOrder
-from nija.domain.models import Fill, Position, Trade
+from nija.domain.models import BrokerName, Fill, Position, Trade
 from nija.domain.orders import Order, OrderStatus
 from nija.logic.positions import apply_fill
 from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
@@ -30,10 +37,16 @@ class Store(OrderStore, Ledger, Protocol):
     """What the executor needs from storage: orders and the ledger."""
 
 
+def always_connected(user_id: str, broker: BrokerName) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Executor:
     store: Store
     broker: Broker
+    # Whether the user still has keys for the broker (a disconnect refuses orders still queued).
+    connected: Callable[[str, BrokerName], bool] = always_connected
 
     def handle(self, message: PlaceOrder | CancelOrder) -> Order | None:
         if isinstance(message, PlaceOrder):
@@ -49,6 +62,13 @@ class Executor:
                 extra={"order_id": order.order_id, "status": order.status},
             )
             return order
+        if not self.connected(intent.user_id, intent.broker):
+            return self._reject(
+                order,
+                BrokerAuthFailed(
+                    f"the {intent.broker.value} account was disconnected", code="broker_not_connected"
+                ),
+            )
         try:
             account = self.broker.account(intent.user_id)
         except BrokerError as exc:

@@ -68,3 +68,14 @@ def login_guard_pk(name: str) -> str:
 
 def audit_pk(subject: str) -> str:
     return f"AUDIT#{subject}"
+
+
+def credential_sk(broker: str) -> str:
+    return f"CRED#{broker}"
+
+
+CREDENTIALS_INDEX = "CREDENTIALS"
+
+
+def credential_lock_sk(broker: str) -> str:
+    return f"LOCK#CRED#{broker}"

@@ -73,6 +73,39 @@ class UserItem(StateItem):
     created_at = UTCDateTimeAttribute()
 
 
+class _Credentials(GlobalSecondaryIndex["CredentialItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class CredentialItem(StateItem):
+    """Metadata of a user's stored broker keys (never the keys). gsi1: CREDENTIALS / user#broker."""
+
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    broker = UnicodeAttribute()
+    masked_key = UnicodeAttribute()
+    version = NumberAttribute()
+    can_read = BooleanAttribute()
+    can_trade = BooleanAttribute(null=True)
+    can_withdraw = BooleanAttribute(null=True)
+    paper_trading = BooleanAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    validated_at = UTCDateTimeAttribute()
+    wrapped_at = UTCDateTimeAttribute()
+    credentials = _Credentials()
+
+
+class LockItem(StateItem):
+    holder = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
 class LoginGuardItem(StateItem):
     failures = ListAttribute(of=NumberAttribute, default=list)
     locked_until = NumberAttribute(default=0)
@@ -189,6 +222,8 @@ class PaperOrderItem(StateItem):
 ALL_MODELS: tuple[type[StateItem], ...] = (
     StateItem,
     UserItem,
+    CredentialItem,
+    LockItem,
     LoginGuardItem,
     OrderItem,
     RequestKeyItem,

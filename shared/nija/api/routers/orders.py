@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from nija import wiring
 from nija.api.auth import current_principal
 from nija.api.schemas import OrderOut, Page
+from nija.domain.errors import Conflict
 from nija.domain.models import Principal
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
@@ -24,6 +25,11 @@ def place_order(
 ) -> OrderOut:
     """Queue a manual order. Send an Idempotency-Key header to make retries safe: the same key
     always maps to the same order."""
+    if not wiring.connected(caller.user_id, body.broker):
+        raise Conflict(
+            f"connect your {body.broker.value} account first: PUT /v1/brokers/{body.broker.value}/credentials",
+            code="broker_not_connected",
+        )
     order = orders.place_order(caller, body, idempotency_key, wiring.store(), wiring.order_queue())
     return OrderOut.of(order)
 

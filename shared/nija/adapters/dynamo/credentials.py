@@ -1,0 +1,103 @@
+"""The credential index over DynamoDB: what is stored in the vault, without the keys."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from pynamodb.exceptions import DeleteError, PutError
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import CredentialItem, LockItem, bind
+from nija.domain.credentials import CredentialMetadata, Permission
+from nija.domain.models import BrokerName
+
+
+def _item(m: CredentialMetadata) -> CredentialItem:
+    return CredentialItem(
+        keys.user_pk(m.user_id),
+        keys.credential_sk(m.broker.value),
+        gsi1pk=keys.CREDENTIALS_INDEX,
+        gsi1sk=f"{m.user_id}#{m.broker.value}",
+        user_id=m.user_id,
+        broker=m.broker.value,
+        masked_key=m.masked_key,
+        version=m.version,
+        can_read=m.permissions.read,
+        can_trade=m.permissions.trade,
+        can_withdraw=m.permissions.withdraw,
+        paper_trading=m.paper_trading,
+        created_at=m.created_at,
+        validated_at=m.validated_at,
+        wrapped_at=m.wrapped_at,
+    )
+
+
+def _meta(i: CredentialItem) -> CredentialMetadata:
+    return CredentialMetadata(
+        user_id=i.user_id,
+        broker=BrokerName(i.broker),
+        masked_key=i.masked_key,
+        version=int(i.version),
+        permissions=Permission(read=bool(i.can_read), trade=i.can_trade, withdraw=i.can_withdraw),
+        paper_trading=i.paper_trading,
+        created_at=i.created_at,
+        validated_at=i.validated_at,
+        wrapped_at=i.wrapped_at,
+    )
+
+
+class DynamoCredentialIndex:
+    def __init__(self) -> None:
+        bind()
+
+    def put_metadata(self, meta: CredentialMetadata) -> None:
+        _item(meta).save()
+
+    def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None:
+        try:
+            item = CredentialItem.get(
+                keys.user_pk(user_id), keys.credential_sk(broker.value), consistent_read=True
+            )
+        except CredentialItem.DoesNotExist:
+            return None
+        return _meta(item)
+
+    def list_metadata(self, user_id: str) -> list[CredentialMetadata]:
+        return [
+            _meta(i)
+            for i in CredentialItem.query(keys.user_pk(user_id), CredentialItem.sk.startswith("CRED#"))
+        ]
+
+    def delete_metadata(self, user_id: str, broker: BrokerName) -> None:
+        CredentialItem(keys.user_pk(user_id), keys.credential_sk(broker.value)).delete()
+
+    def all_metadata(self) -> Iterator[CredentialMetadata]:
+        """Every stored key's metadata, in user and broker order (the re-wrap walks this)."""
+        for item in CredentialItem.credentials.query(keys.CREDENTIALS_INDEX):
+            yield _meta(item)
+
+    def lock(self, user_id: str, broker: BrokerName, holder: str, ttl_s: int) -> bool:
+        now = time.time()
+        item = LockItem(
+            keys.user_pk(user_id),
+            keys.credential_lock_sk(broker.value),
+            holder=holder,
+            expires_at=now + ttl_s,
+        )
+        try:
+            item.save(condition=LockItem.pk.does_not_exist() | (LockItem.expires_at < now))
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def unlock(self, user_id: str, broker: BrokerName, holder: str) -> None:
+        try:
+            LockItem(keys.user_pk(user_id), keys.credential_lock_sk(broker.value)).delete(
+                condition=LockItem.holder == holder
+            )
+        except DeleteError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise

@@ -1,0 +1,211 @@
+"""The vault's use cases: connect a broker (validate, seal, store), list, disconnect, re-wrap; and
+the executor's read path with a bounded in-memory cache. Every use is audited; no secret ever is."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.credentials import BrokerCredentials, CredentialMetadata, mask, parse_credentials
+from nija.domain.errors import BrokerAuthFailed, BrokerError, Conflict, InvalidInput, NijaError, NotFound
+from nija.domain.models import BrokerName, utcnow
+from nija.ports.audit import AuditLog
+from nija.ports.vault import CredentialIndex, KeyChecker, Vault
+
+LOCK_TTL_S = 60
+
+
+@dataclass
+class VaultService:
+    vault: Vault
+    index: CredentialIndex
+    check: KeyChecker
+    audit: AuditLog
+    function: str = "api"
+
+    def _audit(
+        self,
+        action: str,
+        outcome: Outcome,
+        user_id: str,
+        broker: BrokerName,
+        actor: str | None = None,
+        **details: str,
+    ) -> None:
+        self.audit.record(
+            AuditEvent(
+                action=action,
+                outcome=outcome,
+                subject=user_id,
+                actor=actor or user_id,
+                details={"broker": broker.value, "function": self.function, **details},
+            )
+        )
+
+    def _locked(
+        self, user_id: str, broker: BrokerName, work: Callable[[], CredentialMetadata | None]
+    ) -> CredentialMetadata | None:
+        holder = uuid.uuid4().hex
+        if not self.index.lock(user_id, broker, holder, LOCK_TTL_S):
+            raise Conflict(f"the {broker.value} keys of this account are being changed; try again shortly")
+        try:
+            return work()
+        finally:
+            self.index.unlock(user_id, broker, holder)
+
+    def connect(self, user_id: str, broker: BrokerName, body: object) -> CredentialMetadata:
+        """Validate the keys with the broker, refuse keys that can withdraw, then seal and store them."""
+        credentials = parse_credentials(broker, body)
+        try:
+            permission = self.check(credentials, user_id=user_id)
+        except BrokerAuthFailed as exc:
+            self._audit("vault.validate", Outcome.FAILURE, user_id, broker, reason=exc.code)
+            raise InvalidInput(
+                f"{broker.value} refused these keys: {exc.message}",
+                field="credentials",
+                code="credentials_rejected",
+            ) from None
+        except BrokerError as exc:
+            self._audit("vault.validate", Outcome.FAILURE, user_id, broker, reason=exc.code)
+            raise
+        if permission.withdraw:
+            self._audit("vault.validate", Outcome.REFUSED, user_id, broker, reason="withdrawal_permission")
+            raise InvalidInput(
+                f"these {broker.value} keys may withdraw funds; create keys without withdrawal permission",
+                field="credentials",
+                code="withdrawal_permission",
+            )
+        self._audit("vault.validate", Outcome.SUCCESS, user_id, broker)
+
+        def store() -> CredentialMetadata:
+            existing = self.index.get_metadata(user_id, broker)
+            version = existing.version + 1 if existing else 1
+            now = utcnow()
+            self.vault.put(user_id, credentials, version)
+            meta = CredentialMetadata(
+                user_id=user_id,
+                broker=broker,
+                masked_key=mask(credentials.key_id),
+                version=version,
+                permissions=permission,
+                created_at=existing.created_at if existing else now,
+                validated_at=now,
+                wrapped_at=now,
+                paper_trading=getattr(credentials, "paper", None),
+            )
+            self.index.put_metadata(meta)
+            self._audit(
+                "vault.replace" if existing else "vault.store",
+                Outcome.SUCCESS,
+                user_id,
+                broker,
+                version=str(version),
+            )
+            return meta
+
+        meta = self._locked(user_id, broker, store)
+        assert meta is not None
+        return meta
+
+    def list(self, user_id: str) -> list[CredentialMetadata]:
+        return self.index.list_metadata(user_id)
+
+    def connected(self, user_id: str, broker: BrokerName) -> bool:
+        return self.index.get_metadata(user_id, broker) is not None
+
+    def disconnect(self, user_id: str, broker: BrokerName) -> None:
+        if self.index.get_metadata(user_id, broker) is None:
+            raise NotFound(f"no {broker.value} keys are stored for this account")
+
+        def remove() -> None:
+            # Metadata first: from here on no new order may use the broker, then the secret goes.
+            self.index.delete_metadata(user_id, broker)
+            self.vault.delete(user_id, broker)
+            self._audit("vault.delete", Outcome.SUCCESS, user_id, broker)
+
+        self._locked(user_id, broker, remove)
+
+    def rewrap_all(
+        self, before: datetime, on_progress: Callable[[CredentialMetadata], None] | None = None
+    ) -> int:
+        """Seal every secret last wrapped before `before` under a fresh data key. Resumable: run it
+        again with the same `before` and it skips what is done. Returns how many it re-wrapped."""
+        done = 0
+        for meta in list(self.index.all_metadata()):
+            if meta.wrapped_at >= before:
+                continue
+
+            def rewrap(meta: CredentialMetadata = meta) -> CredentialMetadata:
+                current = self.index.get_metadata(meta.user_id, meta.broker)
+                if current is None or current.wrapped_at >= before:
+                    return meta  # deleted or replaced meanwhile: nothing to re-wrap
+                self.vault.rewrap(meta.user_id, meta.broker)
+                updated = current.model_copy(update={"wrapped_at": utcnow()})
+                self.index.put_metadata(updated)
+                self._audit("vault.rewrap", Outcome.SUCCESS, meta.user_id, meta.broker, actor="operator")
+                return updated
+
+            self._locked(meta.user_id, meta.broker, rewrap)
+            done += 1
+            if on_progress:
+                on_progress(meta)
+        return done
+
+
+@dataclass
+class CachedVaultReader:
+    """The executor's read path: opens credentials through the vault (audited) and keeps them in
+    this process's memory for a bounded time; never writes them anywhere."""
+
+    vault: Vault
+    audit: AuditLog
+    function: str
+    ttl_s: float = 300.0
+    max_entries: int = 1024
+    clock: Callable[[], float] = time.monotonic
+    _cache: OrderedDict[tuple[str, BrokerName], tuple[float, BrokerCredentials]] = field(
+        default_factory=OrderedDict
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, user_id: str, broker: BrokerName) -> BrokerCredentials:
+        key = (user_id, broker)
+        now = self.clock()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit and hit[0] > now:
+                self._cache.move_to_end(key)
+                return hit[1]
+        try:
+            credentials = self.vault.get(user_id, broker)
+        except NijaError as exc:
+            self._record(user_id, broker, Outcome.FAILURE, reason=exc.code)
+            raise
+        self._record(user_id, broker, Outcome.SUCCESS)
+        with self._lock:
+            self._cache[key] = (now + self.ttl_s, credentials)
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return credentials
+
+    def forget(self, user_id: str, broker: BrokerName) -> None:
+        with self._lock:
+            self._cache.pop((user_id, broker), None)
+
+    def _record(self, user_id: str, broker: BrokerName, outcome: Outcome, **details: str) -> None:
+        self.audit.record(
+            AuditEvent(
+                action="vault.read",
+                outcome=outcome,
+                subject=user_id,
+                actor=self.function,
+                details={"broker": broker.value, "function": self.function, **details},
+            )
+        )

@@ -1,0 +1,51 @@
+"""The vault port: sealed broker credentials, one secret per user and broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from nija.domain.credentials import BrokerCredentials, CredentialMetadata, Permission
+from nija.domain.models import BrokerName
+
+
+class Vault(Protocol):
+    def put(self, user_id: str, credentials: BrokerCredentials, version: int) -> None:
+        """Seal and store (create or replace) the user's credentials for their broker."""
+        ...
+
+    def get(self, user_id: str, broker: BrokerName) -> BrokerCredentials:
+        """Open them. NotFound when the user has none for this broker."""
+        ...
+
+    def delete(self, user_id: str, broker: BrokerName) -> None: ...
+
+    def rewrap(self, user_id: str, broker: BrokerName) -> None:
+        """Seal the same credentials again under a fresh data key."""
+        ...
+
+
+class KeyChecker(Protocol):
+    def __call__(self, credentials: BrokerCredentials, *, user_id: str) -> Permission:
+        """Prove the keys work with the broker (a balance call) and say what they may do."""
+        ...
+
+
+class CredentialIndex(Protocol):
+    """Metadata of stored credentials: never the credentials."""
+
+    def put_metadata(self, meta: CredentialMetadata) -> None: ...
+
+    def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None: ...
+
+    def list_metadata(self, user_id: str) -> list[CredentialMetadata]: ...
+
+    def delete_metadata(self, user_id: str, broker: BrokerName) -> None: ...
+
+    def all_metadata(self) -> Iterator[CredentialMetadata]: ...
+
+    def lock(self, user_id: str, broker: BrokerName, holder: str, ttl_s: int) -> bool:
+        """Take the write lock of one user's broker keys (False: someone else holds it)."""
+        ...
+
+    def unlock(self, user_id: str, broker: BrokerName, holder: str) -> None: ...

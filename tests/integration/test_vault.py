@@ -1,0 +1,181 @@
+"""The vault on moto: KMS data keys bound to {user_id, broker}, AES-256-GCM seals, Secrets Manager
+under the platform key, metadata in DynamoDB, every use audited, and no secret anywhere else."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from nija import wiring
+from nija.adapters.aws import client, queue_url
+from nija.adapters.envelope import SealBroken
+from nija.config import get_settings
+from nija.domain.credentials import PaperCredentials
+from nija.domain.errors import Conflict, InvalidInput, NotFound
+from nija.domain.messages import parse_order_message
+from nija.domain.models import BrokerName, Principal, User
+from nija.domain.orders import OrderStatus
+from nija.logic import orders
+from nija.logic.execution import Executor
+from nija.logic.orders import OrderRequest
+
+pytestmark = pytest.mark.usefixtures("aws")
+ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
+CANARY_KEY, CANARY_SECRET = "CANARYKEY-3f9a1c77", "CANARYSECRET-d41e8b02"
+PAPER = BrokerName.PAPER
+
+
+def connect(user: str, key: str = "paper-key-0001", secret: str = "paper-secret") -> Any:
+    return wiring.vault_service().connect(user, PAPER, {"api_key": key, "api_secret": secret})
+
+
+def everything_stored() -> str:
+    ddb, cat = client("dynamodb"), get_settings().catalogue
+    return json.dumps([ddb.scan(TableName=t.name)["Items"] for t in (cat.state_table, cat.audit_table)])
+
+
+def test_connect_seals_stores_and_reads_back() -> None:
+    meta = connect(ALICE)
+    assert (meta.masked_key, meta.version, meta.permissions.withdraw) == ("****0001", 1, False)
+    secret = client("secretsmanager").describe_secret(
+        SecretId=get_settings().catalogue.secret_name(ALICE, PAPER)
+    )
+    assert secret["KmsKeyId"] == get_settings().vault_key_id
+    assert {t["Key"]: t["Value"] for t in secret["Tags"]} == {"user_id": ALICE, "broker": "paper"}
+    raw = client("secretsmanager").get_secret_value(SecretId=secret["ARN"])["SecretString"]
+    assert "paper-secret" not in raw and json.loads(raw)["alg"] == "AES-256-GCM"
+
+    opened = wiring.vault_reader().read(ALICE, PAPER)
+    assert opened == PaperCredentials(api_key="paper-key-0001", api_secret="paper-secret")
+    actions = [(e.action, e.outcome.value) for e in wiring.store().events_for(ALICE)]
+    assert actions == [("vault.read", "success"), ("vault.store", "success"), ("vault.validate", "success")]
+
+
+def test_replacing_keys_bumps_the_version() -> None:
+    connect(ALICE)
+    meta = connect(ALICE, key="paper-key-0002", secret="another")
+    assert (meta.version, meta.masked_key) == (2, "****0002")
+    assert wiring.vault().get(ALICE, PAPER).api_key == "paper-key-0002"  # type: ignore[union-attr]
+    assert wiring.store().events_for(ALICE)[0].action == "vault.replace"
+
+
+def test_one_users_sealed_secret_copied_into_anothers_does_not_open() -> None:
+    connect(ALICE, secret="alices-secret")
+    connect(BOB, secret="bobs-secret")
+    sm, cat = client("secretsmanager"), get_settings().catalogue
+    alices = sm.get_secret_value(SecretId=cat.secret_name(ALICE, PAPER))["SecretString"]
+    sm.put_secret_value(SecretId=cat.secret_name(BOB, PAPER), SecretString=alices)
+    with pytest.raises(SealBroken):
+        wiring.vault().get(BOB, PAPER)
+
+
+@pytest.mark.parametrize(
+    ("broker", "body", "field"),
+    [
+        (BrokerName.KRAKEN, {"api_key": "k", "secret": "s"}, "secret"),
+        (BrokerName.BINANCE, {"api_key": "k"}, "api_secret"),
+        (BrokerName.COINBASE, {"api_key": "k", "api_secret": "s"}, "api_key"),
+        (BrokerName.ALPACA, {"key_id": "k", "secret_key": "s", "paper": "maybe"}, "paper"),
+        (BrokerName.PAPER, {"api_key": "", "api_secret": "s"}, "api_key"),
+    ],
+)
+def test_wrong_field_sets_name_the_field(broker: BrokerName, body: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        wiring.vault_service().connect(ALICE, broker, body)
+    assert err.value.field == field
+    assert wiring.vault_service().list(ALICE) == []
+
+
+def test_disconnect_removes_secret_and_metadata_and_refuses_queued_orders() -> None:
+    wiring.store().put_user(User(user_id=ALICE, email="alice@example.com"))
+    wiring.broker(PAPER).seed_balances(ALICE, {"USD": Decimal(10_000)})  # type: ignore[attr-defined]
+    connect(ALICE)
+    request = OrderRequest(broker=PAPER, symbol="BTC/USD", side="buy", quantity=Decimal("0.01"))
+    queued = orders.place_order(
+        Principal(user_id=ALICE), request, "k-1", wiring.store(), wiring.order_queue()
+    )
+
+    wiring.vault_service().disconnect(ALICE, PAPER)
+    assert wiring.vault_service().list(ALICE) == []
+    with pytest.raises(NotFound):
+        wiring.vault().get(ALICE, PAPER)
+    with pytest.raises(NotFound):
+        wiring.vault_service().disconnect(ALICE, PAPER)
+
+    url = queue_url(get_settings().catalogue.queue(PAPER).name)
+    (message,) = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    executor = Executor(wiring.store(), wiring.broker(PAPER), connected=wiring.connected)
+    done = executor.handle(parse_order_message(message["Body"]))
+    assert done is not None and done.status is OrderStatus.REJECTED
+    assert done.reason_code == "broker_not_connected"
+    assert wiring.store().get_order(ALICE, queued.order_id).status is OrderStatus.REJECTED  # type: ignore[union-attr]
+
+
+def test_a_held_lock_refuses_a_concurrent_change() -> None:
+    connect(ALICE)
+    assert wiring.credential_index().lock(ALICE, PAPER, "someone-else", 60)
+    with pytest.raises(Conflict):
+        connect(ALICE, key="paper-key-0009")
+    wiring.credential_index().unlock(ALICE, PAPER, "someone-else")
+    assert connect(ALICE, key="paper-key-0009").version == 2
+
+
+def test_rewrap_reseals_everything_once_and_resumes() -> None:
+    connect(ALICE)
+    connect(BOB)
+    sm, cat = client("secretsmanager"), get_settings().catalogue
+    before_blobs = {
+        u: json.loads(sm.get_secret_value(SecretId=cat.secret_name(u, PAPER))["SecretString"])
+        for u in (ALICE, BOB)
+    }
+    cutoff = datetime.now(UTC)
+
+    assert wiring.vault_service().rewrap_all(cutoff) == 2
+    assert wiring.vault_service().rewrap_all(cutoff) == 0  # a resumed run skips what is done
+    for user in (ALICE, BOB):
+        after = json.loads(sm.get_secret_value(SecretId=cat.secret_name(user, PAPER))["SecretString"])
+        assert after["key"] != before_blobs[user]["key"] and after["version"] == before_blobs[user]["version"]
+        assert wiring.vault().get(user, PAPER).api_secret.get_secret_value() == "paper-secret"  # type: ignore[union-attr]
+        assert wiring.store().events_for(user)[0].action == "vault.rewrap"
+
+
+def test_cached_reads_stay_in_memory_for_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    connect(ALICE)
+    reader = wiring.vault_reader()
+    first = reader.read(ALICE, PAPER)
+    client("secretsmanager").delete_secret(
+        SecretId=get_settings().catalogue.secret_name(ALICE, PAPER), ForceDeleteWithoutRecovery=True
+    )
+    assert reader.read(ALICE, PAPER) is first  # served from memory, no second vault read
+    reader.forget(ALICE, PAPER)
+    with pytest.raises(NotFound):
+        reader.read(ALICE, PAPER)
+    reads = [e.outcome.value for e in wiring.store().events_for(ALICE) if e.action == "vault.read"]
+    assert reads == ["failure", "success"]
+
+
+def test_canary_secrets_never_leave_the_vault(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    meta = connect(ALICE, key=CANARY_KEY, secret=CANARY_SECRET)
+    wiring.vault_reader().read(ALICE, PAPER)
+    wiring.vault_service().rewrap_all(datetime.now(UTC))
+    wiring.vault_service().disconnect(ALICE, PAPER)
+    seen = "\n".join(
+        [
+            caplog.text,
+            *capsys.readouterr(),
+            everything_stored(),
+            meta.model_dump_json(),
+            *(e.model_dump_json() for e in wiring.store().events_for(ALICE)),
+        ]
+    )
+    assert CANARY_SECRET not in seen
+    assert CANARY_KEY not in seen  # even the key id shows only its last 4 characters
+    assert CANARY_KEY[-4:] in meta.masked_key
