@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, latency, ratelimit, token_verify
+from bench import cold_start, latency, ratelimit, token_verify, vault_read
 
 BENCHMARKS = {
+    "vault_read": vault_read.main,
     "cold_start": cold_start.main,
     "latency": latency.main,
     "token_verify": token_verify.main,

@@ -13,6 +13,13 @@ from nija.domain.models import BrokerName, Tier
 
 BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
 
+# The vault's names for a user and a broker: each secret is tagged with them and each data key is
+# bound to them as its KMS encryption context (nija.adapters.vault, nija.adapters.envelope). The CDK
+# app's IAM conditions (secretsmanager:ResourceTag/broker, kms:EncryptionContext:broker) use them.
+VAULT_USER_KEY = "user_id"
+VAULT_BROKER_KEY = "broker"
+VAULT_CONTEXT_KEYS: tuple[str, ...] = (VAULT_USER_KEY, VAULT_BROKER_KEY)
+
 
 @dataclass(frozen=True)
 class KeyAttr:
@@ -106,6 +113,14 @@ class Catalogue:
     @property
     def secret_prefix(self) -> str:
         return f"{self.prefix}/users/"
+
+    def secret_name_pattern(self, broker: BrokerName | str | None = None) -> str:
+        """An IAM wildcard over ``secret_name``: every user's secret for one broker, or for any broker.
+
+        Secrets Manager appends ``-`` and six random characters to the name in the ARN; callers add them.
+        """
+        name = "*" if broker is None else BrokerName(broker).value
+        return f"{self.secret_prefix}*/brokers/{name}"
 
     def sync_rule_name(self, broker: BrokerName | str) -> str:
         """The schedule that makes each executor look up its open orders at the broker."""

@@ -13,12 +13,12 @@ from nija.config import get_settings, on_reset
 from nija.domain.credentials import BrokerCredentials, Permission
 from nija.domain.errors import BrokerAuthFailed, ServiceUnavailable
 from nija.domain.models import BrokerName
-from nija.logic.accounts import Accounts
-from nija.logic.vault import CachedVaultReader, VaultService
 from nija.ports.broker import Broker, BrokerAccount
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
     from nija.adapters.vault import KmsSecretsVault
+    from nija.logic.accounts import Accounts
+    from nija.logic.vault import CachedVaultReader, VaultService
 
 
 @cache
@@ -57,6 +57,7 @@ def broker(name: BrokerName) -> Broker:
 def accounts() -> Accounts:
     from nija.adapters.apigateway_keys import ApiGatewayKeys
     from nija.adapters.cognito import CognitoIdentity
+    from nija.logic.accounts import Accounts
 
     settings = get_settings()
     return Accounts(
@@ -96,11 +97,15 @@ def check_keys(credentials: BrokerCredentials, *, user_id: str) -> Permission:
 
 @cache
 def vault_service() -> VaultService:
+    from nija.logic.vault import VaultService
+
     return VaultService(vault(), credential_index(), check_keys, store(), function_name())
 
 
 @cache
 def vault_reader() -> CachedVaultReader:
+    from nija.logic.vault import CachedVaultReader
+
     return CachedVaultReader(vault(), store(), function_name(), ttl_s=get_settings().vault_cache_ttl_s)
 
 

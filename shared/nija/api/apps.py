@@ -1,21 +1,25 @@
-"""App factories. Lambda functions wrap one with Mangum; the local stack serves them with uvicorn."""
+"""Building an API app. Each function's app is in its own module (nija.api.trading_app, …) importing
+only its routers, so a function's cold start loads nothing of the others; the local stack serves
+them all on one port."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
 
 from nija import __version__, wiring
 from nija.api.errors import install_error_handlers
-from nija.api.routers import admin, auth, brokers, health, me, orders, positions
 from nija.config import get_settings
 
 MAX_BODY_BYTES = 64 * 1024  # no request of this API comes near it
-TRADING_ROUTERS = (health.router, orders.router, positions.router, brokers.router)
-DASHBOARD_ROUTERS = (health.router, auth.router, me.router)
-ADMIN_ROUTERS = (health.router, admin.router)
 
 
-def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[type-arg]
+def docs_enabled() -> bool:
+    return get_settings().stage != "prod"
+
+
+def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAPI:
     app = FastAPI(
         title=title,
         version=__version__,
@@ -24,7 +28,7 @@ def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[
         openapi_url="/openapi.json" if docs else None,
         max_body_size=MAX_BODY_BYTES,
     )
-    for router in routers:
+    for router in _unique(routers):
         app.include_router(router)
     install_error_handlers(app)
     if get_settings().auth_mode == "verify":
@@ -38,19 +42,20 @@ def _app(title: str, routers: tuple, *, docs: bool) -> FastAPI:  # type: ignore[
     return app
 
 
-def create_trading_app() -> FastAPI:
-    return _app("NIJA trading API", TRADING_ROUTERS, docs=get_settings().stage != "prod")
-
-
-def create_dashboard_app() -> FastAPI:
-    return _app("NIJA dashboard API", DASHBOARD_ROUTERS, docs=get_settings().stage != "prod")
-
-
-def create_admin_app() -> FastAPI:
-    return _app("NIJA admin API", ADMIN_ROUTERS, docs=get_settings().stage != "prod")
+def _unique(routers: Sequence[APIRouter]) -> list[APIRouter]:
+    seen: list[APIRouter] = []
+    for router in routers:
+        if all(router is not r for r in seen):
+            seen.append(router)
+    return seen
 
 
 def create_local_app() -> FastAPI:
     """Every API app's routes on one port, as API Gateway puts them on one domain."""
-    routers = (*TRADING_ROUTERS, auth.router, me.router, admin.router)
-    return _app("NIJA API (local stack)", routers, docs=True)
+    from nija.api.admin_app import ADMIN_ROUTERS
+    from nija.api.dashboard_app import DASHBOARD_ROUTERS
+    from nija.api.trading_app import TRADING_ROUTERS
+
+    return build_app(
+        "NIJA API (local stack)", [*TRADING_ROUTERS, *DASHBOARD_ROUTERS, *ADMIN_ROUTERS], docs=True
+    )

@@ -91,14 +91,14 @@ def _gateway_mode() -> Iterator[None]:
 
 
 def app_factories() -> dict[str, Callable[[], FastAPI]]:
-    """Every create_*_app factory in nija.api.apps, by name."""
-    from nija.api import apps
+    """Every function's app factory and the local app's, by name."""
+    from nija.api.admin_app import create_admin_app
+    from nija.api.apps import create_local_app
+    from nija.api.dashboard_app import create_dashboard_app
+    from nija.api.trading_app import create_trading_app
 
-    return {
-        name: getattr(apps, name)
-        for name in sorted(dir(apps))
-        if name.startswith("create_") and name.endswith("_app") and callable(getattr(apps, name))
-    }
+    factories = (create_admin_app, create_dashboard_app, create_local_app, create_trading_app)
+    return {f.__name__: f for f in factories}
 
 
 def raw_documents() -> dict[str, dict[str, Any]]:

@@ -1,0 +1,14 @@
+"""The trading_api function's app: its routers only."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from nija.api.apps import build_app, docs_enabled
+from nija.api.routers import brokers, health, orders, positions
+
+TRADING_ROUTERS = (health.router, orders.router, positions.router, brokers.router)
+
+
+def create_trading_app() -> FastAPI:
+    return build_app("NIJA trading API", TRADING_ROUTERS, docs=docs_enabled())
