@@ -179,3 +179,64 @@ def test_canary_secrets_never_leave_the_vault(
     assert CANARY_SECRET not in seen
     assert CANARY_KEY not in seen  # even the key id shows only its last 4 characters
     assert CANARY_KEY[-4:] in meta.masked_key
+
+
+# --- real broker keys, checked by the real ccxt clients against recorded broker answers ----------
+
+BINANCE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+BINANCE_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+KRAKEN_KEY = "kraken-test-key-0001"
+KRAKEN_SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+
+
+def connect_via(broker: str, case: str, body: dict[str, str]) -> Any:
+    from fixtures.brokers import signing
+    from fixtures.brokers.replay import Replay
+
+    from nija.adapters.brokers import override_client_settings
+
+    verify = {
+        "binance": signing.binance(BINANCE_KEY, BINANCE_SECRET),
+        "kraken": signing.kraken(KRAKEN_KEY, KRAKEN_SECRET),
+    }
+    replay = Replay(verify[broker]).load(broker, case)
+    with override_client_settings(adapter=replay, enable_rate_limit=False, timeout_s=5.0):
+        try:
+            return wiring.vault_service().connect(ALICE, BrokerName(broker), body)
+        finally:
+            replay.assert_done()
+
+
+def test_keys_that_can_withdraw_are_refused_and_the_refusal_recorded() -> None:
+    with pytest.raises(InvalidInput) as err:
+        connect_via("binance", "withdraw", {"api_key": BINANCE_KEY, "api_secret": BINANCE_SECRET})
+    assert err.value.code == "withdrawal_permission"
+    assert wiring.vault_service().list(ALICE) == []
+    event = wiring.store().events_for(ALICE)[0]
+    assert (event.action, event.outcome.value, event.details["reason"]) == (
+        "vault.validate",
+        "refused",
+        "withdrawal_permission",
+    )
+    assert BINANCE_SECRET not in everything_stored()
+
+
+def test_binance_keys_without_withdrawal_are_stored() -> None:
+    meta = connect_via("binance", "ok", {"api_key": BINANCE_KEY, "api_secret": BINANCE_SECRET})
+    assert meta.permissions.model_dump() == {"read": True, "trade": True, "withdraw": False}
+    assert meta.masked_key == "****" + BINANCE_KEY[-4:]
+    assert wiring.vault().get(ALICE, BrokerName.BINANCE).api_secret.get_secret_value() == BINANCE_SECRET  # type: ignore[union-attr]
+
+
+def test_kraken_does_not_report_permissions_so_they_stay_unknown() -> None:
+    meta = connect_via("kraken", "ok", {"api_key": KRAKEN_KEY, "api_secret": KRAKEN_SECRET})
+    assert meta.permissions.model_dump() == {"read": True, "trade": None, "withdraw": None}
+
+
+def test_keys_the_broker_refuses_are_422_and_nothing_is_stored() -> None:
+    with pytest.raises(InvalidInput) as err:
+        connect_via("kraken", "invalid_key", {"api_key": KRAKEN_KEY, "api_secret": KRAKEN_SECRET})
+    assert err.value.code == "credentials_rejected"
+    assert wiring.vault_service().list(ALICE) == []
+    with pytest.raises(NotFound):
+        wiring.vault().get(ALICE, BrokerName.KRAKEN)
