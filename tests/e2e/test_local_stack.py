@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 import uuid
@@ -133,6 +134,31 @@ def test_a_new_user_signs_up_and_is_held_to_the_basic_tier(stack) -> None:  # ty
     refused = httpx.get(f"{stack.api}/v1/me", headers=headers)
     assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.json()["error"]["code"] == "rate_limited"
+
+
+def test_a_user_connects_paper_keys_trades_and_disconnects(stack) -> None:  # type: ignore[no-untyped-def]
+    email = f"vault-{uuid.uuid4().hex[:8]}@example.com"
+    httpx.post(f"{stack.api}/v1/auth/signup", json={"email": email, "password": "Vault-Passw0rd-42!"})
+    token = httpx.post(
+        f"{stack.api}/v1/auth/login", json={"email": email, "password": "Vault-Passw0rd-42!"}
+    ).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    order = {"broker": "paper", "symbol": "BTC/USD", "side": "buy", "type": "market", "quantity": "0.001"}
+    refused = httpx.post(f"{stack.api}/v1/orders", json=order, headers=headers)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "broker_not_connected"
+
+    keys = {"api_key": "my-paper-key-7777", "api_secret": "my-paper-secret"}
+    put = httpx.put(f"{stack.api}/v1/brokers/paper/credentials", json=keys, headers=headers)
+    assert put.status_code == 200, put.text
+    listed = httpx.get(f"{stack.api}/v1/brokers", headers=headers).json()["items"]
+    assert [(b["broker"], b["masked_key"]) for b in listed] == [("paper", "****7777")]
+    assert "my-paper-secret" not in put.text + json.dumps(listed)
+
+    assert httpx.post(f"{stack.api}/v1/orders", json=order, headers=headers).status_code == 202
+    assert httpx.delete(f"{stack.api}/v1/brokers/paper/credentials", headers=headers).status_code == 204
+    assert httpx.get(f"{stack.api}/v1/brokers", headers=headers).json()["items"] == []
+    again = httpx.post(f"{stack.api}/v1/orders", json=order, headers=headers)
+    assert again.status_code == 409
 
 
 def test_ctrl_c_stops_everything(stack) -> None:  # type: ignore[no-untyped-def]
