@@ -32,6 +32,9 @@ LAYERS_DIR = ROOT / "layers"
 BUILD_DIR = LAYERS_DIR / "build"
 CONSTRAINTS = ROOT / ".ci" / "constraints.txt"
 NIJA_SRC = ROOT / "shared" / "nija"
+# Subpackages of nija that stay out of every layer: the local stack (moto server, pollers, uvicorn)
+# is for development only, and no Lambda function imports it.
+NIJA_EXCLUDE = ("local",)
 
 PYTHON_VERSION = "3.12"
 # Lambda's python3.12 runs on Amazon Linux 2023 (glibc 2.34): newer manylinux tags are safe too.
@@ -94,12 +97,30 @@ def deps_hash(layer: Layer) -> str:
     )
 
 
+def nija_files() -> list[Path]:
+    """The nija sources a layer ships (everything but ``NIJA_EXCLUDE``), relative to ``NIJA_SRC``."""
+    return [
+        path.relative_to(NIJA_SRC)
+        for path in _source_files(NIJA_SRC)
+        if path.relative_to(NIJA_SRC).parts[0] not in NIJA_EXCLUDE
+    ]
+
+
+def _ignore_in_nija(directory: str, names: list[str]) -> set[str]:
+    """``copytree``'s ignore: caches anywhere, and the excluded subpackages at the top of nija."""
+    ignored = {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
+    if Path(directory).resolve() == NIJA_SRC.resolve():
+        ignored |= set(names) & set(NIJA_EXCLUDE)
+    return ignored
+
+
 def layer_hash(layer: Layer) -> str:
     """The cache key of the finished asset; the CDK uses it as the asset hash too."""
     parts = [deps_hash(layer).encode()]
     if layer.include_nija:
-        for path in _source_files(NIJA_SRC):
-            parts += [path.relative_to(NIJA_SRC).as_posix().encode(), path.read_bytes()]
+        parts.append(",".join(NIJA_EXCLUDE).encode())
+        for path in nija_files():
+            parts += [path.as_posix().encode(), (NIJA_SRC / path).read_bytes()]
     return _digest(parts)
 
 
@@ -187,9 +208,7 @@ def build(name: str) -> tuple[Path, str]:
     # Hard links: the asset costs no extra disk and takes milliseconds to assemble.
     shutil.copytree(deps, tmp / "python", copy_function=os.link)
     if layer.include_nija:
-        shutil.copytree(
-            NIJA_SRC, tmp / "python" / "nija", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-        )
+        shutil.copytree(NIJA_SRC, tmp / "python" / "nija", ignore=_ignore_in_nija)
     _publish(tmp, asset)
     _drop_stale(name, asset)
     return asset, digest

@@ -51,3 +51,13 @@ def test_common_layer_leaves_out_what_lambda_provides(common: tuple[Path, str]) 
     assert not names & {"boto3", "botocore", "s3transfer", "bin"}
     assert not list(site.rglob("__pycache__"))
     assert not list(site.rglob("*.pyc"))
+
+
+def test_common_layer_leaves_out_the_local_stack(common: tuple[Path, str]) -> None:
+    """nija.local (moto server, pollers, uvicorn) is for development; no function imports it."""
+    site = common[0] / "python"
+    assert (ROOT / "shared/nija/local/__init__.py").is_file()
+    assert not (site / "nija" / "local").exists()
+    shipped = {p.relative_to(site / "nija") for p in site.joinpath("nija").rglob("*") if p.is_file()}
+    assert shipped == set(layer_build.nija_files())
+    assert not any(p.parts[0] == "local" for p in layer_build.nija_files())
