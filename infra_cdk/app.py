@@ -37,7 +37,7 @@ def build_app(
         f"{prefix}-data",
         settings=settings,
         env=env,
-        description=f"NIJA {stage}: data key, state table, order queues",
+        description=f"NIJA {stage}: data and vault keys, state and audit tables, order queues",
         termination_protection=settings.is_prod,
     )
     service = ServiceStack(

@@ -1,4 +1,4 @@
-"""Stateful resources: the data key, the state and audit tables and the order queues."""
+"""Stateful resources: the data key, the vault key, the state and audit tables and the order queues."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from constructs import Construct
 from infra_cdk.constructs.data_key import DataKey
 from infra_cdk.constructs.order_queues import OrderQueues
 from infra_cdk.constructs.state_table import StateTable
+from infra_cdk.constructs.vault import VaultKey
 from infra_cdk.stage import StageSettings
 
 
@@ -20,6 +21,9 @@ class DataStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         cat = settings.catalogue
         self.key = DataKey(self, "DataKey", settings=settings).key
+        # The vault's own key (not the tables' data key): here, with the other retained state, so that
+        # the service stack's roles and functions reference it and nothing points back.
+        self.vault = VaultKey(self, "VaultKey", settings=settings)
         self.state = StateTable(
             self, cat.state_table.logical_id, definition=cat.state_table, key=self.key, settings=settings
         )

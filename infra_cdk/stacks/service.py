@@ -44,6 +44,9 @@ class ServiceStack(Stack):
             "NIJA_USER_POOL_CLIENT_ID": users.client.user_pool_client_id,
         }
 
+        # The vault key's ARN: trading_api seals and stores keys with it, each executor opens its broker's.
+        vault_env = {"NIJA_VAULT_KEY_ID": data.vault.key_arn}
+
         self.executors: dict[str, NijaFunction] = {}
         for broker, order_queue in data.order_queues.by_broker.items():
             executor = NijaFunction(
@@ -52,10 +55,13 @@ class ServiceStack(Stack):
                 definition=cat.executor(broker),
                 settings=settings,
                 layers=layers,
-                environment={"NIJA_BROKER": broker.value},
+                environment={"NIJA_BROKER": broker.value, **vault_env},
                 description=f"NIJA executor for {broker.value} orders",
             )
             data.state.grant_data(executor.function, write=True)
+            # Its own broker's secrets and data keys only; every read is audited (PutItem, nothing else).
+            data.vault.grant_read(executor.function, broker)
+            data.audit.grant_append(executor.function)
             # The event source grants consume on this queue (and decrypt on its key), nothing else.
             executor.function.add_event_source(
                 sources.SqsEventSource(
@@ -95,14 +101,19 @@ class ServiceStack(Stack):
             "NIJA_USAGE_PLAN_IDS": self.api.tiers.ids_json,
         }
 
-        def api_function(construct_id: str, definition: FunctionDef, description: str) -> NijaFunction:
+        def api_function(
+            construct_id: str,
+            definition: FunctionDef,
+            description: str,
+            environment: dict[str, str] | None = None,
+        ) -> NijaFunction:
             fn = NijaFunction(
                 self,
                 construct_id,
                 definition=definition,
                 settings=settings,
                 layers=layers,
-                environment=api_env,
+                environment={**api_env, **(environment or {})},
                 description=description,
             )
             data.state.grant_data(fn.function, write=True)
@@ -129,10 +140,17 @@ class ServiceStack(Stack):
         )
 
         self.trading_api = api_function(
-            "TradingApi", cat.trading_api, "NIJA trading API: orders, positions, brokers (FastAPI via Mangum)"
+            "TradingApi",
+            cat.trading_api,
+            "NIJA trading API: orders, positions, brokers (FastAPI via Mangum)",
+            environment=vault_env,
         )
         for queue in data.order_queues.queues.values():
             queue.grant_send_messages(self.trading_api.function)
+        # PUT/DELETE /v1/brokers/{broker}/credentials: create, replace and delete secrets, never read one;
+        # every vault use is audited.
+        data.vault.grant_write(self.trading_api.function)
+        data.audit.grant_append(self.trading_api.function)
 
         self.admin_api = api_function(
             "AdminApi", cat.admin_api, "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)"

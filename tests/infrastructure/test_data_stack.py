@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
-from cdk_synth import Synth, logical_id, resources
+from cdk_synth import Synth, data_key_id, logical_id
 
 from nija.catalogue import BROKERS
 
@@ -28,8 +28,11 @@ def test_one_table_per_catalogue_table(dev: Synth) -> None:
 
 
 def test_data_key_is_customer_managed_with_rotation(dev: Synth) -> None:
-    dev.data.resource_count_is("AWS::KMS::Key", 1)
-    dev.data.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True, "Enabled": Match.absent()})
+    # The tables' and queues' data key, and the vault's own key (test_vault).
+    dev.data.resource_count_is("AWS::KMS::Key", 2)
+    key = dev.data_json["Resources"][data_key_id(dev)]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    assert "Enabled" not in key
 
 
 @pytest.mark.parametrize("which", TABLES)
@@ -82,7 +85,7 @@ def test_table_indexes_match_the_catalogue(dev: Synth, which: str) -> None:
 
 @pytest.mark.parametrize("which", TABLES)
 def test_table_has_pitr_and_the_data_key(dev: Synth, which: str) -> None:
-    key_id = next(iter(resources(dev.data_json, "AWS::KMS::Key")))
+    key_id = data_key_id(dev)
     _, table = _table(dev, which)
     props = table["Properties"]
     assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
@@ -105,8 +108,7 @@ def test_prod_table_is_retained_and_protected(prod: Synth, which: str) -> None:
     assert table["DeletionPolicy"] == "Retain"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["Replicas"][0]["DeletionProtectionEnabled"] is True
-    key = next(iter(resources(prod.data_json, "AWS::KMS::Key").values()))
-    assert key["DeletionPolicy"] == "Retain"
+    assert prod.data_json["Resources"][data_key_id(prod)]["DeletionPolicy"] == "Retain"
 
 
 def test_one_fifo_queue_and_one_fifo_dlq_per_broker(dev: Synth) -> None:
@@ -117,7 +119,7 @@ def test_one_fifo_queue_and_one_fifo_dlq_per_broker(dev: Synth) -> None:
 @pytest.mark.parametrize("broker", BROKERS, ids=str)
 def test_order_queue_redrives_to_its_dlq(dev: Synth, broker: str) -> None:
     spec = dev.catalogue.queue(broker)
-    key_id = next(iter(resources(dev.data_json, "AWS::KMS::Key")))
+    key_id = data_key_id(dev)
     dlq_id = logical_id(dev.data_json, "AWS::SQS::Queue", QueueName=spec.dlq_name)
     dev.data.has_resource_properties(
         "AWS::SQS::Queue",
