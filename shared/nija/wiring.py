@@ -50,7 +50,17 @@ def broker(name: BrokerName) -> Broker:
         from nija.adapters.paper.broker import PaperBroker
 
         return PaperBroker.from_settings()
-    return NotConnected(name)
+
+    def credentials(user_id: str) -> BrokerCredentials:  # the vault is opened on first use, not here
+        return vault_reader().read(user_id, name)
+
+    if name is BrokerName.ALPACA:
+        from nija.adapters.brokers.alpaca_broker import AlpacaBroker
+
+        return AlpacaBroker(credentials)
+    from nija.adapters.brokers.ccxt_broker import CcxtBroker
+
+    return CcxtBroker(name, credentials)
 
 
 @cache
