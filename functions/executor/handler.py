@@ -28,7 +28,13 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def _executor(broker: BrokerName) -> Executor:
-    return Executor(store=wiring.store(), broker=wiring.broker(broker), connected=wiring.connected)
+    return Executor(
+        store=wiring.store(),
+        broker=wiring.broker(broker),
+        connected=wiring.connected,
+        guard=wiring.guard(),
+        controls=wiring.controls(),
+    )
 
 
 def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:

@@ -1,10 +1,13 @@
-"""`nija`: operator commands. `nija vault rewrap` re-seals every stored secret under fresh data keys."""
+"""`nija`: operator commands. `nija vault rewrap` re-seals every stored secret under fresh data keys;
+`nija queue redrive --broker B` moves a broker's dead-lettered order messages back to its queue."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import UTC, datetime
+
+from nija.domain.models import BrokerName
 
 
 def _rewrap(args: argparse.Namespace) -> int:
@@ -22,6 +25,15 @@ def _rewrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redrive(args: argparse.Namespace) -> int:
+    from nija.adapters.sqs_queue import redrive
+    from nija.config import get_settings
+
+    moved = redrive(get_settings().catalogue, args.broker, args.max)
+    print(f"moved {moved} message(s) from the {args.broker} DLQ back to its queue")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nija", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -31,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     rewrap = vault.add_parser("rewrap", help="re-seal every stored secret under a fresh data key (resumable)")
     rewrap.add_argument("--before", help="only secrets sealed before this ISO time (default: now)")
     rewrap.set_defaults(run=_rewrap)
+    queue = commands.add_parser("queue", help="the order queues").add_subparsers(dest="action", required=True)
+    redrive = queue.add_parser("redrive", help="move a broker's dead-lettered messages back to its queue")
+    redrive.add_argument("--broker", required=True, choices=[b.value for b in BrokerName])
+    redrive.add_argument("--max", type=int, default=1000, help="move at most this many")
+    redrive.set_defaults(run=_redrive)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

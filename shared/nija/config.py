@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
     paper_fee_rate: Decimal = Decimal("0.001")
+    paper_starting_cash: Decimal = Decimal("100000")
     paper_slippage_bps: Decimal = Decimal("5")
     feed_seed: int = 7
     log_level: str = "INFO"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -11,13 +12,16 @@ from nija.adapters.dynamo.stores import DynamoStore
 from nija.adapters.sqs_queue import SqsOrderQueue
 from nija.config import get_settings, on_reset
 from nija.domain.credentials import BrokerCredentials, Permission
-from nija.domain.errors import BrokerAuthFailed, ServiceUnavailable
+from nija.domain.errors import NijaError, ServiceUnavailable
 from nija.domain.models import BrokerName
-from nija.ports.broker import Broker, BrokerAccount
+from nija.ports.broker import Broker
 
 if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
+    from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.vault import KmsSecretsVault
     from nija.logic.accounts import Accounts
+    from nija.logic.controls import Controls
+    from nija.logic.pretrade import PreTradeGuard
     from nija.logic.vault import CachedVaultReader, VaultService
 
 
@@ -29,19 +33,6 @@ def store() -> DynamoStore:
 @cache
 def order_queue() -> SqsOrderQueue:
     return SqsOrderQueue(get_settings().catalogue)
-
-
-class NotConnected:
-    """A broker with no adapter wired yet: every order is refused with auth_failed, never lost."""
-
-    def __init__(self, name: BrokerName) -> None:
-        self.name = name
-
-    def account(self, user_id: str) -> BrokerAccount:
-        raise BrokerAuthFailed(f"no {self.name.value} account is connected for this user")
-
-    def mark_price(self, symbol: str) -> None:
-        return None
 
 
 @cache
@@ -102,6 +93,12 @@ def vault() -> KmsSecretsVault:
 def check_keys(credentials: BrokerCredentials, *, user_id: str) -> Permission:
     from nija.adapters.brokers.key_check import check_credentials  # the broker clients load only here
 
+    if credentials.broker is BrokerName.PAPER:
+        # Connecting the paper broker opens a paper account: it starts with the configured cash
+        # (seeding is idempotent: a returning user keeps what they have).
+        paper = broker(BrokerName.PAPER)
+        paper.seed_balances(user_id, {"USD": get_settings().paper_starting_cash})  # type: ignore[attr-defined]
+
     return check_credentials(credentials, user_id=user_id).permission
 
 
@@ -122,6 +119,41 @@ def vault_reader() -> CachedVaultReader:
 def connected(user_id: str, broker: BrokerName) -> bool:
     """Whether the user has keys for this broker now (a consistent read: a disconnect stops orders at once)."""
     return credential_index().get_metadata(user_id, broker) is not None
+
+
+@cache
+def controls() -> Controls:
+    from nija.adapters.dynamo.controls import DynamoControls
+    from nija.logic.controls import Controls
+
+    return Controls(DynamoControls(), store())
+
+
+@cache
+def risk_store() -> DynamoRiskStore:
+    from nija.adapters.dynamo.risk import DynamoRiskStore
+
+    return DynamoRiskStore()
+
+
+def mark_price(broker_name: BrokerName, symbol: str) -> Decimal | None:
+    try:
+        return broker(broker_name).mark_price(symbol)
+    except NijaError:
+        return None
+
+
+def fee_rate(broker_name: BrokerName) -> Decimal:
+    """Taker fee assumed by the capital check: the paper broker's setting; 0.6% (the highest base
+    taker fee of the supported exchanges) elsewhere, so the check errs on the safe side."""
+    return get_settings().paper_fee_rate if broker_name is BrokerName.PAPER else Decimal("0.006")
+
+
+@cache
+def guard() -> PreTradeGuard:
+    from nija.logic.pretrade import PreTradeGuard
+
+    return PreTradeGuard(controls(), store(), store(), risk_store(), mark_price, fee_rate)
 
 
 @on_reset

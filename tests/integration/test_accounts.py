@@ -99,6 +99,7 @@ def test_signup_makes_pool_user_profile_and_key_then_login_works(dashboard: Any)
         "role": "user",
         "mfa_enabled": False,
         "requests_per_minute": 60,
+        "trading_disabled_reason": None,
         "created_at": None,
     }
     events = wiring.store().events_for(user_id)

@@ -43,7 +43,7 @@ def paper() -> PaperBroker:
     return broker
 
 
-def fund(user: str, usd: str = "10000") -> None:
+def fund(user: str, usd: str = "100000") -> None:
     paper().seed_balances(user, {"USD": Decimal(usd)})
     identity.connect_paper(user)
 
@@ -127,7 +127,7 @@ def failures(result: dict[str, Any]) -> set[str]:
 
 
 def test_an_order_is_filled_and_recorded_once_however_often_it_is_delivered(executor) -> None:
-    fund(ALICE, "10000")
+    fund(ALICE)
     order = place(ALICE, "buy-1")
     messages = receive()
     run = executor("paper")
@@ -149,7 +149,7 @@ def test_an_order_is_filled_and_recorded_once_however_often_it_is_delivered(exec
     position = wiring.store().get_position(ALICE, BrokerName.PAPER, "BTC/USD")
     assert position is not None
     assert (position.quantity, position.average_price) == (Decimal("0.01"), done.average_fill_price)
-    usd = Decimal("10000") - trade.quantity * trade.price - trade.fee
+    usd = Decimal("100000") - trade.quantity * trade.price - trade.fee
     balances = paper().account(ALICE).balances()
     assert (balances["BTC"].total, balances["USD"].total) == (Decimal("0.01"), usd)
 
@@ -314,7 +314,7 @@ def test_refusals_are_recorded_as_rejected_with_their_reason(executor) -> None:
     assert deliver(executor("paper"), receive()) == {"batchItemFailures": []}
     assert deliver(executor("coinbase"), receive("coinbase"), "coinbase") == {"batchItemFailures": []}
 
-    for order, reason in ((too_big, "insufficient_funds"), (no_account, "broker_not_connected")):
+    for order, reason in ((too_big, "insufficient_capital"), (no_account, "broker_not_connected")):
         rejected = stored(ALICE, order.order_id)
         assert (rejected.status, rejected.reason_code) == (OrderStatus.REJECTED, reason)
         assert rejected.reason_message and rejected.filled_quantity == 0
@@ -325,7 +325,7 @@ def test_refusals_are_recorded_as_rejected_with_their_reason(executor) -> None:
 
 
 def test_canceling_a_resting_order_releases_its_funds(executor) -> None:
-    fund(ALICE, "1000")
+    fund(ALICE)
     mark = paper().mark_price("SOL/USD")
     assert mark is not None
     limit = (mark / 2).quantize(Decimal("0.01"))
@@ -333,7 +333,7 @@ def test_canceling_a_resting_order_releases_its_funds(executor) -> None:
     run = executor("paper")
     assert deliver(run, receive()) == {"batchItemFailures": []}
     assert stored(ALICE, order.order_id).status is OrderStatus.ACCEPTED
-    assert paper().account(ALICE).balances()["USD"].free < Decimal("1000")
+    assert paper().account(ALICE).balances()["USD"].free < Decimal("100000")
 
     orders.cancel_order(Principal(user_id=ALICE), order.order_id, wiring.store(), wiring.order_queue())
     (cancel,) = receive()
@@ -342,7 +342,7 @@ def test_canceling_a_resting_order_releases_its_funds(executor) -> None:
 
     canceled = stored(ALICE, order.order_id)
     assert (canceled.status, canceled.cancel_requested) == (OrderStatus.CANCELED, True)
-    assert paper().account(ALICE).balances()["USD"].free == Decimal("1000")
+    assert paper().account(ALICE).balances()["USD"].free == Decimal("100000")
 
 
 class Clock:
@@ -367,7 +367,7 @@ def test_a_resting_limit_order_fills_on_the_sync_schedule(
         return timed if name is BrokerName.PAPER else real_broker(name)
 
     monkeypatch.setattr(wiring, "broker", broker)
-    fund(ALICE, "1000")
+    fund(ALICE)
     mark = timed.mark_price("SOL/USD")
     assert mark is not None
     limit = (mark * Decimal("0.9")).quantize(Decimal("0.01"))

@@ -188,7 +188,7 @@ def test_positions_and_trades_start_empty(trading_api) -> None:
 
 def test_a_filled_order_shows_in_positions_and_trades(trading_api, executor) -> None:
     paper = wiring.broker(BrokerName.PAPER)
-    paper.seed_balances(ALICE, {"USD": Decimal("10000")})
+    paper.seed_balances(ALICE, {"USD": Decimal("100000")})
     order_id = place(trading_api).body["order_id"]
     name = get_settings().catalogue.queue("paper").name
     result = executor("paper")(sqs_event(receive(), queue_arn("us-east-1", name), "us-east-1"))

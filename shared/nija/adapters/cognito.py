@@ -78,14 +78,24 @@ def _tokens(result: dict[str, Any]) -> Tokens:
 
 
 class CognitoIdentity:
-    def __init__(self) -> None:
+    """Reads its pool from the settings at each call, so that functions that never sign anyone in
+    (a profile read, a kill switch) need no pool configured."""
+
+    def _configured(self) -> tuple[str, str]:
         settings = get_settings()
         if not settings.user_pool_id or not settings.user_pool_client_id:
             raise ServiceUnavailable(
                 "sign-in is not configured (NIJA_USER_POOL_ID, NIJA_USER_POOL_CLIENT_ID)"
             )
-        self.pool_id = settings.user_pool_id
-        self.client_id = settings.user_pool_client_id
+        return settings.user_pool_id, settings.user_pool_client_id
+
+    @property
+    def pool_id(self) -> str:
+        return self._configured()[0]
+
+    @property
+    def client_id(self) -> str:
+        return self._configured()[1]
 
     @property
     def _idp(self) -> Any:

@@ -60,3 +60,53 @@ def quarantine(
         MessageDeduplicationId=dedup_id,
         MessageAttributes={"nija_error": {"DataType": "String", "StringValue": reason[:1000]}},
     )
+
+
+def queue_depths(catalogue: Catalogue) -> list[dict[str, object]]:
+    """Messages waiting and in flight on every broker's queue and DLQ."""
+    sqs = client("sqs")
+    depths: list[dict[str, object]] = []
+    for q in catalogue.queues.values():
+        for name in (q.name, q.dlq_name):
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=queue_url(name),
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths.append(
+                {
+                    "queue": name,
+                    "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
+                    "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                }
+            )
+    return depths
+
+
+def redrive(catalogue: Catalogue, broker: str, limit: int = 1000) -> int:
+    """Move messages from a broker's DLQ back to its queue (same FIFO group, in order); returns how
+    many moved. The dedup id gets a suffix: SQS would drop a resend inside its 5-minute window."""
+    sqs = client("sqs")
+    queue = catalogue.queue(broker)
+    source, dlq = queue_url(queue.name), queue_url(queue.dlq_name)
+    moved = 0
+    while moved < limit:
+        batch = sqs.receive_message(
+            QueueUrl=dlq,
+            MaxNumberOfMessages=min(10, limit - moved),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=60,
+        ).get("Messages", [])
+        if not batch:
+            break
+        for m in batch:
+            attrs = m.get("Attributes", {})
+            sqs.send_message(
+                QueueUrl=source,
+                MessageBody=m["Body"],
+                MessageGroupId=attrs.get("MessageGroupId", "redrive"),
+                MessageDeduplicationId=f"{attrs.get('MessageDeduplicationId', m['MessageId'])[:100]}-r{m['MessageId'][:20]}",
+            )
+            sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
+            moved += 1
+    return moved

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nija.domain.credentials import CredentialMetadata
 from nija.domain.models import BrokerName, Money, OrderType, Role, Side, Tier, User, UserStatus
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.risk import TradingMode
 
 T = TypeVar("T")
 
@@ -137,6 +138,7 @@ class MeOut(BaseModel):
     role: Role
     mfa_enabled: bool
     requests_per_minute: int
+    trading_disabled_reason: str | None = None
     created_at: datetime
 
     @classmethod
@@ -149,6 +151,7 @@ class MeOut(BaseModel):
             role=user.role,
             mfa_enabled=user.mfa_enabled,
             requests_per_minute=user.tier.requests_per_minute,
+            trading_disabled_reason=user.trading_disabled_reason,
             created_at=user.created_at,
         )
 
@@ -183,6 +186,70 @@ class CredentialOut(BaseModel):
             created_at=meta.created_at,
             validated_at=meta.validated_at,
         )
+
+
+class KillSwitchIn(Strict):
+    engaged: bool
+    mode: TradingMode = TradingMode.HALTED
+
+    @model_validator(mode="after")
+    def _mode(self) -> KillSwitchIn:
+        if self.engaged and self.mode is TradingMode.ACTIVE:
+            raise ValueError("mode must be halted or reducing when engaged")
+        return self
+
+
+class AdminKillSwitchIn(KillSwitchIn):
+    scope: Literal["global", "broker"]
+    broker: BrokerName | None = None
+
+    @model_validator(mode="after")
+    def _broker(self) -> AdminKillSwitchIn:
+        if (self.scope == "broker") != (self.broker is not None):
+            raise ValueError("broker is required for the broker scope, and only for it")
+        return self
+
+
+class KillSwitchOut(BaseModel):
+    scope: str
+    target: str
+    engaged: bool
+    mode: TradingMode
+    engaged_by: str | None = None
+    engaged_at: datetime | None = None
+
+    @classmethod
+    def of(cls, scope: Any, target: str, switch: Any) -> KillSwitchOut:
+        if switch is None:
+            return cls(scope=scope.value, target=target, engaged=False, mode=TradingMode.ACTIVE)
+        return cls(
+            scope=scope.value,
+            target=target,
+            engaged=True,
+            mode=TradingMode(switch.mode),
+            engaged_by=switch.engaged_by,
+            engaged_at=switch.engaged_at,
+        )
+
+
+class QueueDepth(BaseModel):
+    queue: str
+    visible: int
+    in_flight: int
+
+
+class BreakerOut(BaseModel):
+    broker: str
+    state: str
+    failures: int
+    opened_at: datetime | None = None
+
+
+class HealthOut(BaseModel):
+    queues: list[QueueDepth]
+    dead_letter_queues: list[QueueDepth]
+    breakers: list[BreakerOut]
+    kill_switches: list[KillSwitchOut]
 
 
 class Health(BaseModel):

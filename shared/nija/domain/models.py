@@ -84,6 +84,9 @@ class User(Frozen):
     # API Gateway throttles each user on their own. It grants nothing without a valid token.
     api_key_id: str | None = None
     api_key: str | None = None
+    # Set when the platform stops the user's trading (e.g. after N consecutive broker errors).
+    trading_disabled_reason: str | None = None
+    consecutive_broker_errors: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -25,6 +25,10 @@ from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Fill, Position, Trade
 from nija.domain.orders import Order, OrderStatus
 from nija.logic.positions import apply_fill
+
+if TYPE_CHECKING:
+    from nija.logic.controls import Controls
+    from nija.logic.pretrade import PreTradeGuard
 from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
 from nija.ports.stores import Ledger, OrderStore
 
@@ -47,6 +51,10 @@ class Executor:
     broker: Broker
     # Whether the user still has keys for the broker (a disconnect refuses orders still queued).
     connected: Callable[[str, BrokerName], bool] = always_connected
+    # Kill switches, the user's state and the hard risk controls, checked just before a submit.
+    guard: PreTradeGuard | None = None
+    # The broker's circuit breaker, around every submit.
+    controls: Controls | None = None
 
     def handle(self, message: PlaceOrder | CancelOrder) -> Order | None:
         if isinstance(message, PlaceOrder):
@@ -77,6 +85,8 @@ class Executor:
             return self._reject(order, exc)
         remote = None if claimed else account.get_order(order.client_order_id)
         if remote is None:
+            if self.guard is not None and (refusal := self.guard(order, account)) is not None:
+                return self._refuse(order, refusal.code, refusal.message)
             remote = self._submit(account, order)
             if remote is None:
                 return order
@@ -91,24 +101,46 @@ class Executor:
             quantity=order.quantity,
             limit_price=order.limit_price,
         )
+        broker = order.broker.value
+        if self.controls is not None:
+            self.controls.before_call(broker)  # raises while the breaker is open: the message waits
         try:
-            return account.place_order(request)
+            placed = account.place_order(request)
         except UnknownOutcome:
+            self._broker_result(order, ok=False)
             found = account.get_order(order.client_order_id)
             if found is None:
                 raise  # still unknown: let the message come back and look again
             return found
         except BrokerError as exc:
+            # Temporary errors are the broker failing: its breaker counts them. Refusals (auth, funds,
+            # invalid order) are the broker working, but count against the user's own record.
+            self._broker_result(order, ok=not exc.retryable)
             if exc.retryable:
                 raise
+            if self.guard is not None and (reason := self.guard.broker_result(order.user_id, ok=False)):
+                logger.warning(
+                    "trading disabled for a user", extra={"user_id": order.user_id, "reason": reason}
+                )
             self._reject(order, exc)
             return None
+        self._broker_result(order, ok=True)
+        if self.guard is not None:
+            self.guard.broker_result(order.user_id, ok=True)
+        return placed
+
+    def _broker_result(self, order: Order, *, ok: bool) -> None:
+        if self.controls is not None:
+            self.controls.after_call(order.broker.value, ok)
 
     def _reject(self, order: Order, exc: BrokerError) -> Order:
+        return self._refuse(order, exc.code, exc.message)
+
+    def _refuse(self, order: Order, code: str, message: str) -> Order:
         expected, fills = order.status, len(order.trade_ids)
-        order.reject(exc.code, exc.message)
+        order.reject(code, message)
         self.store.save_order(order, expected, fills)
-        logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": exc.code})
+        logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": code})
         return order
 
     def cancel(self, message: CancelOrder) -> Order | None:

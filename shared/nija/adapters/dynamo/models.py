@@ -70,6 +70,8 @@ class UserItem(StateItem):
     mfa_enabled = BooleanAttribute(default=False)
     api_key_id = UnicodeAttribute(null=True)
     api_key = UnicodeAttribute(null=True)
+    trading_disabled_reason = UnicodeAttribute(null=True)
+    consecutive_broker_errors = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
 
 
@@ -104,6 +106,38 @@ class CredentialItem(StateItem):
 class LockItem(StateItem):
     holder = UnicodeAttribute()
     expires_at = NumberAttribute()
+
+
+class SwitchItem(StateItem):
+    scope = UnicodeAttribute()
+    target = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    engaged_by = UnicodeAttribute()
+    reason = UnicodeAttribute(default="")
+    engaged_at = UTCDateTimeAttribute()
+
+
+class BreakerItem(StateItem):
+    broker = UnicodeAttribute()
+    state = UnicodeAttribute()
+    failures = NumberAttribute()
+    opened_at = UTCDateTimeAttribute(null=True)
+    probe_until = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute()
+
+
+class EquityItem(StateItem):
+    """USER#<id> / EQUITY#<broker>: the latest valuation there; USER#<id> / DAYSTART#<date>: the
+    equity at the start of the user's local day (written once a day, by the first order)."""
+
+    equity = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class RiskSettingsItem(StateItem):
+    """USER#<id> / RISK: the user's risk settings as JSON (validated by nija.domain.risk)."""
+
+    settings = UnicodeAttribute()
 
 
 class LoginGuardItem(StateItem):
@@ -224,6 +258,10 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     UserItem,
     CredentialItem,
     LockItem,
+    SwitchItem,
+    BreakerItem,
+    EquityItem,
+    RiskSettingsItem,
     LoginGuardItem,
     OrderItem,
     RequestKeyItem,

@@ -79,6 +79,8 @@ def _user_item(user: User) -> UserItem:
         mfa_enabled=user.mfa_enabled,
         api_key_id=user.api_key_id,
         api_key=user.api_key,
+        trading_disabled_reason=user.trading_disabled_reason,
+        consecutive_broker_errors=user.consecutive_broker_errors,
         created_at=user.created_at,
     )
 
@@ -93,6 +95,8 @@ def _user(item: UserItem) -> User:
         mfa_enabled=bool(item.mfa_enabled),
         api_key_id=item.api_key_id,
         api_key=item.api_key,
+        trading_disabled_reason=item.trading_disabled_reason,
+        consecutive_broker_errors=int(item.consecutive_broker_errors or 0),
         created_at=item.created_at,
     )
 

@@ -8,9 +8,19 @@ from fastapi import APIRouter, Depends
 
 from nija import wiring
 from nija.api.auth import current_principal
-from nija.api.schemas import MeOut, TierIn
+from nija.api.schemas import (
+    AdminKillSwitchIn,
+    BreakerOut,
+    HealthOut,
+    KillSwitchOut,
+    MeOut,
+    QueueDepth,
+    TierIn,
+)
+from nija.config import get_settings
 from nija.domain.errors import Forbidden
 from nija.domain.models import Principal, Role
+from nija.domain.switches import SwitchScope
 
 
 def admin(caller: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -27,3 +37,31 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 def change_tier(user_id: str, body: TierIn, caller: Admin) -> MeOut:
     """Move a user to another tier: their API key changes usage plan, their rate limit follows."""
     return MeOut.of(wiring.accounts().change_tier(caller.user_id, user_id, body.tier))
+
+
+@router.post("/kill-switch", response_model=KillSwitchOut)
+def platform_kill_switch(body: AdminKillSwitchIn, caller: Admin) -> KillSwitchOut:
+    """Engage or release the global switch or one broker's: it stops submissions at once, for orders
+    already queued too."""
+    scope = SwitchScope.GLOBAL if body.scope == "global" else SwitchScope.BROKER
+    target = "global" if body.broker is None else body.broker.value
+    switch = wiring.controls().set_switch(caller.user_id, scope, target, body.engaged, body.mode)
+    return KillSwitchOut.of(scope, target, switch)
+
+
+@router.get("/health", response_model=HealthOut)
+def health(caller: Admin) -> HealthOut:
+    """Queue and dead-letter depths per broker, circuit breakers and engaged platform switches."""
+    from nija.adapters.sqs_queue import queue_depths
+
+    depths = queue_depths(get_settings().catalogue)
+    controls = wiring.controls()
+    return HealthOut(
+        queues=[QueueDepth(**d) for d in depths if not d["queue"].endswith("-dlq.fifo")],
+        dead_letter_queues=[QueueDepth(**d) for d in depths if d["queue"].endswith("-dlq.fifo")],
+        breakers=[
+            BreakerOut(**b.model_dump(include={"broker", "state", "failures", "opened_at"}))
+            for b in controls.store.breakers()
+        ],
+        kill_switches=[KillSwitchOut.of(s.scope, s.target, s) for s in controls.store.platform_switches()],
+    )

@@ -9,6 +9,7 @@ from nija.api.auth import current_principal
 from nija.api.schemas import OrderOut, Page
 from nija.domain.errors import Conflict
 from nija.domain.models import Principal
+from nija.domain.risk import TradingMode
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
 
@@ -29,6 +30,10 @@ def place_order(
         raise Conflict(
             f"connect your {body.broker.value} account first: PUT /v1/brokers/{body.broker.value}/credentials",
             code="broker_not_connected",
+        )
+    if wiring.controls().mode_for(caller.user_id, body.broker.value) is TradingMode.HALTED:
+        raise Conflict(
+            "trading is halted by a kill switch; no new orders are accepted", code="kill_switch_halted"
         )
     order = orders.place_order(caller, body, idempotency_key, wiring.store(), wiring.order_queue())
     return OrderOut.of(order)

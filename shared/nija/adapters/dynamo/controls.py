@@ -1,0 +1,126 @@
+"""Kill switches and circuit breakers in the state table: read with strongly consistent reads by
+every executor before every submit, written with conditions so instances never overwrite each other.
+
+Layout: CONTROL / SWITCH#global, CONTROL / SWITCH#broker#<broker>, CONTROL / BREAKER#<broker>,
+USER#<user_id> / SWITCH (a user's own switch).
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import PutError
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
+from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
+
+CONTROL = "CONTROL"
+
+
+def _switch_key(scope: SwitchScope, target: str) -> tuple[str, str]:
+    if scope is SwitchScope.USER:
+        return keys.user_pk(target), "SWITCH"
+    if scope is SwitchScope.BROKER:
+        return CONTROL, f"SWITCH#broker#{target}"
+    return CONTROL, "SWITCH#global"
+
+
+def _switch(item: SwitchItem) -> KillSwitch:
+    return KillSwitch(
+        scope=SwitchScope(item.scope),
+        target=item.target,
+        mode=item.mode,
+        engaged_by=item.engaged_by,
+        reason=item.reason or "",
+        engaged_at=item.engaged_at,
+    )
+
+
+def _breaker(item: BreakerItem) -> Breaker:
+    return Breaker(
+        broker=item.broker,
+        state=BreakerState(item.state),
+        failures=int(item.failures),
+        opened_at=item.opened_at,
+        probe_until=item.probe_until,
+        version=int(item.version),
+    )
+
+
+class DynamoControls:
+    def __init__(self) -> None:
+        bind()
+
+    # kill switches
+    def engage(self, switch: KillSwitch) -> None:
+        pk, sk = _switch_key(switch.scope, switch.target)
+        SwitchItem(
+            pk,
+            sk,
+            scope=switch.scope.value,
+            target=switch.target,
+            mode=switch.mode,
+            engaged_by=switch.engaged_by,
+            reason=switch.reason,
+            engaged_at=switch.engaged_at,
+        ).save()
+
+    def release(self, scope: SwitchScope, target: str) -> None:
+        pk, sk = _switch_key(scope, target)
+        SwitchItem(pk, sk).delete()
+
+    def switch(self, scope: SwitchScope, target: str) -> KillSwitch | None:
+        pk, sk = _switch_key(scope, target)
+        try:
+            return _switch(SwitchItem.get(pk, sk, consistent_read=True))
+        except SwitchItem.DoesNotExist:
+            return None
+
+    def switches_for(self, user_id: str, broker: str) -> list[KillSwitch]:
+        """The switches that apply to one user's order at one broker (consistent reads)."""
+        found = [
+            self.switch(SwitchScope.GLOBAL, "global"),
+            self.switch(SwitchScope.BROKER, broker),
+            self.switch(SwitchScope.USER, user_id),
+        ]
+        return [s for s in found if s is not None]
+
+    def platform_switches(self) -> list[KillSwitch]:
+        return [
+            _switch(i)
+            for i in SwitchItem.query(CONTROL, SwitchItem.sk.startswith("SWITCH#"), consistent_read=True)
+        ]
+
+    # circuit breakers
+    def breaker(self, broker: str) -> Breaker:
+        try:
+            return _breaker(BreakerItem.get(CONTROL, f"BREAKER#{broker}", consistent_read=True))
+        except BreakerItem.DoesNotExist:
+            return Breaker(broker=broker)
+
+    def put_breaker(self, breaker: Breaker) -> bool:
+        """Store if nobody changed it since it was read (version); False on a lost race."""
+        item = BreakerItem(
+            CONTROL,
+            f"BREAKER#{breaker.broker}",
+            broker=breaker.broker,
+            state=breaker.state.value,
+            failures=breaker.failures,
+            opened_at=breaker.opened_at,
+            probe_until=breaker.probe_until,
+            version=breaker.version,
+        )
+        previous = breaker.version - 1
+        condition = StateItem.pk.does_not_exist() if previous == 0 else BreakerItem.version == previous
+        try:
+            item.save(condition=condition)
+        except PutError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def breakers(self) -> list[Breaker]:
+        return [
+            _breaker(i)
+            for i in BreakerItem.query(CONTROL, BreakerItem.sk.startswith("BREAKER#"), consistent_read=True)
+        ]

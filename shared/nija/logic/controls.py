@@ -1,0 +1,101 @@
+"""Kill switches (engaged by a user for themselves, by admins globally or per broker) and the
+per-broker circuit breaker the executor consults around every broker call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.errors import BrokerTemporaryError
+from nija.domain.models import utcnow
+from nija.domain.risk import TradingMode, strictest
+from nija.domain.switches import Breaker, KillSwitch, SwitchScope
+from nija.ports.audit import AuditLog
+from nija.ports.controls import ControlStore
+
+BREAKER_THRESHOLD = 5  # consecutive temporary failures that open a broker's breaker
+BREAKER_COOLDOWN = timedelta(seconds=30)
+RACE_RETRIES = 5
+
+
+@dataclass
+class Controls:
+    store: ControlStore
+    audit: AuditLog
+    clock: Callable[[], datetime] = field(default=utcnow)
+    threshold: int = BREAKER_THRESHOLD
+    cooldown: timedelta = BREAKER_COOLDOWN
+
+    # --- kill switches -----------------------------------------------------------------------
+
+    def set_switch(
+        self,
+        actor: str,
+        scope: SwitchScope,
+        target: str,
+        engaged: bool,
+        mode: TradingMode = TradingMode.HALTED,
+        reason: str = "",
+    ) -> KillSwitch | None:
+        if engaged:
+            switch = KillSwitch(
+                scope=scope,
+                target=target,
+                mode=mode.value,
+                engaged_by=actor,
+                reason=reason,
+                engaged_at=self.clock(),
+            )
+            self.store.engage(switch)
+        else:
+            switch = None
+            self.store.release(scope, target)
+        subject = target if scope is SwitchScope.USER else f"platform:{scope.value}:{target}"
+        self.audit.record(
+            AuditEvent(
+                action="controls.kill_switch",
+                outcome=Outcome.SUCCESS,
+                subject=subject,
+                actor=actor,
+                details={
+                    "scope": scope.value,
+                    "target": target,
+                    "engaged": str(engaged).lower(),
+                    "mode": mode.value if engaged else "active",
+                },
+            )
+        )
+        return switch
+
+    def mode_for(self, user_id: str, broker: str) -> TradingMode:
+        """The strictest switch that applies to this user's orders at this broker, read now."""
+        return strictest(
+            TradingMode.ACTIVE, *(TradingMode(s.mode) for s in self.store.switches_for(user_id, broker))
+        )
+
+    # --- circuit breaker ---------------------------------------------------------------------
+
+    def before_call(self, broker: str) -> None:
+        """Raise BrokerTemporaryError while the breaker is open (the message goes back to the queue)."""
+        for _ in range(RACE_RETRIES):
+            current = self.store.breaker(broker)
+            allowed, updated = current.allows(self.clock(), self.cooldown)
+            if not allowed:
+                raise BrokerTemporaryError(
+                    f"{broker} is failing; calls are paused (circuit open)", code="circuit_open"
+                )
+            if updated is current or self.store.put_breaker(updated):
+                return
+        raise BrokerTemporaryError(f"{broker}'s circuit breaker is busy", code="circuit_open")
+
+    def after_call(self, broker: str, ok: bool) -> Breaker:
+        """Record a call's outcome: ok, or a temporary failure (a refusal like insufficient funds is
+        the broker working, and counts as ok)."""
+        for _ in range(RACE_RETRIES):
+            current = self.store.breaker(broker)
+            updated = current.after(ok, self.clock(), self.threshold)
+            if updated is current or self.store.put_breaker(updated):
+                return updated
+        return current

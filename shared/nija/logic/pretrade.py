@@ -1,0 +1,144 @@
+"""Everything the executor checks just before it sends an order: the trading mode (kill switches),
+whether the platform disabled the user, and the hard risk controls on a fresh view of the account
+(live balances at the broker, positions across brokers, equity against the day's start)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from nija.domain.instruments import instrument
+from nija.domain.models import BrokerName, Position, utcnow
+from nija.domain.money import ZERO
+from nija.domain.orders import Order
+from nija.domain.risk import AccountView, OrderCheck, Refusal, RiskSettings, TradingMode
+from nija.logic.controls import Controls
+from nija.logic.risk import check_order, local_day_start, register_broker_result
+from nija.ports.broker import Balance, BrokerAccount
+from nija.ports.stores import Ledger, UserStore
+
+
+class RiskStore(Protocol):
+    def settings(self, user_id: str) -> RiskSettings: ...
+
+    def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None: ...
+
+    def equities(self, user_id: str) -> dict[str, Decimal]: ...
+
+    def day_start_equity(self, user_id: str, day: str, equity_now: Decimal, at: datetime) -> Decimal: ...
+
+
+MarkPrice = Callable[[BrokerName, str], Decimal | None]
+
+
+def broker_equity(balances: dict[str, Balance], quote: str, mark: Callable[[str], Decimal | None]) -> Decimal:
+    """Cash in the quote currency plus every other asset at its mark (assets without one count 0)."""
+    total = ZERO
+    for asset, balance in balances.items():
+        if asset == quote:
+            total += balance.total
+        elif (price := mark(f"{asset}/{quote}")) is not None:
+            total += balance.total * price
+    return total
+
+
+@dataclass
+class PreTradeGuard:
+    controls: Controls
+    users: UserStore
+    ledger: Ledger
+    risk: RiskStore
+    mark_price: MarkPrice
+    fee_rate: Callable[[BrokerName], Decimal]
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    def __call__(self, order: Order, account: BrokerAccount) -> Refusal | None:
+        user = self.users.get_user(order.user_id)
+        mode = self.controls.mode_for(order.user_id, order.broker.value)
+        disabled = user.trading_disabled_reason if user else None
+        if disabled or mode is TradingMode.HALTED:  # refuse before touching the broker
+            empty = AccountView(
+                equity=ZERO,
+                day_start_equity=None,
+                free_quote_balance=ZERO,
+                positions=(),
+                marks={},
+                mode=mode,
+                disabled_reason=disabled,
+            )
+            return check_order(self._order_check(order, Decimal(1)), empty, RiskSettings())
+        settings = self.risk.settings(order.user_id)
+        quote = instrument(order.broker, order.symbol).quote
+        balances = account.balances()
+        now = self.clock()
+
+        def mark(symbol: str, broker: BrokerName = order.broker) -> Decimal | None:
+            return self.mark_price(broker, symbol)
+
+        price = order.limit_price or mark(order.symbol)
+        if price is None:
+            return Refusal(
+                code="no_price", message=f"no current price for {order.symbol} on {order.broker.value}"
+            )
+        here = broker_equity(balances, quote, mark)
+        self.risk.record_equity(order.user_id, order.broker.value, here, now)
+        elsewhere = sum(
+            (v for b, v in self.risk.equities(order.user_id).items() if b != order.broker.value), ZERO
+        )
+        equity = here + elsewhere
+        day = (
+            local_day_start(now, settings.time_zone).astimezone(_zone(settings.time_zone)).date().isoformat()
+        )
+        day_start = self.risk.day_start_equity(order.user_id, day, equity, now)
+        positions = tuple(p for p in self.ledger.list_positions(order.user_id) if p.quantity != ZERO)
+        view = AccountView(
+            equity=equity,
+            day_start_equity=day_start,
+            free_quote_balance=balances[quote].free if quote in balances else ZERO,
+            positions=positions,
+            marks=self._marks(positions, order, price),
+            mode=mode,
+            disabled_reason=None,
+        )
+        return check_order(self._order_check(order, price), view, settings)
+
+    def _order_check(self, order: Order, price: Decimal) -> OrderCheck:
+        return OrderCheck(
+            broker=order.broker,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=order.quantity,
+            price=price,
+            fee_rate=self.fee_rate(order.broker),
+        )
+
+    def _marks(self, positions: tuple[Position, ...], order: Order, price: Decimal) -> dict[str, Decimal]:
+        marks = {f"{order.broker.value}:{order.symbol}": price}
+        for p in positions:
+            key = f"{p.broker.value}:{p.symbol}"
+            if key not in marks:
+                marks[key] = self.mark_price(p.broker, p.symbol) or p.average_price
+        return marks
+
+    def broker_result(self, user_id: str, ok: bool) -> str | None:
+        """Count consecutive broker errors for the user; disable trading at the limit. Returns the
+        reason when this call disabled it."""
+        user = self.users.get_user(user_id)
+        if user is None or (ok and user.consecutive_broker_errors == 0):
+            return None
+        limit = self.risk.settings(user_id).max_consecutive_errors
+        count, reason = register_broker_result(user.consecutive_broker_errors, ok, limit)
+        update: dict[str, object] = {"consecutive_broker_errors": count}
+        if reason and not user.trading_disabled_reason:
+            update["trading_disabled_reason"] = reason
+        self.users.put_user(user.model_copy(update=update))
+        return reason if "trading_disabled_reason" in update else None
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
