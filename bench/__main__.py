@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, latency, ratelimit, token_verify, vault_read
+from bench import cold_start, executor_import, latency, ratelimit, token_verify, vault_read
 
 BENCHMARKS = {
     "vault_read": vault_read.main,
     "cold_start": cold_start.main,
+    "executor_import": executor_import.main,
     "latency": latency.main,
     "token_verify": token_verify.main,
     "ratelimit": ratelimit.main,
