@@ -13,6 +13,7 @@ BENCHMARKS = {
     "latency": latency.main,
     "token_verify": token_verify.main,
     "ratelimit": ratelimit.main,
+    "pipeline": pipeline.main,
 }
 
 

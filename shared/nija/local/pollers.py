@@ -19,16 +19,12 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class FunctionInstance:
     """One warm Lambda instance: handles one event at a time, like the real thing."""
 
-    def __init__(
-        self, name: str, handler: Handler, timeout_s: int, region: str, lock: threading.Lock | None = None
-    ) -> None:
+    def __init__(self, name: str, handler: Handler, timeout_s: int, region: str) -> None:
         self.name = name
         self.handler = handler
         self.timeout_s = timeout_s
         self.region = region
-        # Instances of one code base share Powertools' per-service logger state in this process, so
-        # they take turns (a shared lock) to keep each log line's function name right.
-        self._lock = lock or threading.Lock()
+        self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:

@@ -122,19 +122,23 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
     return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, demo.user_id)
 
 
-def start_event_sources(stop: threading.Event, sync_every_s: float) -> list[threading.Thread]:
-    """One executor instance per broker, fed by its queue and its sync schedule."""
+def start_event_sources(
+    stop: threading.Event, sync_every_s: float, concurrency: int = 4
+) -> list[threading.Thread]:
+    """Per broker, `concurrency` executor instances polling its queue, as Lambda runs one instance per
+    active message group (SQS FIFO never hands two of them the same user's messages at once), and a
+    sync schedule. Instances share Powertools' logger keys in one process, so a log line may name
+    another instance of the same function: the local stack's only departure from Lambda."""
     cat = get_settings().catalogue
     threads: list[threading.Thread] = []
-    executor_lock = threading.Lock()
     for broker, queue in cat.queues.items():
         fn = cat.executor(broker)
-        module = load_function("executor", broker.value)
-        instance = FunctionInstance(
-            fn.name, module.handler, fn.timeout_s, get_settings().region, executor_lock
-        )
-        threads.append(SqsPoller(queue.name, instance, stop))
-        threads.append(Schedule(cat.sync_rule_name(broker), instance, sync_every_s, stop))
+        for n in range(concurrency):
+            module = load_function("executor", f"{broker.value}-{n}")
+            instance = FunctionInstance(fn.name, module.handler, fn.timeout_s, get_settings().region)
+            threads.append(SqsPoller(queue.name, instance, stop))
+            if n == 0:
+                threads.append(Schedule(cat.sync_rule_name(broker), instance, sync_every_s, stop))
     for t in threads:
         t.start()
     return threads

@@ -1,0 +1,137 @@
+"""Local pipeline: POST /v1/orders to FILLED on the paper broker through the local stack (API on
+uvicorn, real FIFO queues on the moto server, the executor handler), 200 orders over 20 users.
+Target: p95 ≤ 1 s (the original architecture: 95% within 5 s)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import httpx
+
+from bench.report import line, percentile
+from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
+from nija.local.stack import free_port
+
+USERS, ORDERS_EACH = 20, 10
+PASSWORD = "Bench-Passw0rd-1!"
+
+
+def start_stack() -> tuple[subprocess.Popen[str], str]:
+    api_port, aws_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nija.local", "--api-port", str(api_port), "--aws-port", str(aws_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    api = f"http://127.0.0.1:{api_port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
+                return proc, api
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise TimeoutError("the local stack did not start")
+
+
+def login(client: httpx.Client, email: str, password: str) -> dict[str, str]:
+    token = client.post("/v1/auth/login", json={"email": email, "password": password}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def user_session(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    user_id = client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}).json()["user_id"]
+    client.put(f"/admin/users/{user_id}/tier", json={"tier": "enterprise"}, headers=admin).raise_for_status()
+    headers = login(client, email, PASSWORD)
+    client.put(
+        "/v1/brokers/paper/credentials", json={"api_key": "bench", "api_secret": "bench"}, headers=headers
+    ).raise_for_status()
+    return headers
+
+
+def trade(api: str, headers: dict[str, str], latencies: list[float], failures: list[str]) -> None:
+    try:
+        _trade(api, headers, latencies, failures)
+    except httpx.HTTPError as exc:
+        failures.append(type(exc).__name__)
+
+
+def _trade(api: str, headers: dict[str, str], latencies: list[float], failures: list[str]) -> None:
+    with httpx.Client(base_url=api, timeout=10) as client:
+        for _ in range(ORDERS_EACH):
+            body = {
+                "broker": "paper",
+                "symbol": "BTC/USD",
+                "side": "buy",
+                "type": "market",
+                "quantity": "0.001",
+            }
+            start = time.perf_counter()
+            placed = client.post("/v1/orders", json=body, headers=headers)
+            if placed.status_code != 202:
+                failures.append(f"POST {placed.status_code}")
+                continue
+            order_id = placed.json()["order_id"]
+            while True:
+                status = client.get(f"/v1/orders/{order_id}", headers=headers).json().get("status")
+                if status == "filled":
+                    latencies.append(time.perf_counter() - start)
+                    break
+                if status in ("rejected", "canceled", "expired") or time.perf_counter() - start > 30:
+                    failures.append(str(status))
+                    break
+                time.sleep(0.1)
+
+
+def main() -> None:
+    proc, api = start_stack()
+    try:
+        with httpx.Client(base_url=api, timeout=10) as client:
+            admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+            sessions = [user_session(client, admin) for _ in range(USERS)]
+        latencies: list[float] = []
+        failures: list[str] = []
+        threads = [threading.Thread(target=trade, args=(api, h, latencies, failures)) for h in sessions]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    ms = [s * 1000 for s in latencies]
+    print(
+        f"Local pipeline: POST /v1/orders to FILLED, {USERS} users x {ORDERS_EACH} orders, concurrently (ms)"
+    )
+    print(
+        line(
+            "orders filled",
+            len(ms),
+            "",
+            f"{USERS * ORDERS_EACH}",
+            len(ms) == USERS * ORDERS_EACH and not failures,
+        )
+    )
+    print(line("p50", percentile(ms, 50), "ms", "reported", None))
+    p95 = percentile(ms, 95)
+    print(line("p95", p95, "ms", "<= 1000 ms (architecture: 95% within 5 s)", p95 <= 1000))
+    print(line("throughput", len(ms) / elapsed, "/s", "reported", None))
+    if failures:
+        print(f"  failures: {failures[:10]}")
+
+
+if __name__ == "__main__":
+    main()
