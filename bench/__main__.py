@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, executor_import, latency, ratelimit, token_verify, vault_read
+from bench import cold_start, executor_import, latency, pipeline, ratelimit, token_verify, vault_read
 
 BENCHMARKS = {
     "vault_read": vault_read.main,
