@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from bench.report import line, percentile
+from bench.report import fake_aws, line, percentile
 
 CALLS = 1000
 
@@ -73,20 +73,13 @@ def main() -> None:
 
     from nija.local.lambda_runtime import LambdaContext, load_event
 
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        NIJA_STAGE="bench",
+    fake_aws(
         NIJA_AUTH_MODE="gateway",
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_NAMESPACE="NIJA",
-        POWERTOOLS_LOG_LEVEL="WARNING",
         POWERTOOLS_SERVICE_NAME="trading_api",
         POWERTOOLS_METRICS_DISABLED="true",
     )
-    os.environ.pop("NIJA_AWS_ENDPOINT_URL", None)
     with mock_aws():
         fn, user_id = _setup()
         ctx = LambdaContext("nija-bench-trading-api")

@@ -21,3 +21,20 @@ def median(samples: list[float]) -> float:
 def line(name: str, value: float, unit: str, target: str, ok: bool | None) -> str:
     verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
     return f"  {name:<44} {value:>10.3f} {unit:<4} target {target}{verdict}"
+
+
+def fake_aws(**extra: str) -> None:
+    """Point this process at moto (in-process, or a server set later) with fake credentials."""
+    import os
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+        NIJA_STAGE="bench",
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        **extra,
+    )
+    for key in ("NIJA_AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(key, None)

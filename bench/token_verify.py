@@ -12,7 +12,7 @@ import socket
 import time
 from typing import Any
 
-from bench.report import line, percentile
+from bench.report import fake_aws, line, percentile
 
 CALLS = 10_000
 WARM_CALLS = 200
@@ -74,14 +74,7 @@ def main() -> None:
     from nija.api.verify import TokenVerifier
     from nija.config import reset_settings
 
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        NIJA_STAGE="bench",
-    )
-    os.environ.pop("AWS_SESSION_TOKEN", None)
+    fake_aws()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

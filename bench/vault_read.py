@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from bench.report import line, percentile
+from bench.report import fake_aws, line, percentile
 
 READS = 1000
 
@@ -14,15 +14,7 @@ READS = 1000
 def main() -> None:
     from moto import mock_aws
 
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        NIJA_STAGE="bench",
-        POWERTOOLS_LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("NIJA_AWS_ENDPOINT_URL", None)
+    fake_aws()
     with mock_aws():
         from nija import wiring
         from nija.config import get_settings, reset_settings
