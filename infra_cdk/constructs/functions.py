@@ -1,4 +1,5 @@
-"""The common layer and the one way every NIJA Lambda function is built."""
+"""The layers (common, and each broker's client library) and the one way every NIJA Lambda function
+is built."""
 
 from __future__ import annotations
 
@@ -11,34 +12,50 @@ from constructs import Construct
 
 from infra_cdk.constructs.nag import LAMBDA_BASIC_EXECUTION, XRAY_WRITE, acknowledge
 from infra_cdk.stage import FUNCTIONS_DIR, StageSettings
+from layers.build import EXECUTOR_LAYERS, LAYERS
 from layers.build import build as build_layer
 from nija.catalogue import FunctionDef
+from nija.domain.models import BrokerName
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 HANDLER = "handler.handler"
 METRICS_NAMESPACE = "NIJA"
-_ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", ".gitkeep", "tests"]
+ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", ".gitkeep", "tests"]
 
 
-class CommonLayer(Construct):
-    """Dependencies every function imports, plus the nija package (see layers/build.py)."""
+def broker_layers(broker: BrokerName) -> tuple[str, ...]:
+    """The layers the executor for ``broker`` has besides common: its client library, and only
+    its exchange of ccxt (layers/build.py). The paper broker needs none."""
+    return EXECUTOR_LAYERS[broker.value]  # a broker without a recipe fails the synth here
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings) -> None:
+
+class NijaLayer(Construct):
+    """A layer from layers/build.py, built for Lambda (arm64, python3.12)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, name: str, settings: StageSettings) -> None:
         super().__init__(scope, construct_id)
-        folder, digest = build_layer("common")
+        self.name = name
+        folder, digest = build_layer(name)
         self.layer = lambda_.LayerVersion(
             self,
             "Layer",
-            layer_version_name=f"{settings.catalogue.prefix}-common",
-            description="NIJA common: powertools, pydantic, fastapi, mangum, pynamodb, pyjwt, nija",
-            # The build script already hashed its inputs; this spares the CDK re-hashing ~35 MB per synth.
+            layer_version_name=f"{settings.catalogue.prefix}-{name}",
+            description=LAYERS[name].description,
+            # The build script already hashed its inputs; this spares the CDK re-hashing the folder per synth.
             code=lambda_.Code.from_asset(
                 str(folder), asset_hash=digest, asset_hash_type=AssetHashType.CUSTOM
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )
+
+
+class CommonLayer(NijaLayer):
+    """Dependencies every function imports, plus the nija package (see layers/build.py)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings) -> None:
+        super().__init__(scope, construct_id, name="common", settings=settings)
 
 
 class NijaFunction(Construct):
@@ -72,7 +89,7 @@ class NijaFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=HANDLER,
-            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / definition.key), exclude=_ASSET_EXCLUDE),
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR / definition.key), exclude=ASSET_EXCLUDE),
             memory_size=definition.memory_mb,
             timeout=Duration.seconds(definition.timeout_s),
             layers=layers,

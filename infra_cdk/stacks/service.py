@@ -1,5 +1,6 @@
-"""Compute and edge: the common layer, Cognito, the executors, the authorizer, the REST API and its
-three functions (dashboard_api, trading_api, admin_api), and the tier usage plans."""
+"""Compute and edge: the layers (common, and each broker's client), Cognito, the executors (one per
+broker, each with its broker's layer), the authorizer, the REST API and its three functions
+(dashboard_api, trading_api, admin_api), and the tier usage plans."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from infra_cdk.constructs.api import NijaRestApi
-from infra_cdk.constructs.functions import CommonLayer, NijaFunction
+from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer, broker_layers
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.tiers import APIKEYS_WILDCARD, plan_keys_wildcard
 from infra_cdk.constructs.user_pool import UserPool
 from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
+from layers.build import TRADING_API_LAYERS
 from nija.catalogue import FunctionDef
 from nija.domain.models import Tier
 
@@ -37,7 +40,18 @@ class ServiceStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         cat = settings.catalogue
-        layers = [CommonLayer(self, "CommonLayer", settings=settings).layer]
+        self.common_layer = CommonLayer(self, "CommonLayer", settings=settings)
+        layers = [self.common_layer.layer]
+        # Broker client layers (layers/build.py), each made once and shared by the functions that need it.
+        self.broker_layers: dict[str, NijaLayer] = {}
+
+        def with_layers(names: tuple[str, ...]) -> list[lambda_.ILayerVersion]:
+            for name in names:
+                if name not in self.broker_layers:
+                    construct_id = "Layer" + "".join(part.capitalize() for part in name.split("-"))
+                    self.broker_layers[name] = NijaLayer(self, construct_id, name=name, settings=settings)
+            return [*layers, *(self.broker_layers[name].layer for name in names)]
+
         users = UserPool(self, "Users", settings=settings)
         cognito_env = {
             "NIJA_USER_POOL_ID": users.pool.user_pool_id,
@@ -54,7 +68,8 @@ class ServiceStack(Stack):
                 f"Executor{broker.value.capitalize()}",
                 definition=cat.executor(broker),
                 settings=settings,
-                layers=layers,
+                # Its broker's client only: an executor never imports another broker's library.
+                layers=with_layers(broker_layers(broker)),
                 environment={"NIJA_BROKER": broker.value, **vault_env},
                 description=f"NIJA executor for {broker.value} orders",
             )
@@ -106,13 +121,14 @@ class ServiceStack(Stack):
             definition: FunctionDef,
             description: str,
             environment: dict[str, str] | None = None,
+            extra_layers: tuple[str, ...] = (),
         ) -> NijaFunction:
             fn = NijaFunction(
                 self,
                 construct_id,
                 definition=definition,
                 settings=settings,
-                layers=layers,
+                layers=with_layers(extra_layers),
                 environment={**api_env, **(environment or {})},
                 description=description,
             )
@@ -144,6 +160,8 @@ class ServiceStack(Stack):
             cat.trading_api,
             "NIJA trading API: orders, positions, brokers (FastAPI via Mangum)",
             environment=vault_env,
+            # PUT /v1/brokers/{broker}/credentials checks the keys with that broker's client.
+            extra_layers=TRADING_API_LAYERS,
         )
         for queue in data.order_queues.queues.values():
             queue.grant_send_messages(self.trading_api.function)

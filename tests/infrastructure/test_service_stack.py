@@ -1,4 +1,4 @@
-"""The service stack: the common layer, the functions, their triggers and their permissions."""
+"""The service stack: the layers, the functions, their triggers and their permissions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pytest
 from aws_cdk.assertions import Match
 from cdk_synth import Synth, data_key_id, data_target, logical_id, render, resources, vault_key_id
 
-from infra_cdk.constructs.functions import HANDLER
+from infra_cdk.constructs.functions import HANDLER, broker_layers
+from layers.build import LAYERS, TRADING_API_LAYERS
 from nija.catalogue import BROKERS, FunctionDef
-from nija.domain.models import Tier
+from nija.domain.models import BrokerName, Tier
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
@@ -94,12 +95,55 @@ def _queue_id(synth: Synth, name: str) -> str:
     return logical_id(synth.data_json, "AWS::SQS::Queue", QueueName=name)
 
 
-def test_common_layer_targets_python312_arm64(dev: Synth) -> None:
-    dev.service.resource_count_is("AWS::Lambda::LayerVersion", 1)
-    dev.service.has_resource_properties(
-        "AWS::Lambda::LayerVersion",
-        {"CompatibleRuntimes": ["python3.12"], "CompatibleArchitectures": ["arm64"]},
-    )
+def _layer_ids(synth: Synth) -> dict[str, str]:
+    """Layer name in layers/build.py -> logical id of its LayerVersion."""
+    prefix = f"{synth.catalogue.prefix}-"
+    return {
+        r["Properties"]["LayerName"].removeprefix(prefix): k
+        for k, r in resources(synth.service_json, "AWS::Lambda::LayerVersion").items()
+    }
+
+
+def test_every_layer_targets_python312_arm64(dev: Synth) -> None:
+    # common, ccxt-coinbase, ccxt-kraken, ccxt-binance, alpaca (executors), ccxt (trading_api)
+    assert set(_layer_ids(dev)) == set(LAYERS)
+    for layer in resources(dev.service_json, "AWS::Lambda::LayerVersion").values():
+        props = layer["Properties"]
+        assert props["CompatibleRuntimes"] == ["python3.12"]
+        assert props["CompatibleArchitectures"] == ["arm64"]
+        assert props["Description"] == LAYERS[props["LayerName"].removeprefix("nija-dev-")].description
+
+
+def _function_layers(synth: Synth, definition: FunctionDef) -> list[str]:
+    names = {v: k for k, v in _layer_ids(synth).items()}
+    return [names[ref["Ref"]] for ref in _function(synth, definition)[1]["Layers"]]
+
+
+def test_broker_layers_per_executor() -> None:
+    assert {b: broker_layers(b) for b in BROKERS} == {
+        BrokerName.COINBASE: ("ccxt-coinbase",),
+        BrokerName.KRAKEN: ("ccxt-kraken",),
+        BrokerName.BINANCE: ("ccxt-binance",),
+        BrokerName.ALPACA: ("alpaca",),
+        BrokerName.PAPER: (),
+    }
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+@pytest.mark.parametrize("broker", BROKERS, ids=str)
+def test_executor_has_the_common_layer_and_its_brokers_only(
+    request: pytest.FixtureRequest, stage: str, broker: BrokerName
+) -> None:
+    synth: Synth = request.getfixturevalue(stage)
+    layers = _function_layers(synth, synth.catalogue.executor(broker))
+    assert sorted(layers) == sorted(["common", *broker_layers(broker)])
+
+
+def test_api_functions_and_authorizer_layers(dev: Synth) -> None:
+    """trading_api checks users' keys with every broker's client; the others need none."""
+    for definition in [*dev.catalogue.api_functions, dev.catalogue.authorizer]:
+        expected = ["common", *TRADING_API_LAYERS] if definition.key == "trading_api" else ["common"]
+        assert sorted(_function_layers(dev, definition)) == sorted(expected), definition.key
 
 
 def test_every_function_is_catalogued(dev: Synth) -> None:
@@ -111,7 +155,7 @@ def test_every_function_is_catalogued(dev: Synth) -> None:
 
 @pytest.mark.parametrize("which", ["executor", "dashboard_api", "trading_api", "admin_api", "authorizer"])
 def test_function_baseline(dev: Synth, which: str) -> None:
-    layer_id = next(iter(resources(dev.service_json, "AWS::Lambda::LayerVersion")))
+    common_id = _layer_ids(dev)["common"]
     definitions = [d for d in _functions(dev) if d.key == which]
     assert definitions
     for definition in definitions:
@@ -122,7 +166,7 @@ def test_function_baseline(dev: Synth, which: str) -> None:
         assert props["MemorySize"] == definition.memory_mb
         assert props["Timeout"] == definition.timeout_s
         assert props["TracingConfig"] == {"Mode": "Active"}
-        assert props["Layers"] == [{"Ref": layer_id}]
+        assert {"Ref": common_id} in props["Layers"]
         assert "ReservedConcurrentExecutions" not in props
         env = props["Environment"]["Variables"]
         assert env["NIJA_STAGE"] == "dev"
