@@ -10,6 +10,7 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 
@@ -114,7 +115,7 @@ class DynamoControls:
         try:
             item.save(condition=condition)
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return False
             raise
         return True

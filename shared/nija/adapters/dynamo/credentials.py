@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pynamodb.exceptions import DeleteError, PutError
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import CredentialItem, LockItem, bind
 from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName
@@ -88,7 +89,7 @@ class DynamoCredentialIndex:
         try:
             item.save(condition=LockItem.pk.does_not_exist() | (LockItem.expires_at < now))
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -99,5 +100,5 @@ class DynamoCredentialIndex:
                 condition=LockItem.holder == holder
             )
         except DeleteError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise

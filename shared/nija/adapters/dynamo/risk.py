@@ -8,6 +8,7 @@ from decimal import Decimal
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import EquityItem, RiskSettingsItem, StateItem, bind
 from nija.domain.money import fmt
 from nija.domain.risk import RiskSettings
@@ -46,7 +47,7 @@ class DynamoRiskStore:
         try:
             item.save(condition=StateItem.pk.does_not_exist())
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not conditional_failed(exc):
                 raise
             return Decimal(
                 EquityItem.get(keys.user_pk(user_id), f"DAYSTART#{day}", consistent_read=True).equity

@@ -5,46 +5,33 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.accounts import AccountRecords, conditional_failed
 from nija.adapters.dynamo.models import (
-    AuditItem,
-    LoginGuardItem,
     OrderItem,
     PositionItem,
     RequestKeyItem,
     TradeItem,
-    UserItem,
     bind,
 )
-from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import Conflict, InvalidInput
-from nija.domain.lockout import LoginGuard
 from nija.domain.models import (
     BrokerName,
     Fill,
     OrderType,
     Position,
-    Role,
     Side,
-    Tier,
     Trade,
-    User,
-    UserStatus,
 )
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
 
 REQUEST_KEY_TTL_S = 7 * 24 * 3600
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:
@@ -66,39 +53,6 @@ def _decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
 
 
 # --- mapping between domain and storage ------------------------------------------------------
-
-
-def _user_item(user: User) -> UserItem:
-    return UserItem(
-        keys.user_pk(user.user_id),
-        keys.PROFILE,
-        email=user.email,
-        tier=user.tier.value,
-        status=user.status.value,
-        role=user.role.value,
-        mfa_enabled=user.mfa_enabled,
-        api_key_id=user.api_key_id,
-        api_key=user.api_key,
-        trading_disabled_reason=user.trading_disabled_reason,
-        consecutive_broker_errors=user.consecutive_broker_errors,
-        created_at=user.created_at,
-    )
-
-
-def _user(item: UserItem) -> User:
-    return User(
-        user_id=item.pk.removeprefix("USER#"),
-        email=item.email,
-        tier=Tier(item.tier),
-        status=UserStatus(item.status),
-        role=Role(item.role),
-        mfa_enabled=bool(item.mfa_enabled),
-        api_key_id=item.api_key_id,
-        api_key=item.api_key,
-        trading_disabled_reason=item.trading_disabled_reason,
-        consecutive_broker_errors=int(item.consecutive_broker_errors or 0),
-        created_at=item.created_at,
-    )
 
 
 def _order_item(order: Order) -> OrderItem:
@@ -228,107 +182,18 @@ def _trade(item: TradeItem) -> Trade:
 # --- the store -------------------------------------------------------------------------------
 
 
-class DynamoStore:
-    """UserStore, OrderStore and Ledger over the single state table."""
+class DynamoStore(AccountRecords):
+    """UserStore, sign-in guards and audit (AccountRecords), OrderStore and Ledger over the tables."""
 
     def __init__(self) -> None:
         bind()
-
-    # users
-    def get_user(self, user_id: str) -> User | None:
-        try:
-            return _user(UserItem.get(keys.user_pk(user_id), keys.PROFILE, consistent_read=True))
-        except UserItem.DoesNotExist:
-            return None
-
-    def put_user(self, user: User) -> None:
-        _user_item(user).save()
-
-    def create_user(self, user: User) -> bool:
-        """Write the profile if the user has none yet; False when one exists."""
-        try:
-            _user_item(user).save(condition=UserItem.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
-
-    def delete_user(self, user_id: str) -> None:
-        UserItem(keys.user_pk(user_id), keys.PROFILE).delete()
-
-    # sign-in guards
-    def get_guard(self, name: str) -> LoginGuard:
-        try:
-            item = LoginGuardItem.get(keys.login_guard_pk(name), keys.GUARD, consistent_read=True)
-        except LoginGuardItem.DoesNotExist:
-            return LoginGuard()
-        return LoginGuard(
-            failures=tuple(float(f) for f in item.failures or []),
-            locked_until=float(item.locked_until),
-            version=int(item.version),
-        )
-
-    def put_guard(self, name: str, guard: LoginGuard) -> bool:
-        item = LoginGuardItem(
-            keys.login_guard_pk(name),
-            keys.GUARD,
-            failures=list(guard.failures),
-            locked_until=guard.locked_until,
-            version=guard.version,
-        )
-        previous = guard.version - 1
-        condition = (
-            LoginGuardItem.pk.does_not_exist() if previous == 0 else LoginGuardItem.version == previous
-        )
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
-
-    # audit
-    def record(self, event: AuditEvent) -> None:
-        sk = f"{keys.sortable_time(event.at)}#{event.event_id}"
-        AuditItem(
-            keys.audit_pk(event.subject),
-            sk,
-            gsi1pk="AUDIT",
-            gsi1sk=sk,
-            action=event.action,
-            outcome=event.outcome.value,
-            subject=event.subject,
-            actor=event.actor,
-            details=dict(event.details),
-            source_ip=event.source_ip,
-            at=event.at,
-            event_id=event.event_id,
-        ).save(condition=AuditItem.pk.does_not_exist())
-
-    def events_for(self, subject: str, since: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
-        condition = AuditItem.sk >= keys.sortable_time(since) if since else None
-        return [
-            AuditEvent(
-                action=i.action,
-                outcome=Outcome(i.outcome),
-                subject=i.subject,
-                actor=i.actor,
-                details={k: str(v) for k, v in (i.details.as_dict() if i.details else {}).items()},
-                source_ip=i.source_ip,
-                at=i.at,
-                event_id=i.event_id,
-            )
-            for i in AuditItem.query(keys.audit_pk(subject), condition, limit=limit, scan_index_forward=False)
-        ]
 
     # orders
     def create_order(self, order: Order) -> tuple[Order, bool]:
         try:
             _order_item(order).save(condition=OrderItem.pk.does_not_exist())
         except PutError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
             existing = self.get_order(order.user_id, order.order_id)
             if existing is None:  # deleted in between: extremely unlikely, treat as a conflict
@@ -346,7 +211,7 @@ class DynamoStore:
         try:
             item.save(condition=RequestKeyItem.pk.does_not_exist() | (RequestKeyItem.order_id == order_id))
         except PutError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 raise Conflict("this Idempotency-Key was already used for a different order") from None
             raise
 
@@ -376,7 +241,7 @@ class DynamoStore:
         try:
             _order_item(claimed).save(condition=condition)
         except PutError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
             stored = self.get_order(order.user_id, order.order_id)
             if stored is None:
@@ -389,7 +254,7 @@ class DynamoStore:
         try:
             _order_item(order).save(condition=condition)
         except PutError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 raise Conflict(f"order {order.order_id} changed since it was read") from exc
             raise
 
@@ -416,7 +281,7 @@ class DynamoStore:
                     ),
                 )
         except UpdateError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return None
             raise
         return self.get_order(order.user_id, order.order_id)
