@@ -20,6 +20,7 @@ from nija.config import get_settings
 from nija.domain.messages import parse_order_message
 from nija.domain.models import BrokerName
 from nija.logic.execution import Executor
+from nija.logic.reconcile import Reconciler
 
 logger = Logger()
 tracer = Tracer()
@@ -63,11 +64,20 @@ def record_handler(record: SQSRecord) -> None:
 
 
 def _sync(event: dict[str, Any]) -> dict[str, Any]:
+    """The schedule: bring open orders up to date, then compare balances with our positions."""
     broker = get_settings().catalogue.broker_of(event["resources"][0])
     open_orders = wiring.store().open_orders(broker)
     changed = _executor(broker).sync_open_orders(open_orders)
+    users = sorted({m.user_id for m in wiring.credential_index().all_metadata() if m.broker is broker})
+    differences = Reconciler(wiring.broker(broker), wiring.store(), wiring.store()).run(users)
     metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=changed)
-    return {"broker": broker.value, "open": len(open_orders), "changed": changed}
+    metrics.add_metric(name="ReconciliationDifferences", unit=MetricUnit.Count, value=len(differences))
+    return {
+        "broker": broker.value,
+        "open": len(open_orders),
+        "changed": changed,
+        "differences": len(differences),
+    }
 
 
 @logger.inject_lambda_context(clear_state=True)
