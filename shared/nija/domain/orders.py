@@ -89,6 +89,22 @@ class Order(BaseModel):
             created_at=intent.created_at,
         )
 
+    def to_intent(self) -> OrderIntent:
+        """The intent this order was made from (to send it again while it is still queued)."""
+        return OrderIntent(
+            intent_id=self.order_id,
+            client_order_id=self.client_order_id,
+            user_id=self.user_id,
+            broker=self.broker,
+            symbol=self.symbol,
+            side=self.side,
+            type=self.type,
+            quantity=self.quantity,
+            limit_price=self.limit_price,
+            source=self.source,
+            created_at=self.created_at,
+        )
+
     @property
     def remaining_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity

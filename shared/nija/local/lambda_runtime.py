@@ -118,10 +118,6 @@ def scheduled_event(rule_name: str, region: str) -> dict[str, Any]:
     }
 
 
-def dumps(event: dict[str, Any]) -> str:
-    return json.dumps(event, indent=2)
-
-
 def load_event(case: str, **values: str) -> dict[str, Any]:
     """events/<case>.json with every {{name}} replaced by values[name].
 

@@ -67,7 +67,7 @@ def place_order(
     if not created and _differs(order, intent):
         raise Conflict("this Idempotency-Key was already used for a different order")
     if order.status is OrderStatus.QUEUED:
-        queue.send(PlaceOrder(intent=intent if created else _intent_of(order)))
+        queue.send(PlaceOrder(intent=intent if created else order.to_intent()))
     return order
 
 
@@ -77,22 +77,6 @@ def _differs(order: Order, intent: OrderIntent) -> bool:
         intent.type,
         intent.quantity,
         intent.limit_price,
-    )
-
-
-def _intent_of(order: Order) -> OrderIntent:
-    return OrderIntent(
-        intent_id=order.order_id,
-        client_order_id=order.client_order_id,
-        user_id=order.user_id,
-        broker=order.broker,
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        quantity=order.quantity,
-        limit_price=order.limit_price,
-        source=order.source,
-        created_at=order.created_at,
     )
 
 

@@ -72,9 +72,6 @@ class AccountRecords:
             raise
         return True
 
-    def delete_user(self, user_id: str) -> None:
-        UserItem(keys.user_pk(user_id), keys.PROFILE).delete()
-
     # sign-in guards
     def get_guard(self, name: str) -> LoginGuard:
         try:
