@@ -24,8 +24,13 @@ def line(name: str, value: float, unit: str, target: str, ok: bool | None) -> st
 
 
 def fake_aws(**extra: str) -> None:
-    """Point this process at moto (in-process, or a server set later) with fake credentials."""
+    """Point this process at moto (in-process, or a server set later) with fake credentials, and with
+    the local stack's transaction snapshot (nija.local.moto_transactions)."""
     import os
+
+    from nija.local import moto_transactions
+
+    moto_transactions.install()
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
@@ -33,7 +38,8 @@ def fake_aws(**extra: str) -> None:
         AWS_REGION="us-east-1",
         AWS_DEFAULT_REGION="us-east-1",
         NIJA_STAGE="bench",
-        POWERTOOLS_LOG_LEVEL="WARNING",
+        POWERTOOLS_METRICS_NAMESPACE="NIJA",
+        POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         **extra,
     )
     for key in ("NIJA_AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_PROFILE"):

@@ -25,7 +25,7 @@ from nija.logic.reconcile import Reconciler
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+processor = SqsFifoPartialProcessor(skip_group_on_error=True, logger=logger)  # type: ignore[arg-type]
 
 
 def _executor(broker: BrokerName) -> Executor:

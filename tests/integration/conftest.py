@@ -69,6 +69,9 @@ def moto_endpoint() -> Iterator[str]:
     """An in-process moto server on a free loopback port, for the whole session."""
     from moto.server import ThreadedMotoServer
 
+    from nija.local import moto_transactions
+
+    moto_transactions.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per AWS call
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

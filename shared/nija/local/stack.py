@@ -56,9 +56,10 @@ def _wait_http(url: str, timeout_s: float = 30.0) -> None:
 
 @contextmanager
 def moto_server(host: str, port: int) -> Iterator[str]:
-    """A moto server in its own process (its own core), stopped on exit."""
+    """A moto server in its own process (its own core), with transactions that cost what they touch
+    (nija.local.moto_transactions), stopped on exit."""
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
+        [sys.executable, "-m", "nija.local.moto_transactions", "-H", host, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
