@@ -194,6 +194,7 @@ class Catalogue:
 #       gsi1: PAPER_OPEN / <user_id> while a paper order rests
 #   LOGIN#<sha256 of email>  GUARD                 recent failed sign-ins and a lock
 #   USER#<user_id>  REQUEST#<idempotency key>      the order a client's key made (expires)
+#   THROTTLE#<broker>[#<user_id>]  BUCKET          a request budget at a broker (expires when full)
 #
 # Audit table (pk, sk):
 #   AUDIT#<subject>  <time>#<event id>             one event; gsi1: AUDIT / <time>#<event id> (all, by time)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     vault_key_id: str | None = None
     # How long an executor keeps opened credentials in memory (never written anywhere).
     vault_cache_ttl_s: float = 300.0
+    # The longest a request to a broker sleeps for its share of the broker's rate limit; a longer
+    # wait holds it back as a temporary error (the order message comes back from the queue later).
+    broker_throttle_wait_s: float = 2.0
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
     paper_fee_rate: Decimal = Decimal("0.001")

@@ -45,13 +45,18 @@ def broker(name: BrokerName) -> Broker:
     def credentials(user_id: str) -> BrokerCredentials:  # the vault is opened on first use, not here
         return vault_reader().read(user_id, name)
 
+    from nija.adapters.brokers.throttle import throttle_for
+    from nija.adapters.dynamo.throttle import DynamoTokenBuckets
+
+    # The exchange's rate limits, shared with every other instance through the state table.
+    throttle = throttle_for(name, DynamoTokenBuckets(), max_wait_s=get_settings().broker_throttle_wait_s)
     if name is BrokerName.ALPACA:
         from nija.adapters.brokers.alpaca_broker import AlpacaBroker
 
-        return AlpacaBroker(credentials)
+        return AlpacaBroker(credentials, throttle=throttle)
     from nija.adapters.brokers.ccxt_broker import CcxtBroker
 
-    return CcxtBroker(name, credentials)
+    return CcxtBroker(name, credentials, throttle=throttle)
 
 
 @cache

@@ -234,6 +234,8 @@ def test_executor_permissions_are_scoped_to_its_broker(dev: Synth, broker: str) 
     # PutItem on the audit table too: test_only_the_authorizer_writes_no_audit_log
     assert table_id in _targets(dev, fn_id, "dynamodb:PutItem")
     assert _targets(dev, fn_id, "dynamodb:Query") == {table_id}
+    # The broker's shared request budgets: a consistent read, then a conditional put (items only).
+    assert _targets(dev, fn_id, "dynamodb:GetItem") == {table_id}
     # The vault key only under its broker's conditions: test_vault
     assert _targets(dev, fn_id, "kms:Decrypt") == {data_key_id(dev), vault_key_id(dev)}
 

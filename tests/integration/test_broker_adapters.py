@@ -596,11 +596,10 @@ def test_keys_of_another_broker_or_no_keys_are_refused() -> None:
         AlpacaBroker(lambda user_id: VENUES["kraken"].credentials).account("user-1")
 
 
-def test_wiring_opens_real_brokers_with_the_users_keys_from_the_vault(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_wiring_opens_real_brokers_with_the_users_keys_from_the_vault(aws: None) -> None:
     """wiring.broker(name) reads each user's keys through vault_reader() (the vault's own tests
-    cover that reader), on first use of the account, not when the broker is built."""
+    cover that reader), on first use of the account, not when the broker is built. Its requests
+    take their tokens from the broker's budgets in the state table (moto here)."""
     from nija import wiring
 
     reads: list[tuple[str, BrokerName]] = []
@@ -612,22 +611,24 @@ def test_wiring_opens_real_brokers_with_the_users_keys_from_the_vault(
                 raise NotFound(f"no {broker.value} credentials are stored for this user")
             return VENUES[broker.value].credentials
 
-    monkeypatch.setattr(wiring, "vault_reader", Reader)
-    wiring.broker.cache_clear()
-    try:
-        kraken, alpaca = wiring.broker(BrokerName.KRAKEN), wiring.broker(BrokerName.ALPACA)
-        assert isinstance(kraken, CcxtBroker) and isinstance(alpaca, AlpacaBroker) and reads == []
-        replay = Replay(VENUES["kraken"].verify)
-        replay.pending.extend(recording("kraken", "ok")["interactions"])
-        with override_client_settings(adapter=replay, enable_rate_limit=False):
-            assert kraken.account("user-1").balances()["BTC"].total == D("1.2435")
-        replay.assert_done()
-        with pytest.raises(BrokerAuthFailed) as raised:
-            alpaca.account("user-2")
-        assert raised.value.code == "broker_not_connected"
-        assert reads == [("user-1", BrokerName.KRAKEN), ("user-2", BrokerName.ALPACA)]
-    finally:
+    # Undone before the aws fixture's teardown resets wiring (which clears vault_reader's cache).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wiring, "vault_reader", Reader)
         wiring.broker.cache_clear()
+        try:
+            kraken, alpaca = wiring.broker(BrokerName.KRAKEN), wiring.broker(BrokerName.ALPACA)
+            assert isinstance(kraken, CcxtBroker) and isinstance(alpaca, AlpacaBroker) and reads == []
+            replay = Replay(VENUES["kraken"].verify)
+            replay.pending.extend(recording("kraken", "ok")["interactions"])
+            with override_client_settings(adapter=replay, enable_rate_limit=False):
+                assert kraken.account("user-1").balances()["BTC"].total == D("1.2435")
+            replay.assert_done()
+            with pytest.raises(BrokerAuthFailed) as raised:
+                alpaca.account("user-2")
+            assert raised.value.code == "broker_not_connected"
+            assert reads == [("user-1", BrokerName.KRAKEN), ("user-2", BrokerName.ALPACA)]
+        finally:
+            wiring.broker.cache_clear()
 
 
 def test_importing_the_adapters_loads_no_broker_library() -> None:

@@ -79,6 +79,18 @@ class BrokerRateLimited(BrokerTemporaryError):
     code = "broker_rate_limited"
 
 
+class BrokerThrottled(BrokerRateLimited):
+    """We held a request back ourselves, before sending it: the broker's shared request budget is
+    spent for longer than a request may wait. Nothing reached the broker; try again after
+    `retry_after` seconds."""
+
+    code = "broker_throttled"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class InsufficientFunds(BrokerError):
     code = "insufficient_funds"
 

@@ -5,17 +5,18 @@ builds a client (`import ccxt` loads every exchange; alpaca-py's trading module 
 
 What lives here is shared by both client modules: the settings every new client is built with
 (timeouts, rate limiting, and the transport seam the tests use to replay recorded broker
-responses), the mapping of HTTP statuses onto the broker error taxonomy, and scrubbing of the
+responses), the gate each request passes before it is sent (the shared request budgets of
+throttle.py), the mapping of HTTP statuses onto the broker error taxonomy, and scrubbing of the
 broker's words we quote, so that our exception messages carry no secret and no (signed) URL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_DETAIL = 200
+
+# Called with (HTTP method, URL) before a client sends a request: it returns when the request may
+# go, or raises (a BrokerError) to keep it from being sent at all.
+RequestGate = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,20 @@ def mount(session: Session, settings: ClientSettings) -> None:
     if settings.adapter is not None:
         session.mount("https://", settings.adapter)
         session.mount("http://", settings.adapter)
+
+
+def gate_requests(session: Session, gate: RequestGate | None) -> None:
+    """Pass every request of the session through `gate` first. ccxt and alpaca-py both send each
+    HTTP request with `session.request`, so this one seam sees every request either client makes."""
+    if gate is None:
+        return
+    send = session.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        gate(method, url)
+        return send(method, url, *args, **kwargs)
+
+    session.request = request  # type: ignore[method-assign]
 
 
 def secret_values(credentials: BrokerCredentials) -> tuple[str, ...]:

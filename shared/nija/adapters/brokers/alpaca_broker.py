@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from nija.adapters.brokers import secret_values
+from nija.adapters.brokers import RequestGate, secret_values
 from nija.adapters.brokers.alpaca_client import build_trading_client, fetch_balances, translated
 from nija.adapters.brokers.capabilities import CAPABILITIES, BrokerCapabilities
 from nija.adapters.brokers.ccxt_broker import MAX_ACCOUNTS, AccountCache, read_credentials
@@ -38,6 +38,8 @@ from nija.ports.broker import Balance, BrokerOrder, BrokerOrderRequest
 
 if TYPE_CHECKING:
     from alpaca.trading.client import TradingClient
+
+    from nija.adapters.brokers.throttle import RequestThrottle
 
 log = logging.getLogger(__name__)
 
@@ -93,17 +95,23 @@ class AlpacaBroker:
     name = BrokerName.ALPACA
 
     def __init__(
-        self, credentials_for: Callable[[str], BrokerCredentials], *, max_accounts: int = MAX_ACCOUNTS
+        self,
+        credentials_for: Callable[[str], BrokerCredentials],
+        *,
+        max_accounts: int = MAX_ACCOUNTS,
+        throttle: RequestThrottle | None = None,
     ) -> None:
         self.capabilities: BrokerCapabilities = CAPABILITIES[self.name]
         self._credentials_for = credentials_for
+        self.throttle = throttle  # every request takes its tokens from the shared budgets first
         self._accounts: AccountCache[AlpacaAccount] = AccountCache(max_accounts)
 
     def account(self, user_id: str) -> AlpacaAccount:
         credentials = read_credentials(self._credentials_for, user_id, self.name)
         if not isinstance(credentials, AlpacaCredentials):  # read_credentials checked the broker
             raise BrokerAuthFailed("the stored keys are not Alpaca keys")
-        return self._accounts.get(user_id, credentials, lambda: AlpacaAccount(user_id, credentials))
+        gate = self.throttle.gate(user_id) if self.throttle else None
+        return self._accounts.get(user_id, credentials, lambda: AlpacaAccount(user_id, credentials, gate))
 
     def mark_price(self, symbol: str) -> Decimal | None:
         return None
@@ -114,10 +122,10 @@ class AlpacaAccount:
 
     broker = BrokerName.ALPACA
 
-    def __init__(self, user_id: str, credentials: AlpacaCredentials) -> None:
+    def __init__(self, user_id: str, credentials: AlpacaCredentials, gate: RequestGate | None = None) -> None:
         self.user_id = user_id
         self._secrets = secret_values(credentials)
-        self._client: TradingClient = build_trading_client(credentials)
+        self._client: TradingClient = build_trading_client(credentials, gate=gate)
         self._lock = threading.RLock()
 
     @contextmanager

@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from nija.adapters.brokers import ClientSettings, client_settings, error_for_status, mount, scrub
+from nija.adapters.brokers import (
+    ClientSettings,
+    RequestGate,
+    client_settings,
+    error_for_status,
+    gate_requests,
+    mount,
+    scrub,
+)
 from nija.domain.credentials import AlpacaCredentials
 from nija.domain.errors import (
     BrokerError,
@@ -31,9 +39,10 @@ NAME = "alpaca"
 
 
 def build_trading_client(
-    credentials: AlpacaCredentials, *, settings: ClientSettings | None = None
+    credentials: AlpacaCredentials, *, settings: ClientSettings | None = None, gate: RequestGate | None = None
 ) -> TradingClient:
-    """A TradingClient on the paper or live API, as the credentials say (no request is made).
+    """A TradingClient on the paper or live API, as the credentials say (no request is made);
+    `gate` sees each request before it is sent.
 
     alpaca-py sets no timeout and retries 429/504 three times, 3 s apart: here every request has
     the settings' timeout and no retry (a retried order placement is the executor's decision)."""
@@ -48,6 +57,7 @@ def build_trading_client(
     client._retry = 0
     _default_timeout(client._session, settings.timeout_s)
     mount(client._session, settings)
+    gate_requests(client._session, gate)
     return client
 
 

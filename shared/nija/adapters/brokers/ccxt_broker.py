@@ -35,6 +35,10 @@ mark_price(symbol) reads the exchange's public ticker: a network call (at most M
 cached MARK_TTL_S seconds per symbol, None when the exchange cannot be read. The executor's
 pre-trade check needs it to price market orders; on the API path (positions) it costs one ticker
 call per symbol and TTL, and the first call of a process loads the markets too.
+
+Given a throttle (throttle.py), every request of every client here, the keyless one too, takes
+its tokens from the broker's shared budgets before it is sent; one held back raises
+BrokerThrottled, and a ticker held back is a mark price of None.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nija.adapters.brokers import client_settings, mount, secret_values
+from nija.adapters.brokers import client_settings, gate_requests, mount, secret_values
 from nija.adapters.brokers.capabilities import CAPABILITIES, BrokerCapabilities
 from nija.adapters.brokers.ccxt_client import (
     EXCHANGE_IDS,
@@ -83,6 +87,8 @@ from nija.ports.broker import Balance, BrokerOrder, BrokerOrderRequest
 
 if TYPE_CHECKING:
     from ccxt.base.exchange import Exchange
+
+    from nija.adapters.brokers.throttle import RequestThrottle
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +212,13 @@ class CcxtBroker:
         max_accounts: int = MAX_ACCOUNTS,
         mark_ttl_s: float = MARK_TTL_S,
         clock: Callable[[], float] = time.monotonic,
+        throttle: RequestThrottle | None = None,
     ) -> None:
         if name not in EXCHANGE_IDS:
             raise ValueError(f"{name} is not a ccxt broker")
         self.name = name
+        # Every request of every client here takes its tokens from the broker's shared budgets first.
+        self.throttle = throttle
         self.capabilities: BrokerCapabilities = CAPABILITIES[name]
         self._credentials_for = credentials_for
         self._accounts: AccountCache[CcxtAccount] = AccountCache(max_accounts)
@@ -280,6 +289,7 @@ class CcxtBroker:
         exchange.logger = _WireLog()
         exchange.number = str
         mount(exchange.session, settings)
+        gate_requests(exchange.session, self.throttle.gate(None) if self.throttle else None)
         return exchange
 
     def _market_params(self) -> dict[str, Any]:
@@ -298,7 +308,8 @@ class CcxtAccount:
         self.user_id = user_id
         self._owner = owner
         self._secrets = secret_values(credentials)
-        self._exchange = build_exchange(credentials)  # type: ignore[arg-type]
+        gate = owner.throttle.gate(user_id) if owner.throttle else None
+        self._exchange = build_exchange(credentials, gate=gate)  # type: ignore[arg-type]
         self._exchange.number = str  # ccxt parses amounts and prices with this: strings, never floats
         self._has_markets = False
         self._lock = threading.RLock()

@@ -15,7 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from nija.adapters.brokers import ClientSettings, client_settings, error_for_status, mount, scrub
+from nija.adapters.brokers import (
+    ClientSettings,
+    RequestGate,
+    client_settings,
+    error_for_status,
+    gate_requests,
+    mount,
+    scrub,
+)
 from nija.domain.credentials import BinanceCredentials, CoinbaseCredentials, KrakenCredentials
 from nija.domain.errors import (
     BrokerAuthFailed,
@@ -78,8 +86,11 @@ def exchange_class(broker: BrokerName) -> type[Exchange]:
     return getattr(importlib.import_module(f"ccxt.{exchange_id}"), exchange_id)  # type: ignore[no-any-return]
 
 
-def build_exchange(credentials: CcxtCredentials, *, settings: ClientSettings | None = None) -> Exchange:
-    """An authenticated ccxt client for the user's keys (no request is made)."""
+def build_exchange(
+    credentials: CcxtCredentials, *, settings: ClientSettings | None = None, gate: RequestGate | None = None
+) -> Exchange:
+    """An authenticated ccxt client for the user's keys (no request is made); `gate` sees each
+    request before it is sent."""
     settings = settings or client_settings()
     api_key, secret = _key_pair(credentials)
     exchange = exchange_class(credentials.broker)(
@@ -93,6 +104,7 @@ def build_exchange(credentials: CcxtCredentials, *, settings: ClientSettings | N
     )
     exchange.logger = _WireLog()
     mount(exchange.session, settings)
+    gate_requests(exchange.session, gate)
     return exchange
 
 

@@ -79,3 +79,12 @@ CREDENTIALS_INDEX = "CREDENTIALS"
 
 def credential_lock_sk(broker: str) -> str:
     return f"LOCK#CRED#{broker}"
+
+
+def throttle_pk(broker: str, account: str | None) -> str:
+    """A broker's request budget, or one account's there: each its own partition, so that one busy
+    user's bucket never shares a partition with another's."""
+    return f"THROTTLE#{broker}" if account is None else f"THROTTLE#{broker}#{account}"
+
+
+THROTTLE_BUCKET = "BUCKET"

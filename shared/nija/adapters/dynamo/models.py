@@ -146,6 +146,16 @@ class LoginGuardItem(StateItem):
     version = NumberAttribute(default=0)
 
 
+class ThrottleItem(StateItem):
+    """THROTTLE#<broker>[#<user_id>] / BUCKET: a shared request budget (nija.domain.throttle).
+    Expires with the table's TTL once it would be full again: a missing bucket is a full one."""
+
+    tokens = NumberAttribute()
+    updated_at = NumberAttribute()  # seconds since the epoch
+    version = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
 class AuditItem(StateItem):
     """In the audit table: its own Meta, bound apart from the state table's models."""
 
@@ -269,6 +279,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     TradeItem,
     PaperBalanceItem,
     PaperOrderItem,
+    ThrottleItem,
 )
 
 _bound: dict[str, Any] = {}
