@@ -25,12 +25,12 @@ def line(name: str, value: float, unit: str, target: str, ok: bool | None) -> st
 
 def fake_aws(**extra: str) -> None:
     """Point this process at moto (in-process, or a server set later) with fake credentials, and with
-    the local stack's transaction snapshot (nija.local.moto_transactions)."""
+    the local stack's fixes to it (nija.local.moto_server)."""
     import os
 
-    from nija.local import moto_transactions
+    from nija.local import moto_server
 
-    moto_transactions.install()
+    moto_server.install()
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",

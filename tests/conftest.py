@@ -28,10 +28,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
     from nija.config import get_settings, reset_settings
-    from nija.local import moto_transactions
+    from nija.local import moto_server
     from nija.local.provision import create_vault_key, provision_data_plane
 
-    moto_transactions.install()  # as the local stack runs moto
+    moto_server.install()  # moto as the local stack runs it
     monkeypatch.setenv("NIJA_STAGE", "test")
     reset_settings()
     with mock_aws():

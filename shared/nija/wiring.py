@@ -156,9 +156,10 @@ def fee_rate(broker_name: BrokerName) -> Decimal:
 
 @cache
 def guard() -> PreTradeGuard:
+    from nija.adapters.dynamo.pretrade import DynamoPreTradeReader
     from nija.logic.pretrade import PreTradeGuard
 
-    return PreTradeGuard(controls(), store(), store(), risk_store(), mark_price, fee_rate)
+    return PreTradeGuard(store(), store(), risk_store(), mark_price, fee_rate, DynamoPreTradeReader())
 
 
 @on_reset

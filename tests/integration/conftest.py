@@ -69,9 +69,9 @@ def moto_endpoint() -> Iterator[str]:
     """An in-process moto server on a free loopback port, for the whole session."""
     from moto.server import ThreadedMotoServer
 
-    from nija.local import moto_transactions
+    from nija.local import moto_server
 
-    moto_transactions.install()
+    moto_server.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per AWS call
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -109,14 +109,14 @@ STEPS = (
     "before_recording",  # nothing of the executor's is stored yet (the API's queued record only)
     "after_recording",  # claimed (submitted) with a conditional write, the broker not called
     "broker_accepted",  # the broker took the order; we have not recorded what it said
-    "acceptance_recorded",  # a market order: its broker id and acceptance stored, its fill not yet
     "outcome_recorded",  # everything stored: the fill, trade and position, or the resting acceptance
 )
+# A filled order's broker id and acceptance are stored by its first fill's transaction, with the
+# trade and the position: there is no moment with the acceptance recorded and the fill not.
 
 
 def steps_for(kind: str) -> tuple[str, ...]:
-    """For a resting limit order the recorded acceptance is the whole outcome."""
-    return STEPS if kind == MARKET else tuple(s for s in STEPS if s != "acceptance_recorded")
+    return STEPS
 
 
 def point_of(step: str, kind: str) -> str:
@@ -124,14 +124,13 @@ def point_of(step: str, kind: str) -> str:
         "before_recording": CLAIM_BEFORE,
         "after_recording": CLAIM_AFTER,
         "broker_accepted": PLACE_AFTER,
-        "acceptance_recorded": SAVE_AFTER,
         "outcome_recorded": FILL_AFTER if kind == MARKET else SAVE_AFTER,
     }[step]
 
 
 def progress(step: str, kind: str) -> int:
     """How far a crash at `step` got: the index of the last durable effect (0: none of ours)."""
-    return 3 if (kind, step) == (LIMIT, "outcome_recorded") else STEPS.index(step)
+    return STEPS.index(step)
 
 
 # What a crash at each step leaves: (our order's status, orders on the paper book, trades).
@@ -139,7 +138,6 @@ LEFT_BY_CRASH: dict[tuple[str, str], tuple[OrderStatus, int, int]] = {
     (MARKET, "before_recording"): (OrderStatus.QUEUED, 0, 0),
     (MARKET, "after_recording"): (OrderStatus.SUBMITTED, 0, 0),
     (MARKET, "broker_accepted"): (OrderStatus.SUBMITTED, 1, 0),
-    (MARKET, "acceptance_recorded"): (OrderStatus.ACCEPTED, 1, 0),
     (MARKET, "outcome_recorded"): (OrderStatus.FILLED, 1, 1),
     (LIMIT, "before_recording"): (OrderStatus.QUEUED, 0, 0),
     (LIMIT, "after_recording"): (OrderStatus.SUBMITTED, 0, 0),
@@ -717,7 +715,7 @@ def test_a_market_fill_reported_again_is_recorded_once(rig: Rig, crash_before_th
     alice = rig.new_user()
     placed = rig.place(alice, MARKET)
     (message,) = rig.receive()
-    plan = {SAVE_AFTER: crash()} if crash_before_the_fill else {}
+    plan = {PLACE_AFTER: crash()} if crash_before_the_fill else {}
 
     outcome = rig.deliver([message], plan)
     if crash_before_the_fill:  # the redelivery gets the repeated fills from the lookup
@@ -766,7 +764,6 @@ def test_a_resting_fill_reported_again_on_every_sync_is_recorded_once(rig: Rig) 
 STALLS = [
     (MARKET, "after_recording"),
     (MARKET, "broker_accepted"),
-    (MARKET, "acceptance_recorded"),
     (LIMIT, "after_recording"),
     (LIMIT, "broker_accepted"),
 ]

@@ -116,15 +116,3 @@ def uninstall() -> None:
         models.copy = copy  # type: ignore[attr-defined]
         models.DynamoDBBackend.transact_write_items = _original  # type: ignore[method-assign]
         _original = None
-
-
-def main() -> None:
-    """`python -m nija.local.moto_transactions -H host -p port`: moto's server, patched."""
-    install()
-    from moto.server import main as moto_main
-
-    moto_main()
-
-
-if __name__ == "__main__":
-    main()

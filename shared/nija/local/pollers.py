@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -31,16 +32,66 @@ class FunctionInstance:
             return self.handler(event, LambdaContext(self.name, timeout_s=self.timeout_s, region=self.region))
 
 
+_CHANGES = ("SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch")
+
+
+class QueueActivity:
+    """Wakes a queue's pollers when this process sends to it or deletes from it (a delete can free a
+    FIFO message group). Lambda's pollers long-poll; moto's long poll spins for its whole wait on a
+    FIFO queue whose messages all sit behind in-flight messages of their groups (a full core of the
+    moto server here), so the local pollers receive without waiting and sleep until activity, or
+    `idle_s` for anything this process did not see (another process's sends, visibility timeouts)."""
+
+    def __init__(self, idle_s: float = 1.0) -> None:
+        self.idle_s = idle_s
+        self._changed = threading.Condition()
+        self._versions: defaultdict[str, int] = defaultdict(int)
+
+    def watch(self, sqs: Any) -> None:
+        """Follow the calls made through this SQS client (botocore's event hooks)."""
+        for op in _CHANGES:
+            sqs.meta.events.register(f"before-parameter-build.sqs.{op}", self._note_queue)
+            sqs.meta.events.register(f"after-call.sqs.{op}", self._changed_queue)
+
+    @staticmethod
+    def _note_queue(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["nija_queue_url"] = params.get("QueueUrl")
+
+    def _changed_queue(self, context: dict[str, Any], **_: Any) -> None:
+        if url := context.get("nija_queue_url"):
+            self.bump(url)
+
+    def bump(self, url: str) -> None:
+        with self._changed:
+            self._versions[url] += 1
+            self._changed.notify_all()
+
+    def version(self, url: str) -> int:
+        with self._changed:
+            return self._versions[url]
+
+    def wait(self, url: str, seen: int, stop: threading.Event) -> None:
+        """Until the queue changed after `seen` (a version read before the empty receive)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._versions[url] != seen or stop.is_set(), self.idle_s)
+
+
 class SqsPoller(threading.Thread):
     """An SQS event source mapping: batch size 10, ReportBatchItemFailures."""
 
     def __init__(
-        self, queue_name: str, function: FunctionInstance, stop: threading.Event, retry_delay_s: int = 5
+        self,
+        queue_name: str,
+        function: FunctionInstance,
+        stop: threading.Event,
+        activity: QueueActivity | None = None,
+        retry_delay_s: int = 5,
     ) -> None:
         super().__init__(name=f"sqs:{queue_name}", daemon=True)
         self.queue_name = queue_name
         self.function = function
         self.stop = stop
+        self.activity = activity or QueueActivity()
         self.retry_delay_s = retry_delay_s
         self.processed = 0
 
@@ -49,11 +100,11 @@ class SqsPoller(threading.Thread):
         arn = queue_arn(self.function.region, self.queue_name)
         sqs = client("sqs")
         while not self.stop.is_set():
+            seen = self.activity.version(url)
             try:
                 messages = sqs.receive_message(
                     QueueUrl=url,
                     MaxNumberOfMessages=10,
-                    WaitTimeSeconds=1,
                     AttributeNames=["All"],
                     MessageAttributeNames=["All"],
                 ).get("Messages", [])
@@ -64,6 +115,8 @@ class SqsPoller(threading.Thread):
                 continue
             if messages:
                 self._deliver(sqs, url, arn, messages)
+            else:
+                self.activity.wait(url, seen, self.stop)
 
     def _deliver(self, sqs: Any, url: str, arn: str, messages: list[dict[str, Any]]) -> None:
         try:

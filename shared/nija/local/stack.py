@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from nija.adapters.aws import client
 from nija.adapters.paper.broker import PaperBroker
 from nija.config import get_settings, reset_settings
 from nija.domain.models import BrokerName
 from nija.local import identity
 from nija.local.lambda_runtime import load_function
-from nija.local.pollers import FunctionInstance, Schedule, SqsPoller
+from nija.local.pollers import FunctionInstance, QueueActivity, Schedule, SqsPoller
 from nija.local.provision import create_vault_key, provision_data_plane
 
 log = logging.getLogger("nija.local")
@@ -56,10 +57,10 @@ def _wait_http(url: str, timeout_s: float = 30.0) -> None:
 
 @contextmanager
 def moto_server(host: str, port: int) -> Iterator[str]:
-    """A moto server in its own process (its own core), with transactions that cost what they touch
-    (nija.local.moto_transactions), stopped on exit."""
+    """A moto server in its own process (its own core), with the local stack's fixes to it
+    (nija.local.moto_server), stopped on exit."""
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "nija.local.moto_transactions", "-H", host, "-p", str(port)],
+        [sys.executable, "-m", "nija.local.moto_server", "-H", host, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -131,13 +132,15 @@ def start_event_sources(
     sync schedule. Instances share Powertools' logger keys in one process, so a log line may name
     another instance of the same function: the local stack's only departure from Lambda."""
     cat = get_settings().catalogue
+    activity = QueueActivity()
+    activity.watch(client("sqs"))
     threads: list[threading.Thread] = []
     for broker, queue in cat.queues.items():
         fn = cat.executor(broker)
         for n in range(concurrency):
             module = load_function("executor", f"{broker.value}-{n}")
             instance = FunctionInstance(fn.name, module.handler, fn.timeout_s, get_settings().region)
-            threads.append(SqsPoller(queue.name, instance, stop))
+            threads.append(SqsPoller(queue.name, instance, stop, activity))
             if n == 0:
                 threads.append(Schedule(cat.sync_rule_name(broker), instance, sync_every_s, stop))
     for t in threads:

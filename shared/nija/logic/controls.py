@@ -77,22 +77,28 @@ class Controls:
 
     # --- circuit breaker ---------------------------------------------------------------------
 
-    def before_call(self, broker: str) -> None:
-        """Raise BrokerTemporaryError while the breaker is open (the message goes back to the queue)."""
+    def before_call(self, broker: str, seen: Breaker | None = None) -> Breaker:
+        """Raise BrokerTemporaryError while the breaker is open (the message goes back to the queue).
+        `seen` is the breaker as just read (the executor's pre-trade read), saving a read. Returns the
+        breaker as it stands for this call."""
         for _ in range(RACE_RETRIES):
-            current = self.store.breaker(broker)
+            current = seen if seen is not None else self.store.breaker(broker)
+            seen = None
             allowed, updated = current.allows(self.clock(), self.cooldown)
             if not allowed:
                 raise BrokerTemporaryError(
                     f"{broker} is failing; calls are paused (circuit open)", code="circuit_open"
                 )
             if updated is current or self.store.put_breaker(updated):
-                return
+                return updated
         raise BrokerTemporaryError(f"{broker}'s circuit breaker is busy", code="circuit_open")
 
-    def after_call(self, broker: str, ok: bool) -> Breaker:
+    def after_call(self, broker: str, ok: bool, seen: Breaker | None = None) -> Breaker:
         """Record a call's outcome: ok, or a temporary failure (a refusal like insufficient funds is
-        the broker working, and counts as ok)."""
+        the broker working, and counts as ok). A success when the breaker was clean just before the
+        call (`seen`) changes nothing, and is not read again."""
+        if ok and seen is not None and seen.after(ok, self.clock(), self.threshold) is seen:
+            return seen
         for _ in range(RACE_RETRIES):
             current = self.store.breaker(broker)
             updated = current.after(ok, self.clock(), self.threshold)

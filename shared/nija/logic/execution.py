@@ -27,8 +27,9 @@ from nija.domain.orders import Order, OrderStatus
 from nija.logic.positions import apply_fill
 
 if TYPE_CHECKING:
+    from nija.domain.switches import Breaker
     from nija.logic.controls import Controls
-    from nija.logic.pretrade import PreTradeGuard
+    from nija.logic.pretrade import PreTradeGuard, PreTradeState
 from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
 from nija.ports.stores import Ledger, OrderStore
 
@@ -70,7 +71,8 @@ class Executor:
                 extra={"order_id": order.order_id, "status": order.status},
             )
             return order
-        if not self.connected(intent.user_id, intent.broker):
+        state = self.guard.state(order) if self.guard is not None else None
+        if not (state.connected if state is not None else self.connected(intent.user_id, intent.broker)):
             return self._reject(
                 order,
                 BrokerAuthFailed(
@@ -85,14 +87,16 @@ class Executor:
             return self._reject(order, exc)
         remote = None if claimed else account.get_order(order.client_order_id)
         if remote is None:
-            if self.guard is not None and (refusal := self.guard(order, account)) is not None:
+            if self.guard is not None and (refusal := self.guard(order, account, state)) is not None:
                 return self._refuse(order, refusal.code, refusal.message)
-            remote = self._submit(account, order)
+            remote = self._submit(account, order, state)
             if remote is None:
                 return order
         return self.reconcile(order, remote)
 
-    def _submit(self, account: BrokerAccount, order: Order) -> BrokerOrder | None:
+    def _submit(
+        self, account: BrokerAccount, order: Order, state: PreTradeState | None = None
+    ) -> BrokerOrder | None:
         request = BrokerOrderRequest(
             client_order_id=order.client_order_id,
             symbol=order.symbol,
@@ -102,12 +106,14 @@ class Executor:
             limit_price=order.limit_price,
         )
         broker = order.broker.value
+        breaker = None
         if self.controls is not None:
-            self.controls.before_call(broker)  # raises while the breaker is open: the message waits
+            # Raises while the breaker is open: the message waits.
+            breaker = self.controls.before_call(broker, state.breaker if state is not None else None)
         try:
             placed = account.place_order(request)
         except UnknownOutcome:
-            self._broker_result(order, ok=False)
+            self._broker_result(order, breaker, ok=False)
             found = account.get_order(order.client_order_id)
             if found is None:
                 raise  # still unknown: let the message come back and look again
@@ -115,7 +121,7 @@ class Executor:
         except BrokerError as exc:
             # Temporary errors are the broker failing: its breaker counts them. Refusals (auth, funds,
             # invalid order) are the broker working, but count against the user's own record.
-            self._broker_result(order, ok=not exc.retryable)
+            self._broker_result(order, breaker, ok=not exc.retryable)
             if exc.retryable:
                 raise
             if self.guard is not None and (reason := self.guard.broker_result(order.user_id, ok=False)):
@@ -124,14 +130,14 @@ class Executor:
                 )
             self._reject(order, exc)
             return None
-        self._broker_result(order, ok=True)
+        self._broker_result(order, breaker, ok=True)
         if self.guard is not None:
-            self.guard.broker_result(order.user_id, ok=True)
+            self.guard.broker_result(order.user_id, ok=True, seen=state)
         return placed
 
-    def _broker_result(self, order: Order, *, ok: bool) -> None:
+    def _broker_result(self, order: Order, breaker: Breaker | None, *, ok: bool) -> None:
         if self.controls is not None:
-            self.controls.after_call(order.broker.value, ok)
+            self.controls.after_call(order.broker.value, ok, breaker)
 
     def _reject(self, order: Order, exc: BrokerError) -> Order:
         return self._refuse(order, exc.code, exc.message)
@@ -200,15 +206,16 @@ class Executor:
         raise AssertionError("unreachable")
 
     def _reconcile_once(self, order: Order, remote: BrokerOrder) -> Order:
+        new_fills = [f for f in remote.fills if f.trade_id not in order.trade_ids]
         if order.broker_order_id is None and remote.broker_order_id:
             expected, fills = order.status, len(order.trade_ids)
             order.broker_order_id = remote.broker_order_id
             if order.status is OrderStatus.SUBMITTED and remote.status is not OrderStatus.REJECTED:
                 order.transition(OrderStatus.ACCEPTED)
-            self.store.save_order(order, expected, fills)
-        for fill in remote.fills:
-            if fill.trade_id not in order.trade_ids:
-                order = self._record_fill(order, fill)
+            if not new_fills:  # else the first fill's transaction stores it, in one write
+                self.store.save_order(order, expected, fills)
+        for fill in new_fills:
+            order = self._record_fill(order, fill)
         final = remote.status
         if final in (
             OrderStatus.CANCELED,

@@ -1,6 +1,9 @@
 """Everything the executor checks just before it sends an order: the trading mode (kill switches),
 whether the platform disabled the user, and the hard risk controls on a fresh view of the account
-(live balances at the broker, positions across brokers, equity against the day's start)."""
+(live balances at the broker, positions across brokers, equity against the day's start).
+
+What the checks need from storage (the user, their settings and keys, the three kill switches, the
+broker's breaker) is read in one strongly consistent batch (`PreTradeState`), once per order."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ from decimal import Decimal
 from typing import Protocol
 
 from nija.domain.instruments import instrument
-from nija.domain.models import BrokerName, Position, utcnow
+from nija.domain.models import BrokerName, Position, User, utcnow
 from nija.domain.money import ZERO
 from nija.domain.orders import Order
-from nija.domain.risk import AccountView, OrderCheck, Refusal, RiskSettings, TradingMode
-from nija.logic.controls import Controls
+from nija.domain.risk import AccountView, OrderCheck, Refusal, RiskSettings, TradingMode, strictest
+from nija.domain.switches import Breaker, KillSwitch
 from nija.logic.risk import check_order, local_day_start, register_broker_result
 from nija.ports.broker import Balance, BrokerAccount
 from nija.ports.stores import Ledger, UserStore
@@ -26,9 +29,33 @@ class RiskStore(Protocol):
 
     def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None: ...
 
-    def equities(self, user_id: str) -> dict[str, Decimal]: ...
+    def equity_state(self, user_id: str) -> tuple[dict[str, Decimal], tuple[datetime, Decimal] | None]:
+        """The latest equity at each broker, and the last day-start record (when, how much)."""
+        ...
 
-    def day_start_equity(self, user_id: str, day: str, equity_now: Decimal, at: datetime) -> Decimal: ...
+    def start_day(self, user_id: str, day_start: datetime, equity_now: Decimal, at: datetime) -> Decimal:
+        """Record `equity_now` as the equity of the day beginning at `day_start`, unless another
+        instance did first; returns the figure that stands."""
+        ...
+
+
+@dataclass(frozen=True)
+class PreTradeState:
+    """One user's standing for one broker, read together just before a submit."""
+
+    user: User | None
+    settings: RiskSettings
+    connected: bool  # the user still has keys for the broker
+    switches: tuple[KillSwitch, ...]
+    breaker: Breaker
+
+    @property
+    def mode(self) -> TradingMode:
+        return strictest(TradingMode.ACTIVE, *(TradingMode(s.mode) for s in self.switches))
+
+
+class PreTradeReader(Protocol):
+    def read(self, user_id: str, broker: BrokerName) -> PreTradeState: ...
 
 
 MarkPrice = Callable[[BrokerName, str], Decimal | None]
@@ -47,17 +74,22 @@ def broker_equity(balances: dict[str, Balance], quote: str, mark: Callable[[str]
 
 @dataclass
 class PreTradeGuard:
-    controls: Controls
     users: UserStore
     ledger: Ledger
     risk: RiskStore
     mark_price: MarkPrice
     fee_rate: Callable[[BrokerName], Decimal]
+    reader: PreTradeReader
     clock: Callable[[], datetime] = field(default=utcnow)
 
-    def __call__(self, order: Order, account: BrokerAccount) -> Refusal | None:
-        user = self.users.get_user(order.user_id)
-        mode = self.controls.mode_for(order.user_id, order.broker.value)
+    def state(self, order: Order) -> PreTradeState:
+        return self.reader.read(order.user_id, order.broker)
+
+    def __call__(
+        self, order: Order, account: BrokerAccount, state: PreTradeState | None = None
+    ) -> Refusal | None:
+        state = state or self.state(order)
+        user, mode = state.user, state.mode
         disabled = user.trading_disabled_reason if user else None
         if disabled or mode is TradingMode.HALTED:  # refuse before touching the broker
             empty = AccountView(
@@ -70,7 +102,7 @@ class PreTradeGuard:
                 disabled_reason=disabled,
             )
             return check_order(self._order_check(order, Decimal(1)), empty, RiskSettings())
-        settings = self.risk.settings(order.user_id)
+        settings = state.settings
         quote = instrument(order.broker, order.symbol).quote
         balances = account.balances()
         now = self.clock()
@@ -85,14 +117,13 @@ class PreTradeGuard:
             )
         here = broker_equity(balances, quote, mark)
         self.risk.record_equity(order.user_id, order.broker.value, here, now)
-        elsewhere = sum(
-            (v for b, v in self.risk.equities(order.user_id).items() if b != order.broker.value), ZERO
-        )
-        equity = here + elsewhere
-        day = (
-            local_day_start(now, settings.time_zone).astimezone(_zone(settings.time_zone)).date().isoformat()
-        )
-        day_start = self.risk.day_start_equity(order.user_id, day, equity, now)
+        equities, last_start = self.risk.equity_state(order.user_id)
+        equity = here + sum((v for b, v in equities.items() if b != order.broker.value), ZERO)
+        today = local_day_start(now, settings.time_zone)
+        if last_start is not None and last_start[0] >= today:
+            day_start = last_start[1]
+        else:  # the first order of the user's day
+            day_start = self.risk.start_day(order.user_id, today, equity, now)
         positions = tuple(p for p in self.ledger.list_positions(order.user_id) if p.quantity != ZERO)
         view = AccountView(
             equity=equity,
@@ -123,9 +154,11 @@ class PreTradeGuard:
                 marks[key] = self.mark_price(p.broker, p.symbol) or p.average_price
         return marks
 
-    def broker_result(self, user_id: str, ok: bool) -> str | None:
+    def broker_result(self, user_id: str, ok: bool, seen: PreTradeState | None = None) -> str | None:
         """Count consecutive broker errors for the user; disable trading at the limit. Returns the
-        reason when this call disabled it."""
+        reason when this call disabled it. A success for a user `seen` without errors writes nothing."""
+        if ok and seen is not None and seen.user is not None and seen.user.consecutive_broker_errors == 0:
+            return None
         user = self.users.get_user(user_id)
         if user is None or (ok and user.consecutive_broker_errors == 0):
             return None
@@ -136,9 +169,3 @@ class PreTradeGuard:
             update["trading_disabled_reason"] = reason
         self.users.put_user(user.model_copy(update=update))
         return reason if "trading_disabled_reason" in update else None
-
-
-def _zone(name: str):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)

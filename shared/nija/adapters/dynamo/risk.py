@@ -1,4 +1,8 @@
-"""Risk state in the state table: each user's risk settings and equity snapshots."""
+"""Risk state in the state table: each user's risk settings and equity snapshots.
+
+Layout: USER#<id> / RISK (settings), USER#<id> / EQUITY#<broker> (the latest valuation there) and
+USER#<id> / EQUITY#~DAY (the equity at the start of the user's current day), so one query reads
+every figure the daily loss limit needs."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import EquityItem, RiskSettingsItem, StateItem, bind
 from nija.domain.money import fmt
 from nija.domain.risk import RiskSettings
+
+DAY_START = "EQUITY#~DAY"
 
 
 class DynamoRiskStore:
@@ -31,25 +37,27 @@ class DynamoRiskStore:
     def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None:
         EquityItem(keys.user_pk(user_id), f"EQUITY#{broker}", equity=fmt(equity), at=at).save()
 
-    def equities(self, user_id: str) -> dict[str, Decimal]:
-        """The latest valuation at each of the user's brokers."""
-        return {
-            i.sk.removeprefix("EQUITY#"): Decimal(i.equity)
-            for i in EquityItem.query(
-                keys.user_pk(user_id), EquityItem.sk.startswith("EQUITY#"), consistent_read=True
-            )
-        }
+    def equity_state(self, user_id: str) -> tuple[dict[str, Decimal], tuple[datetime, Decimal] | None]:
+        """The latest valuation at each of the user's brokers, and the last day-start record."""
+        equities: dict[str, Decimal] = {}
+        day_start = None
+        for i in EquityItem.query(
+            keys.user_pk(user_id), EquityItem.sk.startswith("EQUITY#"), consistent_read=True
+        ):
+            if i.sk == DAY_START:
+                day_start = (i.at, Decimal(i.equity))
+            else:
+                equities[i.sk.removeprefix("EQUITY#")] = Decimal(i.equity)
+        return equities, day_start
 
-    def day_start_equity(self, user_id: str, day: str, equity_now: Decimal, at: datetime) -> Decimal:
-        """The equity recorded at the start of the user's local `day` (YYYY-MM-DD); the first call of
-        the day records `equity_now` as that figure, every later call gets it back."""
-        item = EquityItem(keys.user_pk(user_id), f"DAYSTART#{day}", equity=fmt(equity_now), at=at)
+    def start_day(self, user_id: str, day_start: datetime, equity_now: Decimal, at: datetime) -> Decimal:
+        """Record `equity_now` as the equity at the start of the day beginning at `day_start`, unless
+        a record for that day exists (another instance's first order of the day won the race)."""
+        item = EquityItem(keys.user_pk(user_id), DAY_START, equity=fmt(equity_now), at=at)
         try:
-            item.save(condition=StateItem.pk.does_not_exist())
+            item.save(condition=StateItem.pk.does_not_exist() | (EquityItem.at < day_start))
         except PutError as exc:
             if not conditional_failed(exc):
                 raise
-            return Decimal(
-                EquityItem.get(keys.user_pk(user_id), f"DAYSTART#{day}", consistent_read=True).equity
-            )
+            return Decimal(EquityItem.get(keys.user_pk(user_id), DAY_START, consistent_read=True).equity)
         return equity_now
