@@ -1,6 +1,12 @@
 """Local pipeline: POST /v1/orders to FILLED on the paper broker through the local stack (API on
 uvicorn, real FIFO queues on the moto server, the executor handler), 200 orders over 20 users.
-Target: p95 ≤ 1 s (the original architecture: 95% within 5 s)."""
+Target: p95 ≤ 1 s (the original architecture: 95% within 5 s).
+
+Each user places an order, waits until it reads it back filled, then places the next. FILLED is the
+moment the executor recorded the fill (the order's updated_at, this machine's clock like the
+client's): the client polls every POLL_S, and that wait is reported apart (a real client is told by
+the WebSocket push). Polling faster measures the API more than the pipeline: 20 users every 100 ms
+kept the local stack's one Python process busy with GETs."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime
 
 import httpx
 
@@ -19,17 +26,20 @@ from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
 from nija.local.stack import free_port
 
 USERS, ORDERS_EACH = 20, 10
+POLL_S = 0.25
 PASSWORD = "Bench-Passw0rd-1!"
 
 
 def start_stack() -> tuple[subprocess.Popen[str], str]:
     api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
+    log = os.environ.get("NIJA_BENCH_STACK_LOG")  # a file for the stack's output, when debugging
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the stack
     proc = subprocess.Popen(
         [sys.executable, "-m", "nija.local", "--api-port", str(api_port), "--aws-port", str(aws_port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     api = f"http://127.0.0.1:{api_port}"
@@ -60,14 +70,18 @@ def user_session(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-def trade(api: str, headers: dict[str, str], latencies: list[float], failures: list[str]) -> None:
+def trade(
+    api: str, headers: dict[str, str], latencies: list[float], seen: list[float], failures: list[str]
+) -> None:
     try:
-        _trade(api, headers, latencies, failures)
+        _trade(api, headers, latencies, seen, failures)
     except httpx.HTTPError as exc:
         failures.append(type(exc).__name__)
 
 
-def _trade(api: str, headers: dict[str, str], latencies: list[float], failures: list[str]) -> None:
+def _trade(
+    api: str, headers: dict[str, str], latencies: list[float], seen: list[float], failures: list[str]
+) -> None:
     with httpx.Client(base_url=api, timeout=10) as client:
         for _ in range(ORDERS_EACH):
             body = {
@@ -77,21 +91,24 @@ def _trade(api: str, headers: dict[str, str], latencies: list[float], failures: 
                 "type": "market",
                 "quantity": "0.001",
             }
-            start = time.perf_counter()
+            start = time.time()
             placed = client.post("/v1/orders", json=body, headers=headers)
             if placed.status_code != 202:
                 failures.append(f"POST {placed.status_code}")
                 continue
             order_id = placed.json()["order_id"]
             while True:
-                status = client.get(f"/v1/orders/{order_id}", headers=headers).json().get("status")
+                order = client.get(f"/v1/orders/{order_id}", headers=headers).json()
+                status = order.get("status")
                 if status == "filled":
-                    latencies.append(time.perf_counter() - start)
+                    filled_at = datetime.fromisoformat(order["updated_at"]).timestamp()
+                    latencies.append(filled_at - start)
+                    seen.append(time.time() - start)
                     break
-                if status in ("rejected", "canceled", "expired") or time.perf_counter() - start > 30:
+                if status in ("rejected", "canceled", "expired") or time.time() - start > 30:
                     failures.append(str(status))
                     break
-                time.sleep(0.1)
+                time.sleep(POLL_S)
 
 
 def main() -> None:
@@ -101,8 +118,9 @@ def main() -> None:
             admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
             sessions = [user_session(client, admin) for _ in range(USERS)]
         latencies: list[float] = []
+        seen: list[float] = []
         failures: list[str] = []
-        threads = [threading.Thread(target=trade, args=(api, h, latencies, failures)) for h in sessions]
+        threads = [threading.Thread(target=trade, args=(api, h, latencies, seen, failures)) for h in sessions]
         started = time.perf_counter()
         for t in threads:
             t.start()
@@ -128,6 +146,15 @@ def main() -> None:
     print(line("p50", percentile(ms, 50), "ms", "reported", None))
     p95 = percentile(ms, 95)
     print(line("p95", p95, "ms", "<= 1000 ms (architecture: 95% within 5 s)", p95 <= 1000))
+    print(
+        line(
+            f"p95 as seen by a client polling every {POLL_S:g} s",
+            percentile([x * 1000 for x in seen], 95),
+            "ms",
+            "reported",
+            None,
+        )
+    )
     print(line("throughput", len(ms) / elapsed, "/s", "reported", None))
     if failures:
         print(f"  failures: {failures[:10]}")

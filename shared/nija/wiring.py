@@ -12,7 +12,7 @@ from nija.adapters.dynamo.stores import DynamoStore
 from nija.adapters.sqs_queue import SqsOrderQueue
 from nija.config import get_settings, on_reset
 from nija.domain.credentials import BrokerCredentials, Permission
-from nija.domain.errors import NijaError, ServiceUnavailable
+from nija.domain.errors import BrokerError, NijaError, ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.ports.broker import Broker
 
@@ -142,8 +142,14 @@ def risk_store() -> DynamoRiskStore:
 
 
 def mark_price(broker_name: BrokerName, symbol: str) -> Decimal | None:
+    """The broker's current price, None when it has none. A temporary failure (rate limit, timeout)
+    propagates: the order waits and tries again rather than being refused for want of a price."""
     try:
         return broker(broker_name).mark_price(symbol)
+    except BrokerError as exc:
+        if exc.retryable:
+            raise
+        return None
     except NijaError:
         return None
 

@@ -229,3 +229,33 @@ def test_wiring_throttles_real_brokers_through_the_state_table_and_never_the_pap
         assert not [i for i in items if i["pk"]["S"].startswith("THROTTLE#")]
     finally:
         reset_settings()
+
+
+def test_a_throttled_submit_waits_in_the_queue_without_counting_against_the_broker(clock: Clock) -> None:
+    """Held back by our own budget, the order stays submitted (its message comes back later) and the
+    broker's circuit breaker sees no failure: nothing reached the broker."""
+    from nija.domain.messages import PlaceOrder
+    from nija.domain.models import Principal
+    from nija.logic.execution import Executor
+    from nija.logic.orders import OrderRequest, build_intent
+
+    venue = VENUES["alpaca"]
+    busy, idle = Instance(venue, clock), Instance(venue, clock)
+    for _ in range(20):
+        busy.throttle.acquire("GET", "https://paper-api.alpaca.markets/v2/account", USER)
+    symbol, quantity = venue.market
+    intent = build_intent(
+        Principal(user_id=USER),
+        OrderRequest(broker=BrokerName.ALPACA, symbol=symbol, side="buy", quantity=quantity),
+        "throttled",
+    )
+    executor = Executor(store=wiring.store(), broker=idle.broker, controls=wiring.controls())
+    with replay_of(venue, "adapter_market_buy") as replay:
+        for _ in range(6):  # more than the breaker's threshold
+            with pytest.raises(BrokerThrottled):
+                executor.place(PlaceOrder(intent=intent))
+    assert replay.requests == []
+    order = wiring.store().get_order(USER, intent.intent_id)
+    assert order is not None and order.status is OrderStatus.SUBMITTED
+    breaker = wiring.controls().store.breaker("alpaca")
+    assert (breaker.state.value, breaker.failures) == ("closed", 0)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -33,33 +32,9 @@ LIMIT = BucketLimit(capacity=5, rate=10)
 EPSILON = 1e-4  # epoch seconds as floats are exact to about 0.2 microseconds
 
 
-def _one_at_a_time(write: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
-    def locked(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return write(*args, **kwargs)
-
-    return locked
-
-
 @pytest.fixture(scope="module")
-def atomic_writes() -> Iterator[None]:
-    """DynamoDB applies a conditional write atomically. moto's server checks the condition and then
-    writes, in separate steps, on the request's own thread: two threads can both pass the same
-    condition (it shows within seconds under sys.setswitchinterval(1e-5)). One lock around moto's
-    item writes gives back DynamoDB's guarantee, so a failure here is ours, not moto's."""
-    import moto.dynamodb.models as models
-
-    lock = threading.RLock()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("put_item", "update_item", "delete_item"):
-            patch.setattr(
-                models.DynamoDBBackend, name, _one_at_a_time(getattr(models.DynamoDBBackend, name), lock)
-            )
-        yield
-
-
-@pytest.fixture(scope="module")
-def state_table(moto_endpoint: str, atomic_writes: None) -> Iterator[None]:
+def state_table(moto_endpoint: str) -> Iterator[None]:
+    """On the moto server as the local stack runs it (item writes atomic: nija.local.moto_server)."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("NIJA_AWS_ENDPOINT_URL", moto_endpoint)
         env.setenv("NIJA_STAGE", f"throttle{uuid.uuid4().hex[:6]}")

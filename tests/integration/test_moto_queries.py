@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from nija.local import moto_queries
+from nija.local import moto_queries, moto_server
 
 TABLE, HASH_ONLY = "q-range", "q-hash"
 
@@ -107,7 +107,7 @@ def _run(name: str, limit: int | None) -> list[Any]:
 def shipped() -> Iterator[None]:
     moto_queries.uninstall()
     yield
-    moto_queries.install()
+    moto_server.install()
 
 
 @pytest.mark.parametrize("limit", [None, 3])

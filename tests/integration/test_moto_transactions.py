@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from nija.local import moto_transactions
+from nija.local import moto_server, moto_transactions
 
 RANGE, HASH = "tx-range", "tx-hash"
 
@@ -146,7 +146,7 @@ def _run(ops: list[dict[str, Any]]) -> tuple[Any, ...]:
 def shipped() -> Iterator[None]:
     moto_transactions.uninstall()
     yield
-    moto_transactions.install()
+    moto_server.install()
 
 
 @pytest.mark.parametrize("case", list(CASES))

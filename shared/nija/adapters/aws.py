@@ -11,7 +11,13 @@ from botocore.config import Config
 
 from nija.config import get_settings, on_reset
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10)
+# A pool per client; the local stack shares one client between its API threads and pollers.
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=2,
+    read_timeout=10,
+    max_pool_connections=32,
+)
 
 
 _lock = threading.Lock()

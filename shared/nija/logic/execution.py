@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from nija.domain.errors import (
     BrokerAuthFailed,
     BrokerError,
+    BrokerThrottled,
     Conflict,
     DuplicateFill,
     OrderNotFound,
@@ -112,6 +113,8 @@ class Executor:
             breaker = self.controls.before_call(broker, state.breaker if state is not None else None)
         try:
             placed = account.place_order(request)
+        except BrokerThrottled:
+            raise  # held back by our own request budget: nothing reached the broker, nothing failed
         except UnknownOutcome:
             self._broker_result(order, breaker, ok=False)
             found = account.get_order(order.client_order_id)
