@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start, executor_import, latency, pipeline, ratelimit, token_verify, vault_read
+from bench import (
+    cold_start,
+    executor_import,
+    executor_throughput,
+    latency,
+    pipeline,
+    ratelimit,
+    token_verify,
+    vault_read,
+)
 
 BENCHMARKS = {
     "vault_read": vault_read.main,
@@ -14,6 +23,7 @@ BENCHMARKS = {
     "token_verify": token_verify.main,
     "ratelimit": ratelimit.main,
     "pipeline": pipeline.main,
+    "executor_throughput": executor_throughput.main,
 }
 
 

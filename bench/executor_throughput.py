@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from bench.report import fake_aws, line
 
-USERS, ORDERS_EACH = 100, 10  # the figure; moto's in-process transactions copy every table,
-# so the run slows as the table grows: `python -m bench.executor_throughput USERS ORDERS` samples less.
+USERS, ORDERS_EACH = 100, 10  # the figure (about 3 minutes here, set-up included);
+# `python -m bench.executor_throughput USERS ORDERS` samples less.
 
 
 def main(users_count: int = USERS, orders_each: int = ORDERS_EACH) -> None:
