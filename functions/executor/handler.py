@@ -35,6 +35,7 @@ def _executor(broker: BrokerName) -> Executor:
         connected=wiring.connected,
         guard=wiring.guard(),
         controls=wiring.controls(),
+        audit=wiring.store(),
     )
 
 
@@ -64,18 +65,21 @@ def record_handler(record: SQSRecord) -> None:
 
 
 def _sync(event: dict[str, Any]) -> dict[str, Any]:
-    """The schedule: bring open orders up to date, then compare balances with our positions."""
+    """The schedule: audit and apply how open orders differ at the broker, then compare balances
+    with our positions."""
     broker = get_settings().catalogue.broker_of(event["resources"][0])
     open_orders = wiring.store().open_orders(broker)
-    changed = _executor(broker).sync_open_orders(open_orders)
+    synced = _executor(broker).sync_open_orders(open_orders)
     users = sorted({m.user_id for m in wiring.credential_index().all_metadata() if m.broker is broker})
     differences = Reconciler(wiring.broker(broker), wiring.store(), wiring.store()).run(users)
-    metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=changed)
+    metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=synced.changed)
+    metrics.add_metric(name="OrderDifferences", unit=MetricUnit.Count, value=synced.differences)
     metrics.add_metric(name="ReconciliationDifferences", unit=MetricUnit.Count, value=len(differences))
     return {
         "broker": broker.value,
         "open": len(open_orders),
-        "changed": changed,
+        "changed": synced.changed,
+        "order_differences": synced.differences,
         "differences": len(differences),
     }
 

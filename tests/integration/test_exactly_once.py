@@ -740,8 +740,20 @@ def test_a_resting_fill_reported_again_on_every_sync_is_recorded_once(rig: Rig) 
     assert_exactly_once(rig, placed)
 
     rig.clock.now = dip(get_settings().feed_seed)
-    assert rig.sync() == {"broker": "paper", "open": 1, "changed": 1, "differences": 0}
-    assert rig.sync() == {"broker": "paper", "open": 0, "changed": 0, "differences": 0}
+    assert rig.sync() == {
+        "broker": "paper",
+        "open": 1,
+        "changed": 1,
+        "order_differences": 1,
+        "differences": 0,
+    }
+    assert rig.sync() == {
+        "broker": "paper",
+        "open": 0,
+        "changed": 0,
+        "order_differences": 0,
+        "differences": 0,
+    }
     assert rig.deliver([receive_again(rig, message, 2)]).done
 
     filled = rig.ours(placed)

@@ -383,11 +383,11 @@ def test_a_resting_limit_order_fills_on_the_sync_schedule(
 
     assert deliver(run, receive()) == {"batchItemFailures": []}
     assert stored(ALICE, order.order_id).status is OrderStatus.ACCEPTED
-    assert run(sync) == {"broker": "paper", "open": 1, "changed": 0, "differences": 0}
+    assert run(sync) == {"broker": "paper", "open": 1, "changed": 0, "order_differences": 0, "differences": 0}
     assert stored(ALICE, order.order_id).status is OrderStatus.ACCEPTED
 
     clock.now = crossing
-    assert run(sync) == {"broker": "paper", "open": 1, "changed": 1, "differences": 0}
+    assert run(sync) == {"broker": "paper", "open": 1, "changed": 1, "order_differences": 1, "differences": 0}
 
     filled = stored(ALICE, order.order_id)
     assert (filled.status, filled.filled_quantity, filled.average_fill_price) == (
@@ -399,5 +399,5 @@ def test_a_resting_limit_order_fills_on_the_sync_schedule(
     assert (trade.order_id, trade.price) == (order.order_id, limit)
     position = wiring.store().get_position(ALICE, BrokerName.PAPER, "SOL/USD")
     assert position is not None and (position.quantity, position.average_price) == (Decimal("2"), limit)
-    assert run(sync) == {"broker": "paper", "open": 0, "changed": 0, "differences": 0}
+    assert run(sync) == {"broker": "paper", "open": 0, "changed": 0, "order_differences": 0, "differences": 0}
     assert len(trades(ALICE)) == 1

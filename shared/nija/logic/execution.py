@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -25,12 +25,14 @@ from nija.domain.errors import (
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Fill, Position, Trade
 from nija.domain.orders import Order, OrderStatus
+from nija.logic.order_diff import audit_event, diff_order
 from nija.logic.positions import apply_fill
 
 if TYPE_CHECKING:
     from nija.domain.switches import Breaker
     from nija.logic.controls import Controls
     from nija.logic.pretrade import PreTradeGuard, PreTradeState
+from nija.ports.audit import AuditLog
 from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
 from nija.ports.stores import Ledger, OrderStore
 
@@ -41,6 +43,11 @@ MAX_CONFLICT_RETRIES = 5
 
 class Store(OrderStore, Ledger, Protocol):
     """What the executor needs from storage: orders and the ledger."""
+
+
+class SyncResult(NamedTuple):
+    changed: int  # orders whose record changed
+    differences: int  # differences found (and audited) between our records and the broker's
 
 
 def always_connected(user_id: str, broker: BrokerName) -> bool:
@@ -57,6 +64,8 @@ class Executor:
     guard: PreTradeGuard | None = None
     # The broker's circuit breaker, around every submit.
     controls: Controls | None = None
+    # Where the open-order sync records each difference it finds with the broker.
+    audit: AuditLog | None = None
 
     def handle(self, message: PlaceOrder | CancelOrder) -> Order | None:
         if isinstance(message, PlaceOrder):
@@ -175,14 +184,22 @@ class Executor:
             return order
         return self.reconcile(order, remote)
 
-    def sync_open_orders(self, orders: Iterable[Order]) -> int:
-        """Look each open order up at the broker and record what changed (fills of resting limit
-        orders, cancels and expiries made at the broker). Returns how many orders changed."""
-        changed = 0
+    def sync_open_orders(self, orders: Iterable[Order]) -> SyncResult:
+        """Look each open order up at the broker, audit every difference, then record what changed
+        (fills of resting limit orders, cancels and expiries made at the broker)."""
+        changed = found = 0
         for order in orders:
             try:
                 remote = self.broker.account(order.user_id).get_order(order.client_order_id)
+                differences = diff_order(order, remote)
+                found += len(differences)
+                if self.audit is not None:
+                    for diff in differences:
+                        self.audit.record(audit_event(diff))
                 if remote is None:
+                    # Audited, status unchanged: a lookup miss may be the exchange's lookup window
+                    # (some find an order by client id only for a limited time), not proof the
+                    # order is gone. A person decides.
                     continue
                 before = (order.status, len(order.trade_ids))
                 after = self.reconcile(order, remote)
@@ -192,7 +209,7 @@ class Executor:
                 )
                 continue
             changed += (after.status, len(after.trade_ids)) != before
-        return changed
+        return SyncResult(changed, found)
 
     def reconcile(self, order: Order, remote: BrokerOrder) -> Order:
         """Bring our record of the order up to what the broker reports: new fills, then status."""
