@@ -265,3 +265,19 @@ def test_no_key_or_secret_reaches_an_audited_difference(
     for secret in (API_KEY, API_SECRET, "CANARY"):
         assert secret not in everything
         assert secret not in logged
+
+
+def test_a_claimed_order_not_yet_at_the_broker_is_not_called_missing(sync: Any) -> None:
+    """Between the executor's claim and its submit the order is open and unknown at the broker."""
+    connect(ALICE)
+    request = OrderRequest.model_validate(
+        {"broker": "paper", "symbol": "SOL/USD", "side": "buy", "type": "market", "quantity": "1"}
+    )
+    queued = orders.place_order(
+        Principal(user_id=ALICE), request, "claimed", wiring.store(), wiring.order_queue()
+    )
+    claimed, won = wiring.store().claim_for_submission(stored(ALICE, queued.order_id))
+    assert won and claimed.status is OrderStatus.SUBMITTED
+
+    assert sync() == summary(1, 0, 0)
+    assert audited(ALICE) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
@@ -23,7 +24,7 @@ from nija.domain.errors import (
     UnknownOutcome,
 )
 from nija.domain.messages import CancelOrder, PlaceOrder
-from nija.domain.models import BrokerName, Fill, Position, Trade
+from nija.domain.models import BrokerName, Fill, Position, Trade, utcnow
 from nija.domain.orders import Order, OrderStatus
 from nija.logic.order_diff import audit_event, diff_order
 from nija.logic.positions import apply_fill
@@ -39,6 +40,13 @@ from nija.ports.stores import Ledger, OrderStore
 logger = Logger(child=True)
 
 MAX_CONFLICT_RETRIES = 5
+# How long a claimed order may be absent at the broker before the sync calls it missing: the
+# executor claims, then submits within its 30 s timeout; redeliveries come within minutes.
+IN_FLIGHT = timedelta(minutes=10)
+
+
+def _in_flight(order: Order) -> bool:
+    return order.status is OrderStatus.SUBMITTED and utcnow() - order.updated_at < IN_FLIGHT
 
 
 class Store(OrderStore, Ledger, Protocol):
@@ -191,6 +199,8 @@ class Executor:
         for order in orders:
             try:
                 remote = self.broker.account(order.user_id).get_order(order.client_order_id)
+                if remote is None and _in_flight(order):
+                    continue  # claimed, its message still on its way to the broker: not a difference
                 differences = diff_order(order, remote)
                 found += len(differences)
                 if self.audit is not None:
