@@ -51,10 +51,12 @@ def rsi(closes: Closes, period: int) -> npt.NDArray[np.float64]:
     if values.ndim != 1:
         raise ValueError(f"closes must be one-dimensional, got shape {values.shape}")
     out = np.full(values.shape, np.nan)
-    finite = np.flatnonzero(~np.isnan(values))
-    if finite.size == 0:
-        return out
-    start = int(finite[0])
+    start = 0
+    if values.size and math.isnan(values[0]):
+        finite = np.flatnonzero(~np.isnan(values))
+        if finite.size == 0:
+            return out
+        start = int(finite[0])
     series = values[start:]
     if series.size <= period:
         return out
@@ -65,17 +67,23 @@ def rsi(closes: Closes, period: int) -> npt.NDArray[np.float64]:
     np.maximum(change, 0.0, out=both[0])
     np.negative(change, out=both[1])
     np.maximum(both[1], 0.0, out=both[1])
-    avg = np.empty((2, change.size - period + 1))
-    avg[:, 0] = both[:, :period].mean(axis=1)
-    avg[:, 1:] = wilder_smooth(both[:, period:], avg[:, 0], period)
+    seed = both[:, :period].mean(axis=1)
+    smoothed = wilder_smooth(both[:, period:], seed, period)
 
-    gain, total = avg[0], avg[0] + avg[1]
-    value = out[start + period :]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(gain, total, out=value)
-    value *= 100.0
-    value[total == 0.0] = 0.0
+    _ratio(seed[0:1], seed[1:2], out[start + period : start + period + 1])
+    _ratio(smoothed[0], smoothed[1], out[start + period + 1 :])
     return out
+
+
+def _ratio(
+    gain: npt.NDArray[np.float64], loss: npt.NDArray[np.float64], out: npt.NDArray[np.float64]
+) -> None:
+    """out = 100 * gain / (gain + loss), 0 where both are zero. `loss` is overwritten."""
+    total = np.add(gain, loss, out=loss)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(gain, total, out=out)
+    out *= 100.0
+    out[total == 0.0] = 0.0
 
 
 def wilder_smooth(
@@ -107,17 +115,18 @@ def wilder_smooth(
     k = np.arange(block, dtype=np.float64)
     down = np.exp(k * log_beta)  # beta**k
     up = np.exp(-k * log_beta)  # beta**-k
-    local = np.cumsum(tiles * (alpha * up), axis=2)
-    local *= down
+    tiles *= alpha * up
+    np.cumsum(tiles, axis=2, out=tiles)
+    tiles *= down
 
     decay = math.exp(block * log_beta)  # beta**block
     carries = np.empty((rows, blocks))
-    ends = local[:, :, -1]
+    ends = tiles[:, :, -1]
     for r in range(rows):
         carry = float(seed[r])
         row_carries, row_ends = carries[r], ends[r].tolist()
         for b in range(blocks):
             row_carries[b] = carry
             carry = row_ends[b] + decay * carry
-    local += carries[:, :, None] * (down * beta)
-    return local.reshape(rows, blocks * block)[:, :n]
+    tiles += carries[:, :, None] * (down * beta)
+    return padded[:, :n]
