@@ -11,6 +11,7 @@ from bench import (
     latency,
     pipeline,
     ratelimit,
+    rsi,
     token_verify,
     vault_read,
 )
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "ratelimit": ratelimit.main,
     "pipeline": pipeline.main,
     "executor_throughput": executor_throughput.main,
+    "rsi": rsi.main,
 }
 
 

@@ -6,6 +6,7 @@ another user's messages) and a schedule that syncs open orders with the broker.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -58,10 +59,24 @@ def record_handler(record: SQSRecord) -> None:
         _quarantine(record, broker, f"message for {message.broker.value} arrived at the {broker.value} queue")
         return
     logger.append_keys(user_id=message.user_id, correlation_id=message.dedup_id)
+    started = time.time()
     order = _executor(broker).handle(message)
     if order is not None:
-        logger.info("order processed", extra={"order_id": order.order_id, "status": order.status.value})
+        # In the queue: from SendMessage to this instance taking it up (redeliveries included).
+        queued_ms = started * 1000 - int(record.attributes.sent_timestamp)
+        handled_ms = (time.time() - started) * 1000
+        logger.info(
+            "order processed",
+            extra={
+                "order_id": order.order_id,
+                "status": order.status.value,
+                "queued_ms": round(queued_ms),
+                "handled_ms": round(handled_ms),
+            },
+        )
         metrics.add_metric(name="OrdersProcessed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="OrderQueueTime", unit=MetricUnit.Milliseconds, value=queued_ms)
+        metrics.add_metric(name="OrderHandlingTime", unit=MetricUnit.Milliseconds, value=handled_ms)
 
 
 def _sync(event: dict[str, Any]) -> dict[str, Any]:
