@@ -18,6 +18,7 @@ from nija.ports.broker import Broker
 
 if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
     from nija.adapters.dynamo.risk import DynamoRiskStore
+    from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.adapters.vault import KmsSecretsVault
     from nija.logic.accounts import Accounts
     from nija.logic.controls import Controls
@@ -181,3 +182,16 @@ def reset() -> None:
         vault_reader,
     ):
         factory.cache_clear()
+
+
+@cache
+def settings_store() -> DynamoStrategySettings:
+    """Strategy settings, and the index of enabled users the strategy scan reads (nija.adapters.dynamo.settings)."""
+    from nija.adapters.dynamo.settings import DynamoStrategySettings
+
+    return DynamoStrategySettings()
+
+
+@on_reset
+def _reset_settings_factories() -> None:
+    settings_store.cache_clear()

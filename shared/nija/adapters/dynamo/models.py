@@ -263,6 +263,25 @@ class PaperOrderItem(StateItem):
     created_at = UTCDateTimeAttribute()
 
 
+class _ScanShard(GlobalSecondaryIndex["StrategySettingsItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class StrategySettingsItem(StateItem):
+    """USER#<id> / STRATEGY: the user's strategy settings as JSON (nija.domain.settings). While
+    enabled it sits in gsi1 under SCAN#<shard> / <user_id>; disabled, it carries no gsi1 keys."""
+
+    settings = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    scan_shard = _ScanShard()
+
+
 ALL_MODELS: tuple[type[StateItem], ...] = (
     StateItem,
     UserItem,
@@ -280,6 +299,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     PaperBalanceItem,
     PaperOrderItem,
     ThrottleItem,
+    StrategySettingsItem,
 )
 
 _bound: dict[str, Any] = {}

@@ -1,0 +1,59 @@
+"""Strategy settings in the state table, and the sparse index the strategy scan reads them from.
+
+Layout: USER#<id> / STRATEGY holds the settings as JSON (validated by nija.domain.settings). While
+the strategy is enabled (it then has brokers and symbols) the item also carries gsi1pk =
+SCAN#<shard> and gsi1sk = <user_id>, so one query of gsi1 lists a shard's enabled users with their
+settings (gsi1 projects ALL attributes: no follow-up read). A disabled item has no gsi1 keys and is
+absent from the index. Risk settings stay in USER#<id> / RISK (nija.adapters.dynamo.risk)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import StrategySettingsItem, bind
+from nija.domain.settings import StrategySettings, scan_shard
+
+STRATEGY = "STRATEGY"
+
+
+def scan_pk(shard: int) -> str:
+    """gsi1's partition of one scan shard."""
+    return f"SCAN#{shard}"
+
+
+def in_scan(settings: StrategySettings) -> bool:
+    """Whether the scan should see these settings (the domain already refuses enabled-but-empty)."""
+    return settings.enabled and bool(settings.brokers) and bool(settings.symbols)
+
+
+class DynamoStrategySettings:
+    def __init__(self, page_size: int | None = None) -> None:
+        """`page_size` bounds the items of one index query page (None: DynamoDB's 1 MB pages)."""
+        bind()
+        self.page_size = page_size
+
+    def get(self, user_id: str) -> StrategySettings:
+        """The user's settings; the defaults (disabled) when they never saved any."""
+        try:
+            item = StrategySettingsItem.get(keys.user_pk(user_id), STRATEGY, consistent_read=True)
+        except StrategySettingsItem.DoesNotExist:
+            return StrategySettings()
+        return StrategySettings.model_validate_json(item.settings)
+
+    def put(self, user_id: str, settings: StrategySettings) -> None:
+        """Replace the item whole: a disabled one is written without gsi1 keys, leaving the index."""
+        indexed = in_scan(settings)
+        StrategySettingsItem(
+            keys.user_pk(user_id),
+            STRATEGY,
+            settings=settings.model_dump_json(),
+            gsi1pk=scan_pk(scan_shard(user_id)) if indexed else None,
+            gsi1sk=user_id if indexed else None,
+        ).save()
+
+    def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
+        """Every enabled user of one shard with their settings, in user id order, over all pages.
+        The index is eventually consistent: a change made a moment ago may show at the next scan."""
+        for item in StrategySettingsItem.scan_shard.query(scan_pk(shard), page_size=self.page_size):
+            yield str(item.gsi1sk), StrategySettings.model_validate_json(item.settings)

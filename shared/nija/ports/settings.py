@@ -1,0 +1,27 @@
+"""Where a user's strategy and risk settings are kept (the DynamoDB adapters implement these)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from nija.domain.risk import RiskSettings
+from nija.domain.settings import StrategySettings
+
+
+class StrategySettingsStore(Protocol):
+    def get(self, user_id: str) -> StrategySettings:
+        """The user's settings; the defaults (disabled) when they never saved any."""
+        ...
+
+    def put(self, user_id: str, settings: StrategySettings) -> None: ...
+
+    def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
+        """(user id, settings) of every enabled user in one scan shard (nija.domain.settings.scan_shard)."""
+        ...
+
+
+class RiskSettingsStore(Protocol):
+    def settings(self, user_id: str) -> RiskSettings: ...
+
+    def put_settings(self, user_id: str, settings: RiskSettings) -> None: ...
