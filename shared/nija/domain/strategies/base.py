@@ -77,6 +77,14 @@ class Strategy(Protocol[SignalsT, SettingsT]):
         ...
 
 
+class SeriesStrategy(Strategy[SignalsT, SettingsT], Protocol):
+    """A strategy that can also give its signals as of every candle of a series in one pass
+    (backtests). Contract: `prepare_each(candles)[i]` equals `prepare(candles[: i + 1], timeframe,
+    now)` when all those candles are closed by `now`."""
+
+    def prepare_each(self, candles: Sequence[Candle]) -> Sequence[SignalsT]: ...
+
+
 def parse_settings(strategy: Strategy[Any, SettingsT], raw: dict[str, Any]) -> SettingsT:
     """A user's stored or submitted settings for `strategy`, validated (pydantic errors name the field)."""
     return strategy.settings_model.model_validate(raw)

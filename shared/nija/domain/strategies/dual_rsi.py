@@ -101,6 +101,18 @@ class DualRsi:
             return DualRsiSignals.from_closes([])
         return DualRsiSignals.from_closes([c.close for c in closed], closed[-1].timestamp)
 
+    def prepare_each(self, candles: Sequence[Candle]) -> list[DualRsiSignals]:
+        """The signals as of every candle (all taken as closed), from one RSI pass per period:
+        out[i] equals `prepare(candles[: i + 1], ...)` (Wilder's RSI at i reads only closes up to i)."""
+        closes = [c.close for c in candles]
+        fast = rsi(closes, FAST_PERIOD).tolist()
+        slow = rsi(closes, SLOW_PERIOD).tolist()
+        prev = [math.nan, *fast][: len(fast)]
+        return [
+            DualRsiSignals(c.timestamp, c.close, p, f, s)
+            for c, p, f, s in zip(candles, prev, fast, slow, strict=True)
+        ]
+
     def decide(
         self, signals: DualRsiSignals, position: Holding | None, settings: DualRsiSettings
     ) -> Decision:

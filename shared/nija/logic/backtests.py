@@ -1,0 +1,90 @@
+"""The backtest use case, shared by `nija backtest` and POST /v1/backtests: validate what to run, get
+the candles (given, or fetched through the MarketData port), and replay the strategy over them
+(nija.domain.backtest has the rules and the metrics)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from nija.domain.backtest import BacktestCosts, BacktestResult, run_backtest
+from nija.domain.candle_csv import infer_timeframe
+from nija.domain.errors import InvalidInput
+from nija.domain.market import TIMEFRAME_SECONDS, Candle
+from nija.domain.models import Frozen, Money
+from nija.domain.strategies import DEFAULT_STRATEGY, get_strategy, parse_settings
+from nija.ports.market_data import MarketData
+
+MAX_FETCH = 5000  # candles fetched for one backtest at most (the paper feed's limit too)
+
+
+class BacktestOptions(Frozen):
+    """What to replay and at what cost. `thresholds` are the strategy's settings (for dual_rsi:
+    oversold, midline, overbought, stop_loss, take_profit); omitted ones take their defaults."""
+
+    strategy: str = Field(DEFAULT_STRATEGY, description="strategy name, e.g. dual_rsi")
+    thresholds: dict[str, Any] | None = Field(
+        None, description="the strategy's settings; defaults if omitted"
+    )
+    fee_rate: Money = Field(
+        Decimal("0.001"), ge=0, le=Decimal("0.1"), description="fee per fill, of notional"
+    )
+    slippage_bps: Money = Field(
+        Decimal("5"), ge=0, le=1000, description="fill price moved against you, in bps"
+    )
+    cash: Money = Field(
+        Decimal("10000"), gt=0, le=Decimal("1e15"), description="starting cash (quote currency)"
+    )
+    position_share: Money = Field(Decimal("0.05"), gt=0, le=1, description="share of equity an entry buys")
+
+    def costs(self) -> BacktestCosts:
+        return BacktestCosts(
+            cash=self.cash,
+            fee_rate=self.fee_rate,
+            slippage_bps=self.slippage_bps,
+            position_share=self.position_share,
+        )
+
+
+def strategy_settings(strategy: str, thresholds: dict[str, Any] | None) -> Any:
+    """The strategy's settings model from `thresholds`; a bad value is an InvalidInput naming it
+    (thresholds.<name>)."""
+    chosen = get_strategy(strategy)
+    try:
+        return parse_settings(chosen, thresholds or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in ("thresholds", *first["loc"]))
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidInput(f"{name}: {message}", field=name) from None
+
+
+def run(options: BacktestOptions, candles: list[Candle], timeframe: str | None = None) -> BacktestResult:
+    """Replay `options.strategy` over `candles` (oldest first, closed); the timeframe is inferred
+    from the candles' spacing when not given."""
+    if not candles:
+        raise InvalidInput("no candles to backtest", field="candles")
+    if timeframe is None:
+        timeframe = infer_timeframe(candles)
+    elif timeframe not in TIMEFRAME_SECONDS:
+        raise InvalidInput(f"timeframe must be one of {', '.join(TIMEFRAME_SECONDS)}", field="timeframe")
+    strategy = get_strategy(options.strategy)
+    settings = strategy_settings(options.strategy, options.thresholds)
+    return run_backtest(strategy, settings, candles, timeframe, options.costs())
+
+
+def fetch_candles(
+    market: MarketData, symbol: str, timeframe: str, limit: int, until: datetime | None = None
+) -> list[Candle]:
+    """The last `limit` closed candles up to `until` (now when None), through the MarketData port."""
+    if timeframe not in TIMEFRAME_SECONDS:
+        raise InvalidInput(f"timeframe must be one of {', '.join(TIMEFRAME_SECONDS)}", field="timeframe")
+    if not 1 <= limit <= MAX_FETCH:
+        raise InvalidInput(f"limit must be between 1 and {MAX_FETCH}", field="limit")
+    candles = market.candles(symbol, timeframe, limit, until)
+    if not candles:
+        raise InvalidInput(f"no candles for {symbol} {timeframe}", field="symbol")
+    return candles
