@@ -195,6 +195,7 @@ class Catalogue:
 #   LOGIN#<sha256 of email>  GUARD                 recent failed sign-ins and a lock
 #   USER#<user_id>  REQUEST#<idempotency key>      the order a client's key made (expires)
 #   THROTTLE#<broker>[#<user_id>]  BUCKET          a request budget at a broker (expires when full)
+#   CANDLES#<broker>#<symbol>#<timeframe>  <close>#<limit>  cached candles (expire after the next close)
 #   USER#<user_id>  STRATEGY   strategy settings; gsi1: SCAN#<scan_shard(user)> / <user_id> while enabled
 #
 # Audit table (pk, sk):

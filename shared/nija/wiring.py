@@ -15,6 +15,7 @@ from nija.domain.credentials import BrokerCredentials, Permission
 from nija.domain.errors import BrokerError, NijaError, ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.ports.broker import Broker
+from nija.ports.market_data import MarketData
 
 if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
     from nija.adapters.dynamo.risk import DynamoRiskStore
@@ -195,3 +196,36 @@ def settings_store() -> DynamoStrategySettings:
 @on_reset
 def _reset_settings_factories() -> None:
     settings_store.cache_clear()
+
+
+@cache
+def market_data(broker: BrokerName) -> MarketData:
+    """The broker's candles and prices, candles cached per (broker, symbol, timeframe, candle):
+    coinbase, kraken and binance through ccxt's public endpoints, alpaca through alpaca-py's data
+    clients (keyless: crypto only), each request within the broker's shared budgets; all shared
+    through the state table. The paper feed is pure and computes a window faster than a table read,
+    so its candles are kept in this process only."""
+    from nija.adapters.market_cache import CachedMarketData
+
+    settings = get_settings()
+    if broker is BrokerName.PAPER:
+        from nija.adapters.paper.feed import PaperFeed
+
+        return CachedMarketData(PaperFeed(settings.feed_seed), broker, shared=False)
+    from nija.adapters.brokers.throttle import throttle_for
+    from nija.adapters.dynamo.throttle import DynamoTokenBuckets
+
+    throttle = throttle_for(broker, DynamoTokenBuckets(), max_wait_s=settings.broker_throttle_wait_s)
+    inner: MarketData
+    if broker is BrokerName.ALPACA:
+        from nija.adapters.brokers.alpaca_candles import AlpacaMarketData
+
+        inner = AlpacaMarketData(throttle=throttle)
+    else:
+        from nija.adapters.brokers.ccxt_candles import CcxtMarketData
+
+        inner = CcxtMarketData(broker, throttle=throttle)
+    return CachedMarketData(inner, broker)
+
+
+on_reset(market_data.cache_clear)

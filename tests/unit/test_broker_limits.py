@@ -70,9 +70,9 @@ def test_binance_stays_under_its_weight_and_order_limits() -> None:
     assert most_in(LIMITS[BrokerName.BINANCE].per_account, 86_400) <= 160_000
 
 
-def test_alpaca_stays_under_200_a_minute_per_account_and_has_no_ip_limit() -> None:
+def test_alpaca_stays_under_200_a_minute_per_account_and_for_the_platforms_market_data() -> None:
     assert most_in(LIMITS[BrokerName.ALPACA].per_account, 60) <= 200
-    assert LIMITS[BrokerName.ALPACA].per_broker is None
+    assert most_in(LIMITS[BrokerName.ALPACA].per_broker, 60) <= 200
 
 
 @pytest.mark.parametrize(
@@ -87,6 +87,21 @@ def test_alpaca_stays_under_200_a_minute_per_account_and_has_no_ip_limit() -> No
         (BrokerName.KRAKEN, "POST", f"{KRAKEN}/0/private/AddOrder", (0, 0)),
         (BrokerName.KRAKEN, "POST", f"{KRAKEN}/0/private/CancelOrder", (0, 0)),
         (BrokerName.BINANCE, "POST", f"{BINANCE}/api/v3/order", (1, 1)),
+        (BrokerName.BINANCE, "GET", f"{BINANCE}/api/v3/klines?symbol=BTCUSDT&interval=5m", (0, 2)),
+        (BrokerName.KRAKEN, "GET", f"{KRAKEN}/0/public/OHLC?pair=XBTUSD&interval=5", (0, 1)),
+        (
+            BrokerName.COINBASE,
+            "GET",
+            "https://api.coinbase.com/api/v3/brokerage/market/products/BTC-USD/candles",
+            (0, 1),
+        ),
+        (
+            BrokerName.ALPACA,
+            "GET",
+            "https://data.alpaca.markets/v1beta3/crypto/us/bars?symbols=BTC/USD",
+            (0, 1),
+        ),
+        (BrokerName.ALPACA, "GET", "https://data.alpaca.markets/v2/stocks/bars?symbols=AAPL", (0, 1)),
         (BrokerName.BINANCE, "GET", f"{BINANCE}/api/v3/order?symbol=BTCUSDT&origClientOrderId=x", (0, 4)),
         (BrokerName.BINANCE, "GET", f"{BINANCE}/api/v3/account?timestamp=1", (0, 20)),
         (BrokerName.BINANCE, "GET", f"{BINANCE}/api/v3/ticker/24hr?symbol=BTCUSDT", (0, 2)),

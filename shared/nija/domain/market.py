@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 
 from nija.domain.models import Frozen, Money
 
@@ -17,3 +18,12 @@ class Candle(Frozen):
 
 
 TIMEFRAME_SECONDS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
+
+
+def closed_window(timeframe: str, limit: int, until: datetime) -> tuple[int, int]:
+    """(first, last) open times, in epoch seconds, of the last `limit` candles that have closed by
+    `until`: the last one ends at or before it. Candles are aligned to the epoch (UTC)."""
+    step = TIMEFRAME_SECONDS[timeframe]
+    at = until if until.tzinfo else until.replace(tzinfo=UTC)
+    last = (math.floor(at.timestamp()) // step - 1) * step
+    return last - (limit - 1) * step, last

@@ -59,14 +59,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nija.adapters.brokers import client_settings, gate_requests, mount, secret_values
+from nija.adapters.brokers import secret_values
 from nija.adapters.brokers.capabilities import CAPABILITIES, BrokerCapabilities
 from nija.adapters.brokers.ccxt_client import (
     EXCHANGE_IDS,
-    _WireLog,
     build_exchange,
-    exchange_class,
+    build_public_exchange,
     fetch_balances,
+    public_market_params,
     translated,
 )
 from nija.domain.credentials import BrokerCredentials
@@ -98,15 +98,6 @@ MARK_TIMEOUT_S = 3.0
 MAX_MARKS = 256
 COINBASE_SCAN_PAGES = 3
 KRAKEN_NAMESPACE = uuid.UUID("6f0c4d2e-5a1b-4c8e-9b3f-2d7e1a9c0b51")
-
-# Options of the client that reads markets and tickers (no keys).
-_PUBLIC_OPTIONS: dict[BrokerName, dict[str, Any]] = {
-    BrokerName.BINANCE: {
-        "defaultType": "spot",
-        "fetchCurrencies": False,
-        "fetchMarkets": {"types": ["spot"]},
-    },
-}
 
 A = TypeVar("A")
 
@@ -278,25 +269,10 @@ class CcxtBroker:
         return None
 
     def _public_client(self) -> Exchange:
-        settings = client_settings()
-        exchange = exchange_class(self.name)(
-            {
-                "enableRateLimit": settings.enable_rate_limit,
-                "timeout": int(settings.timeout_s * 1000),
-                "options": dict(_PUBLIC_OPTIONS.get(self.name, {})),
-            }
-        )
-        exchange.logger = _WireLog()
-        exchange.number = str
-        mount(exchange.session, settings)
-        gate_requests(exchange.session, self.throttle.gate(None) if self.throttle else None)
-        return exchange
+        return build_public_exchange(self.name, gate=self.throttle.gate(None) if self.throttle else None)
 
     def _market_params(self) -> dict[str, Any]:
-        if self.name is BrokerName.BINANCE:  # exchangeInfo for our instruments only
-            ids = [symbol.replace("/", "") for symbol in INSTRUMENTS[self.name]]
-            return {"symbols": json.dumps(ids, separators=(",", ":"))}
-        return {}
+        return public_market_params(self.name)
 
 
 class CcxtAccount:

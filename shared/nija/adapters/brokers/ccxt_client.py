@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from nija.domain.errors import (
     OrderNotFound,
     UnknownOutcome,
 )
+from nija.domain.instruments import INSTRUMENTS
 from nija.domain.models import BrokerName
 from nija.domain.money import to_decimal
 from nija.ports.broker import Balance
@@ -56,6 +58,15 @@ _OPTIONS: dict[BrokerName, dict[str, Any]] = {
     BrokerName.COINBASE: {"fetchBalance": "v3PrivateGetBrokerageAccounts"},
     # Spot only; its currency list is a private, heavy call that spot trading does not need.
     BrokerName.BINANCE: {"defaultType": "spot", "fetchCurrencies": False},
+}
+
+# Options of the client without keys (markets, tickers, candles).
+PUBLIC_OPTIONS: dict[BrokerName, dict[str, Any]] = {
+    BrokerName.BINANCE: {
+        "defaultType": "spot",
+        "fetchCurrencies": False,
+        "fetchMarkets": {"types": ["spot"]},
+    },
 }
 
 _wire = logging.getLogger("nija.adapters.brokers.wire")
@@ -106,6 +117,34 @@ def build_exchange(
     mount(exchange.session, settings)
     gate_requests(exchange.session, gate)
     return exchange
+
+
+def build_public_exchange(
+    broker: BrokerName, *, settings: ClientSettings | None = None, gate: RequestGate | None = None
+) -> Exchange:
+    """A ccxt client without keys, for public market data (markets, tickers, candles); it parses
+    numbers as strings (never floats). `gate` sees each request before it is sent."""
+    settings = settings or client_settings()
+    exchange = exchange_class(broker)(
+        {
+            "enableRateLimit": settings.enable_rate_limit,
+            "timeout": int(settings.timeout_s * 1000),
+            "options": dict(PUBLIC_OPTIONS.get(broker, {})),
+        }
+    )
+    exchange.logger = _WireLog()
+    exchange.number = str
+    mount(exchange.session, settings)
+    gate_requests(exchange.session, gate)
+    return exchange
+
+
+def public_market_params(broker: BrokerName) -> dict[str, Any]:
+    """fetch_markets' parameters: binance asks exchangeInfo for our instruments only."""
+    if broker is BrokerName.BINANCE:
+        ids = [symbol.replace("/", "") for symbol in INSTRUMENTS[broker]]
+        return {"symbols": json.dumps(ids, separators=(",", ":"))}
+    return {}
 
 
 def _key_pair(credentials: CcxtCredentials) -> tuple[str, str]:

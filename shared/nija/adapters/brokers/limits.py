@@ -77,6 +77,7 @@ _BINANCE_WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", "/api/v3/myTrades"): 20,
     ("GET", "/api/v3/allOrders"): 20,
     ("GET", "/api/v3/order"): 4,
+    ("GET", "/api/v3/klines"): 2,
     ("POST", "/api/v3/order"): 1,
     ("DELETE", "/api/v3/order"): 1,
     ("GET", "/sapi/v1/account/apiRestrictions"): 1,
@@ -98,8 +99,16 @@ def _binance(method: str, path: str, query: str) -> RequestCost:
 
 
 # Alpaca Trading API (alpaca.markets/support/usage-limit-api-calls): 200 requests a minute per
-# account, paper and live alike. No per-IP limit is published.
+# account, paper and live alike. No per-IP limit is published for trading. Market data
+# (data.alpaca.markets: /v1beta3/crypto, /v2/stocks) is read by the platform, not by an account:
+# the free data plan allows 200 requests a minute per key, and keyless crypto data is limited per
+# IP; both count in the broker-wide bucket.
+_ALPACA_DATA = ("/v1beta3/crypto/", "/v2/stocks/")
+
+
 def _alpaca(method: str, path: str, query: str) -> RequestCost:
+    if path.startswith(_ALPACA_DATA):
+        return RequestCost(broker=1)
     return RequestCost(account=1)
 
 
@@ -126,7 +135,7 @@ LIMITS: dict[BrokerName, BrokerLimits] = {
     BrokerName.ALPACA: BrokerLimits(
         broker=BrokerName.ALPACA,
         per_account=BucketLimit.within(160, 60.0, burst=20),  # 2.33 a second, 20 at once
-        per_broker=None,
+        per_broker=BucketLimit.within(160, 60.0, burst=20),  # market data only
         price=_alpaca,
     ),
     # The paper broker sends no HTTP requests: no limits, no buckets.

@@ -88,3 +88,13 @@ def throttle_pk(broker: str, account: str | None) -> str:
 
 
 THROTTLE_BUCKET = "BUCKET"
+
+
+def candles_pk(broker: str, symbol: str, timeframe: str) -> str:
+    """One partition per market series: every cached window of it sits together."""
+    return f"CANDLES#{broker}#{symbol}#{timeframe}"
+
+
+def candles_sk(close: int, limit: int) -> str:
+    """The window: when its newest candle closed (epoch seconds, fixed width) and how many it holds."""
+    return f"{close:012d}#{limit}"

@@ -156,6 +156,15 @@ class ThrottleItem(StateItem):
     expires_at = NumberAttribute()
 
 
+class CandlesItem(StateItem):
+    """CANDLES#<broker>#<symbol>#<timeframe> / <close of the newest candle>#<limit>: a series of
+    candles as read from the broker (adapters/market_cache.py), as compact JSON. Expires with the
+    table's TTL once the next candle has closed."""
+
+    candles = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
 class AuditItem(StateItem):
     """In the audit table: its own Meta, bound apart from the state table's models."""
 
@@ -299,6 +308,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     PaperBalanceItem,
     PaperOrderItem,
     ThrottleItem,
+    CandlesItem,
     StrategySettingsItem,
 )
 
