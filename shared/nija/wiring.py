@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.accounts import Accounts
     from nija.logic.controls import Controls
     from nija.logic.pretrade import PreTradeGuard
+    from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
 
 
@@ -193,9 +194,17 @@ def settings_store() -> DynamoStrategySettings:
     return DynamoStrategySettings()
 
 
+@cache
+def settings_service() -> SettingsService:
+    from nija.logic.settings import SettingsService
+
+    return SettingsService(settings_store(), risk_store(), connected, store())
+
+
 @on_reset
 def _reset_settings_factories() -> None:
     settings_store.cache_clear()
+    settings_service.cache_clear()
 
 
 @cache

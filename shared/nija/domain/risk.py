@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from nija.domain.models import BrokerName, Frozen, Money, Position, Side
 from nija.domain.money import ZERO, fmt
@@ -62,15 +62,17 @@ class RefusalCode(StrEnum):
     EXPOSURE_CAP = "exposure_cap"
 
 
-class RiskSettings(Frozen):
-    """The user's risk choices. Invalid values raise a ValidationError whose loc names the field."""
+class UserRiskSettings(Frozen):
+    """The risk choices a user makes (GET and PUT /v1/settings); fractions of equity as strings."""
 
-    position_share: Money = Decimal("0.05")
-    max_open_positions: int = 5
-    daily_loss_limit: Money = Decimal("0.05")
-    max_total_exposure: Money = Decimal("1.0")
-    time_zone: str = "UTC"
-    max_consecutive_errors: int = 5
+    position_share: Money = Field(Decimal("0.05"), description="share of equity per position (0.02-0.10)")
+    max_open_positions: int = Field(5, description=f"open positions at most (1-{MAX_OPEN_POSITIONS})")
+    daily_loss_limit: Money = Field(
+        Decimal("0.05"),
+        description="no new orders for the rest of the day once equity is down this share from the day's start",
+    )
+    max_total_exposure: Money = Field(Decimal("1.0"), description="all positions' value as a share of equity")
+    time_zone: str = Field("UTC", description="IANA name; the trading day starts at its midnight")
 
     @field_validator("position_share")
     @classmethod
@@ -122,6 +124,12 @@ class RiskSettings(Frozen):
                 f"time_zone must be an IANA time zone name such as 'Europe/Paris', got {v!r}"
             ) from None
         return name
+
+
+class RiskSettings(UserRiskSettings):
+    """The user's risk settings as stored and checked: their own choices and the platform's."""
+
+    max_consecutive_errors: int = 5  # broker errors in a row that disable the user's trading
 
     @field_validator("max_consecutive_errors")
     @classmethod
