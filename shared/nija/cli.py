@@ -1,5 +1,6 @@
 """`nija`: operator commands. `nija vault rewrap` re-seals every stored secret under fresh data keys;
-`nija queue redrive --broker B` moves a broker's dead-lettered order messages back to its queue."""
+`nija queue redrive --broker B` moves a broker's dead-lettered order messages back to its queue;
+`nija backtest` replays a strategy over historical candles (a CSV file, or fetched from a broker)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from nija import cli_backtest
 from nija.domain.models import BrokerName
 
 
@@ -48,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--broker", required=True, choices=[b.value for b in BrokerName])
     redrive.add_argument("--max", type=int, default=1000, help="move at most this many")
     redrive.set_defaults(run=_redrive)
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay a strategy over historical candles, with fees and slippage",
+        description=cli_backtest.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cli_backtest.add_arguments(backtest)
+    backtest.set_defaults(run=cli_backtest.run)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

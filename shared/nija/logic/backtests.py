@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
-from nija.domain.backtest import BacktestCosts, BacktestResult, run_backtest
+from nija.domain.backtest import BacktestCosts, BacktestResult, check_series, run_backtest
 from nija.domain.candle_csv import infer_timeframe
 from nija.domain.errors import InvalidInput
 from nija.domain.market import TIMEFRAME_SECONDS, Candle
@@ -67,6 +67,7 @@ def run(options: BacktestOptions, candles: list[Candle], timeframe: str | None =
     from the candles' spacing when not given."""
     if not candles:
         raise InvalidInput("no candles to backtest", field="candles")
+    check_series(candles)
     if timeframe is None:
         timeframe = infer_timeframe(candles)
     elif timeframe not in TIMEFRAME_SECONDS:
