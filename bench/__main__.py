@@ -12,6 +12,7 @@ from bench import (
     pipeline,
     ratelimit,
     rsi,
+    scan,
     token_verify,
     vault_read,
 )
@@ -26,6 +27,7 @@ BENCHMARKS = {
     "pipeline": pipeline.main,
     "executor_throughput": executor_throughput.main,
     "rsi": rsi.main,
+    "scan": scan.main,
 }
 
 

@@ -39,6 +39,7 @@ class StageSettings:
     # Each public /v1/auth/* method, all callers together (no API key there: they come before a token).
     auth_rate_limit: int
     auth_burst_limit: int
+    scan_every_minutes: int = 5  # the strategy scan's schedule (EventBridge rate)
 
     @property
     def catalogue(self) -> Catalogue:

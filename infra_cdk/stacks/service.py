@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
@@ -62,6 +63,7 @@ class ServiceStack(Stack):
         vault_env = {"NIJA_VAULT_KEY_ID": data.vault.key_arn}
 
         self.executors: dict[str, NijaFunction] = {}
+        self.scans: dict[str, NijaFunction] = {}
         for broker, order_queue in data.order_queues.by_broker.items():
             executor = NijaFunction(
                 self,
@@ -96,6 +98,47 @@ class ServiceStack(Stack):
             )
             acknowledge(executor.function, KMS_DATA_KEY_ACTIONS)
             self.executors[broker.value] = executor
+
+            # The strategy scan for this broker: its market data (public endpoints, no keys: no vault
+            # access), the users' settings, positions and switches, and intents onto its queue.
+            scan_def = cat.strategy_scan(broker)
+            scan = NijaFunction(
+                self,
+                f"Scan{broker.value.capitalize()}",
+                definition=scan_def,
+                settings=settings,
+                layers=with_layers(broker_layers(broker)),
+                environment={"NIJA_BROKER": broker.value},
+                description=f"NIJA strategy scan for {broker.value}: signals once, a decision per user",
+            )
+            data.state.grant_data(scan.function, write=True)
+            data.audit.grant_append(scan.function)  # each intent, with the strategy's reason
+            order_queue.queue.grant_send_messages(scan.function)
+            # The schedule's invocation fans out one asynchronous invocation of itself per shard. By name,
+            # not by the function's ARN: a role naming its own function would be a circular reference.
+            scan.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=[
+                        self.format_arn(
+                            service="lambda",
+                            resource="function",
+                            resource_name=scan_def.name,
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                )
+            )
+            events.Rule(
+                self,
+                f"Scan{broker.value.capitalize()}Schedule",
+                rule_name=cat.scan_rule_name(broker),
+                description=f"NIJA strategy scan for {broker.value}",
+                schedule=events.Schedule.rate(Duration.minutes(settings.scan_every_minutes)),
+                targets=[targets.LambdaFunction(scan.function)],
+            )
+            acknowledge(scan.function, KMS_DATA_KEY_ACTIONS)
+            self.scans[broker.value] = scan
 
         self.authorizer = NijaFunction(
             self,

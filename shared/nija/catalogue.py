@@ -126,11 +126,16 @@ class Catalogue:
         """The schedule that makes each executor look up its open orders at the broker."""
         return f"{self.prefix}-sync-{BrokerName(broker).value}"
 
+    def scan_rule_name(self, broker: BrokerName | str) -> str:
+        """The schedule that runs a broker's strategy scan (every SCAN_EVERY; 5 minutes by default)."""
+        return f"{self.prefix}-scan-{BrokerName(broker).value}"
+
     def broker_of(self, resource: str) -> BrokerName:
-        """The broker a queue or schedule (name or ARN) belongs to: how an executor knows its broker."""
+        """The broker a queue or schedule (name or ARN) belongs to: how an executor or a scan knows
+        its broker."""
         name = resource.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
         for broker in self.queues:
-            if name in (self.queues[broker].name, self.sync_rule_name(broker)):
+            if name in (self.queues[broker].name, self.sync_rule_name(broker), self.scan_rule_name(broker)):
                 return broker
         raise KeyError(f"{resource} belongs to no broker of stage {self.stage}")
 
@@ -138,6 +143,10 @@ class Catalogue:
         return FunctionDef(
             "executor", f"{self.prefix}-executor-{BrokerName(broker).value}", 512, self.executor_timeout_s
         )
+
+    def strategy_scan(self, broker: BrokerName | str) -> FunctionDef:
+        """One scan deployment per broker, like the executors: each carries only its broker's client."""
+        return FunctionDef("strategy_scan", f"{self.prefix}-scan-{BrokerName(broker).value}", 1024, 300)
 
     @property
     def trading_api(self) -> FunctionDef:

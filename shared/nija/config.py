@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # The longest a request to a broker sleeps for its share of the broker's rate limit; a longer
     # wait holds it back as a temporary error (the order message comes back from the queue later).
     broker_throttle_wait_s: float = 2.0
+    # How a scheduled strategy scan runs its shards: asynchronous invocations of itself (AWS), or in
+    # this process one after another (the local stack: moto cannot run Lambda functions).
+    scan_fanout: Literal["lambda", "inline"] = "lambda"
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
     paper_fee_rate: Decimal = Decimal("0.001")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.accounts import Accounts
     from nija.logic.controls import Controls
     from nija.logic.pretrade import PreTradeGuard
+    from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
 
@@ -184,6 +186,30 @@ def reset() -> None:
         vault_reader,
     ):
         factory.cache_clear()
+
+
+def scanner() -> Scanner:
+    """The strategy scan over the state table, the order queues and each broker's market data."""
+    from nija.adapters.dynamo.scan import DynamoPlatformModes, DynamoUserStates
+    from nija.logic.scan import Scanner
+    from nija.logic.sizing import EquitySizer
+
+    return Scanner(
+        users=settings_store(),
+        states=DynamoUserStates(),
+        platform=DynamoPlatformModes(),
+        market=market_data,
+        sizer=EquitySizer(risk_store(), broker),
+        store=store(),
+        queue=order_queue(),
+        audit=store(),
+    )
+
+
+def scan_fanout() -> Callable[..., int]:
+    from nija.adapters.scan_fanout import inline_shards, invoke_shards
+
+    return inline_shards if get_settings().scan_fanout == "inline" else invoke_shards
 
 
 @cache

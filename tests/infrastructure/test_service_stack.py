@@ -18,7 +18,12 @@ pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk"
 
 def _functions(synth: Synth) -> list[FunctionDef]:
     cat = synth.catalogue
-    return [*(cat.executor(b) for b in BROKERS), *cat.api_functions, cat.authorizer]
+    return [
+        *(cat.executor(b) for b in BROKERS),
+        *(cat.strategy_scan(b) for b in BROKERS),
+        *cat.api_functions,
+        cat.authorizer,
+    ]
 
 
 def _function(synth: Synth, definition: FunctionDef) -> tuple[str, dict[str, Any]]:

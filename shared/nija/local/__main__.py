@@ -20,10 +20,17 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--api-port", type=int, default=int(env("NIJA_API_PORT", "8000")))
     p.add_argument("--aws-port", type=int, default=int(env("NIJA_AWS_PORT", "5055")), help="moto server port")
     p.add_argument("--sync-every", type=float, default=2.0, help="seconds between open-order syncs")
+    p.add_argument("--scan-every", type=float, default=300.0, help="seconds between strategy scans")
     a = p.parse_args(argv)
     if not a.host.startswith("127.") and a.host not in ("localhost", "::1"):
         p.error("the local stack binds to loopback addresses only")
-    return Options(host=a.host, api_port=a.api_port, aws_port=a.aws_port, sync_every_s=a.sync_every)
+    return Options(
+        host=a.host,
+        api_port=a.api_port,
+        aws_port=a.aws_port,
+        sync_every_s=a.sync_every,
+        scan_every_s=a.scan_every,
+    )
 
 
 BANNER = """
@@ -57,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
             from nija.api.apps import create_local_app
 
             app = create_local_app()
-            threads = start_event_sources(stop, options.sync_every_s)
+            threads = start_event_sources(stop, options.sync_every_s, scan_every_s=options.scan_every_s)
             api = f"http://{options.host}:{options.api_port}"
             config = uvicorn.Config(app, host=options.host, port=options.api_port, log_level="warning")
             print(

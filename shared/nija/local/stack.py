@@ -34,6 +34,7 @@ class Options:
     api_port: int = 8000
     aws_port: int = 5055
     sync_every_s: float = 2.0
+    scan_every_s: float = 300.0
     stage: str = "local"
 
 
@@ -86,6 +87,7 @@ def configure_environment(endpoint: str, stage: str) -> None:
         "NIJA_AWS_ENDPOINT_URL": endpoint,
         "NIJA_STAGE": stage,
         "NIJA_AUTH_MODE": "verify",
+        "NIJA_SCAN_FANOUT": "inline",
         "POWERTOOLS_SERVICE_NAME": "nija-local",
         "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -125,11 +127,11 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
 
 
 def start_event_sources(
-    stop: threading.Event, sync_every_s: float, concurrency: int = 4
+    stop: threading.Event, sync_every_s: float, concurrency: int = 4, scan_every_s: float = 300.0
 ) -> list[threading.Thread]:
     """Per broker, `concurrency` executor instances polling its queue, as Lambda runs one instance per
-    active message group (SQS FIFO never hands two of them the same user's messages at once), and a
-    sync schedule. Instances share Powertools' logger keys in one process, so a log line may name
+    active message group (SQS FIFO never hands two of them the same user's messages at once), a
+    sync schedule, and the strategy scan's schedule (its shards run in process: NIJA_SCAN_FANOUT). Instances share Powertools' logger keys in one process, so a log line may name
     another instance of the same function: the local stack's only departure from Lambda."""
     cat = get_settings().catalogue
     activity = QueueActivity()
@@ -143,6 +145,14 @@ def start_event_sources(
             threads.append(SqsPoller(queue.name, instance, stop, activity))
             if n == 0:
                 threads.append(Schedule(cat.sync_rule_name(broker), instance, sync_every_s, stop))
+        scan = cat.strategy_scan(broker)
+        scanner = FunctionInstance(
+            scan.name,
+            load_function("strategy_scan", broker.value).handler,
+            scan.timeout_s,
+            get_settings().region,
+        )
+        threads.append(Schedule(cat.scan_rule_name(broker), scanner, scan_every_s, stop))
     for t in threads:
         t.start()
     return threads

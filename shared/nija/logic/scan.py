@@ -1,0 +1,237 @@
+"""The strategy scan: read each market once, compute its signals once, decide for every enabled user.
+
+One run covers one shard of the enabled users (nija.domain.settings.scan_shard). It groups them by
+series (broker, symbol, timeframe, strategy), fetches each series' candles once through the market
+data port, calls the strategy's `prepare` once per series and its cheap `decide` once per user, and
+turns each entry or exit into an order intent sent to the broker's FIFO queue in batches of 10.
+
+Running twice for the same candle makes no second intent: the intent id hashes user, strategy,
+timeframe and candle time (plus symbol and side), the order record is created with a condition, and
+the queue deduplicates on the intent id. Users halted by a kill switch (global, broker or their own)
+or whose trading the platform disabled get no intents; under REDUCING only exits go out. The
+executor checks everything again before it submits."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Protocol
+
+from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.ids import client_order_id, intent_id
+from nija.domain.instruments import instrument
+from nija.domain.messages import PlaceOrder
+from nija.domain.models import BrokerName, OrderIntent, OrderType, Position, Side, utcnow
+from nija.domain.money import ZERO, fmt
+from nija.domain.orders import Order, OrderStatus
+from nija.domain.risk import TradingMode
+from nija.domain.settings import StrategySettings
+from nija.domain.strategies import Action, Reason, closed_candles, get_strategy
+from nija.ports.audit import AuditLog
+from nija.ports.market_data import MarketData
+from nija.ports.queue import OrderQueue
+from nija.ports.stores import OrderStore
+
+CANDLES = 100  # enough closed candles for RSI_14's Wilder smoothing to settle
+
+
+@dataclass(frozen=True)
+class UserScanState:
+    """What the scan needs to know of one user beyond their settings."""
+
+    mode: TradingMode  # the user's own kill switch
+    disabled: bool  # trading disabled by the platform (repeated broker errors)
+    positions: dict[tuple[BrokerName, str], Position] = field(default_factory=dict)
+
+
+class EnabledUsers(Protocol):
+    def enabled_in_shard(self, shard: int) -> Iterable[tuple[str, StrategySettings]]: ...
+
+
+class UserStates(Protocol):
+    def read(
+        self, users: Sequence[str], series: Sequence[tuple[BrokerName, str]]
+    ) -> dict[str, UserScanState]: ...
+
+
+class PlatformModes(Protocol):
+    def mode(self, broker: BrokerName) -> TradingMode:
+        """The strictest of the global and this broker's kill switches."""
+        ...
+
+
+class Sizer(Protocol):
+    def entry_quantity(self, user_id: str, broker: BrokerName, symbol: str, price: Decimal) -> Decimal | None:
+        """How much an entry buys (the user's position share of equity), None when it cannot say."""
+        ...
+
+
+@dataclass
+class ScanReport:
+    shard: int
+    users: int = 0
+    series: int = 0
+    fetches: int = 0
+    evaluations: int = 0
+    evaluation_s: float = 0.0
+    intents: int = 0
+    resent: int = 0  # intents of an earlier run for the same candle still queued: sent again
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "shard": self.shard,
+            "users": self.users,
+            "series": self.series,
+            "fetches": self.fetches,
+            "evaluations": self.evaluations,
+            "evaluation_us_per_user_symbol": round(self.evaluation_s / max(self.evaluations, 1) * 1e6, 3),
+            "intents": self.intents,
+            "resent": self.resent,
+            "skipped": dict(self.skipped),
+        }
+
+
+def strategy_source(strategy: str, timeframe: str, candle_time: datetime) -> str:
+    return f"strategy:{strategy}:{timeframe}:{candle_time.isoformat()}"
+
+
+@dataclass
+class Scanner:
+    users: EnabledUsers
+    states: UserStates
+    platform: PlatformModes
+    market: Callable[[BrokerName], MarketData]
+    sizer: Sizer
+    store: OrderStore
+    queue: OrderQueue
+    audit: AuditLog | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    def run(self, shard: int, broker: BrokerName | None = None) -> ScanReport:
+        """Scan one shard of the enabled users, on every broker or on `broker` only (one scan
+        deployment per broker, each with only its broker's client library)."""
+        report = ScanReport(shard=shard)
+        now = self.clock()
+        groups: dict[tuple[BrokerName, str, str, str], list[tuple[str, StrategySettings]]] = defaultdict(list)
+        for user_id, settings in self.users.enabled_in_shard(shard):
+            series = [x for x in settings.series() if broker is None or x[0] is broker]
+            report.users += bool(series)
+            for venue, symbol, timeframe in series:
+                groups[(venue, symbol, timeframe, settings.strategy)].append((user_id, settings))
+        report.series = len(groups)
+        if not groups:
+            return report
+        pairs = sorted({(b, s) for b, s, _, _ in groups})
+        states = self.states.read(sorted({u for members in groups.values() for u, _ in members}), pairs)
+        modes = {b: self.platform.mode(b) for b in {b for b, _ in pairs}}
+        intents: list[tuple[OrderIntent, Reason]] = []
+        for (broker, symbol, timeframe, name), members in sorted(groups.items(), key=lambda g: g[0]):
+            if modes[broker] is TradingMode.HALTED:
+                report.skipped["halted"] += len(members)
+                continue
+            candles = closed_candles(
+                self.market(broker).candles(symbol, timeframe, CANDLES, now), timeframe, now
+            )
+            report.fetches += 1
+            if not candles:
+                report.skipped["no_candles"] += len(members)
+                continue
+            strategy = get_strategy(name)
+            signals = strategy.prepare(candles, timeframe, now)
+            last = candles[-1]
+            source = strategy_source(name, timeframe, last.timestamp)
+            for user_id, settings in members:
+                state = states.get(user_id)
+                if state is None or state.disabled or state.mode is TradingMode.HALTED:
+                    report.skipped["halted_or_disabled"] += 1
+                    continue
+                position = state.positions.get((broker, symbol))
+                started = time.perf_counter()
+                decision = strategy.decide(signals, position, settings.thresholds)
+                report.evaluation_s += time.perf_counter() - started
+                report.evaluations += 1
+                held = position.quantity if position is not None else ZERO
+                if decision.action is Action.ENTER and held == ZERO:
+                    if TradingMode.REDUCING in (state.mode, modes[broker]):
+                        report.skipped["reducing"] += 1
+                        continue
+                    quantity = self.sizer.entry_quantity(user_id, broker, symbol, last.close)
+                    quantity = _tradable(broker, symbol, quantity)
+                    if quantity is None:
+                        report.skipped["no_size"] += 1
+                        continue
+                    intents.append(
+                        (_intent(user_id, broker, symbol, Side.BUY, quantity, source), decision.reason)
+                    )
+                elif decision.action is Action.EXIT and held > ZERO:
+                    intents.append(
+                        (_intent(user_id, broker, symbol, Side.SELL, held, source), decision.reason)
+                    )
+        self._send(intents, report)
+        return report
+
+    def _send(self, intents: list[tuple[OrderIntent, Reason]], report: ScanReport) -> None:
+        """Record each intent's order (conditionally: a rerun finds it), audit it with the strategy's
+        reason, then queue them 10 at a time."""
+        messages: list[PlaceOrder] = []
+        for intent, reason in intents:
+            order, created = self.store.create_order(Order.from_intent(intent))
+            if created:
+                report.intents += 1
+                messages.append(PlaceOrder(intent=intent))
+                if self.audit is not None:
+                    self.audit.record(_audited(intent, reason))
+            elif order.status is OrderStatus.QUEUED:  # the earlier run may have died before sending
+                report.resent += 1
+                messages.append(PlaceOrder(intent=order.to_intent()))
+        if messages:
+            self.queue.send_batch(messages)
+
+
+def _audited(intent: OrderIntent, reason: Reason) -> AuditEvent:
+    return AuditEvent(
+        action="strategy.intent",
+        outcome=Outcome.SUCCESS,
+        subject=intent.user_id,
+        actor=":".join(intent.source.split(":")[:2]),  # "strategy:<name>"
+        details={
+            "order_id": intent.intent_id,
+            "broker": intent.broker.value,
+            "symbol": intent.symbol,
+            "side": intent.side.value,
+            "quantity": fmt(intent.quantity),
+            "reason": reason.value,
+            "source": intent.source,
+        },
+    )
+
+
+def _tradable(broker: BrokerName, symbol: str, quantity: Decimal | None) -> Decimal | None:
+    """`quantity` rounded down to the instrument's step; None below its minimum."""
+    if quantity is None or quantity <= ZERO:
+        return None
+    inst = instrument(broker, symbol)
+    rounded = quantity.quantize(Decimal(1).scaleb(-inst.quantity_decimals), rounding=ROUND_DOWN)
+    return rounded if rounded >= inst.min_quantity else None
+
+
+def _intent(
+    user_id: str, broker: BrokerName, symbol: str, side: Side, quantity: Decimal, source: str
+) -> OrderIntent:
+    iid = intent_id(user_id, source, symbol, side.value)
+    return OrderIntent(
+        intent_id=iid,
+        client_order_id=client_order_id(iid),
+        user_id=user_id,
+        broker=broker,
+        symbol=symbol,
+        side=side,
+        type=OrderType.MARKET,
+        quantity=quantity,
+        source=source,
+    )
