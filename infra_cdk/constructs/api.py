@@ -63,6 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/positions", ("GET",), "trading_api"),
     Route("/v1/trades", ("GET",), "trading_api"),
     Route("/v1/kill-switch", ("POST",), "trading_api"),
+    Route("/v1/backtests", ("POST",), "trading_api"),
     Route("/v1/brokers", ("GET",), "trading_api"),
     Route("/v1/brokers/{broker}/credentials", ("PUT", "DELETE"), "trading_api"),
     # The admin app checks the admins group itself and answers 403 to everyone else.

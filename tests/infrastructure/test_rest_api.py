@@ -37,6 +37,7 @@ ROUTES = {
     ("GET", "/v1/positions"): (TRADING, USER),
     ("GET", "/v1/trades"): (TRADING, USER),
     ("POST", "/v1/kill-switch"): (TRADING, USER),
+    ("POST", "/v1/backtests"): (TRADING, USER),
     ("GET", "/v1/brokers"): (TRADING, USER),
     ("PUT", "/v1/brokers/{broker}/credentials"): (TRADING, USER),
     ("DELETE", "/v1/brokers/{broker}/credentials"): (TRADING, USER),

@@ -20,7 +20,7 @@ from nija.domain.risk import TradingMode
 from nija.domain.settings import StrategySettings, scan_shard
 from nija.domain.switches import SwitchScope
 from nija.local import identity
-from nija.local.lambda_runtime import LambdaContext, load_function, scheduled_event
+from nija.local.lambda_runtime import LambdaContext, load_event, load_function
 from nija.logic.scan import Scanner
 
 PAPER = BrokerName.PAPER
@@ -164,6 +164,11 @@ def test_the_scheduled_event_fans_out_over_every_shard(
 
     reset_settings()
     handler = load_function("strategy_scan", "test").handler
-    rule = get_settings().catalogue.scan_rule_name(PAPER)
-    result = handler(scheduled_event(rule, "us-east-1"), LambdaContext("nija-test-scan-paper"))
-    assert result == {"broker": "paper", "shards": 16, "dispatched": 16}
+    context = LambdaContext("nija-test-scan-paper")
+    assert handler(load_event("strategy_scan/scheduled"), context) == {
+        "broker": "paper",
+        "shards": 16,
+        "dispatched": 16,
+    }
+    shard = handler(load_event("strategy_scan/shard"), context)
+    assert (shard["broker"], shard["shard"]) == ("paper", 3)

@@ -5,9 +5,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from nija.api.apps import build_app, docs_enabled
-from nija.api.routers import brokers, controls, health, orders, positions
+from nija.api.routers import backtests, brokers, controls, health, orders, positions
 
-TRADING_ROUTERS = (health.router, orders.router, positions.router, brokers.router, controls.router)
+TRADING_ROUTERS = (
+    health.router,
+    orders.router,
+    positions.router,
+    brokers.router,
+    controls.router,
+    backtests.router,
+)
 
 
 def create_trading_app() -> FastAPI:
