@@ -6,32 +6,22 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from bench.report import fake_aws, line
+from bench.report import line, moto_platform
 
 USERS, ORDERS_EACH = 100, 10  # the figure (about 3 minutes here, set-up included);
 # `python -m bench.executor_throughput USERS ORDERS` samples less.
 
 
 def main(users_count: int = USERS, orders_each: int = ORDERS_EACH) -> None:
-    from moto import mock_aws
-
-    fake_aws(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_TRACE_DISABLED="true")
-    with mock_aws():
-        import os
-
+    with moto_platform(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_TRACE_DISABLED="true"):
         from nija import wiring
         from nija.adapters.aws import client, queue_url
-        from nija.config import get_settings, reset_settings
+        from nija.config import get_settings
         from nija.domain.models import BrokerName, Principal, User
         from nija.local import identity
         from nija.local.lambda_runtime import LambdaContext, load_function, queue_arn, sqs_event
-        from nija.local.provision import create_vault_key, provision_data_plane
         from nija.logic.orders import OrderRequest, place_order
 
-        reset_settings()
-        provision_data_plane(get_settings().catalogue)
-        os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
-        reset_settings()
         users = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(users_count)]
         for user in users:
             wiring.store().put_user(User(user_id=user, email=f"u{user[:8]}@example.com"))

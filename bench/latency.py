@@ -6,32 +6,26 @@ Targets: GET /v1/positions p50 ≤ 5 ms and p99 ≤ 25 ms over 1,000 calls; POST
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from decimal import Decimal
 from typing import Any
 
-from bench.report import fake_aws, line, percentile
+from bench.report import line, moto_platform, percentile
 
 CALLS = 1000
 
 
 def _setup() -> tuple[Any, str]:
     from nija import wiring
-    from nija.config import get_settings, reset_settings
+    from nija.config import get_settings
     from nija.domain.messages import parse_order_message
     from nija.domain.models import BrokerName, Principal, User
     from nija.local import identity
     from nija.local.lambda_runtime import load_function
-    from nija.local.provision import create_vault_key, provision_data_plane
     from nija.logic.execution import Executor
     from nija.logic.orders import OrderRequest, place_order
 
-    reset_settings()
-    provision_data_plane(get_settings().catalogue)
-    os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
-    reset_settings()
     user_id = str(uuid.uuid4())
     wiring.store().put_user(User(user_id=user_id, email="bench@nija.local"))
     paper = wiring.broker(BrokerName.PAPER)
@@ -69,18 +63,15 @@ def _time(call: Any, n: int, between: Any = None) -> list[float]:
 
 
 def main() -> None:
-    from moto import mock_aws
-
     from nija.local.lambda_runtime import LambdaContext, load_event
 
-    fake_aws(
+    with moto_platform(
         NIJA_AUTH_MODE="gateway",
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_NAMESPACE="NIJA",
         POWERTOOLS_SERVICE_NAME="trading_api",
         POWERTOOLS_METRICS_DISABLED="true",
-    )
-    with mock_aws():
+    ):
         fn, user_id = _setup()
         ctx = LambdaContext("nija-bench-trading-api")
         positions = load_event("trading_api/positions_list", user_id=user_id)

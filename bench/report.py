@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -26,21 +29,39 @@ def line(name: str, value: float, unit: str, target: str, ok: bool | None) -> st
 def fake_aws(**extra: str) -> None:
     """Point this process at moto (in-process, or a server set later) with fake credentials, and with
     the local stack's fixes to it (nija.local.moto_server)."""
-    import os
-
     from nija.local import moto_server
 
     moto_server.install()
 
     os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        NIJA_STAGE="bench",
-        POWERTOOLS_METRICS_NAMESPACE="NIJA",
-        POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-        **extra,
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "NIJA_STAGE": "bench",
+            "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            **extra,
+        }
     )
     for key in ("NIJA_AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         os.environ.pop(key, None)
+
+
+@contextmanager
+def moto_platform(**env: str) -> Iterator[None]:
+    """moto in this process, with the stage's tables, queues and vault key provisioned as the local
+    stack does it (and its fixes to moto)."""
+    from moto import mock_aws
+
+    fake_aws(**env)
+    with mock_aws():
+        from nija.config import get_settings, reset_settings
+        from nija.local.provision import create_vault_key, provision_data_plane
+
+        reset_settings()
+        provision_data_plane(get_settings().catalogue)
+        os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
+        reset_settings()
+        yield

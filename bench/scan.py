@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bench.report import fake_aws, line
+from bench.report import line, moto_platform
 
 USERS = 10_000
 SYMBOLS = ("BTC/USD", "ETH/USD", "SOL/USD", "DOGE/USD", "AAPL/USD")
@@ -34,25 +34,15 @@ class CountingFeed:
 
 
 def main(users: int = USERS) -> None:
-    from moto import mock_aws
-
-    fake_aws(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_TRACE_DISABLED="true")
-    with mock_aws():
-        import os
-
+    with moto_platform(POWERTOOLS_METRICS_DISABLED="true", POWERTOOLS_TRACE_DISABLED="true"):
         from nija import wiring
         from nija.adapters.market_cache import CachedMarketData
         from nija.adapters.paper.feed import PaperFeed
-        from nija.config import get_settings, reset_settings
+        from nija.config import get_settings
         from nija.domain.models import BrokerName, User
         from nija.domain.settings import SCAN_SHARDS, StrategySettings
         from nija.domain.strategies import Action, closed_candles, get_strategy
-        from nija.local.provision import create_vault_key, provision_data_plane
 
-        reset_settings()
-        provision_data_plane(get_settings().catalogue)
-        os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
-        reset_settings()
         feed = PaperFeed(get_settings().feed_seed)
         strategy = get_strategy("dual_rsi")
         now = _holding_time(feed, strategy, Action, closed_candles)

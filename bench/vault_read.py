@@ -3,29 +3,19 @@
 
 from __future__ import annotations
 
-import os
 import time
 
-from bench.report import fake_aws, line, percentile
+from bench.report import line, moto_platform, percentile
 
 READS = 1000
 
 
 def main() -> None:
-    from moto import mock_aws
-
-    fake_aws()
-    with mock_aws():
+    with moto_platform():
         from nija import wiring
-        from nija.config import get_settings, reset_settings
         from nija.domain.credentials import KrakenCredentials
         from nija.domain.models import BrokerName
-        from nija.local.provision import create_vault_key, provision_data_plane
 
-        reset_settings()
-        provision_data_plane(get_settings().catalogue)
-        os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
-        reset_settings()
         users = [f"user-{i:04d}" for i in range(50)]
         creds = KrakenCredentials(api_key="bench-key", api_secret="bench-secret")  # type: ignore[arg-type]
         for user in users:
