@@ -165,6 +165,24 @@ class Catalogue:
         return FunctionDef("admin_api", f"{self.prefix}-admin-api", 512, 15)
 
     @property
+    def realtime(self) -> FunctionDef:
+        """The WebSocket API's $connect, $disconnect and $default routes."""
+        return FunctionDef("realtime", f"{self.prefix}-realtime", 256, 10)
+
+    @property
+    def stream_processor(self) -> FunctionDef:
+        """The state table's stream: user events pushed to that user's WebSocket connections."""
+        return FunctionDef("stream_processor", f"{self.prefix}-stream-processor", 256, 60)
+
+    @property
+    def websocket_api_name(self) -> str:
+        return f"{self.prefix}-ws"
+
+    @property
+    def websocket_stage(self) -> str:
+        return self.stage
+
+    @property
     def api_functions(self) -> tuple[FunctionDef, ...]:
         """The functions behind the REST API (each a FastAPI app through Mangum)."""
         return (self.dashboard_api, self.trading_api, self.admin_api)
@@ -206,6 +224,8 @@ class Catalogue:
 #   THROTTLE#<broker>[#<user_id>]  BUCKET          a request budget at a broker (expires when full)
 #   CANDLES#<broker>#<symbol>#<timeframe>  <close>#<limit>  cached candles (expire after the next close)
 #   USER#<user_id>  STRATEGY   strategy settings; gsi1: SCAN#<scan_shard(user)> / <user_id> while enabled
+#   CONN#<connection id>  CONN                    a WebSocket connection's user (expires after 2 h)
+#   USER#<user_id>  WS#<connection id>            the user's WebSocket connections (expire after 2 h)
 #
 # Audit table (pk, sk):
 #   AUDIT#<subject>  <time>#<event id>             one event; gsi1: AUDIT / <time>#<event id> (all, by time)

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     scan_fanout: Literal["lambda", "inline"] = "lambda"
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
+    # Where the stream processor pushes WebSocket messages: API Gateway's Management API at
+    # websocket_endpoint (https://{api id}.execute-api.{region}.amazonaws.com/{stage}), or the local
+    # stack's own sockets (nija.local.websocket).
+    realtime_push: Literal["apigateway", "local"] = "apigateway"
+    websocket_endpoint: str | None = None
     paper_fee_rate: Decimal = Decimal("0.001")
     paper_starting_cash: Decimal = Decimal("100000")
     paper_slippage_bps: Decimal = Decimal("5")

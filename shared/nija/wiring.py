@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nija.adapters.dynamo.credentials import DynamoCredentialIndex
 from nija.adapters.dynamo.stores import DynamoStore
@@ -17,6 +17,7 @@ from nija.domain.errors import BrokerError, NijaError, ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.ports.broker import Broker
 from nija.ports.market_data import MarketData
+from nija.ports.realtime import Pusher
 
 if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
     from nija.adapters.dynamo.risk import DynamoRiskStore
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.accounts import Accounts
     from nija.logic.controls import Controls
     from nija.logic.pretrade import PreTradeGuard
+    from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
@@ -264,3 +266,40 @@ def market_data(broker: BrokerName) -> MarketData:
 
 
 on_reset(market_data.cache_clear)
+
+
+@cache
+def pusher() -> Pusher:
+    """How a WebSocket message reaches a connection: API Gateway's Management API, or in the local
+    stack the sockets its uvicorn app holds open."""
+    settings = get_settings()
+    if settings.realtime_push == "local":
+        from nija.local.websocket import SOCKETS
+
+        return SOCKETS
+    if not settings.websocket_endpoint:
+        raise ServiceUnavailable("real-time push is not configured (NIJA_WEBSOCKET_ENDPOINT)")
+    from nija.adapters.apigw_push import ApiGatewayPusher
+
+    return ApiGatewayPusher(settings.websocket_endpoint)
+
+
+def _verify_token(token: str) -> dict[str, Any]:
+    from nija.api.verify import token_verifier  # the JWT libraries load only where tokens are checked
+
+    return token_verifier().verify(token)
+
+
+@cache
+def realtime() -> Realtime:
+    """WebSocket connections per user and the push of user events (functions realtime, stream_processor)."""
+    from nija.adapters.dynamo.connections import DynamoConnections
+    from nija.logic.realtime import Realtime
+
+    return Realtime(DynamoConnections(), pusher, store(), _verify_token)
+
+
+@on_reset
+def _reset_realtime_factories() -> None:
+    pusher.cache_clear()
+    realtime.cache_clear()

@@ -23,6 +23,11 @@ class Stack:
     proc: subprocess.Popen[str]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test that stops the stack with Ctrl-C runs after every other test that uses it."""
+    items.sort(key=lambda item: item.name == "test_ctrl_c_stops_everything")
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     api_port, aws_port = free_port(), free_port()

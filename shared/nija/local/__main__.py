@@ -10,7 +10,14 @@ import threading
 import uvicorn
 
 from nija.local import identity
-from nija.local.stack import Options, configure_environment, moto_server, provision, start_event_sources
+from nija.local.stack import (
+    Options,
+    add_websocket,
+    configure_environment,
+    moto_server,
+    provision,
+    start_event_sources,
+)
 
 
 def parse(argv: list[str] | None = None) -> Options:
@@ -37,6 +44,7 @@ BANNER = """
 NIJA local stack is up (stage {stage}).
   API:       {api}
   API docs:  {api}/docs
+  WebSocket: {ws}/ws?token=$TOKEN
   AWS (moto): {aws}
   Demo login: {email} / {password}
   Admin login: {admin_email} / {admin_password}
@@ -64,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
             from nija.api.apps import create_local_app
 
             app = create_local_app()
+            add_websocket(app)
             threads = start_event_sources(stop, options.sync_every_s, scan_every_s=options.scan_every_s)
             api = f"http://{options.host}:{options.api_port}"
             config = uvicorn.Config(app, host=options.host, port=options.api_port, log_level="warning")
@@ -71,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
                 BANNER.format(
                     stage=options.stage,
                     api=api,
+                    ws=api.replace("http", "ws", 1),
                     aws=endpoint,
                     email=demo.email,
                     password=demo.password,

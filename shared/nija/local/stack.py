@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from nija.adapters.aws import client
 from nija.adapters.paper.broker import PaperBroker
@@ -24,6 +25,7 @@ from nija.local import identity
 from nija.local.lambda_runtime import load_function
 from nija.local.pollers import FunctionInstance, QueueActivity, Schedule, SqsPoller
 from nija.local.provision import create_vault_key, provision_data_plane
+from nija.local.streams import StreamPoller
 
 log = logging.getLogger("nija.local")
 
@@ -88,6 +90,7 @@ def configure_environment(endpoint: str, stage: str) -> None:
         "NIJA_STAGE": stage,
         "NIJA_AUTH_MODE": "verify",
         "NIJA_SCAN_FANOUT": "inline",
+        "NIJA_REALTIME_PUSH": "local",
         "POWERTOOLS_SERVICE_NAME": "nija-local",
         "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -153,6 +156,34 @@ def start_event_sources(
             get_settings().region,
         )
         threads.append(Schedule(cat.scan_rule_name(broker), scanner, scan_every_s, stop))
+    # The state table's stream feeds the stream processor, filtered as the CDK event source is.
+    from nija.domain.realtime import watched
+
+    processor = cat.stream_processor
+    threads.append(
+        StreamPoller(
+            cat.state_table.name,
+            FunctionInstance(
+                processor.name,
+                load_function("stream_processor").handler,
+                processor.timeout_s,
+                get_settings().region,
+            ),
+            stop,
+            keep=watched,
+        )
+    )
     for t in threads:
         t.start()
     return threads
+
+
+def add_websocket(app: Any) -> None:
+    """The WebSocket API on the uvicorn app (/ws), calling the realtime handler like API Gateway."""
+    from nija.local.websocket import websocket_route
+
+    fn = get_settings().catalogue.realtime
+    instance = FunctionInstance(
+        fn.name, load_function("realtime").handler, fn.timeout_s, get_settings().region
+    )
+    app.router.routes.append(websocket_route(instance.invoke))

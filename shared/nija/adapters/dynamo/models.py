@@ -272,6 +272,17 @@ class PaperOrderItem(StateItem):
     created_at = UTCDateTimeAttribute()
 
 
+class ConnectionItem(StateItem):
+    """A WebSocket connection, twice: CONN#<connection id> / CONN (whose it is, for $disconnect) and
+    USER#<id> / WS#<connection id> (a user's connections, for the push). Both expire with the table's
+    TTL after API Gateway's longest connection (2 hours)."""
+
+    user_id = UnicodeAttribute()
+    connection_id = UnicodeAttribute()
+    connected_at = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
 class _ScanShard(GlobalSecondaryIndex["StrategySettingsItem"]):
     class Meta:
         index_name = "gsi1"
@@ -310,6 +321,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     ThrottleItem,
     CandlesItem,
     StrategySettingsItem,
+    ConnectionItem,
 )
 
 _bound: dict[str, Any] = {}

@@ -1,0 +1,47 @@
+"""stream_processor: the state table's DynamoDB stream, a batch at a time (Powertools BatchProcessor,
+partial failures reported by sequence number). Each record that is a user's order, fill, position,
+kill switch or risk refusal (nija.domain.realtime) is pushed to that user's WebSocket connections
+only; a connection API Gateway reports gone is deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from nija import wiring
+from nija.domain.realtime import user_event
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    if change is None or record.event_name is None:
+        return
+    update = user_event(record.event_name.name, change.keys, change.new_image, change.old_image)
+    if update is None:
+        return
+    delivery = wiring.realtime().push(update)
+    logger.debug(
+        "pushed",
+        extra={"user_id": update.user_id, "type": update.type, "sent": delivery.sent, "gone": delivery.gone},
+    )
+    metrics.add_metric(name="RealtimeEventsSent", unit=MetricUnit.Count, value=delivery.sent)
+    if delivery.gone:
+        metrics.add_metric(name="RealtimeConnectionsGone", unit=MetricUnit.Count, value=delivery.gone)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,61 @@
+"""WebSocket connections in the state table (layout in nija.catalogue): CONN#<connection id> / CONN
+names the connection's user, USER#<user id> / WS#<connection id> lists a user's connections. Both
+expire through the table's TTL after API Gateway's longest connection, in case a $disconnect is lost."""
+
+from __future__ import annotations
+
+import time
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import ConnectionItem, bind
+
+MAX_CONNECTION_S = 2 * 3600  # API Gateway closes a WebSocket connection after 2 hours
+CONNECTION_SK = "CONN"
+
+
+def connection_pk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+def user_connection_sk(connection_id: str) -> str:
+    return f"WS#{connection_id}"
+
+
+class DynamoConnections:
+    def __init__(self, max_age_s: int = MAX_CONNECTION_S) -> None:
+        bind()
+        self.max_age_s = max_age_s
+
+    def add(self, connection_id: str, user_id: str) -> None:
+        now = int(time.time())
+        for pk, sk in (
+            (connection_pk(connection_id), CONNECTION_SK),
+            (keys.user_pk(user_id), user_connection_sk(connection_id)),
+        ):
+            ConnectionItem(
+                pk,
+                sk,
+                user_id=user_id,
+                connection_id=connection_id,
+                connected_at=now,
+                expires_at=now + self.max_age_s,
+            ).save()
+
+    def remove(self, connection_id: str) -> str | None:
+        try:
+            item = ConnectionItem.get(connection_pk(connection_id), CONNECTION_SK)
+        except ConnectionItem.DoesNotExist:
+            return None
+        ConnectionItem(keys.user_pk(item.user_id), user_connection_sk(connection_id)).delete()
+        item.delete()
+        return str(item.user_id)
+
+    def of_user(self, user_id: str) -> list[str]:
+        now = time.time()
+        return [
+            str(item.connection_id)
+            for item in ConnectionItem.query(
+                keys.user_pk(user_id), ConnectionItem.sk.startswith(user_connection_sk(""))
+            )
+            if item.expires_at > now  # the TTL deletes within days, not at once
+        ]

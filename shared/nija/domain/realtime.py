@@ -1,0 +1,163 @@
+"""What a user sees in real time: a change to one of their state-table items, as a user event.
+
+Pure: the stream processor hands in a stream record's event name, keys and images (already plain
+Python values), and gets back the user the event is for and the event itself, or None for an item no
+user watches (candles, throttles, controls, the paper broker's book, connections, profiles...).
+
+Events (JSON, `type` first; decimals as strings, times as ISO 8601):
+  order         an order was recorded or its status / filled quantity changed
+  fill          a trade (a fill) was recorded
+  position      a position was opened, changed or closed
+  kill_switch   the user's own kill switch was engaged or released
+  risk_refusal  an order was refused by a pre-trade risk check (its reason_code)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from nija.domain.risk import RefusalCode
+
+EventName = Literal["INSERT", "MODIFY", "REMOVE"]
+
+USER_PREFIX = "USER#"
+ORDER_PREFIX = "ORDER#"
+TRADE_PREFIX = "TRADE#"
+POSITION_PREFIX = "POS#"
+SWITCH_SK = "SWITCH"
+# The sort keys (prefixes) of the items users watch, under pk USER#<id>: also the stream event
+# source's filters (infra_cdk) and the local poller's, so Lambda is not invoked for anything else.
+WATCHED_SORT_KEY_PREFIXES: tuple[str, ...] = (ORDER_PREFIX, TRADE_PREFIX, POSITION_PREFIX, SWITCH_SK)
+
+_RISK_CODES = frozenset(code.value for code in RefusalCode)
+_PYNAMODB_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+@dataclass(frozen=True)
+class UserEvent:
+    user_id: str
+    event: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.event["type"])
+
+
+def watched(keys: dict[str, Any]) -> bool:
+    """Whether an item with these keys can make a user event (the event source's filter)."""
+    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
+    return pk.startswith(USER_PREFIX) and sk.startswith(WATCHED_SORT_KEY_PREFIXES)
+
+
+def user_event(
+    event_name: EventName | str,
+    keys: dict[str, Any],
+    new: dict[str, Any] | None,
+    old: dict[str, Any] | None,
+) -> UserEvent | None:
+    """The event a stream record makes for its user, or None."""
+    if not watched(keys):
+        return None
+    user_id = str(keys["pk"]).removeprefix(USER_PREFIX)
+    sk = str(keys["sk"])
+    new, old = new or {}, old or {}
+    event: dict[str, Any] | None
+    if sk == SWITCH_SK:
+        event = _kill_switch(event_name, new)
+    elif sk.startswith(ORDER_PREFIX):
+        event = _order(event_name, new, old)
+    elif sk.startswith(TRADE_PREFIX):
+        event = _fill(new) if event_name == "INSERT" else None
+    else:
+        event = _position(event_name, new, old)
+    return UserEvent(user_id, event) if event is not None else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def _time(value: Any) -> str | None:
+    """pynamodb's UTCDateTimeAttribute format to ISO 8601 (what the HTTP API returns)."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(str(value), _PYNAMODB_TIME).isoformat()
+    except ValueError:
+        return str(value)
+
+
+def _pick(image: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: _text(image.get(name)) for name in names}
+
+
+def _order(event_name: str, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any] | None:
+    if event_name == "REMOVE" or not new:
+        return None
+    changed = any(new.get(f) != old.get(f) for f in ("status", "filled_quantity", "reason_code"))
+    if old and not changed:
+        return None  # a bookkeeping write (a sync that found nothing new): nothing to show
+    common = {
+        **_pick(new, "order_id", "client_order_id", "broker", "symbol", "side", "quantity", "status"),
+        "updated_at": _time(new.get("updated_at")),
+    }
+    reason_code = new.get("reason_code")
+    if new.get("status") == "rejected" and reason_code in _RISK_CODES:
+        return {
+            "type": "risk_refusal",
+            **common,
+            "reason_code": str(reason_code),
+            "reason_message": _text(new.get("reason_message")),
+        }
+    return {
+        "type": "order",
+        **common,
+        **_pick(new, "filled_quantity", "average_fill_price", "limit_price", "fees", "reason_code"),
+        "order_type": _text(new.get("order_type")),
+        "created_at": _time(new.get("created_at")),
+    }
+
+
+def _fill(new: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "fill",
+        **_pick(new, "order_id", "trade_id", "broker", "symbol", "side", "quantity", "price", "fee"),
+        "realized_pnl": _text(new.get("realized_pnl")),
+        "timestamp": _time(new.get("timestamp")),
+    }
+
+
+def _position(event_name: str, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any] | None:
+    image = new if event_name != "REMOVE" else old
+    if not image:
+        return None
+    fields = ("quantity", "average_price", "realized_pnl")
+    if event_name == "MODIFY" and all(new.get(f) == old.get(f) for f in fields):
+        return None
+    return {
+        "type": "position",
+        **_pick(image, "broker", "symbol"),
+        "quantity": "0" if event_name == "REMOVE" else _text(image.get("quantity")),
+        **_pick(image, "average_price", "realized_pnl"),
+        "updated_at": _time(image.get("updated_at")),
+    }
+
+
+def _kill_switch(event_name: str, new: dict[str, Any]) -> dict[str, Any] | None:
+    if event_name == "REMOVE":
+        return {"type": "kill_switch", "engaged": False, "mode": None, "reason": None, "engaged_at": None}
+    if not new:
+        return None
+    return {
+        "type": "kill_switch",
+        "engaged": True,
+        **_pick(new, "mode", "reason"),
+        "engaged_at": _time(new.get("engaged_at")),
+    }

@@ -1,0 +1,159 @@
+"""The local stack's WebSocket API: a Starlette route on the uvicorn app that turns a socket's
+handshake, messages and close into API Gateway's $connect, $default and $disconnect events for the
+real realtime handler, and the local stand-in for API Gateway's Management API (SOCKETS), through
+which the stream processor's pushes reach the open sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from nija.ports.realtime import GoneConnection
+
+WS_PATH = "/ws"
+SEND_TIMEOUT_S = 5.0
+Invoke = Callable[[dict[str, Any]], Any]
+
+
+class LocalSockets:
+    """connection id → how to send to that socket; a missing id is a gone connection, as
+    PostToConnection answers GoneException for a closed one."""
+
+    def __init__(self) -> None:
+        self._sends: dict[str, Callable[[bytes], None]] = {}
+        self._lock = threading.Lock()
+
+    def open(self, connection_id: str, send: Callable[[bytes], None]) -> None:
+        with self._lock:
+            self._sends[connection_id] = send
+
+    def close(self, connection_id: str) -> None:
+        with self._lock:
+            self._sends.pop(connection_id, None)
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        with self._lock:
+            send = self._sends.get(connection_id)
+        if send is None:
+            raise GoneConnection(f"connection {connection_id} is gone")
+        try:
+            send(data)
+        except Exception as exc:  # closed while we sent (the server's error for it varies)
+            self.close(connection_id)
+            raise GoneConnection(f"connection {connection_id} is gone") from exc
+
+
+SOCKETS = LocalSockets()
+
+
+def new_connection_id() -> str:
+    """API Gateway's connection ids look like `L0SM9cOFvHcCIhw=` (base64 of 10 bytes)."""
+    return base64.b64encode(os.urandom(10)).decode()
+
+
+def websocket_event(
+    route: str,
+    connection_id: str,
+    *,
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    body: str | None = None,
+    domain: str = "127.0.0.1",
+    stage: str = "local",
+    connected_at_ms: int | None = None,
+) -> dict[str, Any]:
+    """The event API Gateway's WebSocket API sends a Lambda proxy integration."""
+    now_ms = int(time.time() * 1000)
+    kind = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+    request: dict[str, Any] = {
+        "routeKey": route,
+        "eventType": kind,
+        "extendedRequestId": uuid.uuid4().hex[:16],
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+        "messageDirection": "IN",
+        "stage": stage,
+        "connectedAt": connected_at_ms or now_ms,
+        "requestTimeEpoch": now_ms,
+        "identity": {"sourceIp": "127.0.0.1", "userAgent": (headers or {}).get("user-agent", "")},
+        "requestId": uuid.uuid4().hex[:16],
+        "domainName": domain,
+        "connectionId": connection_id,
+        "apiId": "local",
+    }
+    event: dict[str, Any] = {"requestContext": request, "isBase64Encoded": False}
+    if kind == "MESSAGE":
+        request["messageId"] = uuid.uuid4().hex[:16]
+        event["body"] = body or ""
+    else:
+        event["headers"] = dict(headers or {})
+        event["multiValueHeaders"] = {k: [v] for k, v in (headers or {}).items()}
+    if kind == "CONNECT":
+        event["queryStringParameters"] = dict(query) if query else None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    if kind == "DISCONNECT":
+        request["disconnectStatusCode"] = 1000
+        request["disconnectReason"] = ""
+    return event
+
+
+async def _refuse(ws: WebSocket, reply: dict[str, Any]) -> None:
+    status = int(reply.get("statusCode") or 500)
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        body = reply.get("body") or ""
+        await ws.send_denial_response(Response(body, status, media_type="application/json"))
+    else:
+        await ws.close(code=1008)  # uvicorn turns a close before accept into HTTP 403
+
+
+def websocket_route(invoke: Invoke, sockets: LocalSockets = SOCKETS, path: str = WS_PATH) -> WebSocketRoute:
+    """The route that serves the realtime handler (`invoke` calls it with one event)."""
+
+    async def endpoint(ws: WebSocket) -> None:
+        connection_id = new_connection_id()
+        headers = dict(ws.headers)
+        connected_ms = int(time.time() * 1000)
+        common = {"domain": ws.url.netloc, "connected_at_ms": connected_ms}
+        reply = await run_in_threadpool(
+            invoke,
+            websocket_event(
+                "$connect", connection_id, headers=headers, query=dict(ws.query_params), **common
+            ),
+        )
+        if not reply or reply.get("statusCode") != 200:
+            await _refuse(ws, reply or {})
+            return
+        await ws.accept()
+        loop = asyncio.get_running_loop()
+
+        def send(data: bytes) -> None:  # from the stream poller's thread
+            asyncio.run_coroutine_threadsafe(ws.send_text(data.decode()), loop).result(SEND_TIMEOUT_S)
+
+        sockets.open(connection_id, send)
+        try:
+            while True:
+                text = await ws.receive_text()
+                reply = await run_in_threadpool(
+                    invoke, websocket_event("$default", connection_id, body=text, **common)
+                )
+                if reply and reply.get("body"):
+                    await ws.send_text(str(reply["body"]))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            sockets.close(connection_id)
+            await run_in_threadpool(
+                invoke, websocket_event("$disconnect", connection_id, headers=headers, **common)
+            )
+
+    return WebSocketRoute(path, endpoint)
