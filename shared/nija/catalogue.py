@@ -227,12 +227,17 @@ class Catalogue:
 #   CONN#<connection id>  CONN                    a WebSocket connection's user (expires after 2 h)
 #   USER#<user_id>  WS#<connection id>            the user's WebSocket connections (expire after 2 h)
 #
-# Audit table (pk, sk):
-#   AUDIT#<subject>  <time>#<event id>             one event; gsi1: AUDIT / <time>#<event id> (all, by time)
+# Audit table (pk, sk): one hash chain per subject (nija.domain.audit_chain), appended with a
+# does-not-exist condition on the next seq, never updated or deleted (nija.adapters.dynamo.audit):
+#   AUDIT#<subject>  <seq, 12 digits>              record seq of the subject's chain (event, prev_hash, hash)
+#       gsi1: AUDIT / <time>#<subject>#<seq>          every record by time (search without a user)
+#       gsi2: AUDIT#<subject> / <time>#<seq>          a subject's records by time (search by user)
+#       gsi3: CHAINS / <subject>#<seq>                every record in chain order (verify every chain)
 PK = KeyAttr("pk")
 SK = KeyAttr("sk")
 GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))
 GSI2 = Index("gsi2", KeyAttr("gsi2pk"), KeyAttr("gsi2sk"))
+GSI3 = Index("gsi3", KeyAttr("gsi3pk"), KeyAttr("gsi3sk"))
 
 
 @cache
@@ -268,7 +273,7 @@ def catalogue(stage: str) -> Catalogue:
             name=f"{prefix}-audit",
             partition_key=PK,
             sort_key=SK,
-            indexes=(GSI1,),
+            indexes=(GSI1, GSI2, GSI3),
         ),
         queues=queues,
         user_pool_name=f"{prefix}-users",

@@ -1,4 +1,4 @@
-"""The audit log port: append-only."""
+"""The audit log ports: appending to a subject's hash chain, and reading the chains back."""
 
 from __future__ import annotations
 
@@ -6,11 +6,38 @@ from datetime import datetime
 from typing import Protocol
 
 from nija.domain.audit import AuditEvent
+from nija.domain.audit_chain import ChainedRecord
 
 
 class AuditLog(Protocol):
+    """Append-only: a record is added at the end of its subject's chain, never changed or removed."""
+
     def record(self, event: AuditEvent) -> None: ...
 
     def events_for(
         self, subject: str, since: datetime | None = None, limit: int = 100
     ) -> list[AuditEvent]: ...
+
+
+class AuditReader(Protocol):
+    def search(
+        self,
+        subject: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[ChainedRecord], str | None]:
+        """Records newest first, of one subject or of all, within [since, until]; a page and the next
+        page's token."""
+        ...
+
+    def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
+        """Up to ``limit`` records of one chain after ``after_seq``, in seq order, read consistently;
+        each with the subject of the chain it is stored in."""
+        ...
+
+    def all_chains(self, after: tuple[str, int] | None, limit: int) -> list[tuple[str, ChainedRecord]]:
+        """Up to ``limit`` records of every chain, chain after chain, each in seq order, after
+        (subject, seq); each with the subject of the chain it is stored in (an index: it may lag)."""
+        ...

@@ -1,15 +1,13 @@
 """Account records in DynamoDB: user profiles and sign-in guards in the state table, audit events
-in the append-only audit table (written only with a does-not-exist condition)."""
+in the append-only audit table (nija.adapters.dynamo.audit: one hash chain per subject)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import AuditItem, LoginGuardItem, UserItem
-from nija.domain.audit import AuditEvent, Outcome
+from nija.adapters.dynamo.audit import AuditRecords
+from nija.adapters.dynamo.models import LoginGuardItem, UserItem
 from nija.domain.lockout import LoginGuard
 from nija.domain.models import Role, Tier, User, UserStatus
 
@@ -51,7 +49,7 @@ def _user(item: UserItem) -> User:
     )
 
 
-class AccountRecords:
+class AccountRecords(AuditRecords):
     # users
     def get_user(self, user_id: str) -> User | None:
         try:
@@ -103,37 +101,3 @@ class AccountRecords:
                 return False
             raise
         return True
-
-    # audit
-    def record(self, event: AuditEvent) -> None:
-        sk = f"{keys.sortable_time(event.at)}#{event.event_id}"
-        AuditItem(
-            keys.audit_pk(event.subject),
-            sk,
-            gsi1pk="AUDIT",
-            gsi1sk=sk,
-            action=event.action,
-            outcome=event.outcome.value,
-            subject=event.subject,
-            actor=event.actor,
-            details=dict(event.details),
-            source_ip=event.source_ip,
-            at=event.at,
-            event_id=event.event_id,
-        ).save(condition=AuditItem.pk.does_not_exist())
-
-    def events_for(self, subject: str, since: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
-        condition = AuditItem.sk >= keys.sortable_time(since) if since else None
-        return [
-            AuditEvent(
-                action=i.action,
-                outcome=Outcome(i.outcome),
-                subject=i.subject,
-                actor=i.actor,
-                details={k: str(v) for k, v in (i.details.as_dict() if i.details else {}).items()},
-                source_ip=i.source_ip,
-                at=i.at,
-                event_id=i.event_id,
-            )
-            for i in AuditItem.query(keys.audit_pk(subject), condition, limit=limit, scan_index_forward=False)
-        ]

@@ -10,7 +10,6 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -163,24 +162,6 @@ class CandlesItem(StateItem):
 
     candles = UnicodeAttribute()
     expires_at = NumberAttribute()
-
-
-class AuditItem(StateItem):
-    """In the audit table: its own Meta, bound apart from the state table's models."""
-
-    class Meta:
-        table_name = "unbound"
-
-    gsi1pk = UnicodeAttribute()
-    gsi1sk = UnicodeAttribute()
-    action = UnicodeAttribute()
-    outcome = UnicodeAttribute()
-    subject = UnicodeAttribute()
-    actor = UnicodeAttribute()
-    details = MapAttribute(default=dict)
-    source_ip = UnicodeAttribute(null=True)
-    at = UTCDateTimeAttribute()
-    event_id = UnicodeAttribute()
 
 
 class OrderItem(StateItem):
@@ -372,6 +353,8 @@ def bind() -> None:
     key = (table.name, settings.aws_endpoint_url, settings.region)
     if _bound.get("key") == key:
         return
+    from nija.adapters.dynamo.audit_models import AuditItem  # its module builds on StateItem
+
     for models, definition in ((ALL_MODELS, table), ((AuditItem,), settings.catalogue.audit_table)):
         connection = _table_connection(definition, settings.aws_endpoint_url, settings.region)
         for model in models:

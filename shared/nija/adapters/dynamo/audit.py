@@ -1,0 +1,198 @@
+"""The audit trail in DynamoDB: one hash chain per subject in the append-only audit table.
+
+Appending reads the chain's head (a consistent Query of the newest record), links the event after it
+(nija.domain.audit_chain) and puts it at key AUDIT#<subject> / <seq> on condition that no record has
+that key yet. Two writers that read the same head race for the same key: one wins, the other reads the
+new head and tries again, so a chain never forks and never skips a number. Records are never updated
+or deleted (IAM gives no role UpdateItem, DeleteItem or BatchWriteItem on the table).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.audit_models import AuditItem
+from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.audit_chain import ChainedRecord, link
+from nija.domain.errors import Conflict, InvalidInput
+
+MAX_APPEND_ATTEMPTS = 50
+ALL_BY_TIME = "AUDIT"  # gsi1's one partition: every record by time
+CHAINS = "CHAINS"  # gsi3's one partition: every record in chain order
+
+
+def seq_sk(seq: int) -> str:
+    return f"{seq:012d}"
+
+
+def chain_sk(subject: str, seq: int) -> str:
+    return f"{subject}#{seq_sk(seq)}"
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _item(record: ChainedRecord) -> AuditItem:
+    event, seq = record.event, record.seq
+    at = keys.sortable_time(event.at)
+    return AuditItem(
+        keys.audit_pk(event.subject),
+        seq_sk(seq),
+        gsi1pk=ALL_BY_TIME,
+        gsi1sk=f"{at}#{event.subject}#{seq_sk(seq)}",
+        gsi2pk=keys.audit_pk(event.subject),
+        gsi2sk=f"{at}#{seq_sk(seq)}",
+        gsi3pk=CHAINS,
+        gsi3sk=chain_sk(event.subject, seq),
+        seq=seq,
+        prev_hash=record.prev_hash,
+        hash=record.hash,
+        action=event.action,
+        outcome=event.outcome.value,
+        subject=event.subject,
+        actor=event.actor,
+        details=dict(event.details),
+        source_ip=event.source_ip,
+        at=event.at,
+        event_id=event.event_id,
+    )
+
+
+def _record(item: AuditItem) -> ChainedRecord:
+    """The record as stored; its seq comes from its key, where the chain holds it."""
+    details = item.details.as_dict() if item.details else {}
+    event = AuditEvent(
+        action=item.action,
+        outcome=Outcome(item.outcome),
+        subject=item.subject,
+        actor=item.actor,
+        details={str(k): str(v) for k, v in details.items()},
+        source_ip=item.source_ip,
+        at=item.at,
+        event_id=item.event_id,
+    )
+    return ChainedRecord(event=event, seq=int(item.sk), prev_hash=item.prev_hash, hash=item.hash)
+
+
+def _stored(item: AuditItem) -> tuple[str, ChainedRecord]:
+    return item.pk.removeprefix("AUDIT#"), _record(item)
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
+
+
+def _decode_cursor(cursor: str | None, index_pk: str, partition: str) -> dict[str, Any] | None:
+    """A page token is DynamoDB's last key; it must belong to the partition being searched."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        owner = key[index_pk]["S"]
+    except (ValueError, TypeError, KeyError):
+        raise InvalidInput("next_token is not a token this API issued", field="next_token") from None
+    if owner != partition or not all(isinstance(v, dict) for v in key.values()):
+        raise InvalidInput("next_token is not a token this API issued", field="next_token")
+    return key
+
+
+class AuditRecords:
+    """AuditLog and AuditReader over the audit table."""
+
+    def head(self, subject: str) -> ChainedRecord | None:
+        """The newest record of the subject's chain, read consistently."""
+        for item in AuditItem.query(
+            keys.audit_pk(subject), limit=1, scan_index_forward=False, consistent_read=True
+        ):
+            return _record(item)
+        return None
+
+    def append(self, event: AuditEvent) -> ChainedRecord:
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            record = link(event, self.head(event.subject))
+            try:
+                _item(record).save(condition=AuditItem.pk.does_not_exist())
+            except PutError as exc:
+                if not _conditional_failed(exc):
+                    raise
+                # Another writer took this seq: read the new head and link after it. A little random
+                # wait spreads writers that keep colliding.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
+                continue
+            return record
+        raise Conflict(f"could not append to the audit chain of {event.subject}")
+
+    # AuditLog
+    def record(self, event: AuditEvent) -> None:
+        self.append(event)
+
+    def events_for(self, subject: str, since: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
+        """The subject's events, newest first (by seq; with ``since``, by time from then on)."""
+        if since is None:
+            items = AuditItem.query(
+                keys.audit_pk(subject), limit=limit, scan_index_forward=False, consistent_read=True
+            )
+        else:
+            items = AuditItem.by_subject_time.query(
+                keys.audit_pk(subject),
+                AuditItem.gsi2sk >= keys.sortable_time(since),
+                limit=limit,
+                scan_index_forward=False,
+            )
+        return [_record(i).event for i in items]
+
+    # AuditReader
+    def search(
+        self,
+        subject: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[ChainedRecord], str | None]:
+        index: Any
+        if subject is None:
+            index, sort, index_pk, partition = AuditItem.by_time, AuditItem.gsi1sk, "gsi1pk", ALL_BY_TIME
+        else:
+            index, sort, index_pk = AuditItem.by_subject_time, AuditItem.gsi2sk, "gsi2pk"
+            partition = keys.audit_pk(subject)
+        low = keys.sortable_time(since) if since is not None else None
+        high = keys.sortable_time(until) + "~" if until is not None else None  # "~" sorts after "#..."
+        condition = (
+            sort.between(low, high)
+            if low is not None and high is not None
+            else (sort >= low if low is not None else (sort <= high if high is not None else None))
+        )
+        result = index.query(
+            partition,
+            condition,
+            limit=limit,
+            scan_index_forward=False,
+            last_evaluated_key=_decode_cursor(cursor, index_pk, partition),
+        )
+        records = [_record(item) for item in result]
+        return records, _encode_cursor(result.last_evaluated_key)
+
+    def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
+        return [
+            _stored(item)
+            for item in AuditItem.query(
+                keys.audit_pk(subject),
+                AuditItem.sk > seq_sk(after_seq),
+                limit=limit,
+                consistent_read=True,
+            )
+        ]
+
+    def all_chains(self, after: tuple[str, int] | None, limit: int) -> list[tuple[str, ChainedRecord]]:
+        condition = AuditItem.gsi3sk > chain_sk(*after) if after is not None else None
+        return [_stored(item) for item in AuditItem.chains.query(CHAINS, condition, limit=limit)]

@@ -1,0 +1,65 @@
+"""pynamodb model of the audit table (layout: nija.catalogue): bound with the state table's models by
+``nija.adapters.dynamo.models.bind``, to its own table."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from nija.adapters.dynamo.models import StateItem
+
+
+class _AuditByTime(GlobalSecondaryIndex["AuditItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _AuditBySubjectTime(GlobalSecondaryIndex["AuditItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class _AuditChains(GlobalSecondaryIndex["AuditItem"]):
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class AuditItem(StateItem):
+    """AUDIT#<subject> / <seq> in the audit table (its own Meta, bound apart from the state table's
+    models): one record of a subject's hash chain (nija.adapters.dynamo.audit)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    gsi3pk = UnicodeAttribute()
+    gsi3sk = UnicodeAttribute()
+    by_time = _AuditByTime()
+    by_subject_time = _AuditBySubjectTime()
+    chains = _AuditChains()
+    seq = NumberAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    action = UnicodeAttribute()
+    outcome = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    details = MapAttribute(default=dict)
+    source_ip = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    event_id = UnicodeAttribute()
