@@ -17,6 +17,7 @@ from constructs import Construct
 from infra_cdk.constructs.api import NijaRestApi
 from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer, broker_layers
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
+from infra_cdk.constructs.realtime import RealtimeApi
 from infra_cdk.constructs.tiers import APIKEYS_WILDCARD, plan_keys_wildcard
 from infra_cdk.constructs.user_pool import UserPool
 from infra_cdk.stacks.data import DataStack
@@ -236,6 +237,12 @@ class ServiceStack(Stack):
             },
         )
 
+        # Real-time updates: the WebSocket API and the state table's stream processor.
+        self.realtime = RealtimeApi(
+            self, "Realtime", settings=settings, state=data.state, layers=layers, cognito_env=cognito_env
+        )
+
         CfnOutput(self, "ApiUrl", value=self.api.url)
+        CfnOutput(self, "WebSocketUrl", value=self.realtime.stage.url)
         CfnOutput(self, "UserPoolId", value=users.pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
