@@ -26,6 +26,16 @@ READ_ACTIONS = (
     "dynamodb:Scan",
 )
 WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+# What an append-only table refuses to every principal, whatever their IAM policies allow: a record
+# once written is never changed or removed (PutItem on an existing key fails its does-not-exist
+# condition; BatchWriteItem cannot carry a condition, so it is refused too).
+CHANGE_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:UpdateItem",
+)
 
 
 def _attr(attr: KeyAttr) -> dynamodb.Attribute:
@@ -69,6 +79,7 @@ class StateTable(Construct):
             dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if definition.stream else None,
             deletion_protection=settings.deletion_protection,
             removal_policy=settings.removal_policy,
+            resource_policy=_append_only_policy() if definition.append_only else None,
         )
 
     def grant_data(self, grantee: iam.IGrantable, *, write: bool) -> None:
@@ -85,8 +96,36 @@ class StateTable(Construct):
             self.key.grant_decrypt(grantee)
 
     def grant_append(self, grantee: iam.IGrantable) -> None:
-        """PutItem and nothing else (the audit log): no read, update or delete, no index."""
+        """Append to the audit log: PutItem, and Query to read a chain's head (its newest record) before
+        linking after it. No update or delete, no index."""
         iam.Grant.add_to_principal(
-            grantee=grantee, actions=["dynamodb:PutItem"], resource_arns=[self.table.table_arn]
+            grantee=grantee,
+            actions=["dynamodb:PutItem", "dynamodb:Query"],
+            resource_arns=[self.table.table_arn],
         )
         self.key.grant_encrypt_decrypt(grantee)
+
+    def grant_search(self, grantee: iam.IGrantable) -> None:
+        """Read the audit log (admin search and verification): Query and GetItem on the table and its
+        catalogue indexes, nothing else."""
+        arn = self.table.table_arn
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem", "dynamodb:Query"],
+            resource_arns=[arn, *(f"{arn}/index/{index.name}" for index in self.definition.indexes)],
+        )
+        self.key.grant_decrypt(grantee)
+
+
+def _append_only_policy() -> iam.PolicyDocument:
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="AppendOnly",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(CHANGE_ACTIONS),
+                resources=["*"],
+            )
+        ]
+    )

@@ -218,6 +218,7 @@ class ServiceStack(Stack):
             "AdminApi", cat.admin_api, "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)"
         )
         data.audit.grant_append(self.admin_api.function)  # every admin action
+        data.audit.grant_search(self.admin_api.function)  # GET /admin/audit and /admin/audit/verify
         # A tier change moves the user's key from one tier plan to another.
         self.api.tiers.grant_move_keys(self.admin_api.function)
         users.pool.grant(

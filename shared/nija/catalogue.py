@@ -43,6 +43,7 @@ class TableDef:
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
     stream: bool = False
+    append_only: bool = False  # no principal may update or delete an item (a resource policy denies it)
 
     @property
     def attributes(self) -> tuple[KeyAttr, ...]:
@@ -274,6 +275,7 @@ def catalogue(stage: str) -> Catalogue:
             partition_key=PK,
             sort_key=SK,
             indexes=(GSI1, GSI2, GSI3),
+            append_only=True,
         ),
         queues=queues,
         user_pool_name=f"{prefix}-users",

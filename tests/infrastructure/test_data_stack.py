@@ -195,3 +195,23 @@ def test_outputs_name_every_queue_url(dev: Synth) -> None:
         assert outputs[f"OrderQueueUrl{broker.value.capitalize()}"]["Value"] == {"Ref": queue_id}
     assert outputs["StateTableName"]["Value"] == {"Ref": _table(dev)[0]}
     assert outputs["AuditTableName"]["Value"] == {"Ref": _table(dev, "audit_table")[0]}
+
+
+def test_audit_table_refuses_updates_and_deletes_to_everyone(dev: Synth) -> None:
+    """The audit table's resource policy denies any principal every way to change or remove an item,
+    whatever an IAM policy allows; the state table has no such policy."""
+    assert dev.catalogue.audit_table.append_only and not dev.catalogue.state_table.append_only
+    _, table = _table(dev, "audit_table")
+    (statement,) = table["Properties"]["Replicas"][0]["ResourcePolicy"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == {"AWS": "*"}
+    assert set(statement["Action"]) == {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PartiQLDelete",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:UpdateItem",
+    }
+    assert statement["Resource"] == "*"
+    _, state = _table(dev, "state_table")
+    assert "ResourcePolicy" not in state["Properties"]["Replicas"][0]

@@ -238,7 +238,8 @@ def test_executor_permissions_are_scoped_to_its_broker(dev: Synth, broker: str) 
     table_id = _table_id(dev)
     # PutItem on the audit table too: test_only_the_authorizer_writes_no_audit_log
     assert table_id in _targets(dev, fn_id, "dynamodb:PutItem")
-    assert _targets(dev, fn_id, "dynamodb:Query") == {table_id}
+    # Query on the audit table too: the head of a chain it appends to (test_only_the_authorizer_...)
+    assert _targets(dev, fn_id, "dynamodb:Query") == {table_id, _table_id(dev, "audit_table")}
     # The broker's shared request budgets: a consistent read, then a conditional put (items only).
     assert _targets(dev, fn_id, "dynamodb:GetItem") == {table_id}
     # The vault key only under its broker's conditions: test_vault
@@ -264,8 +265,14 @@ def test_api_functions_read_and_write_the_table_with_its_key(dev: Synth, key: st
     fn_id = _api_function_id(dev, key)
     table_id = _table_id(dev)
     key_id = data_key_id(dev)
+    audit_id = _table_id(
+        dev, "audit_table"
+    )  # appended to, searched by admin_api: test_only_the_authorizer_...
     for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
-        assert _targets(dev, fn_id, action) == {table_id}, action
+        assert _targets(dev, fn_id, action) - {audit_id} == {table_id}, action
+    assert audit_id not in _targets(dev, fn_id, "dynamodb:UpdateItem") | _targets(
+        dev, fn_id, "dynamodb:DeleteItem"
+    )
     # PutItem also on the audit table: test_only_the_authorizer_writes_no_audit_log
     assert table_id in _targets(dev, fn_id, "dynamodb:PutItem")
     # trading_api also holds the vault key, only under the conditions test_vault asserts.
@@ -423,18 +430,42 @@ def _data_refs(synth: Synth, value: Any) -> set[str]:
     return set()
 
 
+def _audit_grants(synth: Synth, fn_id: str) -> set[tuple[str, bool]]:
+    """(action, on an index) pairs the function is allowed on the audit table or its indexes."""
+    audit_id = _table_id(synth, "audit_table")
+    found: set[tuple[str, bool]] = set()
+    for statement in _statements(synth, fn_id):
+        arns = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for arn in arns:
+            if audit_id in _data_refs(synth, arn):
+                assert statement["Effect"] == "Allow"
+                found |= {(action, "/index/" in render(arn)) for action in actions}
+    return found
+
+
 def test_only_the_authorizer_writes_no_audit_log_and_writers_only_put(dev: Synth) -> None:
-    """Sign-ups, logins, admin actions, vault stores and vault reads are audited; the authorizer only reads."""
-    audit_id = _table_id(dev, "audit_table")
+    """Sign-ups, logins, orders, admin actions, vault stores and vault reads are audited; the authorizer
+    only reads. A writer may PutItem and Query the table (the chain's head it links after), nothing
+    else, no index; admin_api also searches and verifies (GetItem and Query, on the indexes too)."""
     writers = {_function(dev, d)[0] for d in _functions(dev) if d != dev.catalogue.authorizer}
+    admin_id = _api_function_id(dev, "admin_api")
+    append = {("dynamodb:PutItem", False), ("dynamodb:Query", False)}
+    search = {("dynamodb:GetItem", False), ("dynamodb:Query", False)}
+    search |= {("dynamodb:GetItem", True), ("dynamodb:Query", True)}
     for definition in _functions(dev):
         fn_id, _ = _function(dev, definition)
-        actions = {
-            action
-            for statement in _statements(dev, fn_id)
-            if audit_id in _data_refs(dev, statement["Resource"])
-            for action in (
-                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            )
-        }
-        assert actions == ({"dynamodb:PutItem"} if fn_id in writers else set()), definition.name
+        expected = append if fn_id in writers else set()
+        if fn_id == admin_id:
+            expected = expected | search
+        assert _audit_grants(dev, fn_id) == expected, definition.name
+
+
+def test_no_function_may_update_or_delete_audit_items(dev: Synth) -> None:
+    """No role holds UpdateItem, DeleteItem, BatchWriteItem, PartiQL writes or a wildcard on the
+    audit table (the table's own policy also denies them to everyone: test_data_stack)."""
+    for definition in _functions(dev):
+        fn_id, _ = _function(dev, definition)
+        actions = {action for action, _ in _audit_grants(dev, fn_id)}
+        assert actions <= {"dynamodb:PutItem", "dynamodb:Query", "dynamodb:GetItem"}, definition.name
+        assert not any("*" in a or "Update" in a or "Delete" in a or "Batch" in a for a in actions)
