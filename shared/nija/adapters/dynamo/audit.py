@@ -20,6 +20,7 @@ from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditItem
+from nija.adapters.dynamo.models import bind
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import ChainedRecord, link
 from nija.domain.errors import Conflict, InvalidInput
@@ -107,6 +108,9 @@ def _decode_cursor(cursor: str | None, index_pk: str, partition: str) -> dict[st
 
 class AuditRecords:
     """AuditLog and AuditReader over the audit table."""
+
+    def __init__(self) -> None:
+        bind()
 
     def head(self, subject: str) -> ChainedRecord | None:
         """The newest record of the subject's chain, read consistently."""
