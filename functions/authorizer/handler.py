@@ -5,15 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
 from nija.api.auth import authorizer_context, bearer_token
 from nija.api.verify import token_verifier
 from nija.domain.errors import Forbidden, Unauthenticated
 from nija.logic.identity import active_user, principal_of
+from nija.observability import lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
+metrics = Metrics()
+tracer = lambda_tracer()  # botocore and httplib (the JWKS fetch) only: see nija.observability
+route_library_logs(logger)
 
 
 def _policy(
@@ -33,17 +39,19 @@ def _policy(
     return policy
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(user_id="anonymous")  # until the token names the user
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
         claims = token_verifier().verify(bearer_token(headers.get("authorization")))
         user = active_user(claims, wiring.store())
     except Unauthenticated as exc:
         logger.info("refused a token", extra={"reason": exc.message})
+        metrics.add_metric(name="TokensRefused", unit=MetricUnit.Count, value=1)
         raise Exception("Unauthorized") from None  # API Gateway answers 401 for exactly this text
     except Forbidden as exc:
         logger.info("denied a user", extra={"reason": exc.message})
+        metrics.add_metric(name="UsersDenied", unit=MetricUnit.Count, value=1)
         return _policy("denied", "Deny", event["methodArn"])
     principal = principal_of(user, claims)
     logger.append_keys(user_id=principal.user_id)
@@ -52,3 +60,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway meters and throttles the request against this key's usage plan (the tier).
         policy["usageIdentifierKey"] = user.api_key
     return policy
+
+
+# The correlation id is API Gateway's request id, the same one the API function's lines carry.
+handler = logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)(metrics.log_metrics(trace_handler(_handle, tracer)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -22,10 +22,12 @@ from nija.domain.messages import parse_order_message
 from nija.domain.models import BrokerName
 from nija.logic.execution import Executor
 from nija.logic.reconcile import Reconciler
+from nija.observability import lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # botocore and httplib (the brokers' HTTP) only: see nija.observability
 metrics = Metrics()
+route_library_logs(logger)
 processor = SqsFifoPartialProcessor(skip_group_on_error=True, logger=logger)  # type: ignore[arg-type]
 
 
@@ -48,6 +50,11 @@ def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:
 
 
 def record_handler(record: SQSRecord) -> None:
+    # Every line of this record, quarantine included, names its user (the message group is the user)
+    # and its message; once parsed, the correlation id becomes the intent's id (the deduplication id).
+    logger.append_keys(
+        user_id=record.attributes.message_group_id or "unknown", correlation_id=record.message_id
+    )
     broker = get_settings().catalogue.broker_of(record.event_source_arn)
     try:
         message = parse_order_message(record.body)
@@ -83,6 +90,8 @@ def _sync(event: dict[str, Any]) -> dict[str, Any]:
     """The schedule: audit and apply how open orders differ at the broker, then compare balances
     with our positions."""
     broker = get_settings().catalogue.broker_of(event["resources"][0])
+    # Platform work, no one user: the sync's lines say so, and carry the schedule event's id.
+    logger.append_keys(user_id="system", correlation_id=f"sync:{broker.value}:{event.get('id', '')}")
     open_orders = wiring.store().open_orders(broker)
     synced = _executor(broker).sync_open_orders(open_orders)
     users = sorted({m.user_id for m in wiring.credential_index().all_metadata() if m.broker is broker})
@@ -99,12 +108,12 @@ def _sync(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("source") == "aws.events":
         return _sync(event)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))

@@ -7,40 +7,57 @@ invocations of this same function; in the local stack, in process), and a shard'
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
 from nija.config import get_settings
 from nija.domain.models import BrokerName
 from nija.domain.settings import SCAN_SHARDS
+from nija.observability import (
+    BROKER,
+    SCAN_DURATION,
+    emit,
+    lambda_tracer,
+    route_library_logs,
+    scan_correlation_id,
+    trace_handler,
+)
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # botocore and httplib (the market data's HTTP) only: see nija.observability
 metrics = Metrics()
+route_library_logs(logger)
 
 
 def scan_shard(broker: BrokerName, shard: int) -> dict[str, Any]:
+    # A shard is platform work for many users: its lines carry user_id "system" and the shard's tick.
+    logger.append_keys(user_id="system", correlation_id=scan_correlation_id(broker.value, shard))
+    started = time.perf_counter()
     report = wiring.scanner().run(shard, broker)
+    duration_ms = (time.perf_counter() - started) * 1000
+    emit(SCAN_DURATION, duration_ms, MetricUnit.Milliseconds, **{BROKER: broker.value})
     metrics.add_metric(name="ScanUsers", unit=MetricUnit.Count, value=report.users)
     metrics.add_metric(name="ScanIntents", unit=MetricUnit.Count, value=report.intents)
     metrics.add_metric(name="ScanFetches", unit=MetricUnit.Count, value=report.fetches)
     result = {"broker": broker.value, **report.as_dict()}
-    logger.info("shard scanned", extra=result)
+    logger.info("shard scanned", extra={**result, "duration_ms": round(duration_ms)})
     return result
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "shard" in event:
         shard = int(event["shard"])
         if not 0 <= shard < SCAN_SHARDS:
             raise ValueError(f"shard must be 0 to {SCAN_SHARDS - 1}")
         return scan_shard(BrokerName(event["broker"]), shard)
     broker = get_settings().catalogue.broker_of(event["resources"][0])
+    logger.append_keys(user_id="system", correlation_id=f"scan:{broker.value}:{event.get('time', '')}")
     dispatched = wiring.scan_fanout()(broker, range(SCAN_SHARDS), context, scan_shard)
     return {"broker": broker.value, "shards": SCAN_SHARDS, "dispatched": dispatched}
+
+
+handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))

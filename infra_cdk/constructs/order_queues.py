@@ -1,9 +1,8 @@
-"""One FIFO order queue per broker, each with its FIFO dead-letter queue and a DLQ alarm."""
+"""One FIFO order queue per broker, each with its FIFO dead-letter queue (alarmed in the service stack)."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -54,20 +53,7 @@ class OrderQueue(Construct):
             ),
             **common,
         )
-        # Nothing is dropped silently: a message in a DLQ is an order that needs a human.
-        self.dlq_alarm = cloudwatch.Alarm(
-            self,
-            "DlqNotEmpty",
-            alarm_name=f"{definition.dlq_name.removesuffix('.fifo')}-not-empty",
-            alarm_description=f"Orders for {definition.broker.value} reached the dead-letter queue",
-            metric=self.dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
+        # Its alarm (depth above 0, to the alarm topic) is in the service stack: constructs/observability.py.
 
 
 class OrderQueues(Construct):

@@ -17,6 +17,7 @@ from constructs import Construct
 from infra_cdk.constructs.api import NijaRestApi
 from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer, broker_layers
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
+from infra_cdk.constructs.observability import Observability
 from infra_cdk.constructs.realtime import RealtimeApi
 from infra_cdk.constructs.tiers import APIKEYS_WILDCARD, plan_keys_wildcard
 from infra_cdk.constructs.user_pool import UserPool
@@ -247,3 +248,19 @@ class ServiceStack(Stack):
         CfnOutput(self, "WebSocketUrl", value=self.realtime.stage.url)
         CfnOutput(self, "UserPoolId", value=users.pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=users.client.user_pool_client_id)
+
+        # The operations view, last: every NijaFunction above, whoever added it, gets its throttle alarm.
+        self.observability = Observability(
+            self,
+            "Observability",
+            settings=settings,
+            executors=self.executors,
+            scans=self.scans,
+            functions=[c for c in self.node.find_all() if isinstance(c, NijaFunction)],
+            dlqs={broker.value: oq.dlq for broker, oq in data.order_queues.by_broker.items()},
+            api=self.api.api,
+            access_logs=self.api.access_logs,
+            trading_api=self.trading_api,
+        )
+        # Subscribe to the alarms: aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email ...
+        CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)

@@ -174,20 +174,6 @@ def test_queues_refuse_plain_http(dev: Synth, broker: str) -> None:
         )
 
 
-@pytest.mark.parametrize("broker", BROKERS, ids=str)
-def test_dlq_alarm_per_broker(dev: Synth, broker: str) -> None:
-    dlq_id = logical_id(dev.data_json, "AWS::SQS::Queue", QueueName=dev.catalogue.queue(broker).dlq_name)
-    dev.data.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 0,
-        },
-    )
-
-
 def test_outputs_name_every_queue_url(dev: Synth) -> None:
     outputs = dev.data_json["Outputs"]
     for broker in BROKERS:

@@ -183,7 +183,11 @@ def test_a_resting_fill_at_the_broker_is_audited_once_and_recorded_once(
         [trade.trade_id],
     )
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert [m.get("OrderDifferences") for m in emitted] == [[1.0]]
+    assert [m["OrderDifferences"] for m in emitted if "OrderDifferences" in m] == [[1.0]]
+    # The fill completed the order: one OrdersFilled for its broker (a metric of its own, with its dimensions).
+    (filled,) = [m for m in emitted if "OrdersFilled" in m]
+    assert (filled["OrdersFilled"], filled["broker"]) == ([1.0], "paper")
+    assert filled["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["broker", "service"]]
 
     assert sync() == summary(0, 0, 0)
     assert len(audited(ALICE)) == 1

@@ -26,8 +26,10 @@ from nija.domain.errors import (
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Fill, Position, Trade, utcnow
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.switches import BreakerState
 from nija.logic.order_diff import audit_event, diff_order
 from nija.logic.positions import apply_fill
+from nija.observability import BREAKER_OPEN, BROKER, ORDERS_FILLED, ORDERS_REFUSED, REASON_CODE, emit
 
 if TYPE_CHECKING:
     from nija.domain.switches import Breaker
@@ -126,8 +128,13 @@ class Executor:
         broker = order.broker.value
         breaker = None
         if self.controls is not None:
-            # Raises while the breaker is open: the message waits.
-            breaker = self.controls.before_call(broker, state.breaker if state is not None else None)
+            # Raises while the breaker is open: the message waits (and the open state is reported).
+            try:
+                breaker = self.controls.before_call(broker, state.breaker if state is not None else None)
+            except BrokerError as exc:
+                if exc.code == "circuit_open":
+                    emit(BREAKER_OPEN, 1, **{BROKER: broker})
+                raise
         try:
             placed = account.place_order(request)
         except BrokerThrottled:
@@ -156,8 +163,15 @@ class Executor:
         return placed
 
     def _broker_result(self, order: Order, breaker: Breaker | None, *, ok: bool) -> None:
-        if self.controls is not None:
-            self.controls.after_call(order.broker.value, ok, breaker)
+        if self.controls is None:
+            return
+        broker = order.broker.value
+        after = self.controls.after_call(broker, ok, breaker)
+        before = breaker.state if breaker is not None else None
+        if after.state != before and after.state in (BreakerState.OPEN, BreakerState.CLOSED):
+            # Opened (1) or closed again after a probe (0): the BreakerOpen alarm follows these.
+            emit(BREAKER_OPEN, int(after.state is BreakerState.OPEN), **{BROKER: broker})
+            logger.warning(f"the {broker} circuit breaker is {after.state.value}", extra={BROKER: broker})
 
     def _reject(self, order: Order, exc: BrokerError) -> Order:
         return self._refuse(order, exc.code, exc.message)
@@ -167,6 +181,7 @@ class Executor:
         order.reject(code, message)
         self.store.save_order(order, expected, fills)
         logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": code})
+        emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: code})
         return order
 
     def cancel(self, message: CancelOrder) -> Order | None:
@@ -259,6 +274,8 @@ class Executor:
                 reason=remote.reason,
             )
             self.store.save_order(order, expected, fills)
+            if final is OrderStatus.REJECTED:  # taken by the broker, then rejected there
+                emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: final.value})
         return order
 
     def _record_fill(self, current: Order, fill: Fill) -> Order:
@@ -291,4 +308,6 @@ class Executor:
             if fresh is None:
                 raise Conflict(f"order {order.order_id} vanished")
             return fresh
+        if order.status is OrderStatus.FILLED:  # this fill completed it; recorded once, counted once
+            emit(ORDERS_FILLED, **{BROKER: order.broker.value})
         return order

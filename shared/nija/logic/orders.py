@@ -12,6 +12,7 @@ from nija.domain.instruments import instrument, validate_order_numbers
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Money, OrderIntent, OrderType, Principal, Side
 from nija.domain.orders import Order, OrderStatus
+from nija.observability import BROKER, ORDERS_PLACED, emit
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
 
@@ -68,6 +69,8 @@ def place_order(
         raise Conflict("this Idempotency-Key was already used for a different order")
     if order.status is OrderStatus.QUEUED:
         queue.send(PlaceOrder(intent=intent if created else order.to_intent()))
+    if created:  # a retry with the same Idempotency-Key is the same order: counted once
+        emit(ORDERS_PLACED, **{BROKER: order.broker.value})
     return order
 
 
