@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from nija.domain.instruments import instrument
-from nija.domain.models import BrokerName, Position, User, utcnow
+from nija.domain.models import BrokerName, Position, User, UserStatus, utcnow
 from nija.domain.money import ZERO
 from nija.domain.orders import Order
 from nija.domain.risk import AccountView, OrderCheck, Refusal, RiskSettings, TradingMode, strictest
@@ -28,6 +28,10 @@ class RiskStore(Protocol):
     def settings(self, user_id: str) -> RiskSettings: ...
 
     def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None: ...
+
+    def record_snapshot(self, user_id: str, equity: Decimal, at: datetime) -> None:
+        """The user's equity across brokers, kept per 5 minutes for GET /v1/analytics/equity."""
+        ...
 
     def equity_state(self, user_id: str) -> tuple[dict[str, Decimal], tuple[datetime, Decimal] | None]:
         """The latest equity at each broker, and the last day-start record (when, how much)."""
@@ -91,6 +95,8 @@ class PreTradeGuard:
         state = state or self.state(order)
         user, mode = state.user, state.mode
         disabled = user.trading_disabled_reason if user else None
+        if user is not None and user.status is not UserStatus.ACTIVE:
+            disabled = "the account is disabled"
         if disabled or mode is TradingMode.HALTED:  # refuse before touching the broker
             empty = AccountView(
                 equity=ZERO,
@@ -119,6 +125,7 @@ class PreTradeGuard:
         self.risk.record_equity(order.user_id, order.broker.value, here, now)
         equities, last_start = self.risk.equity_state(order.user_id)
         equity = here + sum((v for b, v in equities.items() if b != order.broker.value), ZERO)
+        self.risk.record_snapshot(order.user_id, equity, now)
         today = local_day_start(now, settings.time_zone)
         if last_start is not None and last_start[0] >= today:
             day_start = last_start[1]
