@@ -20,6 +20,7 @@ from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.observability import Observability
 from infra_cdk.constructs.realtime import RealtimeApi
 from infra_cdk.constructs.tiers import APIKEYS_WILDCARD, plan_keys_wildcard
+from infra_cdk.constructs.timeseries import TimeSeriesStore, timestream_enabled
 from infra_cdk.constructs.user_pool import UserPool
 from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
@@ -243,6 +244,10 @@ class ServiceStack(Stack):
         self.realtime = RealtimeApi(
             self, "Realtime", settings=settings, state=data.state, layers=layers, cognito_env=cognito_env
         )
+
+        # Time series from the stream processor: Timestream only with `-c timestream=true`.
+        self.timeseries = TimeSeriesStore(self, "TimeSeries", catalogue=cat, enabled=timestream_enabled(self))
+        self.timeseries.grant_write(self.realtime.processor.function)
 
         CfnOutput(self, "ApiUrl", value=self.api.url)
         CfnOutput(self, "WebSocketUrl", value=self.realtime.stage.url)

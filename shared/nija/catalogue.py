@@ -166,6 +166,15 @@ class Catalogue:
         return FunctionDef("admin_api", f"{self.prefix}-admin-api", 512, 15)
 
     @property
+    def timestream_database(self) -> str:
+        """Created only when the stack's `timestream` flag is on (nija.ports.timeseries)."""
+        return f"{self.prefix}-analytics"
+
+    @property
+    def timestream_table(self) -> str:
+        return "points"
+
+    @property
     def realtime(self) -> FunctionDef:
         """The WebSocket API's $connect, $disconnect and $default routes."""
         return FunctionDef("realtime", f"{self.prefix}-realtime", 256, 10)

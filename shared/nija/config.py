@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     paper_slippage_bps: Decimal = Decimal("5")
     feed_seed: int = 7
     log_level: str = "INFO"
+    # Time series to Timestream (equity, fills, latency): off unless the stack's timestream flag
+    # created the database (Timestream for LiveAnalytics takes no new AWS customers since 2025-06).
+    timestream_enabled: bool = False
 
     @property
     def catalogue(self) -> Catalogue:

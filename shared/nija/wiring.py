@@ -15,7 +15,7 @@ from nija.config import get_settings, on_reset
 from nija.domain.credentials import BrokerCredentials, Permission
 from nija.domain.errors import BrokerError, NijaError, ServiceUnavailable
 from nija.domain.models import BrokerName
-from nija.ports.broker import Broker
+from nija.ports.broker import Balance, Broker
 from nija.ports.market_data import MarketData
 from nija.ports.realtime import Pusher
 
@@ -24,12 +24,14 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.adapters.vault import KmsSecretsVault
     from nija.logic.accounts import Accounts
+    from nija.logic.analytics import Analytics
     from nija.logic.controls import Controls
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
+    from nija.ports.timeseries import TimeSeries
 
 
 @cache
@@ -303,3 +305,53 @@ def realtime() -> Realtime:
 def _reset_realtime_factories() -> None:
     pusher.cache_clear()
     realtime.cache_clear()
+
+
+# --- analytics (issue 7, item 3) ---------------------------------------------------------------
+
+
+def live_balances(broker_name: BrokerName, user_id: str) -> dict[str, Balance] | None:
+    """Balances the dashboard reads live: the paper broker's (its own table). Elsewhere None: the
+    dashboard shows the executor's last valuation instead of calling the exchange per request."""
+    if broker_name is not BrokerName.PAPER:
+        return None
+    return broker(BrokerName.PAPER).account(user_id).balances()
+
+
+def display_price(broker_name: BrokerName, symbol: str) -> Decimal | None:
+    """A mark price for display: None rather than an error when the broker cannot give one now."""
+    try:
+        return broker(broker_name).mark_price(symbol)
+    except NijaError:
+        return None
+
+
+@cache
+def analytics() -> Analytics:
+    from nija.adapters.dynamo.analytics import DynamoAnalyticsStore
+    from nija.logic.analytics import Analytics
+
+    return Analytics(
+        positions=store().list_positions,
+        store=DynamoAnalyticsStore(),
+        risk_settings=risk_store().settings,
+        balances=live_balances,
+        mark_price=display_price,
+    )
+
+
+on_reset(analytics.cache_clear)
+
+
+@cache
+def timeseries() -> TimeSeries:
+    """Equity, fill and latency points: Timestream when NIJA_TIMESTREAM_ENABLED, else dropped."""
+    from nija.adapters.timestream import NoTimeSeries, TimestreamSeries
+
+    settings = get_settings()
+    if not settings.timestream_enabled:
+        return NoTimeSeries()
+    return TimestreamSeries(settings.catalogue.timestream_database, settings.catalogue.timestream_table)
+
+
+on_reset(timeseries.cache_clear)

@@ -5,7 +5,11 @@ keeping those of the asked partition: in the local stack, with one table for eve
 cost grows with every order ever placed and the Query path was the moto server's biggest consumer.
 This hands moto's own query code only the asked partition's items (the ones it would have kept),
 so filtering, ordering, paging and limits are still moto's (tested in
-tests/integration/test_moto_queries.py against moto as shipped). Index queries are untouched."""
+tests/integration/test_moto_queries.py against moto as shipped). Index queries are untouched.
+
+A sort key condition (begins_with, between, <, ...) is applied to the partition first, as DynamoDB
+reads only the matching key range: moto would otherwise size every item of the partition (a user's
+dashboard read its positions at the cost of their whole order and trade history)."""
 
 from __future__ import annotations
 
@@ -31,10 +35,15 @@ def install() -> None:
             if index_name or hash_key is None:
                 return query(self, hash_key, *args, **kwargs)
             _partition.key = hash_key
+            comparison = args[0] if args else kwargs.get("range_comparison")
+            conditions = kwargs.get("range_key_conditions") or []
+            _partition.range = (comparison, args[1] if len(args) > 1 else kwargs.get("range_objs"))
+            if not comparison or len(conditions) > 1:
+                _partition.range = None
             try:
                 return query(self, hash_key, *args, **kwargs)
             finally:
-                _partition.key = None
+                _partition.key = _partition.range = None
 
         def partition_items(self: Any) -> Any:
             key = getattr(_partition, "key", None)
@@ -45,7 +54,10 @@ def install() -> None:
                 return []
             if not self.range_key_attr:
                 return [found]
-            return sorted(found.values(), key=lambda item: item.range_key)
+            items = found.values()
+            if (condition := getattr(_partition, "range", None)) is not None:
+                items = [item for item in items if item.range_key.compare(*condition)]
+            return sorted(items, key=lambda item: item.range_key)
 
         Table.query, Table.all_items = partition_query, partition_items  # type: ignore[method-assign]
         _original = (query, all_items)

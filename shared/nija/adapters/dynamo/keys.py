@@ -98,3 +98,21 @@ def candles_pk(broker: str, symbol: str, timeframe: str) -> str:
 def candles_sk(close: int, limit: int) -> str:
     """The window: when its newest candle closed (epoch seconds, fixed width) and how many it holds."""
     return f"{close:012d}#{limit}"
+
+
+# Analytics (nija.adapters.dynamo.analytics): equity snapshots and realized-PnL buckets, in UTC.
+SNAPSHOT_MINUTES = 5  # one equity snapshot per user and 5 minutes: the last valuation in the bucket
+PNL_BUCKET_MINUTES = 15  # every time zone's offset is a multiple of 15 minutes: buckets add up to local days
+
+
+def floor_minutes(at: datetime, minutes: int) -> datetime:
+    at = at.astimezone(UTC)
+    return at.replace(minute=at.minute - at.minute % minutes, second=0, microsecond=0)
+
+
+def equity_snapshot_sk(at: datetime) -> str:
+    return f"EQSNAP#{floor_minutes(at, SNAPSHOT_MINUTES):%Y-%m-%dT%H:%M}"
+
+
+def pnl_bucket_sk(at: datetime) -> str:
+    return f"PNL#{floor_minutes(at, PNL_BUCKET_MINUTES):%Y-%m-%dT%H:%M}"

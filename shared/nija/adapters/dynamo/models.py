@@ -5,9 +5,11 @@ Table name, endpoint and region are bound on first use (see `bind`), never at im
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     ListAttribute,
     NumberAttribute,
@@ -16,6 +18,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection.base import MetaTable
 from pynamodb.connection.table import TableConnection
+from pynamodb.constants import NUMBER
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -230,6 +233,37 @@ class TradeItem(StateItem):
     by_time = _TradesByTime()
 
 
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read and written as an exact Decimal (pynamodb's NumberAttribute uses float)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class EquitySnapshotItem(StateItem):
+    """USER#<id> / EQSNAP#<yyyy-mm-ddThh:mm>: the user's equity, the last valuation in that 5-minute
+    bucket (UTC). Expires with the table's TTL."""
+
+    equity = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()
+
+
+class PnlBucketItem(StateItem):
+    """USER#<id> / PNL#<yyyy-mm-ddThh:mm>: the fills recorded in that 15-minute bucket (UTC), added to
+    in each fill's transaction: realized PnL, fills, closing fills and winning closing fills."""
+
+    realized = DecimalAttribute(default=Decimal)
+    trades = NumberAttribute(default=0)
+    closing = NumberAttribute(default=0)
+    wins = NumberAttribute(default=0)
+
+
 class PaperBalanceItem(StateItem):
     asset = UnicodeAttribute()
     total = UnicodeAttribute()
@@ -303,6 +337,8 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     CandlesItem,
     StrategySettingsItem,
     ConnectionItem,
+    EquitySnapshotItem,
+    PnlBucketItem,
 )
 
 _bound: dict[str, Any] = {}

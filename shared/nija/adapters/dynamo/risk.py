@@ -37,6 +37,12 @@ class DynamoRiskStore:
     def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None:
         EquityItem(keys.user_pk(user_id), f"EQUITY#{broker}", equity=fmt(equity), at=at).save()
 
+    def record_snapshot(self, user_id: str, equity: Decimal, at: datetime) -> None:
+        """The user's total equity into its 5-minute snapshot bucket (nija.adapters.dynamo.analytics)."""
+        from nija.adapters.dynamo.analytics import record_snapshot
+
+        record_snapshot(user_id, equity, at)
+
     def equity_state(self, user_id: str) -> tuple[dict[str, Decimal], tuple[datetime, Decimal] | None]:
         """The latest valuation at each of the user's brokers, and the last day-start record."""
         equities: dict[str, Decimal] = {}

@@ -14,6 +14,7 @@ from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords, conditional_failed
 from nija.adapters.dynamo.models import (
     OrderItem,
+    PnlBucketItem,
     PositionItem,
     RequestKeyItem,
     TradeItem,
@@ -28,7 +29,7 @@ from nija.domain.models import (
     Side,
     Trade,
 )
-from nija.domain.money import fmt
+from nija.domain.money import ZERO, fmt
 from nija.domain.orders import Order, OrderStatus
 
 REQUEST_KEY_TTL_S = 7 * 24 * 3600
@@ -179,6 +180,19 @@ def _trade(item: TradeItem) -> Trade:
     )
 
 
+def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
+    """ADD the fill to its PnL bucket. A closing fill reduces the position it meets (the position
+    before it is the one after, less the fill); only those count towards the win rate."""
+    before = position.quantity - fill.quantity * trade.side.sign
+    closing = before != ZERO and (before > ZERO) != (trade.side.sign > 0)
+    actions = [PnlBucketItem.realized.add(trade.realized_pnl), PnlBucketItem.trades.add(1)]
+    if closing:
+        actions.append(PnlBucketItem.closing.add(1))
+        if trade.realized_pnl > ZERO:
+            actions.append(PnlBucketItem.wins.add(1))
+    return actions
+
+
 # --- the store -------------------------------------------------------------------------------
 
 
@@ -309,6 +323,9 @@ class DynamoStore(AccountRecords):
                 tx.save(_trade_item(trade), condition=TradeItem.pk.does_not_exist())
                 tx.save(_order_item(order), condition=OrderItem.fill_count == previous_fills)
                 tx.save(_position_item(position), condition=position_condition)
+                # The day's figures, in the same transaction: a fill recorded twice is added once.
+                bucket = PnlBucketItem(keys.user_pk(trade.user_id), keys.pnl_bucket_sk(trade.timestamp))
+                tx.update(bucket, actions=_pnl_actions(fill, position, trade))
         except TransactWriteError as exc:
             reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or []) if r is not None]
             if reasons and reasons[0] == "ConditionalCheckFailed":
