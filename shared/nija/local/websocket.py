@@ -22,7 +22,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nija.ports.realtime import GoneConnection
 
 WS_PATH = "/ws"
-SEND_TIMEOUT_S = 5.0
 Invoke = Callable[[dict[str, Any]], Any]
 
 
@@ -135,10 +134,18 @@ def websocket_route(invoke: Invoke, sockets: LocalSockets = SOCKETS, path: str =
             return
         await ws.accept()
         loop = asyncio.get_running_loop()
+        outbox: asyncio.Queue[str] = asyncio.Queue()
 
-        def send(data: bytes) -> None:  # from the stream poller's thread
-            asyncio.run_coroutine_threadsafe(ws.send_text(data.decode()), loop).result(SEND_TIMEOUT_S)
+        async def writer() -> None:  # one writer: pushes leave in the order they were posted
+            while True:
+                await ws.send_text(await outbox.get())
 
+        def send(data: bytes) -> None:
+            # From the stream poller's thread, without waiting for the event loop (busy serving the
+            # API); a closed socket leaves SOCKETS before its $disconnect, so the next push finds it gone.
+            loop.call_soon_threadsafe(outbox.put_nowait, data.decode())
+
+        writing = asyncio.create_task(writer())
         sockets.open(connection_id, send)
         try:
             while True:
@@ -147,11 +154,12 @@ def websocket_route(invoke: Invoke, sockets: LocalSockets = SOCKETS, path: str =
                     invoke, websocket_event("$default", connection_id, body=text, **common)
                 )
                 if reply and reply.get("body"):
-                    await ws.send_text(str(reply["body"]))
+                    outbox.put_nowait(str(reply["body"]))
         except WebSocketDisconnect:
             pass
         finally:
             sockets.close(connection_id)
+            writing.cancel()
             await run_in_threadpool(
                 invoke, websocket_event("$disconnect", connection_id, headers=headers, **common)
             )

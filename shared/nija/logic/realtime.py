@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class Realtime:
         self._pusher = pusher  # built on first push: $connect and $disconnect never need it
         self.users = users
         self.verify = verify
+        self._batch: dict[str, list[str]] | None = None
 
     def connect(self, connection_id: str, token: str) -> Principal:
         """Verify the token as the REST API's authorizer does (signature, expiry, issuer, client, an
@@ -47,15 +49,34 @@ class Realtime:
     def disconnect(self, connection_id: str) -> str | None:
         return self.connections.remove(connection_id)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Within it, each user's connections are read once (a stream batch holds several events
+        of one user: an order, its fill, the position, the order filled)."""
+        self._batch = {}
+        try:
+            yield
+        finally:
+            self._batch = None
+
+    def _connections_of(self, user_id: str) -> list[str]:
+        if self._batch is None:
+            return self.connections.of_user(user_id)
+        if user_id not in self._batch:
+            self._batch[user_id] = self.connections.of_user(user_id)
+        return self._batch[user_id]
+
     def push(self, update: UserEvent) -> Delivery:
         """Send the event to each of the user's connections; forget the ones that are gone."""
         data = encode(update.event)
         sent = gone = 0
-        for connection_id in self.connections.of_user(update.user_id):
+        for connection_id in list(self._connections_of(update.user_id)):
             try:
                 self._pusher().post(connection_id, data)
                 sent += 1
             except GoneConnection:
                 self.connections.remove(connection_id)
+                if self._batch is not None:
+                    self._batch[update.user_id].remove(connection_id)
                 gone += 1
         return Delivery(sent, gone)
