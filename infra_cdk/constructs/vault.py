@@ -1,5 +1,5 @@
 """The vault's customer-managed KMS key, and the only two ways into the vault: the API writes, the
-executors read, each executor its own broker's secrets only.
+executors read, each executor its own broker's secrets only; the account erasure deletes.
 
 Two uses of the key meet here (see nija.adapters.vault):
 
@@ -15,6 +15,9 @@ Secrets Manager only for a secret whose ARN is one of broker B's. The API may ma
 ``{user_id, broker}`` and let Secrets Manager encrypt new values, but never read one: it has no
 ``GetSecretValue``, and its only ``kms:Decrypt`` is the check Secrets Manager makes when a secret is
 created under a customer-managed key (context ``SecretVersionId = RequestToValidateKeyAccess``).
+
+The dashboard API erases an account (DELETE /v1/me): ``secretsmanager:DeleteSecret`` on the stage's
+secrets and nothing else, no key use at all (deleting a secret reads nothing and needs no key).
 
 The operator's ``nija vault rewrap`` reads and re-writes every secret. No Lambda role may do both: the
 command runs with the operator's own IAM credentials (their administrator role or SSO permission set,
@@ -134,6 +137,23 @@ class VaultKey(Construct):
             self.catalogue.secret_name_pattern(broker) + ARN_SUFFIX,
             f"One secret per user for {b}; user ids are only known at run time, so the executor reads "
             f"{b}'s secrets by name pattern, and only those tagged broker={b}.",
+        )
+
+    def grant_delete(self, grantee: iam.IGrantable) -> None:
+        """The account erasure (DELETE /v1/me): delete a user's secrets by name, nothing else: no
+        read, no write, no describe, no use of the key (deleting a secret needs none)."""
+        self._allow(
+            grantee,
+            "VaultDeleteSecrets",
+            ("secretsmanager:DeleteSecret",),
+            [secret_arn(self.catalogue.secret_prefix + "*")],
+            {},
+        )
+        _acknowledge(
+            grantee,
+            self.catalogue.secret_prefix + "*",
+            "An erased account's secrets are deleted by name under the stage's prefix (user ids are "
+            "only known at run time); DeleteSecret is the only vault action this role holds.",
         )
 
     def grant_write(self, grantee: iam.IGrantable) -> None:

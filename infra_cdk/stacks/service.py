@@ -192,6 +192,10 @@ class ServiceStack(Stack):
         # Sign-up issues the user's API key in the basic plan; a failed sign-up deletes key and user.
         self.api.tiers.grant_issue_keys(self.dashboard_api.function)
         users.pool.grant(self.dashboard_api.function, "cognito-idp:AdminDeleteUser")
+        # DELETE /v1/me erases the account: the same key and directory user deletions as above, and the
+        # user's vault secrets (DeleteSecret only). GET /v1/me/export reads the user's own audit chain
+        # with the Query every audit writer holds on the table (no index).
+        data.vault.grant_delete(self.dashboard_api.function)
         acknowledge(
             self.dashboard_api.function,
             {

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.accounts import Accounts
     from nija.logic.analytics import Analytics
     from nija.logic.controls import Controls
+    from nija.logic.data_rights import DataRights
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
@@ -355,3 +356,30 @@ def timeseries() -> TimeSeries:
 
 
 on_reset(timeseries.cache_clear)
+
+
+# --- the user's data rights (issue 7, item 7) --------------------------------------------------
+
+
+@cache
+def data_rights() -> DataRights:
+    """GET /v1/me/export and DELETE /v1/me: the user's records, audit trail, vault secrets (delete
+    only: no key, no read), API key and directory user."""
+    from nija.adapters.apigateway_keys import ApiGatewayKeys
+    from nija.adapters.cognito import CognitoIdentity
+    from nija.adapters.dynamo.user_data import DynamoUserRecords
+    from nija.adapters.secret_eraser import SecretEraser
+    from nija.logic.data_rights import DataRights
+
+    settings = get_settings()
+    return DataRights(
+        users=store(),
+        records=DynamoUserRecords(),
+        audit=store(),
+        secrets=SecretEraser(settings.catalogue),
+        keys=ApiGatewayKeys(settings.usage_plan_ids),
+        idp=CognitoIdentity(),
+    )
+
+
+on_reset(data_rights.cache_clear)

@@ -26,6 +26,8 @@ ROUTES = {
     ("POST", "/v1/auth/mfa/setup"): (DASHBOARD, USER),
     ("POST", "/v1/auth/mfa/enable"): (DASHBOARD, USER),
     ("GET", "/v1/me"): (DASHBOARD, USER),
+    ("DELETE", "/v1/me"): (DASHBOARD, USER),
+    ("GET", "/v1/me/export"): (DASHBOARD, USER),
     ("GET", "/v1/dashboard"): (DASHBOARD, USER),
     ("GET", "/v1/settings"): (DASHBOARD, USER),
     ("PUT", "/v1/settings"): (DASHBOARD, USER),

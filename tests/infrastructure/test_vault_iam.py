@@ -185,10 +185,17 @@ def _trading_api(dev: Synth, roles: dict[str, list[Statement]]) -> list[Statemen
     return roles[function_role(dev, dev.catalogue.trading_api.name)]
 
 
+def _dashboard_api(dev: Synth, roles: dict[str, list[Statement]]) -> list[Statement]:
+    return roles[function_role(dev, dev.catalogue.dashboard_api.name)]
+
+
 def _vault_roles(dev: Synth) -> set[str]:
+    """The roles with any statement on the vault: trading_api, the executors, and dashboard_api
+    (DeleteSecret only, for the account erasure: test_dashboard_api_only_deletes_secrets)."""
     cat = dev.catalogue
     return {
         function_role(dev, cat.trading_api.name),
+        function_role(dev, cat.dashboard_api.name),
         *(function_role(dev, cat.executor(b).name) for b in BROKERS),
     }
 
@@ -357,7 +364,7 @@ def test_no_other_role_holds_a_statement_on_secrets_or_the_vault_key(
 ) -> None:
     vault_roles = _vault_roles(dev)
     others = {role: statements for role, statements in roles.items() if role not in vault_roles}
-    assert len(others) >= 4  # dashboard_api, admin_api, authorizer, API Gateway's CloudWatch role
+    assert len(others) >= 3  # admin_api, authorizer, API Gateway's CloudWatch role
     for role, statements in others.items():
         assert _vault_statements(dev, statements) == [], role
         managed = {a for s in statements for a in s.actions if a.startswith("managed:")}
@@ -456,6 +463,27 @@ def test_trading_api_creates_replaces_and_deletes_but_never_reads(
             {**only_broker.context, "kms:EncryptionContextKeys": [*VAULT_CONTEXT_KEYS, "extra"]},
         ),
     )
+
+
+def test_dashboard_api_only_deletes_secrets(dev: Synth, roles: dict[str, list[Statement]]) -> None:
+    """DELETE /v1/me deletes the user's secrets by name: DeleteSecret on the stage's secrets, nothing
+    else on a secret and nothing at all on the vault key (deleting reads nothing, uses no key)."""
+    api = _dashboard_api(dev, roles)
+    secrets = f"{ARN_PREFIX}{dev.catalogue.secret_prefix}*"
+    assert _vault_statements(dev, api) == [
+        Statement("Allow", ("secretsmanager:DeleteSecret",), (secrets,), {}, sid="VaultDeleteSecrets")
+    ]
+    for broker in BROKERS:
+        name = secret(ALICE, broker, dev.catalogue)
+        assert allowed(api, Request("secretsmanager:DeleteSecret", name))
+        for action in (*SECRET_READS, *(a for a in SECRET_WRITES if a != "secretsmanager:DeleteSecret")):
+            assert not allowed(api, Request(action, name, read_secret(dev, broker).context)), action
+        assert not allowed(api, create_secret(dev, broker, _tags(broker)))
+        for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+            assert not allowed(api, open_data_key(dev, broker, action)), action
+            assert not allowed(api, via_secrets_manager(dev, broker, action)), action
+    elsewhere = f"{ARN_PREFIX}nija-prod/users/{ALICE}/brokers/paper-AbC123"
+    assert not allowed(api, Request("secretsmanager:DeleteSecret", elsewhere))
 
 
 def test_no_other_role_may_do_anything_with_the_vault(dev: Synth, roles: dict[str, list[Statement]]) -> None:

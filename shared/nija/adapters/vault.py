@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from nija.adapters.aws import client
 from nija.adapters.envelope import SealBroken, Sealed, encryption_context, seal, unseal
+from nija.adapters.secret_eraser import SecretEraser
 from nija.catalogue import Catalogue
 from nija.domain.credentials import BrokerCredentials, load_credentials
 from nija.domain.errors import NotFound, ServiceUnavailable
@@ -90,13 +91,7 @@ class KmsSecretsVault:
         return load_credentials(payload)
 
     def delete(self, user_id: str, broker: BrokerName) -> None:
-        try:
-            client("secretsmanager").delete_secret(
-                SecretId=self.catalogue.secret_name(user_id, broker), ForceDeleteWithoutRecovery=True
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
+        SecretEraser(self.catalogue).delete(user_id, broker)
 
     def rewrap(self, user_id: str, broker: BrokerName) -> None:
         payload, version = self._open(user_id, broker.value)
