@@ -36,6 +36,7 @@ _USER_KINDS = {
     "DAYSTART#": "day_start_equity",
     "SWITCH": "kill_switch",
     "WS#": "websocket_connections",
+    "DEVICE#": "devices",
     "ORDER#": "orders",
     "TRADE#": "trades",
     "EQSNAP#": "equity_snapshots",
