@@ -6,11 +6,13 @@ import sys
 
 from bench import (
     cold_start,
+    dashboard,
     executor_import,
     executor_throughput,
     latency,
     pipeline,
     ratelimit,
+    realtime,
     rsi,
     scan,
     token_verify,
@@ -28,6 +30,8 @@ BENCHMARKS = {
     "executor_throughput": executor_throughput.main,
     "rsi": rsi.main,
     "scan": scan.main,
+    "dashboard": dashboard.main,
+    "realtime": realtime.main,
 }
 
 

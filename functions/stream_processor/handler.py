@@ -1,7 +1,8 @@
 """stream_processor: the state table's DynamoDB stream, a batch at a time (Powertools BatchProcessor,
 partial failures reported by sequence number). Each record that is a user's order, fill, position,
 kill switch or risk refusal (nija.domain.realtime) is pushed to that user's WebSocket connections
-only; a connection API Gateway reports gone is deleted."""
+only; a connection API Gateway reports gone is deleted. Fills, refusals and a tripped daily loss limit
+also notify the user's devices, as they chose (nija.logic.notify)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from nija import wiring
+from nija.domain.errors import NijaError
 from nija.domain.realtime import user_event
 
 logger = Logger()
@@ -36,6 +38,14 @@ def record_handler(record: DynamoDBRecord) -> None:
     metrics.add_metric(name="RealtimeEventsSent", unit=MetricUnit.Count, value=delivery.sent)
     if delivery.gone:
         metrics.add_metric(name="RealtimeConnectionsGone", unit=MetricUnit.Count, value=delivery.gone)
+    try:  # best effort: a push service outage must not replay the stream (and the WebSocket pushes)
+        pushed = wiring.notifier().notify([update])
+    except NijaError as exc:
+        logger.warning("push notifications failed", extra={"user_id": update.user_id, "error": exc.code})
+        metrics.add_metric(name="PushNotificationsFailed", unit=MetricUnit.Count, value=1)
+    else:
+        if pushed:
+            metrics.add_metric(name="PushNotificationsSent", unit=MetricUnit.Count, value=pushed)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -58,6 +58,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/me/export", ("GET",), "dashboard_api"),
     Route("/v1/dashboard", ("GET",), "dashboard_api"),
     Route("/v1/settings", ("GET", "PUT"), "dashboard_api"),
+    Route("/v1/devices", ("POST",), "dashboard_api"),
+    Route("/v1/devices/{token}", ("DELETE",), "dashboard_api"),
     Route("/v1/analytics/{proxy+}", ("ANY",), "dashboard_api"),
     Route("/v1/orders", ("GET", "POST"), "trading_api"),
     Route("/v1/orders/{id}", ("GET", "DELETE"), "trading_api"),
@@ -69,6 +71,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/brokers/{broker}/credentials", ("PUT", "DELETE"), "trading_api"),
     # The admin app checks the admins group itself and answers 403 to everyone else.
     Route("/admin/{proxy+}", ("ANY",), "admin_api"),
+    # The console page: no data in it; it signs the admin in and calls the admin routes with the token.
+    Route("/admin/console", ("GET",), "admin_api", public=True),
 )
 
 # API Gateway's own refusals, in the API's error shape ({"error": {"code", "message"}}).

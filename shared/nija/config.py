@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # How a scheduled strategy scan runs its shards: asynchronous invocations of itself (AWS), or in
     # this process one after another (the local stack: moto cannot run Lambda functions).
     scan_fanout: Literal["lambda", "inline"] = "lambda"
+    # Push notifications: Expo's push API, or (the local stack) recorded to `push_outbox`, a JSON-lines file.
+    push_mode: Literal["expo", "record"] = "expo"
+    push_outbox: str = ".nija-local/push-outbox.jsonl"
+    expo_access_token: str | None = None
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
     # Where the stream processor pushes WebSocket messages: API Gateway's Management API at

@@ -20,6 +20,7 @@ from nija.ports.market_data import MarketData
 from nija.ports.realtime import Pusher
 
 if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
+    from nija.adapters.dynamo.devices import DynamoDevices
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.adapters.vault import KmsSecretsVault
@@ -27,11 +28,13 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.analytics import Analytics
     from nija.logic.controls import Controls
     from nija.logic.data_rights import DataRights
+    from nija.logic.notify import Notifier
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
+    from nija.ports.push import PushSender
     from nija.ports.timeseries import TimeSeries
 
 
@@ -271,43 +274,6 @@ def market_data(broker: BrokerName) -> MarketData:
 on_reset(market_data.cache_clear)
 
 
-@cache
-def pusher() -> Pusher:
-    """How a WebSocket message reaches a connection: API Gateway's Management API, or in the local
-    stack the sockets its uvicorn app holds open."""
-    settings = get_settings()
-    if settings.realtime_push == "local":
-        from nija.local.websocket import SOCKETS
-
-        return SOCKETS
-    if not settings.websocket_endpoint:
-        raise ServiceUnavailable("real-time push is not configured (NIJA_WEBSOCKET_ENDPOINT)")
-    from nija.adapters.apigw_push import ApiGatewayPusher
-
-    return ApiGatewayPusher(settings.websocket_endpoint)
-
-
-def _verify_token(token: str) -> dict[str, Any]:
-    from nija.api.verify import token_verifier  # the JWT libraries load only where tokens are checked
-
-    return token_verifier().verify(token)
-
-
-@cache
-def realtime() -> Realtime:
-    """WebSocket connections per user and the push of user events (functions realtime, stream_processor)."""
-    from nija.adapters.dynamo.connections import DynamoConnections
-    from nija.logic.realtime import Realtime
-
-    return Realtime(DynamoConnections(), pusher, store(), _verify_token)
-
-
-@on_reset
-def _reset_realtime_factories() -> None:
-    pusher.cache_clear()
-    realtime.cache_clear()
-
-
 # --- analytics (issue 7, item 3) ---------------------------------------------------------------
 
 
@@ -345,17 +311,64 @@ on_reset(analytics.cache_clear)
 
 
 @cache
-def timeseries() -> TimeSeries:
-    """Equity, fill and latency points: Timestream when NIJA_TIMESTREAM_ENABLED, else dropped."""
-    from nija.adapters.timestream import NoTimeSeries, TimestreamSeries
+def pusher() -> Pusher:
+    """How a WebSocket message reaches a connection: API Gateway's Management API, or in the local
+    stack the sockets its uvicorn app holds open."""
+    settings = get_settings()
+    if settings.realtime_push == "local":
+        from nija.local.websocket import SOCKETS
+
+        return SOCKETS
+    if not settings.websocket_endpoint:
+        raise ServiceUnavailable("real-time push is not configured (NIJA_WEBSOCKET_ENDPOINT)")
+    from nija.adapters.apigw_push import ApiGatewayPusher
+
+    return ApiGatewayPusher(settings.websocket_endpoint)
+
+
+def _verify_token(token: str) -> dict[str, Any]:
+    from nija.api.verify import token_verifier  # the JWT libraries load only where tokens are checked
+
+    return token_verifier().verify(token)
+
+
+@cache
+def realtime() -> Realtime:
+    """WebSocket connections per user and the push of user events (functions realtime, stream_processor)."""
+    from nija.adapters.dynamo.connections import DynamoConnections
+    from nija.logic.realtime import Realtime
+
+    return Realtime(DynamoConnections(), pusher, store(), _verify_token)
+
+
+@on_reset
+def _reset_realtime_factories() -> None:
+    pusher.cache_clear()
+    realtime.cache_clear()
+
+
+def devices() -> DynamoDevices:
+    from nija.adapters.dynamo.devices import DynamoDevices
+
+    return DynamoDevices()
+
+
+def push_sender() -> PushSender:
+    """Expo's push API; in the local stack a recorder (NIJA_PUSH_MODE=record: nothing leaves)."""
+    from pathlib import Path
+
+    from nija.adapters.push import ExpoPush, RecordedPush
 
     settings = get_settings()
-    if not settings.timestream_enabled:
-        return NoTimeSeries()
-    return TimestreamSeries(settings.catalogue.timestream_database, settings.catalogue.timestream_table)
+    if settings.push_mode == "record":
+        return RecordedPush(Path(settings.push_outbox))
+    return ExpoPush(access_token=settings.expo_access_token)
 
 
-on_reset(timeseries.cache_clear)
+def notifier() -> Notifier:
+    from nija.logic.notify import Notifier
+
+    return Notifier(devices(), lambda user_id: settings_store().get(user_id).notifications, push_sender())
 
 
 # --- the user's data rights (issue 7, item 7) --------------------------------------------------
@@ -383,3 +396,17 @@ def data_rights() -> DataRights:
 
 
 on_reset(data_rights.cache_clear)
+
+
+@cache
+def timeseries() -> TimeSeries:
+    """Equity, fill and latency points: Timestream when NIJA_TIMESTREAM_ENABLED, else dropped."""
+    from nija.adapters.timestream import NoTimeSeries, TimestreamSeries
+
+    settings = get_settings()
+    if not settings.timestream_enabled:
+        return NoTimeSeries()
+    return TimestreamSeries(settings.catalogue.timestream_database, settings.catalogue.timestream_table)
+
+
+on_reset(timeseries.cache_clear)

@@ -31,6 +31,8 @@ ROUTES = {
     ("GET", "/v1/dashboard"): (DASHBOARD, USER),
     ("GET", "/v1/settings"): (DASHBOARD, USER),
     ("PUT", "/v1/settings"): (DASHBOARD, USER),
+    ("POST", "/v1/devices"): (DASHBOARD, USER),
+    ("DELETE", "/v1/devices/{token}"): (DASHBOARD, USER),
     ("ANY", "/v1/analytics/{proxy+}"): (DASHBOARD, USER),
     ("GET", "/v1/orders"): (TRADING, USER),
     ("POST", "/v1/orders"): (TRADING, USER),
@@ -44,6 +46,7 @@ ROUTES = {
     ("PUT", "/v1/brokers/{broker}/credentials"): (TRADING, USER),
     ("DELETE", "/v1/brokers/{broker}/credentials"): (TRADING, USER),
     ("ANY", "/admin/{proxy+}"): (ADMIN, USER),
+    ("GET", "/admin/console"): (ADMIN, PUBLIC),
 }
 PUBLIC_AUTH = [route for route, (_, auth) in ROUTES.items() if auth == PUBLIC and "/auth/" in route[1]]
 

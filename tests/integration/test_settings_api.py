@@ -32,6 +32,12 @@ DEFAULTS = {
             "stop_loss": "0.02",
             "take_profit": "0.04",
         },
+        "notifications": {
+            "fills": True,
+            "refusals": True,
+            "daily_loss_limit": True,
+            "trading_disabled": True,
+        },
     },
     "risk": {
         "position_share": "0.05",

@@ -162,7 +162,6 @@ def test_the_users_kill_switch_engaged_and_released() -> None:
         ("PAPER#u-1", "BAL#USD"),
         ("CONN#abc=", "CONN"),
         ("USER#u-1", "WS#abc="),
-        ("USER#u-1", "PROFILE"),
         ("USER#u-1", "REQUEST#k-1"),
         ("USER#u-1", "EQUITY#paper"),
         ("USER#u-1", "STRATEGY"),
@@ -177,4 +176,22 @@ def test_items_no_user_watches_make_no_event(pk: str, sk: str) -> None:
 
 
 def test_the_filter_prefixes_cover_every_event_type() -> None:
-    assert WATCHED_SORT_KEY_PREFIXES == ("ORDER#", "TRADE#", "POS#", "SWITCH")
+    assert WATCHED_SORT_KEY_PREFIXES == ("ORDER#", "TRADE#", "POS#", "SWITCH", "PROFILE")
+
+
+def test_a_profile_speaks_only_when_trading_is_disabled() -> None:
+    keys = {"pk": "USER#u-1", "sk": "PROFILE"}
+    off = {
+        "email": "a@example.com",
+        "api_key": "secret-key",
+        "trading_disabled_reason": "5 broker errors in a row",
+    }
+    on = {"email": "a@example.com", "api_key": "secret-key"}
+    event = user_event("MODIFY", keys, off, on)
+    assert event is not None and event.event == {
+        "type": "trading_disabled",
+        "reason": "5 broker errors in a row",
+    }
+    assert user_event("MODIFY", keys, off, off) is None  # still disabled: nothing new
+    assert user_event("MODIFY", keys, {**on, "tier": "pro"}, on) is None  # any other profile change
+    assert user_event("INSERT", keys, on, None) is None

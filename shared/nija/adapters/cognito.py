@@ -126,6 +126,14 @@ class CognitoIdentity:
         except Unauthenticated:  # already gone (UserNotFoundException)
             return
 
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        with _mapped():
+            if enabled:
+                self._idp.admin_enable_user(UserPoolId=self.pool_id, Username=email)
+            else:
+                self._idp.admin_disable_user(UserPoolId=self.pool_id, Username=email)
+                self._idp.admin_user_global_sign_out(UserPoolId=self.pool_id, Username=email)
+
     def log_in(self, email: str, password: str) -> Tokens | Challenge:
         with _mapped():
             result = self._idp.initiate_auth(

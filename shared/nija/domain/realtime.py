@@ -10,6 +10,7 @@ Events (JSON, `type` first; decimals as strings, times as ISO 8601):
   position      a position was opened, changed or closed
   kill_switch   the user's own kill switch was engaged or released
   risk_refusal  an order was refused by a pre-trade risk check (its reason_code)
+  trading_disabled  the platform stopped the user's trading (repeated broker errors)
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ ORDER_PREFIX = "ORDER#"
 TRADE_PREFIX = "TRADE#"
 POSITION_PREFIX = "POS#"
 SWITCH_SK = "SWITCH"
+PROFILE_SK = "PROFILE"
 # The sort keys (prefixes) of the items users watch, under pk USER#<id>: also the stream event
 # source's filters (infra_cdk) and the local poller's, so Lambda is not invoked for anything else.
-WATCHED_SORT_KEY_PREFIXES: tuple[str, ...] = (ORDER_PREFIX, TRADE_PREFIX, POSITION_PREFIX, SWITCH_SK)
+WATCHED_SORT_KEY_PREFIXES: tuple[str, ...] = (
+    ORDER_PREFIX,
+    TRADE_PREFIX,
+    POSITION_PREFIX,
+    SWITCH_SK,
+    PROFILE_SK,
+)
 
 _RISK_CODES = frozenset(code.value for code in RefusalCode)
 _PYNAMODB_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
@@ -67,6 +75,8 @@ def user_event(
     event: dict[str, Any] | None
     if sk == SWITCH_SK:
         event = _kill_switch(event_name, new)
+    elif sk == PROFILE_SK:
+        event = _trading_disabled(new, old)
     elif sk.startswith(ORDER_PREFIX):
         event = _order(event_name, new, old)
     elif sk.startswith(TRADE_PREFIX):
@@ -161,3 +171,11 @@ def _kill_switch(event_name: str, new: dict[str, Any]) -> dict[str, Any] | None:
         **_pick(new, "mode", "reason"),
         "engaged_at": _time(new.get("engaged_at")),
     }
+
+
+def _trading_disabled(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any] | None:
+    """Only the moment the platform disables trading: nothing else of a profile is shown."""
+    reason = new.get("trading_disabled_reason")
+    if not reason or old.get("trading_disabled_reason"):
+        return None
+    return {"type": "trading_disabled", "reason": _text(reason)}

@@ -15,6 +15,7 @@ from nija.domain.errors import InvalidInput
 from nija.domain.instruments import instrument
 from nija.domain.market import TIMEFRAME_SECONDS
 from nija.domain.models import BrokerName, Frozen
+from nija.domain.notifications import NotificationPrefs
 from nija.domain.strategies import DEFAULT_STRATEGY, STRATEGIES, DualRsiSettings
 
 SCAN_SHARDS = 16  # a scan's fan-out: one invocation per shard
@@ -28,6 +29,9 @@ class StrategySettings(Frozen):
     symbols: tuple[str, ...] = Field((), max_length=MAX_SYMBOLS, description="unified symbols, e.g. BTC/USD")
     timeframe: str = Field("5m", description="candle length the strategy reads")
     thresholds: DualRsiSettings = Field(default_factory=DualRsiSettings)
+    notifications: NotificationPrefs = Field(
+        default_factory=NotificationPrefs, description="which events send a push to the user's devices"
+    )
 
     @field_validator("strategy")
     @classmethod

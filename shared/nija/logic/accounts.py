@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import NijaError, NotFound, RateLimited, ServiceUnavailable, Unauthenticated
-from nija.domain.models import Tier, User
+from nija.domain.models import Tier, User, UserStatus
 from nija.domain.passwords import check_password
 from nija.ports.audit import AuditLog
 from nija.ports.identity import ApiKeys, Challenge, IdentityProvider, LoginGuards, Tokens
@@ -29,6 +29,10 @@ GUARD_RETRIES = 5
 
 class Users(UserStore, Protocol):
     def create_user(self, user: User) -> bool: ...
+
+    def list_users(
+        self, status: UserStatus | None, tier: Tier | None, limit: int, cursor: str | None
+    ) -> tuple[list[User], str | None]: ...
 
 
 def email_subject(email: str) -> str:
@@ -225,6 +229,24 @@ class Accounts:
         if user is None:
             raise NotFound(f"user {user_id} not found")
         return user
+
+    def set_status(self, admin_id: str, user_id: str, status: UserStatus) -> User:
+        """Disable a user (no sign-in, every session ended, every API call refused, no orders placed
+        for them) or enable them again. The profile is written first: it is what every check reads."""
+        user = self.profile(user_id)
+        if user.status is status:
+            return user
+        updated = user.model_copy(update={"status": status})
+        self.users.put_user(updated)
+        self.idp.set_enabled(user.email, status is UserStatus.ACTIVE)
+        action = "admin.user_enable" if status is UserStatus.ACTIVE else "admin.user_disable"
+        self._audit(action, Outcome.SUCCESS, user_id, actor=admin_id, old=user.status.value, new=status.value)
+        return updated
+
+    def list_users(
+        self, status: UserStatus | None, tier: Tier | None, limit: int, cursor: str | None
+    ) -> tuple[list[User], str | None]:
+        return self.users.list_users(status, tier, limit, cursor)
 
     def change_tier(self, admin_id: str, user_id: str, tier: Tier) -> User:
         user = self.profile(user_id)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
+from nija.domain.audit import AuditEvent
 from nija.domain.errors import (
     BrokerAuthFailed,
     BrokerError,
@@ -25,9 +26,11 @@ from nija.domain.errors import (
 )
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Fill, Position, Trade, utcnow
+from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.switches import BreakerState
 from nija.logic.order_diff import audit_event, diff_order
+from nija.logic.orders import order_event
 from nija.logic.positions import apply_fill
 from nija.observability import BREAKER_OPEN, BROKER, ORDERS_FILLED, ORDERS_REFUSED, REASON_CODE, emit
 
@@ -181,6 +184,7 @@ class Executor:
         order.reject(code, message)
         self.store.save_order(order, expected, fills)
         logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": code})
+        self._audit(order_event("orders.reject", order, "executor", reason_code=code))
         emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: code})
         return order
 
@@ -310,4 +314,20 @@ class Executor:
             return fresh
         if order.status is OrderStatus.FILLED:  # this fill completed it; recorded once, counted once
             emit(ORDERS_FILLED, **{BROKER: order.broker.value})
+        self._audit(
+            order_event(
+                "orders.fill",
+                order,
+                "executor",
+                trade_id=fill.trade_id,
+                fill_quantity=fmt(fill.quantity),
+                fill_price=fmt(fill.price),
+                fee=fmt(fill.fee),
+            )
+        )
         return order
+
+    def _audit(self, event: AuditEvent) -> None:
+        # After the write it records: a crash in between loses this record, never the order's state.
+        if self.audit is not None:
+            self.audit.record(event)

@@ -6,13 +6,16 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import Conflict, InvalidInput, NotFound
 from nija.domain.ids import client_order_id, intent_id, manual_source
 from nija.domain.instruments import instrument, validate_order_numbers
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Money, OrderIntent, OrderType, Principal, Side
+from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
 from nija.observability import BROKER, ORDERS_PLACED, emit
+from nija.ports.audit import AuditLog
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
 
@@ -57,7 +60,12 @@ def build_intent(principal: Principal, request: OrderRequest, request_id: str | 
 
 
 def place_order(
-    principal: Principal, request: OrderRequest, request_id: str | None, store: OrderStore, queue: OrderQueue
+    principal: Principal,
+    request: OrderRequest,
+    request_id: str | None,
+    store: OrderStore,
+    queue: OrderQueue,
+    audit: AuditLog | None = None,
 ) -> Order:
     """Record the order as queued, then enqueue it. A retried request (same Idempotency-Key) is a no-op
     that re-sends the intent while it is still queued, so a crash between the two writes loses nothing."""
@@ -67,11 +75,35 @@ def place_order(
     order, created = store.create_order(Order.from_intent(intent))
     if not created and _differs(order, intent):
         raise Conflict("this Idempotency-Key was already used for a different order")
+    if created and audit is not None:
+        audit.record(order_event("orders.place", order, principal.user_id))
     if order.status is OrderStatus.QUEUED:
         queue.send(PlaceOrder(intent=intent if created else order.to_intent()))
     if created:  # a retry with the same Idempotency-Key is the same order: counted once
         emit(ORDERS_PLACED, **{BROKER: order.broker.value})
     return order
+
+
+def order_event(action: str, order: Order, actor: str, **details: str) -> AuditEvent:
+    """An order's audit record: what, where, how much, and the order's state."""
+    return AuditEvent(
+        action=action,
+        outcome=Outcome.SUCCESS,
+        subject=order.user_id,
+        actor=actor,
+        details={
+            "order_id": order.order_id,
+            "broker": order.broker.value,
+            "symbol": order.symbol,
+            "side": order.side.value,
+            "type": order.type.value,
+            "quantity": fmt(order.quantity),
+            **({"limit_price": fmt(order.limit_price)} if order.limit_price is not None else {}),
+            "status": order.status.value,
+            "source": order.source,
+            **details,
+        },
+    )
 
 
 def _differs(order: Order, intent: OrderIntent) -> bool:
@@ -90,7 +122,9 @@ def get_order(principal: Principal, order_id: str, store: OrderStore) -> Order:
     return order
 
 
-def cancel_order(principal: Principal, order_id: str, store: OrderStore, queue: OrderQueue) -> Order:
+def cancel_order(
+    principal: Principal, order_id: str, store: OrderStore, queue: OrderQueue, audit: AuditLog | None = None
+) -> Order:
     """Cancel a queued order at once; ask the executor to cancel an open one at the broker."""
     order = get_order(principal, order_id, store)
     if order.status.is_terminal:
@@ -99,6 +133,8 @@ def cancel_order(principal: Principal, order_id: str, store: OrderStore, queue: 
     if updated is None:
         current = get_order(principal, order_id, store)
         raise Conflict(f"order {order_id} is already {current.status.value}")
+    if audit is not None:
+        audit.record(order_event("orders.cancel", updated, principal.user_id))
     if not updated.status.is_terminal:
         queue.send(CancelOrder(user_id=order.user_id, broker=order.broker, order_id=order.order_id))
     return updated

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from nija.domain.instruments import instrument
-from nija.domain.models import BrokerName, Position, User, utcnow
+from nija.domain.models import BrokerName, Position, User, UserStatus, utcnow
 from nija.domain.money import ZERO
 from nija.domain.orders import Order
 from nija.domain.risk import AccountView, OrderCheck, Refusal, RiskSettings, TradingMode, strictest
@@ -95,6 +95,8 @@ class PreTradeGuard:
         state = state or self.state(order)
         user, mode = state.user, state.mode
         disabled = user.trading_disabled_reason if user else None
+        if user is not None and user.status is not UserStatus.ACTIVE:
+            disabled = "the account is disabled"
         if disabled or mode is TradingMode.HALTED:  # refuse before touching the broker
             empty = AccountView(
                 equity=ZERO,

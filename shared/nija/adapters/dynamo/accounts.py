@@ -3,23 +3,46 @@ in the append-only audit table (nija.adapters.dynamo.audit: one hash chain per s
 
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
+
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
+from nija.domain.errors import InvalidInput
 from nija.domain.lockout import LoginGuard
 from nija.domain.models import Role, Tier, User, UserStatus
+
+
+def _users_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        index = key["gsi2pk"]["S"]
+    except (ValueError, TypeError, KeyError):
+        index = None
+    if index != USERS_INDEX:
+        raise InvalidInput("next_token is not a token this API issued", field="next_token")
+    return dict(key)
 
 
 def conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+USERS_INDEX = "USERS"
+
+
 def _user_item(user: User) -> UserItem:
     return UserItem(
         keys.user_pk(user.user_id),
         keys.PROFILE,
+        gsi2pk=USERS_INDEX,
+        gsi2sk=f"{user.created_at.isoformat()}#{user.user_id}",
         email=user.email,
         tier=user.tier.value,
         status=user.status.value,
@@ -59,6 +82,36 @@ class AccountRecords(AuditRecords):
 
     def put_user(self, user: User) -> None:
         _user_item(user).save()
+
+    def list_users(
+        self, status: UserStatus | None, tier: Tier | None, limit: int, cursor: str | None
+    ) -> tuple[list[User], str | None]:
+        """Users newest first, a page at a time, optionally of one status and tier. A page may hold
+        fewer than `limit` when filtered; its token goes on from where the read stopped."""
+        condition = None
+        if status is not None:
+            condition = UserItem.status == status.value
+        if tier is not None:
+            condition = (
+                (UserItem.tier == tier.value)
+                if condition is None
+                else condition & (UserItem.tier == tier.value)
+            )
+        result = UserItem.by_time.query(
+            USERS_INDEX,
+            filter_condition=condition,
+            limit=limit,
+            last_evaluated_key=_users_cursor(cursor),
+            scan_index_forward=False,
+        )
+        users = [_user(item) for item in result]
+        last = result.last_evaluated_key
+        token = (
+            base64.urlsafe_b64encode(json.dumps(last, separators=(",", ":")).encode()).decode()
+            if last
+            else None
+        )
+        return users, token
 
     def create_user(self, user: User) -> bool:
         """Write the profile if the user has none yet; False when one exists."""

@@ -64,7 +64,21 @@ class StateItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+class _UsersByTime(GlobalSecondaryIndex["UserItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class UserItem(StateItem):
+    """USER#<id> / PROFILE; gsi2: USERS / <created>#<user_id> (the admin console's user list)."""
+
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_time = _UsersByTime()
     email = UnicodeAttribute()
     tier = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -317,6 +331,14 @@ class StrategySettingsItem(StateItem):
     scan_shard = _ScanShard()
 
 
+class DeviceItem(StateItem):
+    """USER#<id> / DEVICE#<hash of the token>: a registered Expo push token (nija.domain.notifications)."""
+
+    token = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    registered_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: tuple[type[StateItem], ...] = (
     StateItem,
     UserItem,
@@ -339,6 +361,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     ConnectionItem,
     EquitySnapshotItem,
     PnlBucketItem,
+    DeviceItem,
 )
 
 _bound: dict[str, Any] = {}

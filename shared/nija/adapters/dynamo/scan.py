@@ -12,7 +12,7 @@ from nija.adapters.dynamo.batch import batch_get
 from nija.adapters.dynamo.controls import DynamoControls, _switch, _switch_key
 from nija.adapters.dynamo.models import PositionItem, SwitchItem, UserItem, bind
 from nija.adapters.dynamo.stores import _position
-from nija.domain.models import BrokerName
+from nija.domain.models import BrokerName, User, UserStatus
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import SwitchScope
 from nija.logic.scan import UserScanState
@@ -47,10 +47,14 @@ class DynamoUserStates:
                 mode=TradingMode(_switch(SwitchItem.from_raw_data(switch)).mode)
                 if switch
                 else TradingMode.ACTIVE,
-                disabled=_user(UserItem.from_raw_data(profile)).trading_disabled_reason is not None,
+                disabled=_disabled(_user(UserItem.from_raw_data(profile))),
                 positions=positions,
             )
         return states
+
+
+def _disabled(user: User) -> bool:
+    return user.status is not UserStatus.ACTIVE or user.trading_disabled_reason is not None
 
 
 class DynamoPlatformModes:

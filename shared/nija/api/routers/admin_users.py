@@ -1,0 +1,48 @@
+"""Admin console: the user list (paged, filtered by status and tier), disabling and enabling a user,
+and the console page itself. Admins only (403 for everyone else), except the page: it holds no data
+and signs the admin in, then every figure it shows comes from these admin routes."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from nija import wiring
+from nija.api.routers.admin import Admin
+from nija.api.schemas import MeOut, Page
+from nija.domain.models import Tier, UserStatus
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.get("/users", response_model=Page[MeOut], response_model_exclude_none=True)
+def list_users(
+    caller: Admin,
+    status: UserStatus | None = None,
+    tier: Tier | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[MeOut]:
+    """Users, newest first. Filtered pages may hold fewer than `limit`: follow `next_token`."""
+    users, token = wiring.accounts().list_users(status, tier, limit, next_token)
+    return Page[MeOut](items=[MeOut.of(u) for u in users], next_token=token)
+
+
+@router.post("/users/{user_id}/disable", response_model=MeOut)
+def disable_user(user_id: str, caller: Admin) -> MeOut:
+    """No sign-in, every session ended, every API call refused, no order placed for them."""
+    return MeOut.of(wiring.accounts().set_status(caller.user_id, user_id, UserStatus.DISABLED))
+
+
+@router.post("/users/{user_id}/enable", response_model=MeOut)
+def enable_user(user_id: str, caller: Admin) -> MeOut:
+    return MeOut.of(wiring.accounts().set_status(caller.user_id, user_id, UserStatus.ACTIVE))
+
+
+@router.get("/console", response_class=HTMLResponse, include_in_schema=False)
+def console() -> HTMLResponse:
+    page = resources.files("nija.api").joinpath("console.html").read_text(encoding="utf-8")
+    return HTMLResponse(page, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})

@@ -1,0 +1,32 @@
+"""Push notification devices: register an Expo push token, or forget one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from nija import wiring
+from nija.api.auth import current_principal
+from nija.domain.errors import Conflict, NotFound
+from nija.domain.models import Principal
+from nija.domain.notifications import MAX_DEVICES, Device
+
+router = APIRouter(prefix="/v1/devices", tags=["notifications"])
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+@router.post("", status_code=201, response_model=Device)
+def register(body: Device, caller: Caller) -> Device:
+    """Fills, refusals, a tripped daily loss limit and paused trading notify this device, as the
+    user's settings choose (`strategy.notifications`). Registering again refreshes it."""
+    if not wiring.devices().add(caller.user_id, body):
+        raise Conflict(f"at most {MAX_DEVICES} devices; remove one first")
+    return body
+
+
+@router.delete("/{token}", status_code=204)
+def forget(token: str, caller: Caller) -> Response:
+    if not wiring.devices().remove(caller.user_id, token):
+        raise NotFound("no such device")
+    return Response(status_code=204)

@@ -1,0 +1,81 @@
+"""Orders in the audit trail: placed and canceled through the API's use cases, filled and rejected
+by the executor; each record in the user's hash chain, which still verifies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from nija import wiring
+from nija.adapters.paper.broker import PaperBroker
+from nija.domain.messages import PlaceOrder
+from nija.domain.models import BrokerName, Principal
+from nija.local import identity
+from nija.logic import orders
+from nija.logic.execution import Executor
+from nija.logic.orders import OrderRequest
+
+ALICE = "a11ce000-0000-4000-8000-0000000000aa"
+
+
+def _request(**overrides: str) -> OrderRequest:
+    return OrderRequest.model_validate(
+        {
+            "broker": "paper",
+            "symbol": "BTC/USD",
+            "side": "buy",
+            "type": "market",
+            "quantity": "0.01",
+            **overrides,
+        }
+    )
+
+
+def _executor() -> Executor:
+    return Executor(
+        store=wiring.store(),
+        broker=wiring.broker(BrokerName.PAPER),
+        guard=wiring.guard(),
+        audit=wiring.store(),
+    )
+
+
+def test_an_order_leaves_its_placement_and_fill_in_the_trail(aws: None) -> None:
+    paper = wiring.broker(BrokerName.PAPER)
+    assert isinstance(paper, PaperBroker)
+    paper.seed_balances(ALICE, {"USD": Decimal("100000")})
+    identity.connect_paper(ALICE)
+    placed = orders.place_order(
+        Principal(user_id=ALICE), _request(), "k1", wiring.store(), wiring.order_queue(), wiring.store()
+    )
+    again = orders.place_order(
+        Principal(user_id=ALICE), _request(), "k1", wiring.store(), wiring.order_queue(), wiring.store()
+    )
+    assert again.order_id == placed.order_id  # a retry is the same order: audited once
+    filled = _executor().place(PlaceOrder(intent=placed.to_intent()))
+    assert filled.status.value == "filled"
+
+    big = orders.place_order(
+        Principal(user_id=ALICE),
+        _request(quantity="50"),
+        "k2",
+        wiring.store(),
+        wiring.order_queue(),
+        wiring.store(),
+    )
+    refused = _executor().place(PlaceOrder(intent=big.to_intent()))
+    assert refused.status.value == "rejected"
+
+    trail = [e for e in reversed(wiring.store().events_for(ALICE)) if e.action.startswith("orders.")]
+    assert [e.action for e in trail] == ["orders.place", "orders.fill", "orders.place", "orders.reject"]
+    place, fill = trail[0], trail[1]
+    assert (place.actor, place.details["order_id"], place.details["quantity"]) == (
+        ALICE,
+        placed.order_id,
+        "0.01",
+    )
+    assert fill.actor == "executor" and fill.details["trade_id"] and fill.details["status"] == "filled"
+    assert trail[3].details["reason_code"] == refused.reason_code
+
+    from nija.logic.audit import AuditService
+
+    assert AuditService(wiring.store()).verify(ALICE).ok  # the user's chain verifies with them in it
