@@ -11,13 +11,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
 from nija.api.auth import bearer_token
 from nija.domain.errors import Forbidden, Unauthenticated
+from nija.observability import lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
+tracer = lambda_tracer()  # botocore only: see nija.observability
+metrics = Metrics()
+route_library_logs(logger)
 
 
 def _token(event: dict[str, Any]) -> str:
@@ -46,12 +51,15 @@ def _connect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
         principal = wiring.realtime().connect(connection_id, _token(event))
     except Unauthenticated as exc:
         logger.info("refused a connection", extra={"reason": exc.message})
+        metrics.add_metric(name="ConnectionsRefused", unit=MetricUnit.Count, value=1)
         return _error(401, exc.code, exc.message)
     except Forbidden as exc:
         logger.info("denied a connection", extra={"reason": exc.message})
+        metrics.add_metric(name="ConnectionsRefused", unit=MetricUnit.Count, value=1)
         return _error(403, exc.code, exc.message)
     logger.append_keys(user_id=principal.user_id)
     logger.info("connected")
+    metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=1)
     return _reply(200)
 
 
@@ -66,11 +74,12 @@ def _message(event: dict[str, Any]) -> dict[str, Any]:
     return _error(400, "unknown_action", "the only action is ping; events are pushed without asking")
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = event["requestContext"]
     route, connection_id = request["routeKey"], request["connectionId"]
-    logger.append_keys(connection_id=connection_id, correlation_id=request.get("requestId"), route=route)
+    logger.append_keys(
+        connection_id=connection_id, correlation_id=request.get("requestId"), route=route, user_id="anonymous"
+    )
     if route == "$connect":
         return _connect(event, connection_id)
     if route == "$disconnect":
@@ -78,3 +87,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("disconnected", extra={"user_id": user_id})
         return _reply(200)
     return _message(event)
+
+
+handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -16,10 +16,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from nija import wiring
 from nija.domain.errors import NijaError
 from nija.domain.realtime import user_event
+from nija.observability import lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()  # botocore and httplib (Expo's push API) only: see nija.observability
 metrics = Metrics()
+route_library_logs(logger)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
 
 
@@ -30,6 +32,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     update = user_event(record.event_name.name, change.keys, change.new_image, change.old_image)
     if update is None:
         return
+    logger.append_keys(user_id=update.user_id, correlation_id=record.event_id)
     delivery = wiring.realtime().push(update)
     logger.debug(
         "pushed",
@@ -48,11 +51,11 @@ def record_handler(record: DynamoDBRecord) -> None:
             metrics.add_metric(name="PushNotificationsSent", unit=MetricUnit.Count, value=pushed)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with wiring.realtime().batch():
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+
+
+handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
