@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from nija.domain.notifications import NotificationPrefs, PushMessage, notification_for
+from nija.domain.notifications import Device, NotificationPrefs, PushMessage, notification_for
 from nija.domain.realtime import UserEvent
 from nija.ports.push import Devices, PushSender
 
@@ -19,19 +19,30 @@ class Notifier:
     sender: PushSender
 
     def notify(self, events: Iterable[UserEvent]) -> int:
-        """Send what the events notify; returns how many messages went out."""
+        """Send what the events notify; returns how many messages went out. Events that never notify
+        (positions, most order updates) and users without devices cost no read."""
         wanted: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)  # type: ignore[type-arg]
+        devices: dict[str, list[Device]] = {}
         choices: dict[str, NotificationPrefs] = {}
         for event in events:
-            if event.user_id not in choices:
-                choices[event.user_id] = self.prefs(event.user_id)
-            note = notification_for(event.event, choices[event.user_id])
+            if notification_for(event.event, EVERYTHING) is None:
+                continue
+            user = event.user_id
+            if user not in devices:
+                devices[user] = self.devices.list(user)
+            if not devices[user]:
+                continue
+            if user not in choices:
+                choices[user] = self.prefs(user)
+            note = notification_for(event.event, choices[user])
             if note is not None:
-                wanted[event.user_id].append((note.title, note.body, {**note.data, "kind": note.kind}))
-        messages: list[tuple[str, PushMessage]] = []
-        for user_id, notes in wanted.items():
-            for device in self.devices.list(user_id):
-                messages += [(user_id, PushMessage(device.token, t, b, d)) for t, b, d in notes]
+                wanted[user].append((note.title, note.body, {**note.data, "kind": note.kind}))
+        messages = [
+            (user, PushMessage(device.token, t, b, d))
+            for user, notes in wanted.items()
+            for device in devices[user]
+            for t, b, d in notes
+        ]
         if not messages:
             return 0
         outcomes = self.sender.send([m for _, m in messages])
@@ -39,3 +50,6 @@ class Notifier:
             if outcome == "device_gone":
                 self.devices.remove(user_id, message.to)
         return len(messages)
+
+
+EVERYTHING = NotificationPrefs()
