@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import threading
+import time
 
 import uvicorn
 
@@ -75,7 +76,14 @@ def main(argv: list[str] | None = None) -> None:
             add_websocket(app)
             threads = start_event_sources(stop, options.sync_every_s, scan_every_s=options.scan_every_s)
             api = f"http://{options.host}:{options.api_port}"
-            config = uvicorn.Config(app, host=options.host, port=options.api_port, log_level="warning")
+            # Ctrl-C must stop everything promptly, open WebSockets or not: at most 3 s to drain.
+            config = uvicorn.Config(
+                app,
+                host=options.host,
+                port=options.api_port,
+                log_level="warning",
+                timeout_graceful_shutdown=3,
+            )
             print(
                 BANNER.format(
                     stage=options.stage,
@@ -92,8 +100,9 @@ def main(argv: list[str] | None = None) -> None:
             uvicorn.Server(config).run()
         finally:
             stop.set()
+            deadline = time.monotonic() + 5  # one budget for all: a thread still busy is a daemon
             for t in threads:
-                t.join(timeout=3)
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
     print("NIJA local stack stopped.", flush=True)
 
 
