@@ -5,7 +5,8 @@ writes applied one at a time.
 DynamoDB applies a conditional write atomically. moto's server checks the condition and then writes,
 in separate steps, on each request's own thread: two threads can both pass the same condition (it
 shows within seconds under sys.setswitchinterval(1e-5)), and the order claims, circuit breakers and
-request budgets all rest on that guarantee. One lock around moto's item writes gives it back."""
+request budgets all rest on that guarantee. One lock around moto's item writes gives it back, and
+stream reads take it too, so nobody reads a transaction's stream records before it commits."""
 
 from __future__ import annotations
 
@@ -35,11 +36,17 @@ def install() -> None:
 
     moto_transactions.install()
     moto_queries.install()
+    from moto.dynamodb.models.table import StreamShard
+
     with _writes:
         for name in WRITES:
             write = getattr(models.DynamoDBBackend, name)
             if not getattr(write, "nija_atomic", False):
                 setattr(models.DynamoDBBackend, name, _one_at_a_time(write))
+        # A stream reader must not see a transaction's records before it commits: a failed one
+        # takes them back, and a reader that had read past them would skip the next real records.
+        if not getattr(StreamShard.get, "nija_atomic", False):
+            StreamShard.get = _one_at_a_time(StreamShard.get)  # type: ignore[method-assign]
 
 
 def main() -> None:
