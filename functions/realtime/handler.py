@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from nija import wiring
 from nija.api.auth import bearer_token
@@ -21,8 +20,9 @@ from nija.observability import lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
 tracer = lambda_tracer()  # botocore only: see nija.observability
-metrics = Metrics()
 route_library_logs(logger)
+# No Powertools Metrics here: its buffer is shared by every function in one process, and the local
+# stack and the tests run this handler beside the stream processor's thread, which emits its own.
 
 
 def _token(event: dict[str, Any]) -> str:
@@ -51,15 +51,12 @@ def _connect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
         principal = wiring.realtime().connect(connection_id, _token(event))
     except Unauthenticated as exc:
         logger.info("refused a connection", extra={"reason": exc.message})
-        metrics.add_metric(name="ConnectionsRefused", unit=MetricUnit.Count, value=1)
         return _error(401, exc.code, exc.message)
     except Forbidden as exc:
         logger.info("denied a connection", extra={"reason": exc.message})
-        metrics.add_metric(name="ConnectionsRefused", unit=MetricUnit.Count, value=1)
         return _error(403, exc.code, exc.message)
     logger.append_keys(user_id=principal.user_id)
     logger.info("connected")
-    metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=1)
     return _reply(200)
 
 
@@ -89,4 +86,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _message(event)
 
 
-handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = logger.inject_lambda_context(clear_state=True)(trace_handler(_handle, tracer))
