@@ -3,31 +3,14 @@ in the append-only audit table (nija.adapters.dynamo.audit: one hash chain per s
 
 from __future__ import annotations
 
-import base64
-import json
-from typing import Any
-
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
+from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
-from nija.domain.errors import InvalidInput
 from nija.domain.lockout import LoginGuard
 from nija.domain.models import Role, Tier, User, UserStatus
-
-
-def _users_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        index = key["gsi2pk"]["S"]
-    except (ValueError, TypeError, KeyError):
-        index = None
-    if index != USERS_INDEX:
-        raise InvalidInput("next_token is not a token this API issued", field="next_token")
-    return dict(key)
 
 
 def conditional_failed(exc: Exception) -> bool:
@@ -101,17 +84,10 @@ class AccountRecords(AuditRecords):
             USERS_INDEX,
             filter_condition=condition,
             limit=limit,
-            last_evaluated_key=_users_cursor(cursor),
+            last_evaluated_key=decode_cursor(cursor, "gsi2pk", USERS_INDEX),
             scan_index_forward=False,
         )
-        users = [_user(item) for item in result]
-        last = result.last_evaluated_key
-        token = (
-            base64.urlsafe_b64encode(json.dumps(last, separators=(",", ":")).encode()).decode()
-            if last
-            else None
-        )
-        return users, token
+        return [_user(item) for item in result], encode_cursor(result.last_evaluated_key)
 
     def create_user(self, user: User) -> bool:
         """Write the profile if the user has none yet; False when one exists."""

@@ -9,8 +9,6 @@ or deleted (IAM gives no role UpdateItem, DeleteItem or BatchWriteItem on the ta
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import time
 from datetime import datetime
@@ -20,10 +18,11 @@ from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditItem
+from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import bind
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import ChainedRecord, link
-from nija.domain.errors import Conflict, InvalidInput
+from nija.domain.errors import Conflict
 
 MAX_APPEND_ATTEMPTS = 50
 ALL_BY_TIME = "AUDIT"  # gsi1's one partition: every record by time
@@ -86,24 +85,6 @@ def _record(item: AuditItem) -> ChainedRecord:
 
 def _stored(item: AuditItem) -> tuple[str, ChainedRecord]:
     return item.pk.removeprefix("AUDIT#"), _record(item)
-
-
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
-
-
-def _decode_cursor(cursor: str | None, index_pk: str, partition: str) -> dict[str, Any] | None:
-    """A page token is DynamoDB's last key; it must belong to the partition being searched."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        owner = key[index_pk]["S"]
-    except (ValueError, TypeError, KeyError):
-        raise InvalidInput("next_token is not a token this API issued", field="next_token") from None
-    if owner != partition or not all(isinstance(v, dict) for v in key.values()):
-        raise InvalidInput("next_token is not a token this API issued", field="next_token")
-    return key
 
 
 class AuditRecords:
@@ -181,10 +162,10 @@ class AuditRecords:
             condition,
             limit=limit,
             scan_index_forward=False,
-            last_evaluated_key=_decode_cursor(cursor, index_pk, partition),
+            last_evaluated_key=decode_cursor(cursor, index_pk, partition),
         )
         records = [_record(item) for item in result]
-        return records, _encode_cursor(result.last_evaluated_key)
+        return records, encode_cursor(result.last_evaluated_key)
 
     def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
         return [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from decimal import Decimal
 from typing import Any
@@ -12,6 +10,7 @@ from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords, conditional_failed
+from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import (
     OrderItem,
     PnlBucketItem,
@@ -20,7 +19,7 @@ from nija.adapters.dynamo.models import (
     TradeItem,
     bind,
 )
-from nija.domain.errors import Conflict, InvalidInput
+from nija.domain.errors import Conflict
 from nija.domain.models import (
     BrokerName,
     Fill,
@@ -33,24 +32,6 @@ from nija.domain.money import ZERO, fmt
 from nija.domain.orders import Order, OrderStatus
 
 REQUEST_KEY_TTL_S = 7 * 24 * 3600
-
-
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
-
-
-def _decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
-    """A page token is DynamoDB's last key; it must belong to the caller's own partition."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        owner = key["pk"]["S"]
-    except (ValueError, TypeError, KeyError):
-        raise InvalidInput("next_token is not a token this API issued", field="next_token") from None
-    if owner != pk or not all(isinstance(v, dict) for v in key.values()):
-        raise InvalidInput("next_token is not a token this API issued", field="next_token")
-    return key
 
 
 # --- mapping between domain and storage ------------------------------------------------------
@@ -241,11 +222,11 @@ class DynamoStore(AccountRecords):
             pk,
             OrderItem.gsi2sk.startswith("ORDER#"),
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor, pk),
+            last_evaluated_key=decode_cursor(cursor, "pk", pk),
             scan_index_forward=False,
         )
         orders = [_order(item) for item in result]
-        return orders, _encode_cursor(result.last_evaluated_key)
+        return orders, encode_cursor(result.last_evaluated_key)
 
     def claim_for_submission(self, order: Order) -> tuple[Order, bool]:
         claimed = order.model_copy(deep=True)
@@ -356,7 +337,7 @@ class DynamoStore(AccountRecords):
             pk,
             TradeItem.gsi2sk.startswith("TRADE#"),
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor, pk),
+            last_evaluated_key=decode_cursor(cursor, "pk", pk),
             scan_index_forward=False,
         )
-        return [_trade(i) for i in result], _encode_cursor(result.last_evaluated_key)
+        return [_trade(i) for i in result], encode_cursor(result.last_evaluated_key)
