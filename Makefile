@@ -36,6 +36,7 @@ run: $(STAMP)
 ## test: every test: unit, integration, infrastructure, end to end
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:xdist -q tests/integration/test_schemathesis.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q

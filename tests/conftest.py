@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -17,6 +17,9 @@ for _key, _value in {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
     "POWERTOOLS_SERVICE_NAME": "nija-test",
+    # In-process moto serves the regional endpoints, not the account-based ones botocore picks for a
+    # request naming an account (a stream ARN: <account>.streams-ddb.<region>.amazonaws.com).
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
 }.items():
     os.environ[_key] = _value
 os.environ.pop("NIJA_AWS_ENDPOINT_URL", None)
@@ -40,3 +43,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         reset_settings()
         yield
     reset_settings()
+
+
+@pytest.fixture
+def audit_writer(aws: None) -> Callable[[], None]:
+    """The audit writer function over the state table's stream: call it to append every outbox event
+    written so far to its chain, as the deployed event source would (a failure is not retried here)."""
+    import threading
+
+    from nija.local.stack import audit_writer_poller
+
+    return audit_writer_poller(threading.Event(), "test", retries=0).drain

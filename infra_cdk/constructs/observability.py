@@ -31,6 +31,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra_cdk.constructs.audit_writer import AuditWriter
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.stage import StageSettings
 from nija.observability import (
@@ -47,6 +48,7 @@ from nija.observability import (
 FIVE_MINUTES = Duration.minutes(5)
 ONE_MINUTE = Duration.minutes(1)
 EXECUTOR_ERROR_RATE_PERCENT = 5
+AUDIT_WRITER_LAG = Duration.minutes(5)
 API_P99_MS = 500
 API_THROTTLED = "ApiThrottled"
 API_THROTTLED_THRESHOLD = 50  # 429 answers in 5 minutes, all users together
@@ -66,6 +68,7 @@ class Observability(Construct):
         api: apigw.RestApi,
         access_logs: logs.ILogGroup,
         trading_api: NijaFunction,
+        audit_writer: AuditWriter,
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = settings.catalogue.prefix
@@ -117,6 +120,34 @@ class Observability(Construct):
                 evaluation_periods=1,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             )
+
+        # The audit trail falls behind (a record retried again and again holds its chain's shard) or
+        # lost a batch the event source had to drop.
+        self.audit_iterator_age = audit_writer.function.function.metric(
+            "IteratorAge", period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM, label="audit writer iterator age"
+        )
+        alarm(
+            "AuditWriterBehind",
+            alarm_name=f"{prefix}-audit-writer-behind",
+            alarm_description="The audit writer is more than 5 minutes behind the state table's stream",
+            metric=self.audit_iterator_age,
+            threshold=AUDIT_WRITER_LAG.to_milliseconds(),
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        alarm(
+            "AuditWriterFailed",
+            alarm_name=f"{prefix}-audit-writer-dropped-records",
+            alarm_description="The audit writer's event source dropped a batch: audit events to replay",
+            metric=audit_writer.failed.metric_approximate_number_of_messages_visible(
+                period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
+            ),
+            threshold=0,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
 
         self.executor_error_rates: dict[str, cw.MathExpression] = {}
         for broker, executor in executors.items():
@@ -277,6 +308,13 @@ class Observability(Construct):
                 title="Throttling: Lambda throttles and API 429s",
                 left=[fn.function.metric_throttles(period=FIVE_MINUTES, statistic="Sum") for fn in functions],
                 right=[self.api_throttled],
+            ),
+            cw.GraphWidget(
+                title="Audit writer iterator age (ms)",
+                left=[self.audit_iterator_age],
+                left_annotations=[
+                    cw.HorizontalAnnotation(value=AUDIT_WRITER_LAG.to_milliseconds(), label="alarm")
+                ],
             ),
             cw.GraphWidget(
                 title="Order DLQ depth",

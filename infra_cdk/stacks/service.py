@@ -15,6 +15,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from infra_cdk.constructs.api import NijaRestApi
+from infra_cdk.constructs.audit_writer import AuditWriter
 from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer, broker_layers
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.observability import Observability
@@ -249,6 +250,17 @@ class ServiceStack(Stack):
             self, "Realtime", settings=settings, state=data.state, layers=layers, cognito_env=cognito_env
         )
 
+        # The audit outbox's events, from the state table's stream into their chains.
+        self.audit_writer = AuditWriter(
+            self,
+            "AuditWriter",
+            settings=settings,
+            state=data.state,
+            audit=data.audit,
+            key=data.key,
+            layers=layers,
+        )
+
         # Time series from the stream processor: Timestream only with `-c timestream=true`.
         self.timeseries = TimeSeriesStore(self, "TimeSeries", catalogue=cat, enabled=timestream_enabled(self))
         self.timeseries.grant_write(self.realtime.processor.function)
@@ -270,6 +282,7 @@ class ServiceStack(Stack):
             api=self.api.api,
             access_logs=self.api.access_logs,
             trading_api=self.trading_api,
+            audit_writer=self.audit_writer,
         )
         # Subscribe to the alarms: aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email ...
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)

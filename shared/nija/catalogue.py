@@ -185,6 +185,11 @@ class Catalogue:
         return FunctionDef("stream_processor", f"{self.prefix}-stream-processor", 256, 60)
 
     @property
+    def audit_writer(self) -> FunctionDef:
+        """The state table's stream, its audit outbox only: each event appended to its chain once."""
+        return FunctionDef("audit_writer", f"{self.prefix}-audit-writer", 256, 60)
+
+    @property
     def websocket_api_name(self) -> str:
         return f"{self.prefix}-ws"
 

@@ -20,6 +20,7 @@ from nija.ports.market_data import MarketData
 from nija.ports.realtime import Pusher
 
 if TYPE_CHECKING:  # built on first use: a function imports only the use cases it serves
+    from nija.adapters.dynamo.audit import AuditRecords
     from nija.adapters.dynamo.devices import DynamoDevices
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
@@ -41,6 +42,13 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
 @cache
 def store() -> DynamoStore:
     return DynamoStore()
+
+
+def audit_records() -> AuditRecords:
+    """The audit table's chains (function audit_writer appends the outbox's events)."""
+    from nija.adapters.dynamo.audit import AuditRecords
+
+    return AuditRecords()
 
 
 @cache
@@ -144,7 +152,7 @@ def controls() -> Controls:
     from nija.adapters.dynamo.controls import DynamoControls
     from nija.logic.controls import Controls
 
-    return Controls(DynamoControls(), store())
+    return Controls(DynamoControls())
 
 
 @cache

@@ -25,6 +25,7 @@ def _functions(synth: Synth) -> list[FunctionDef]:
         cat.authorizer,
         cat.realtime,
         cat.stream_processor,
+        cat.audit_writer,
     ]
 
 

@@ -4,7 +4,7 @@ health view and the DLQ redrive, through the real handlers on moto."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -84,7 +84,7 @@ def status(user: str, order_id: str) -> tuple[OrderStatus, str | None]:
 
 
 def test_a_users_switch_refuses_new_orders_at_once_and_queued_ones_too(
-    apis: dict[str, Any], executor: Any
+    apis: dict[str, Any], executor: Any, audit_writer: Callable[[], None]
 ) -> None:
     queued = order(apis, ALICE, "before").body["order_id"]
     engaged = switch(apis, ALICE, engaged=True, mode="halted")
@@ -108,6 +108,7 @@ def test_a_users_switch_refuses_new_orders_at_once_and_queued_ones_too(
     placed = order(apis, ALICE, "again").body["order_id"]
     run_executor(executor)
     assert status(ALICE, placed)[0] is OrderStatus.FILLED
+    audit_writer()  # the switch's events reach the chain through the outbox
     audit = [e for e in wiring.store().events_for(ALICE) if e.action == "controls.kill_switch"]
     assert [e.details["engaged"] for e in audit] == ["false", "true"]
 
@@ -169,7 +170,7 @@ def test_the_breaker_opens_after_repeated_temporary_failures_and_probes_after_th
     apis: dict[str, Any],
 ) -> None:
     now = [datetime(2026, 11, 25, 12, tzinfo=UTC)]
-    controls = Controls(wiring.controls().store, wiring.store(), clock=lambda: now[0])
+    controls = Controls(wiring.controls().store, clock=lambda: now[0])
     for _ in range(BREAKER_THRESHOLD):
         controls.before_call("kraken")
         controls.after_call("kraken", ok=False)

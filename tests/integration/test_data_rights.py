@@ -21,11 +21,13 @@ from nija.adapters.dynamo.stores import DynamoStore
 from nija.config import get_settings, reset_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.ids import client_order_id, intent_id
-from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Side, Trade
+from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Principal, Side, Trade
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import RiskSettings
 from nija.local import identity
+from nija.logic import orders
 from nija.logic.data_rights import DELETION_REASON
+from nija.logic.orders import OrderRequest
 from nija.ports.user_data import BULKY
 
 PASSWORD = "Sample-Passw0rd!"
@@ -266,6 +268,14 @@ def test_delete_removes_everything_but_the_pseudonymous_audit_chain(dashboard: A
     alice, bob = member(dashboard), member(dashboard)
     key_id = wiring.store().get_user(alice.user_id).api_key_id  # type: ignore[union-attr]
     assert login(dashboard, alice.email).status == 200
+    # An order placed and canceled: its audit events wait in the outbox (a partition of their own)
+    request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal(1))
+    placed = orders.place_order(
+        Principal(user_id=alice.user_id), request, None, wiring.store(), wiring.order_queue()
+    )
+    orders.cancel_order(
+        Principal(user_id=alice.user_id), placed.order_id, wiring.store(), wiring.order_queue()
+    )
 
     r = delete(dashboard, alice)
     assert r.status == 204, r.body

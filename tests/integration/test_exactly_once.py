@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import itertools
 import random
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from nija.domain.models import BrokerName, OrderType, Principal, User
 from nija.domain.orders import Order, OrderStatus
 from nija.local import identity
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function, queue_arn, sqs_event
+from nija.local.stack import audit_writer_poller
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
 from nija.ports.broker import BrokerOrder, BrokerOrderRequest
@@ -222,12 +224,12 @@ class FaultyStore:
         self._faults.at(CLAIM_AFTER)
         return claimed  # type: ignore[no-any-return]
 
-    def save_order(self, order: Order, expected: OrderStatus, expected_fills: int) -> None:
-        self._real.save_order(order, expected, expected_fills)
+    def save_order(self, order: Order, expected: OrderStatus, expected_fills: int, **audit: Any) -> None:
+        self._real.save_order(order, expected, expected_fills, **audit)
         self._faults.at(SAVE_AFTER)
 
-    def record_fill(self, *args: Any) -> bool:
-        recorded = self._real.record_fill(*args)
+    def record_fill(self, *args: Any, **audit: Any) -> bool:
+        recorded = self._real.record_fill(*args, **audit)
         self._faults.at(FILL_AFTER)
         return recorded  # type: ignore[no-any-return]
 
@@ -318,6 +320,8 @@ class Rig:
         self.queue = cat.queue("paper")
         self.arn = queue_arn(REGION, self.queue.name)
         self.sandbox = self.new_sandbox()
+        # the audit writer on the table's stream: it appends the outbox's events, each once
+        self.audit_writer = audit_writer_poller(threading.Event(), "exactly-once", retries=0)
 
     # the executor
     def new_sandbox(self) -> ModuleType:
@@ -538,6 +542,12 @@ def assert_exactly_once(rig: Rig, placed: Order) -> None:
         assert usd.total - usd.free == reserved  # one reservation: one resting order
     is_open = {(o.user_id, o.order_id) for o in rig.store.open_orders(BrokerName.PAPER)}
     assert ((user, order.order_id) in is_open) == (order.status is OrderStatus.ACCEPTED)
+    # The audit trail: whatever the crashes, the placement once and each recorded fill once.
+    rig.audit_writer.drain()
+    trail = [e for e in rig.store.events_for(user, limit=1000) if e.details.get("order_id") == order.order_id]
+    assert sorted(e.action for e in trail if e.action == "orders.place") == ["orders.place"]
+    filled = sorted(e.details["trade_id"] for e in trail if e.action == "orders.fill")
+    assert filled == sorted(t.trade_id for t in trades)
 
 
 def assert_queues_empty(rig: Rig) -> None:

@@ -104,7 +104,7 @@ def test_a_breaker_reports_open_while_it_holds_calls_back_and_closed_after_a_pro
     aws: None, capsys: pytest.CaptureFixture[str], logged: io.StringIO
 ) -> None:
     now = [datetime(2026, 11, 25, 12, tzinfo=UTC)]
-    controls = Controls(wiring.controls().store, wiring.store(), clock=lambda: now[0])
+    controls = Controls(wiring.controls().store, clock=lambda: now[0])
     for _ in range(BREAKER_THRESHOLD - 1):
         controls.before_call("paper")
         controls.after_call("paper", ok=False)

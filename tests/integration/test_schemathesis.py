@@ -14,6 +14,7 @@ stateful phase, no network (names other than loopback do not resolve); about 20 
 
 from __future__ import annotations
 
+import os
 import socket
 from decimal import Decimal
 from typing import Any
@@ -35,7 +36,15 @@ from nija.api.openapi import DOCUMENT_PATH
 from nija.domain.instruments import INSTRUMENTS
 from nija.domain.models import BrokerName
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # Schemathesis's items (one per operation) share one node id, and pytest-xdist runs one item per
+    # node id: under it, one operation of 37 would be tested. `make test` runs this module on its own.
+    pytest.mark.skipif(
+        "PYTEST_XDIST_WORKER" in os.environ,
+        reason="run without xdist (make test does): under it only one operation would run",
+    ),
+]
 
 MAX_EXAMPLES = 20
 PASSWORD = "Fuzz-Passw0rd!"

@@ -174,6 +174,8 @@ def start_event_sources(
             keep=watched,
         )
     )
+    # ... and its audit outbox feeds the audit writer, which retries until each event is in its chain.
+    threads.append(audit_writer_poller(stop))
     for t in threads:
         t.start()
     return threads
@@ -188,3 +190,18 @@ def add_websocket(app: Any) -> None:
         fn.name, load_function("realtime").handler, fn.timeout_s, get_settings().region
     )
     app.router.routes.append(websocket_route(instance.invoke))
+
+
+def audit_writer_poller(
+    stop: threading.Event, instance: str = "", retries: int | None = None
+) -> StreamPoller:
+    """The audit writer on the state table's stream, filtered to the audit outbox as the CDK's event
+    source is, retrying a failed batch until it goes through (start it, or `drain()` it in a test)."""
+    from nija.domain.audit_outbox import is_outbox
+
+    writer = get_settings().catalogue.audit_writer
+    function = FunctionInstance(
+        writer.name, load_function("audit_writer", instance).handler, writer.timeout_s, get_settings().region
+    )
+    table = get_settings().catalogue.state_table.name
+    return StreamPoller(table, function, stop, keep=is_outbox, retries=retries)

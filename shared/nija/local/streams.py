@@ -50,7 +50,8 @@ def stream_event(records: list[dict[str, Any]], stream_arn: str, region: str) ->
 class StreamPoller(threading.Thread):
     """A DynamoDB stream event source mapping: batch size `batch_size`, ReportBatchItemFailures,
     `retries` retries of a failing batch, then its records are skipped (logged), as Lambda does
-    after MaximumRetryAttempts without an on-failure destination."""
+    after MaximumRetryAttempts without an on-failure destination; `retries=None` retries until the
+    batch goes through (the audit writer's mapping: its records are never skipped)."""
 
     def __init__(
         self,
@@ -61,10 +62,10 @@ class StreamPoller(threading.Thread):
         keep: Filter | None = None,
         batch_size: int = 100,
         idle_s: float = 0.05,
-        retries: int = 2,
+        retries: int | None = 2,
         start: str = "TRIM_HORIZON",
     ) -> None:
-        super().__init__(name=f"stream:{table_name}", daemon=True)
+        super().__init__(name=f"stream:{table_name}:{function.name}", daemon=True)
         self.table_name = table_name
         self.function = function
         self.stop = stop
@@ -75,40 +76,58 @@ class StreamPoller(threading.Thread):
         self.start_at = start
         self.delivered = 0
         self.skipped = 0
+        self._iterators: dict[str, str] | None = None
+        self._arn = ""
+
+    def _open(self) -> dict[str, str]:
+        if self._iterators is None:
+            streams = client("dynamodbstreams")
+            self._arn = client("dynamodb").describe_table(TableName=self.table_name)["Table"][
+                "LatestStreamArn"
+            ]
+            self._iterators = {
+                shard["ShardId"]: streams.get_shard_iterator(
+                    StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType=self.start_at
+                )["ShardIterator"]
+                for shard in streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+            }
+        return self._iterators
+
+    def poll(self) -> bool:
+        """Read each shard once and deliver what the filter keeps; whether anything was read."""
+        streams, iterators, busy = client("dynamodbstreams"), self._open(), False
+        for shard_id, iterator in list(iterators.items()):
+            try:
+                page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            except Exception:
+                if not self.stop.is_set():
+                    log.exception("reading the stream of %s failed", self.table_name)
+                    self.stop.wait(1)
+                continue
+            if page.get("NextShardIterator"):
+                iterators[shard_id] = page["NextShardIterator"]
+            else:
+                del iterators[shard_id]  # a closed shard, read to its end
+            records = page.get("Records", [])
+            busy = busy or bool(records)
+            kept = [r for r in records if self.keep is None or self.keep(plain_keys(r))]
+            if kept:
+                self._deliver(kept, self._arn)
+        return busy
+
+    def drain(self) -> None:
+        """Deliver everything the stream holds now, in this thread (tests: no waiting on a poller)."""
+        while self.poll():
+            pass
 
     def run(self) -> None:
-        streams = client("dynamodbstreams")
-        arn = client("dynamodb").describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
-        iterators = {
-            shard["ShardId"]: streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=self.start_at
-            )["ShardIterator"]
-            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        }
         while not self.stop.is_set():
-            busy = False
-            for shard_id, iterator in list(iterators.items()):
-                try:
-                    page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
-                except Exception:
-                    if not self.stop.is_set():
-                        log.exception("reading the stream of %s failed", self.table_name)
-                        self.stop.wait(1)
-                    continue
-                if page.get("NextShardIterator"):
-                    iterators[shard_id] = page["NextShardIterator"]
-                else:
-                    del iterators[shard_id]  # a closed shard, read to its end
-                records = page.get("Records", [])
-                busy = busy or bool(records)
-                kept = [r for r in records if self.keep is None or self.keep(plain_keys(r))]
-                if kept:
-                    self._deliver(kept, arn)
-            if not busy:
+            if not self.poll():
                 self.stop.wait(self.idle_s)
 
     def _deliver(self, records: list[dict[str, Any]], arn: str) -> None:
-        for _attempt in range(self.retries + 1):
+        attempt = 0
+        while self.retries is None or attempt <= self.retries:
             try:
                 result = self.function.invoke(stream_event(records, arn, self.function.region)) or {}
                 failed = [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
@@ -122,6 +141,9 @@ class StreamPoller(threading.Thread):
             first = min(int(s) for s in failed)
             self.delivered += sum(1 for r in records if int(r["dynamodb"]["SequenceNumber"]) < first)
             records = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= first]
+            attempt += 1
+            if self.retries is None and self.stop.wait(min(0.1 * 2**attempt, 5)):
+                return  # stopping: the records stay in the stream for the next start
         log.error(
             "%s: skipped %d stream records after %d retries", self.function.name, len(records), self.retries
         )

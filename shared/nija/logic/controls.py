@@ -12,7 +12,6 @@ from nija.domain.errors import BrokerTemporaryError
 from nija.domain.models import utcnow
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import Breaker, KillSwitch, SwitchScope
-from nija.ports.audit import AuditLog
 from nija.ports.controls import ControlStore
 
 BREAKER_THRESHOLD = 5  # consecutive temporary failures that open a broker's breaker
@@ -23,7 +22,6 @@ RACE_RETRIES = 5
 @dataclass
 class Controls:
     store: ControlStore
-    audit: AuditLog
     clock: Callable[[], datetime] = field(default=utcnow)
     threshold: int = BREAKER_THRESHOLD
     cooldown: timedelta = BREAKER_COOLDOWN
@@ -39,6 +37,20 @@ class Controls:
         mode: TradingMode = TradingMode.HALTED,
         reason: str = "",
     ) -> KillSwitch | None:
+        subject = target if scope is SwitchScope.USER else f"platform:{scope.value}:{target}"
+        event = AuditEvent(
+            action="controls.kill_switch",
+            outcome=Outcome.SUCCESS,
+            subject=subject,
+            actor=actor,
+            details={
+                "scope": scope.value,
+                "target": target,
+                "engaged": str(engaged).lower(),
+                "mode": mode.value if engaged else "active",
+            },
+        )
+        # The switch and its audit event in one write: the event reaches its chain through the outbox.
         if engaged:
             switch = KillSwitch(
                 scope=scope,
@@ -48,25 +60,10 @@ class Controls:
                 reason=reason,
                 engaged_at=self.clock(),
             )
-            self.store.engage(switch)
+            self.store.engage(switch, audit=event)
         else:
             switch = None
-            self.store.release(scope, target)
-        subject = target if scope is SwitchScope.USER else f"platform:{scope.value}:{target}"
-        self.audit.record(
-            AuditEvent(
-                action="controls.kill_switch",
-                outcome=Outcome.SUCCESS,
-                subject=subject,
-                actor=actor,
-                details={
-                    "scope": scope.value,
-                    "target": target,
-                    "engaged": str(engaged).lower(),
-                    "mode": mode.value if engaged else "active",
-                },
-            )
-        )
+            self.store.release(scope, target, audit=event)
         return switch
 
     def mode_for(self, user_id: str, broker: str) -> TradingMode:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from aws_lambda_powertools import Logger
 
-from nija.domain.audit import AuditEvent
 from nija.domain.errors import (
     BrokerAuthFailed,
     BrokerError,
@@ -182,9 +181,9 @@ class Executor:
     def _refuse(self, order: Order, code: str, message: str) -> Order:
         expected, fills = order.status, len(order.trade_ids)
         order.reject(code, message)
-        self.store.save_order(order, expected, fills)
+        event = order_event("orders.reject", order, "executor", reason_code=code)
+        self.store.save_order(order, expected, fills, audit=event)
         logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": code})
-        self._audit(order_event("orders.reject", order, "executor", reason_code=code))
         emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: code})
         return order
 
@@ -306,7 +305,16 @@ class Executor:
             realized_pnl=realized,
             timestamp=fill.timestamp,
         )
-        if not self.store.record_fill(order, fill, new_position, trade):
+        event = order_event(
+            "orders.fill",
+            order,
+            "executor",
+            trade_id=fill.trade_id,
+            fill_quantity=fmt(fill.quantity),
+            fill_price=fmt(fill.price),
+            fee=fmt(fill.fee),
+        )
+        if not self.store.record_fill(order, fill, new_position, trade, audit=event):
             # Recorded by an earlier delivery: our copy is stale, so carry on from the stored one.
             fresh = self.store.get_order(order.user_id, order.order_id)
             if fresh is None:
@@ -314,20 +322,4 @@ class Executor:
             return fresh
         if order.status is OrderStatus.FILLED:  # this fill completed it; recorded once, counted once
             emit(ORDERS_FILLED, **{BROKER: order.broker.value})
-        self._audit(
-            order_event(
-                "orders.fill",
-                order,
-                "executor",
-                trade_id=fill.trade_id,
-                fill_quantity=fmt(fill.quantity),
-                fill_price=fmt(fill.price),
-                fee=fmt(fill.fee),
-            )
-        )
         return order
-
-    def _audit(self, event: AuditEvent) -> None:
-        # After the write it records: a crash in between loses this record, never the order's state.
-        if self.audit is not None:
-            self.audit.record(event)

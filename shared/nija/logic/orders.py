@@ -15,7 +15,6 @@ from nija.domain.models import BrokerName, Money, OrderIntent, OrderType, Princi
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
 from nija.observability import BROKER, ORDERS_PLACED, emit
-from nija.ports.audit import AuditLog
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
 
@@ -65,18 +64,17 @@ def place_order(
     request_id: str | None,
     store: OrderStore,
     queue: OrderQueue,
-    audit: AuditLog | None = None,
 ) -> Order:
-    """Record the order as queued, then enqueue it. A retried request (same Idempotency-Key) is a no-op
-    that re-sends the intent while it is still queued, so a crash between the two writes loses nothing."""
+    """Record the order as queued (with its `orders.place` audit event, atomically), then enqueue it.
+    A retried request (same Idempotency-Key) is a no-op that re-sends the intent while it is still
+    queued, so a crash between the two writes loses nothing."""
     intent = build_intent(principal, request, request_id)
     if request_id is not None:
         store.claim_request_key(principal.user_id, request_id, intent.intent_id)
-    order, created = store.create_order(Order.from_intent(intent))
+    new = Order.from_intent(intent)
+    order, created = store.create_order(new, audit=order_event("orders.place", new, principal.user_id))
     if not created and _differs(order, intent):
         raise Conflict("this Idempotency-Key was already used for a different order")
-    if created and audit is not None:
-        audit.record(order_event("orders.place", order, principal.user_id))
     if order.status is OrderStatus.QUEUED:
         queue.send(PlaceOrder(intent=intent if created else order.to_intent()))
     if created:  # a retry with the same Idempotency-Key is the same order: counted once
@@ -122,19 +120,21 @@ def get_order(principal: Principal, order_id: str, store: OrderStore) -> Order:
     return order
 
 
-def cancel_order(
-    principal: Principal, order_id: str, store: OrderStore, queue: OrderQueue, audit: AuditLog | None = None
-) -> Order:
+def cancel_order(principal: Principal, order_id: str, store: OrderStore, queue: OrderQueue) -> Order:
     """Cancel a queued order at once; ask the executor to cancel an open one at the broker."""
     order = get_order(principal, order_id, store)
     if order.status.is_terminal:
         raise Conflict(f"order {order_id} is already {order.status.value}")
-    updated = store.request_cancel(order)
+    after = order.model_copy(
+        update={
+            "cancel_requested": True,
+            "status": OrderStatus.CANCELED if order.status is OrderStatus.QUEUED else order.status,
+        }
+    )
+    updated = store.request_cancel(order, audit=order_event("orders.cancel", after, principal.user_id))
     if updated is None:
         current = get_order(principal, order_id, store)
         raise Conflict(f"order {order_id} is already {current.status.value}")
-    if audit is not None:
-        audit.record(order_event("orders.cancel", updated, principal.user_id))
     if not updated.status.is_terminal:
         queue.send(CancelOrder(user_id=order.user_id, broker=order.broker, order_id=order.order_id))
     return updated

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from nija.domain.audit import AuditEvent
 from nija.domain.switches import Breaker, KillSwitch, SwitchScope
 
 
 class ControlStore(Protocol):
-    def engage(self, switch: KillSwitch) -> None: ...
+    def engage(self, switch: KillSwitch, audit: AuditEvent | None = None) -> None:
+        """Store the switch, and with `audit` its event, atomically (nija.domain.audit_outbox)."""
+        ...
 
-    def release(self, scope: SwitchScope, target: str) -> None: ...
+    def release(self, scope: SwitchScope, target: str, audit: AuditEvent | None = None) -> None: ...
 
     def switch(self, scope: SwitchScope, target: str) -> KillSwitch | None: ...
 

@@ -1,9 +1,13 @@
-"""Storage ports. The DynamoDB adapter implements them; unit tests may use the in-memory one."""
+"""Storage ports. The DynamoDB adapter implements them; unit tests may use the in-memory one.
+
+A write that takes `audit` stores that event with the change, atomically (nija.domain.audit_outbox):
+the event reaches its audit chain if and only if the change was made."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from nija.domain.audit import AuditEvent
 from nija.domain.models import BrokerName, Fill, Position, Trade, User
 from nija.domain.orders import Order, OrderStatus
 
@@ -15,7 +19,7 @@ class UserStore(Protocol):
 
 
 class OrderStore(Protocol):
-    def create_order(self, order: Order) -> tuple[Order, bool]:
+    def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:
         """Write the order if its id is new. Returns the stored order and whether this call wrote it."""
         ...
 
@@ -35,11 +39,13 @@ class OrderStore(Protocol):
         """
         ...
 
-    def save_order(self, order: Order, expected: OrderStatus, expected_fills: int) -> None:
+    def save_order(
+        self, order: Order, expected: OrderStatus, expected_fills: int, audit: AuditEvent | None = None
+    ) -> None:
         """Replace the order if its stored status and fill count are still the expected ones, else Conflict."""
         ...
 
-    def request_cancel(self, order: Order) -> Order | None:
+    def request_cancel(self, order: Order, audit: AuditEvent | None = None) -> Order | None:
         """Cancel a queued order, or flag an open one for cancel at the broker.
 
         Returns the order as stored afterwards, or None when it had already reached a final state.
@@ -50,7 +56,9 @@ class OrderStore(Protocol):
 
 
 class Ledger(Protocol):
-    def record_fill(self, order: Order, fill: Fill, position: Position, trade: Trade) -> bool:
+    def record_fill(
+        self, order: Order, fill: Fill, position: Position, trade: Trade, audit: AuditEvent | None = None
+    ) -> bool:
         """Atomically store the trade, the order with the fill applied and the new position.
 
         `order` and `position` carry their new state; the write succeeds only if nobody changed

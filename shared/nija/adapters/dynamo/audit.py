@@ -14,10 +14,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, TransactWriteError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.audit_models import AuditItem
+from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import bind
 from nija.domain.audit import AuditEvent, Outcome
@@ -111,6 +111,31 @@ class AuditRecords:
                     raise
                 # Another writer took this seq: read the new head and link after it. A little random
                 # wait spreads writers that keep colliding.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
+                continue
+            return record
+        raise Conflict(f"could not append to the audit chain of {event.subject}")
+
+    def append_once(self, event: AuditEvent) -> ChainedRecord | None:
+        """Append the event unless an earlier call did (its event id is taken): at-least-once delivery
+        (an outbox item's stream record, retried) makes exactly one record. None when already there."""
+        from pynamodb.transactions import TransactWrite
+
+        connection = AuditItem._get_connection().connection
+        marker_key = (f"EVENT#{event.event_id}", "EVENT")
+        for attempt in range(MAX_APPEND_ATTEMPTS):
+            record = link(event, self.head(event.subject))
+            marker = AuditEventKeyItem(*marker_key, subject=event.subject, seq=record.seq)
+            try:
+                with TransactWrite(connection=connection) as tx:
+                    tx.save(_item(record), condition=AuditItem.pk.does_not_exist())
+                    tx.save(marker, condition=AuditEventKeyItem.pk.does_not_exist())
+            except TransactWriteError as exc:
+                reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [None, None])]
+                if reasons[1:2] == ["ConditionalCheckFailed"]:
+                    return None  # appended before
+                if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+                    raise
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
                 continue
             return record

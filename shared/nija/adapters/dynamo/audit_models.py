@@ -63,3 +63,18 @@ class AuditItem(StateItem):
     source_ip = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     event_id = UnicodeAttribute()
+
+
+class AuditEventKeyItem(StateItem):
+    """EVENT#<event_id> / EVENT in the audit table: the event is in a chain, at this seq. Written in
+    the same transaction as the record, on condition that it is new, so an event delivered twice
+    (an outbox item's stream record retried) is appended once (nija.adapters.dynamo.audit)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    subject = UnicodeAttribute()
+    seq = NumberAttribute()
+
+
+AUDIT_MODELS = (AuditItem, AuditEventKeyItem)

@@ -12,6 +12,8 @@ from pynamodb.exceptions import PutError
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
+from nija.adapters.dynamo.writes import Delete, Save, write
+from nija.domain.audit import AuditEvent
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 
 CONTROL = "CONTROL"
@@ -52,9 +54,9 @@ class DynamoControls:
         bind()
 
     # kill switches
-    def engage(self, switch: KillSwitch) -> None:
+    def engage(self, switch: KillSwitch, audit: AuditEvent | None = None) -> None:
         pk, sk = _switch_key(switch.scope, switch.target)
-        SwitchItem(
+        item = SwitchItem(
             pk,
             sk,
             scope=switch.scope.value,
@@ -63,11 +65,12 @@ class DynamoControls:
             engaged_by=switch.engaged_by,
             reason=switch.reason,
             engaged_at=switch.engaged_at,
-        ).save()
+        )
+        write([Save(item)], audit)
 
-    def release(self, scope: SwitchScope, target: str) -> None:
+    def release(self, scope: SwitchScope, target: str, audit: AuditEvent | None = None) -> None:
         pk, sk = _switch_key(scope, target)
-        SwitchItem(pk, sk).delete()
+        write([Delete(SwitchItem(pk, sk))], audit)
 
     def switch(self, scope: SwitchScope, target: str) -> KillSwitch | None:
         pk, sk = _switch_key(scope, target)

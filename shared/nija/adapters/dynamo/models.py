@@ -219,6 +219,14 @@ class RequestKeyItem(StateItem):
     expires_at = NumberAttribute()
 
 
+class AuditOutboxItem(StateItem):
+    """OUTBOX#<subject> / AUDIT#<event_id>: an audit event written with the change it records, until
+    the audit writer has appended it to its chain (nija.domain.audit_outbox). Expires with the TTL."""
+
+    event = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
 class PositionItem(StateItem):
     user_id = UnicodeAttribute()
     broker = UnicodeAttribute()
@@ -362,6 +370,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     EquitySnapshotItem,
     PnlBucketItem,
     DeviceItem,
+    AuditOutboxItem,
 )
 
 _bound: dict[str, Any] = {}
@@ -412,9 +421,9 @@ def bind() -> None:
     key = (table.name, settings.aws_endpoint_url, settings.region)
     if _bound.get("key") == key:
         return
-    from nija.adapters.dynamo.audit_models import AuditItem  # its module builds on StateItem
+    from nija.adapters.dynamo.audit_models import AUDIT_MODELS  # its module builds on StateItem
 
-    for models, definition in ((ALL_MODELS, table), ((AuditItem,), settings.catalogue.audit_table)):
+    for models, definition in ((ALL_MODELS, table), (AUDIT_MODELS, settings.catalogue.audit_table)):
         connection = _table_connection(definition, settings.aws_endpoint_url, settings.region)
         for model in models:
             meta: Any = model.Meta

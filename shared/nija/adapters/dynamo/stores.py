@@ -6,7 +6,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords, conditional_failed
@@ -19,6 +19,8 @@ from nija.adapters.dynamo.models import (
     TradeItem,
     bind,
 )
+from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
+from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
 from nija.domain.models import (
     BrokerName,
@@ -184,12 +186,10 @@ class DynamoStore(AccountRecords):
         bind()
 
     # orders
-    def create_order(self, order: Order) -> tuple[Order, bool]:
+    def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:
         try:
-            _order_item(order).save(condition=OrderItem.pk.does_not_exist())
-        except PutError as exc:
-            if not conditional_failed(exc):
-                raise
+            write([Save(_order_item(order), OrderItem.pk.does_not_exist())], audit)
+        except ConditionFailed as exc:
             existing = self.get_order(order.user_id, order.order_id)
             if existing is None:  # deleted in between: extremely unlikely, treat as a conflict
                 raise Conflict(f"order {order.order_id} changed while being created") from exc
@@ -244,41 +244,30 @@ class DynamoStore(AccountRecords):
             return stored, False
         return claimed, True
 
-    def save_order(self, order: Order, expected: OrderStatus, expected_fills: int) -> None:
+    def save_order(
+        self, order: Order, expected: OrderStatus, expected_fills: int, audit: AuditEvent | None = None
+    ) -> None:
         condition = (OrderItem.status == expected.value) & (OrderItem.fill_count == expected_fills)
         try:
-            _order_item(order).save(condition=condition)
-        except PutError as exc:
-            if conditional_failed(exc):
-                raise Conflict(f"order {order.order_id} changed since it was read") from exc
-            raise
+            write([Save(_order_item(order), condition)], audit)
+        except ConditionFailed as exc:
+            raise Conflict(f"order {order.order_id} changed since it was read") from exc
 
-    def request_cancel(self, order: Order) -> Order | None:
+    def request_cancel(self, order: Order, audit: AuditEvent | None = None) -> Order | None:
         """Mark a queued order canceled, or flag an open one for cancel. None when it is already final."""
+        item = OrderItem(keys.user_pk(order.user_id), keys.order_sk(order.order_id))
+        if order.status is OrderStatus.QUEUED:
+            actions = [OrderItem.status.set(OrderStatus.CANCELED.value), OrderItem.cancel_requested.set(1)]
+            condition = OrderItem.status == OrderStatus.QUEUED.value
+        else:
+            actions = [OrderItem.cancel_requested.set(1)]
+            condition = OrderItem.status.is_in(
+                OrderStatus.SUBMITTED.value, OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value
+            )
         try:
-            if order.status is OrderStatus.QUEUED:
-                item = OrderItem(keys.user_pk(order.user_id), keys.order_sk(order.order_id))
-                item.update(
-                    actions=[
-                        OrderItem.status.set(OrderStatus.CANCELED.value),
-                        OrderItem.cancel_requested.set(1),
-                    ],
-                    condition=OrderItem.status == OrderStatus.QUEUED.value,
-                )
-            else:
-                item = OrderItem(keys.user_pk(order.user_id), keys.order_sk(order.order_id))
-                item.update(
-                    actions=[OrderItem.cancel_requested.set(1)],
-                    condition=OrderItem.status.is_in(
-                        OrderStatus.SUBMITTED.value,
-                        OrderStatus.ACCEPTED.value,
-                        OrderStatus.PARTIALLY_FILLED.value,
-                    ),
-                )
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return None
-            raise
+            write([Update(item, actions, condition)], audit)
+        except ConditionFailed:
+            return None
         return self.get_order(order.user_id, order.order_id)
 
     def open_orders(self, broker: BrokerName, limit: int | None = None) -> list[Order]:
@@ -287,33 +276,31 @@ class DynamoStore(AccountRecords):
         return [_order(item) for item in query]
 
     # ledger
-    def record_fill(self, order: Order, fill: Fill, position: Position, trade: Trade) -> bool:
-        # Imported here: only the executor writes fills, and the API's cold start stays lighter.
-        from pynamodb.transactions import TransactWrite
-
+    def record_fill(
+        self, order: Order, fill: Fill, position: Position, trade: Trade, audit: AuditEvent | None = None
+    ) -> bool:
         previous_fills = len(order.trade_ids) - 1
-
-        connection = OrderItem._get_connection().connection  # reuse its client: a new one costs ~100 ms
         position_condition = (
             PositionItem.pk.does_not_exist()
             if position.version == 1
             else PositionItem.version == position.version - 1
         )
+        # The day's figures, in the same transaction: a fill recorded twice is added once.
+        bucket = PnlBucketItem(keys.user_pk(trade.user_id), keys.pnl_bucket_sk(trade.timestamp))
         try:
-            with TransactWrite(connection=connection) as tx:
-                tx.save(_trade_item(trade), condition=TradeItem.pk.does_not_exist())
-                tx.save(_order_item(order), condition=OrderItem.fill_count == previous_fills)
-                tx.save(_position_item(position), condition=position_condition)
-                # The day's figures, in the same transaction: a fill recorded twice is added once.
-                bucket = PnlBucketItem(keys.user_pk(trade.user_id), keys.pnl_bucket_sk(trade.timestamp))
-                tx.update(bucket, actions=_pnl_actions(fill, position, trade))
-        except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or []) if r is not None]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            write(
+                [
+                    Save(_trade_item(trade), TradeItem.pk.does_not_exist()),
+                    Save(_order_item(order), OrderItem.fill_count == previous_fills),
+                    Save(_position_item(position), position_condition),
+                    Update(bucket, _pnl_actions(fill, position, trade)),
+                ],
+                audit,
+            )
+        except ConditionFailed as exc:
+            if exc.index == 0:  # the trade is recorded: an earlier delivery did all of this
                 return False
-            if "ConditionalCheckFailed" in reasons:
-                raise Conflict(f"order {order.order_id} or its position changed since it was read") from exc
-            raise
+            raise Conflict(f"order {order.order_id} or its position changed since it was read") from exc
         return True
 
     def get_position(self, user_id: str, broker: BrokerName, symbol: str) -> Position | None:

@@ -17,6 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from nija.adapters.aws import client
 from nija.adapters.dynamo import keys
 from nija.config import get_settings
+from nija.domain.audit_outbox import outbox_pk
 from nija.domain.models import BrokerName
 
 PER_BATCH = 25  # BatchWriteItem's limit
@@ -206,9 +207,11 @@ class DynamoUserRecords:
         budgets = [(keys.throttle_pk(b.value, user_id), keys.THROTTLE_BUCKET) for b in BrokerName]
         guard = [(keys.login_guard_pk(email), keys.GUARD)]
         paper = list(self._keys_of(keys.paper_pk(user_id)))
+        # The audit outbox's copies: their stream records still reach the chain once they are gone.
+        outbox = list(self._keys_of(outbox_pk(user_id)))
         # Deleting a key that holds no item is a no-op: the connections, budgets and guard are
         # deleted without reading them first.
-        return self._delete([*connections, *budgets, *guard, *paper, *mine])
+        return self._delete([*connections, *budgets, *guard, *paper, *outbox, *mine])
 
     def delete_profile(self, user_id: str) -> None:
         client("dynamodb").delete_item(

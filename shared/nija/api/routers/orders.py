@@ -35,9 +35,7 @@ def place_order(
         raise Conflict(
             "trading is halted by a kill switch; no new orders are accepted", code="kill_switch_halted"
         )
-    order = orders.place_order(
-        caller, body, idempotency_key, wiring.store(), wiring.order_queue(), wiring.store()
-    )
+    order = orders.place_order(caller, body, idempotency_key, wiring.store(), wiring.order_queue())
     return OrderOut.of(order)
 
 
@@ -59,6 +57,4 @@ def get_order(order_id: str, caller: Caller) -> OrderOut:
 @router.delete("/{order_id}", status_code=202, response_model=OrderOut)
 def cancel_order(order_id: str, caller: Caller) -> OrderOut:
     """Cancel: a queued order is canceled at once; an open one is canceled at the broker."""
-    return OrderOut.of(
-        orders.cancel_order(caller, order_id, wiring.store(), wiring.order_queue(), wiring.store())
-    )
+    return OrderOut.of(orders.cancel_order(caller, order_id, wiring.store(), wiring.order_queue()))

@@ -1,0 +1,49 @@
+"""audit_writer: the state table's stream, filtered to the audit outbox (nija.domain.audit_outbox).
+Each outbox item's event is appended to its subject's hash chain exactly once: the append is keyed by
+the event's id, so a retried batch appends nothing twice. A record that cannot be appended fails its
+batch from that record on (ReportBatchItemFailures), and the event source retries it until it is in:
+unlike a WebSocket push, an audit record is never skipped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from nija import wiring
+from nija.domain.audit_outbox import outbox_event
+from nija.observability import lambda_tracer, route_library_logs, trace_handler
+
+logger = Logger()
+tracer = lambda_tracer()
+metrics = Metrics()
+route_library_logs(logger)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    if change is None or record.event_name is None:
+        return
+    event = outbox_event(record.event_name.name, change.keys, change.new_image)
+    if event is None:
+        return
+    logger.append_keys(user_id=event.subject, correlation_id=event.event_id)
+    appended = wiring.audit_records().append_once(event)
+    if appended is None:
+        metrics.add_metric(name="AuditEventsRepeated", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="AuditEventsAppended", unit=MetricUnit.Count, value=1)
+        logger.debug("appended", extra={"action": event.action, "seq": appended.seq})
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+
+
+handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
