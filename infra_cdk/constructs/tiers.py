@@ -71,6 +71,10 @@ class TierUsagePlans(Construct):
             actions=["apigateway:POST"],
             resource_arns=[_apigateway_arn("/apikeys"), *self._plan_keys_arns()],
         )
+        self.grant_delete_keys(grantee)
+
+    def grant_delete_keys(self, grantee: iam.IGrantable) -> None:
+        """Delete a user's API key (a failed sign-up's compensation, an erasure)."""
         iam.Grant.add_to_principal(
             grantee=grantee, actions=["apigateway:DELETE"], resource_arns=[_apigateway_arn("/apikeys/*")]
         )

@@ -234,14 +234,23 @@ class ServiceStack(Stack):
             "cognito-idp:AdminEnableUser",
             "cognito-idp:AdminUserGlobalSignOut",
             "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminDeleteUser",  # POST /admin/users/{id}/erase, as DELETE /v1/me
         )
+        # The erasure's other deletions: the user's vault secrets (DeleteSecret only) and API key.
+        data.vault.grant_delete(self.admin_api.function)
+        self.api.tiers.grant_delete_keys(self.admin_api.function)
         acknowledge(
             self.admin_api.function,
             {
-                f"AwsSolutions-IAM5[Resource::{plan_keys_wildcard(tier)}]": "Taking a user's key out of "
-                f"the {tier.value} plan on a tier change: key ids are random, so DELETE is on that one "
-                "plan's keys/*."
-                for tier in Tier
+                **{
+                    f"AwsSolutions-IAM5[Resource::{plan_keys_wildcard(tier)}]": "Taking a user's key out of "
+                    f"the {tier.value} plan on a tier change: key ids are random, so DELETE is on that one "
+                    "plan's keys/*."
+                    for tier in Tier
+                },
+                f"AwsSolutions-IAM5[Resource::{APIKEYS_WILDCARD}]": "An erasure deletes the user's API key; "
+                "key ids are random, so DELETE is on /apikeys/* (API keys only, no other API Gateway "
+                "resource).",
             },
         )
 

@@ -318,11 +318,18 @@ def test_admin_api_moves_keys_between_tier_plans_and_manages_users(dev: Synth) -
     assert _allowed(dev, fn_id, "apigateway:") == {
         *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
         *(("apigateway:DELETE", _apigw(f"/usageplans/<{plans[t]}>/keys/*")) for t in Tier),
+        ("apigateway:DELETE", _apigw("/apikeys/*")),  # an erasure deletes the user's key
     }
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
     assert _allowed(dev, fn_id, "cognito-idp:") == {
         (f"cognito-idp:{action}", f"<{pool_id}.Arn>")
-        for action in ("AdminDisableUser", "AdminEnableUser", "AdminUserGlobalSignOut", "AdminGetUser")
+        for action in (
+            "AdminDisableUser",
+            "AdminEnableUser",
+            "AdminUserGlobalSignOut",
+            "AdminGetUser",
+            "AdminDeleteUser",
+        )
     }
 
 

@@ -185,17 +185,18 @@ def _trading_api(dev: Synth, roles: dict[str, list[Statement]]) -> list[Statemen
     return roles[function_role(dev, dev.catalogue.trading_api.name)]
 
 
-def _dashboard_api(dev: Synth, roles: dict[str, list[Statement]]) -> list[Statement]:
-    return roles[function_role(dev, dev.catalogue.dashboard_api.name)]
+def _erasers(dev: Synth) -> tuple[str, ...]:
+    """The functions that erase accounts: DELETE /v1/me (dashboard_api) and an admin's erasure."""
+    return (dev.catalogue.dashboard_api.name, dev.catalogue.admin_api.name)
 
 
 def _vault_roles(dev: Synth) -> set[str]:
-    """The roles with any statement on the vault: trading_api, the executors, and dashboard_api
-    (DeleteSecret only, for the account erasure: test_dashboard_api_only_deletes_secrets)."""
+    """The roles with any statement on the vault: trading_api, the executors, and the erasers
+    (DeleteSecret only: test_the_erasers_only_delete_secrets)."""
     cat = dev.catalogue
     return {
         function_role(dev, cat.trading_api.name),
-        function_role(dev, cat.dashboard_api.name),
+        *(function_role(dev, name) for name in _erasers(dev)),
         *(function_role(dev, cat.executor(b).name) for b in BROKERS),
     }
 
@@ -465,10 +466,11 @@ def test_trading_api_creates_replaces_and_deletes_but_never_reads(
     )
 
 
-def test_dashboard_api_only_deletes_secrets(dev: Synth, roles: dict[str, list[Statement]]) -> None:
-    """DELETE /v1/me deletes the user's secrets by name: DeleteSecret on the stage's secrets, nothing
+@pytest.mark.parametrize("eraser", [0, 1], ids=["dashboard_api", "admin_api"])
+def test_the_erasers_only_delete_secrets(dev: Synth, roles: dict[str, list[Statement]], eraser: int) -> None:
+    """An erasure deletes the user's secrets by name: DeleteSecret on the stage's secrets, nothing
     else on a secret and nothing at all on the vault key (deleting reads nothing, uses no key)."""
-    api = _dashboard_api(dev, roles)
+    api = roles[function_role(dev, _erasers(dev)[eraser])]
     secrets = f"{ARN_PREFIX}{dev.catalogue.secret_prefix}*"
     assert _vault_statements(dev, api) == [
         Statement("Allow", ("secretsmanager:DeleteSecret",), (secrets,), {}, sid="VaultDeleteSecrets")

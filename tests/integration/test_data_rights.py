@@ -21,7 +21,17 @@ from nija.adapters.dynamo.stores import DynamoStore
 from nija.config import get_settings, reset_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.ids import client_order_id, intent_id
-from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Principal, Side, Trade
+from nija.domain.models import (
+    BrokerName,
+    Fill,
+    OrderIntent,
+    OrderType,
+    Position,
+    Principal,
+    Side,
+    Trade,
+    UserStatus,
+)
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import RiskSettings
 from nija.local import identity
@@ -356,3 +366,28 @@ def test_a_retry_finishes_an_erasure_that_stopped_half_way(dashboard: Any) -> No
     assert [e.action for e in store.events_for(alice.user_id, limit=1000)].count("account.deleted") == 1
     assert not secret_exists(alice.user_id)
     assert [i for i in state_items() if alice.user_id in json.dumps(i)] == []
+
+
+def test_an_admin_erases_a_disabled_account_that_cannot_sign_in(dashboard: Any, api: Any) -> None:
+    admin_api = api("admin_api")
+    carol, admin = member(dashboard), member(dashboard)
+    wiring.accounts().set_status(admin.user_id, carol.user_id, UserStatus.DISABLED)
+    assert login(dashboard, carol.email).status in (401, 403)  # DELETE /v1/me is out of her reach
+
+    def erase(confirm: str, role: str = "admin") -> Any:
+        return admin_api(
+            "users_erase", user_id=admin.user_id, role=role, target_id=carol.user_id, confirm=confirm
+        )
+
+    assert erase(carol.email, role="user").status == 403  # admins only
+    wrong = erase(admin.email)
+    assert wrong.status == 422 and wrong.error["field"] == "confirm"
+    assert wiring.store().get_user(carol.user_id) is not None  # nothing deleted
+
+    assert erase(carol.email.upper()).status == 204
+    assert wiring.store().get_user(carol.user_id) is None
+    assert not [i for i in state_items() if carol.user_id in json.dumps(i) or carol.email in json.dumps(i)]
+    assert not secret_exists(carol.user_id) and secret_exists(admin.user_id)
+    events = wiring.store().events_for(carol.user_id, limit=1000)
+    assert (events[0].action, events[0].actor) == ("account.deleted", admin.user_id)
+    assert erase(carol.email).status == 404  # gone

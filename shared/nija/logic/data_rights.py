@@ -142,20 +142,30 @@ class DataRights:
     # --- erasure -----------------------------------------------------------------------------
 
     def _record(
-        self, user_id: str, action: str, outcome: Outcome, source_ip: str | None, **details: str
+        self,
+        user_id: str,
+        action: str,
+        outcome: Outcome,
+        source_ip: str | None,
+        actor: str | None = None,
+        **details: str,
     ) -> None:
         self.audit.record(
             AuditEvent(
                 action=action,
                 outcome=outcome,
                 subject=user_id,
-                actor=user_id,
+                actor=actor or user_id,
                 details=details,
                 source_ip=source_ip,
             )
         )
 
-    def delete_account(self, user_id: str, confirm: str, source_ip: str | None = None) -> None:
+    def delete_account(
+        self, user_id: str, confirm: str, source_ip: str | None = None, actor: str | None = None
+    ) -> None:
+        """Erase the account, on its owner's request (DELETE /v1/me) or on an admin's for an owner who
+        can no longer sign in (`actor`: the admin; POST /admin/users/{id}/erase)."""
         user = self._profile(user_id)
         if confirm.strip().lower() != user.email.strip().lower():
             raise InvalidInput(
@@ -163,7 +173,7 @@ class DataRights:
             )
         open_orders = self.records.open_orders(user_id)
         if open_orders:
-            self._record(user_id, "account.delete", Outcome.REFUSED, source_ip, reason="open_orders")
+            self._record(user_id, "account.delete", Outcome.REFUSED, source_ip, actor, reason="open_orders")
             raise Conflict(
                 f"{len(open_orders)} of your orders may still fill; cancel them (DELETE /v1/orders/{{id}}) "
                 "and wait until they are canceled, then delete the account",
@@ -172,7 +182,7 @@ class DataRights:
         resuming = user.trading_disabled_reason == DELETION_REASON
         if not resuming:
             self.users.put_user(user.model_copy(update={"trading_disabled_reason": DELETION_REASON}))
-            self._record(user_id, "account.delete", Outcome.SUCCESS, source_ip, step="started")
+            self._record(user_id, "account.delete", Outcome.SUCCESS, source_ip, actor, step="started")
         for broker in self.brokers:
             self.secrets.delete(user_id, broker)
         removed = self.records.purge(user_id, user.email)
@@ -186,6 +196,7 @@ class DataRights:
                 "account.deleted",
                 Outcome.SUCCESS,
                 source_ip,
+                actor,
                 resumed="true" if resuming else "false",
                 items=str(removed),
             )

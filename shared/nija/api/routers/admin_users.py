@@ -1,5 +1,5 @@
-"""Admin console: the user list (paged, filtered by status and tier), disabling and enabling a user,
-and the console page itself. Admins only (403 for everyone else), except the page: it holds no data
+"""Admin console: the user list (paged, filtered by status and tier), disabling, enabling and erasing
+a user, and the console page itself. Admins only (403 for everyone else), except the page: it holds no data
 and signs the admin in, then every figure it shows comes from these admin routes."""
 
 from __future__ import annotations
@@ -7,11 +7,13 @@ from __future__ import annotations
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from nija import wiring
 from nija.api.routers.admin import Admin
+from nija.api.routers.auth import client_ip
+from nija.api.routers.me import DeleteMeIn
 from nija.api.schemas import MeOut, Page
 from nija.domain.models import Tier, UserStatus
 
@@ -40,6 +42,17 @@ def disable_user(user_id: str, caller: Admin) -> MeOut:
 @router.post("/users/{user_id}/enable", response_model=MeOut)
 def enable_user(user_id: str, caller: Admin) -> MeOut:
     return MeOut.of(wiring.accounts().set_status(caller.user_id, user_id, UserStatus.ACTIVE))
+
+
+@router.post("/users/{user_id}/erase", status_code=204)
+def erase_user(
+    user_id: str, body: Annotated[DeleteMeIn, Body()], caller: Admin, request: Request
+) -> Response:
+    """Erase an account on its owner's request when they cannot sign in to DELETE /v1/me themselves
+    (a disabled account): the same erasure, confirmed with the account's email address, audited with
+    the admin as the actor. 409 open_orders while an order may still fill; 404 for no such user."""
+    wiring.data_rights().delete_account(user_id, body.confirm, client_ip(request), actor=caller.user_id)
+    return Response(status_code=204)
 
 
 @router.get("/console", response_class=HTMLResponse, include_in_schema=False)
