@@ -2,7 +2,8 @@
 partial failures reported by sequence number). Each record that is a user's order, fill, position,
 kill switch or risk refusal (nija.domain.realtime) is pushed to that user's WebSocket connections
 only; a connection API Gateway reports gone is deleted. Fills, refusals and a tripped daily loss limit
-also notify the user's devices, as they chose (nija.logic.notify)."""
+also notify the user's devices, as they chose (nija.logic.notify). Fills and equity snapshots become
+time-series points (nija.logic.telemetry), written once per batch through the TimeSeries port."""
 
 from __future__ import annotations
 
@@ -12,27 +13,38 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from botocore.exceptions import BotoCoreError, ClientError
 
 from nija import wiring
 from nija.domain.errors import NijaError
-from nija.domain.realtime import user_event
+from nija.domain.models import utcnow
+from nija.domain.realtime import UserEvent, user_event
+from nija.logic.telemetry import stream_points
 from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.ports.timeseries import TimePoint
 
 logger = Logger()
 tracer = lambda_tracer()  # botocore and httplib (Expo's push API) only: see nija.observability
 metrics = Metrics()
 route_library_logs(logger)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
+_points: list[TimePoint] = []  # this batch's time-series points, written once at its end
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None or record.event_name is None:
         return
-    update = user_event(record.event_name.name, change.keys, change.new_image, change.old_image)
-    if update is None:
-        return
-    logger.append_keys(user_id=update.user_id, correlation_id=record.event_id)
+    name = record.event_name.name
+    update = user_event(name, change.keys, change.new_image, change.old_image)
+    if update is not None:
+        _push(update, record.event_id)
+    # After the push: a fill's fill_to_push latency ends here.
+    _points.extend(stream_points(name, change.keys, change.new_image, utcnow()))
+
+
+def _push(update: UserEvent, correlation_id: str | None) -> None:
+    logger.append_keys(user_id=update.user_id, correlation_id=correlation_id)
     delivery = wiring.realtime().push(update)
     logger.debug(
         "pushed",
@@ -51,11 +63,30 @@ def record_handler(record: DynamoDBRecord) -> None:
             metrics.add_metric(name="PushNotificationsSent", unit=MetricUnit.Count, value=pushed)
 
 
+def _write_points() -> None:
+    """The batch's time-series points, in writes of at most 100 (Timestream when the stack has it,
+    else nothing). Best effort, as the pushes: analytics never replay the stream."""
+    points, _points[:] = list(_points), []
+    if not points:
+        return
+    try:
+        written = wiring.timeseries().write(points)
+    except (NijaError, BotoCoreError, ClientError) as exc:
+        logger.warning("time-series write failed", extra={"points": len(points), "error": type(exc).__name__})
+        metrics.add_metric(name="TimeSeriesWriteFailed", unit=MetricUnit.Count, value=len(points))
+    else:
+        if written:
+            metrics.add_metric(name="TimeSeriesPointsWritten", unit=MetricUnit.Count, value=written)
+
+
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _points.clear()
     with wiring.realtime().batch():
-        return process_partial_response(
+        result = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+    _write_points()
+    return result
 
 
 handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))

@@ -20,7 +20,7 @@ from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.state_table import StateTable
 from infra_cdk.stage import StageSettings
-from nija.domain.realtime import USER_PREFIX, WATCHED_SORT_KEY_PREFIXES
+from nija.domain.realtime import STREAM_SORT_KEY_PREFIXES, USER_PREFIX
 
 STREAM_BATCH_SIZE = 100
 STREAM_RETRIES = 3  # then the records are skipped: a missed push is healed by the client's next GET
@@ -43,20 +43,26 @@ _ACCESS_LOG = json.dumps(
 
 
 def stream_filters() -> list[Mapping[str, object]]:
-    """Only the items users watch invoke the stream processor (nija.domain.realtime.watched): one
-    filter per watched sort key prefix under pk USER# (filters are ORed, at most 5)."""
+    """Only the items the processor reads invoke it (nija.domain.realtime.streamed): one filter, pk
+    under USER# and the sort key under any of the prefixes (a list of rules is ORed), so more kinds
+    of item never meet the event source's limit of 5 filters."""
     return [
         lambda_.FilterCriteria.filter(
             {
                 "dynamodb": {
                     "Keys": {
                         "pk": {"S": lambda_.FilterRule.begins_with(USER_PREFIX)},
-                        "sk": {"S": lambda_.FilterRule.begins_with(prefix)},
+                        "sk": {
+                            "S": [
+                                rule
+                                for p in STREAM_SORT_KEY_PREFIXES
+                                for rule in lambda_.FilterRule.begins_with(p)
+                            ]
+                        },
                     }
                 }
             }
         )
-        for prefix in WATCHED_SORT_KEY_PREFIXES
     ]
 
 

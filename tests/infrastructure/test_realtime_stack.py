@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cdk_synth import Synth, logical_id, resources
 
-from nija.domain.realtime import WATCHED_SORT_KEY_PREFIXES
+from nija.domain.realtime import STREAM_SORT_KEY_PREFIXES, WATCHED_SORT_KEY_PREFIXES
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
@@ -67,11 +67,12 @@ def test_the_stream_processor_reads_the_state_tables_stream_filtered(dev: Synth)
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["MaximumRetryAttempts"] >= 1
-    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
-    assert [p["dynamodb"]["Keys"]["sk"]["S"] for p in patterns] == [
-        [{"prefix": prefix}] for prefix in WATCHED_SORT_KEY_PREFIXES
+    [pattern] = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern["dynamodb"]["Keys"]["sk"]["S"] == [
+        {"prefix": prefix} for prefix in STREAM_SORT_KEY_PREFIXES
     ]
-    assert all(p["dynamodb"]["Keys"]["pk"]["S"] == [{"prefix": "USER#"}] for p in patterns)
+    assert pattern["dynamodb"]["Keys"]["pk"]["S"] == [{"prefix": "USER#"}]
+    assert set(WATCHED_SORT_KEY_PREFIXES) < set(STREAM_SORT_KEY_PREFIXES)  # user events, then series
 
 
 def test_the_data_stack_state_table_has_a_stream_with_both_images(dev: Synth) -> None:

@@ -24,7 +24,7 @@ from nija.adapters.aws import client, queue_url
 from nija.adapters.dynamo.connections import DynamoConnections
 from nija.config import get_settings, reset_settings
 from nija.domain.models import UserStatus
-from nija.domain.realtime import watched
+from nija.domain.realtime import streamed
 from nija.local import identity
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function, queue_arn, sqs_event
 from nija.local.pollers import FunctionInstance
@@ -118,7 +118,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
                 get_settings().region,
             ),
             stop,
-            keep=watched,
+            keep=streamed,
             start="LATEST",
         )
         stream.start()

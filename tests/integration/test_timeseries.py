@@ -95,3 +95,75 @@ def test_writes_in_batches_of_100(aws: None, monkeypatch: pytest.MonkeyPatch) ->
     backend = timestreamwrite_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
     table = backend.databases[catalogue.timestream_database].tables[catalogue.timestream_table]
     assert len(table.records) == 210
+
+
+def test_the_stream_processor_writes_fills_latency_and_equity(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order filled by the executor: the stream processor, fed the state table's stream as its
+    event source is, writes the fill's points, its fill-to-push latency and the equity snapshot the
+    executor's valuation made, in one write for the batch."""
+    import threading
+
+    from nija.domain.messages import PlaceOrder
+    from nija.domain.models import Principal
+    from nija.domain.realtime import streamed
+    from nija.local import identity
+    from nija.local.lambda_runtime import load_function
+    from nija.local.pollers import FunctionInstance
+    from nija.local.streams import StreamPoller
+    from nija.logic import orders
+    from nija.logic.execution import Executor
+    from nija.logic.orders import OrderRequest
+
+    monkeypatch.setenv("NIJA_TIMESTREAM_ENABLED", "true")
+    reset_settings()
+    catalogue = get_settings().catalogue
+    ts = client("timestream-write")
+    ts.create_database(DatabaseName=catalogue.timestream_database)
+    ts.create_table(DatabaseName=catalogue.timestream_database, TableName=catalogue.timestream_table)
+    writes: list[int] = []
+    ts.meta.events.register(
+        "provide-client-params.timestream-write.WriteRecords",
+        lambda params, **_: writes.append(len(params["Records"])),
+    )
+
+    user = "5eed0000-0000-4000-8000-00000000ts01"
+    paper = wiring.broker(BrokerName.PAPER)
+    paper.seed_balances(user, {"USD": Decimal("100000")})  # type: ignore[attr-defined]
+    identity.connect_paper(user)
+    request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal("0.01"))
+    placed = orders.place_order(
+        Principal(user_id=user), request, "ts-1", wiring.store(), wiring.order_queue()
+    )
+    executor = Executor(store=wiring.store(), broker=paper, guard=wiring.guard(), audit=wiring.store())
+    assert executor.place(PlaceOrder(intent=placed.to_intent())).status.value == "filled"
+
+    processor = catalogue.stream_processor
+    function = FunctionInstance(
+        processor.name,
+        load_function("stream_processor", "ts-test").handler,
+        processor.timeout_s,
+        get_settings().region,
+    )
+    StreamPoller(catalogue.state_table.name, function, threading.Event(), keep=streamed, retries=0).drain()
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.timestreamwrite.models import timestreamwrite_backends
+
+    backend = timestreamwrite_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
+    records = backend.databases[catalogue.timestream_database].tables[catalogue.timestream_table].records
+    measures = sorted(r["MeasureName"] for r in records)
+    assert measures == ["equity", "fill_price", "fill_quantity", "latency_ms", "realized_pnl"]
+    assert sum(writes) == len(records) and all(n <= 100 for n in writes)
+    price = next(r for r in records if r["MeasureName"] == "fill_price")
+    assert {d["Name"]: d["Value"] for d in price["Dimensions"]} == {
+        "user_id": user,
+        "broker": "paper",
+        "symbol": "BTC/USD",
+        "side": "buy",
+    }
+    latency = next(r for r in records if r["MeasureName"] == "latency_ms")
+    assert {"Name": "stage", "Value": "fill_to_push"} in latency["Dimensions"] and float(
+        latency["MeasureValue"]
+    ) >= 0

@@ -40,6 +40,12 @@ WATCHED_SORT_KEY_PREFIXES: tuple[str, ...] = (
     PROFILE_SK,
 )
 
+EQUITY_SNAPSHOT_PREFIX = "EQSNAP#"
+# Items the stream processor also reads, for time series only (nija.logic.telemetry): no user event.
+SERIES_SORT_KEY_PREFIXES: tuple[str, ...] = (EQUITY_SNAPSHOT_PREFIX,)
+# Everything the stream processor's event source keeps (one filter, its sort key prefixes ORed).
+STREAM_SORT_KEY_PREFIXES: tuple[str, ...] = WATCHED_SORT_KEY_PREFIXES + SERIES_SORT_KEY_PREFIXES
+
 _RISK_CODES = frozenset(code.value for code in RefusalCode)
 _PYNAMODB_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
 
@@ -55,9 +61,24 @@ class UserEvent:
 
 
 def watched(keys: dict[str, Any]) -> bool:
-    """Whether an item with these keys can make a user event (the event source's filter)."""
+    """Whether an item with these keys can make a user event."""
     pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
     return pk.startswith(USER_PREFIX) and sk.startswith(WATCHED_SORT_KEY_PREFIXES)
+
+
+def streamed(keys: dict[str, Any]) -> bool:
+    """Whether the stream processor reads an item's changes: a user event or a time-series point
+    (its event source's filter, and the local poller's)."""
+    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
+    return pk.startswith(USER_PREFIX) and sk.startswith(STREAM_SORT_KEY_PREFIXES)
+
+
+def pynamodb_time(value: Any) -> datetime | None:
+    """A time as pynamodb's UTCDateTimeAttribute stores it, parsed; None when absent or unreadable."""
+    try:
+        return datetime.strptime(str(value), _PYNAMODB_TIME) if value is not None else None
+    except ValueError:
+        return None
 
 
 def user_event(
@@ -98,10 +119,8 @@ def _time(value: Any) -> str | None:
     """pynamodb's UTCDateTimeAttribute format to ISO 8601 (what the HTTP API returns)."""
     if value is None:
         return None
-    try:
-        return datetime.strptime(str(value), _PYNAMODB_TIME).isoformat()
-    except ValueError:
-        return str(value)
+    parsed = pynamodb_time(value)
+    return parsed.isoformat() if parsed is not None else str(value)
 
 
 def _pick(image: dict[str, Any], *names: str) -> dict[str, Any]:

@@ -158,7 +158,7 @@ def start_event_sources(
         )
         threads.append(Schedule(cat.scan_rule_name(broker), scanner, scan_every_s, stop))
     # The state table's stream feeds the stream processor, filtered as the CDK event source is.
-    from nija.domain.realtime import watched
+    from nija.domain.realtime import streamed
 
     processor = cat.stream_processor
     threads.append(
@@ -171,7 +171,7 @@ def start_event_sources(
                 get_settings().region,
             ),
             stop,
-            keep=watched,
+            keep=streamed,
         )
     )
     # ... and its audit outbox feeds the audit writer, which retries until each event is in its chain.

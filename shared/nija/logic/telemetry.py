@@ -1,12 +1,26 @@
-"""Events the stream processor sees, as time-series points (nija.ports.timeseries)."""
+"""Events the stream processor sees, as time-series points (nija.ports.timeseries): each fill (price,
+quantity, realized PnL, and how long it took from the broker's fill to the push), and each equity
+snapshot the executor's valuation writes."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from nija.domain.models import Trade
+from nija.domain.realtime import EQUITY_SNAPSHOT_PREFIX, TRADE_PREFIX, USER_PREFIX, pynamodb_time
 from nija.ports.timeseries import TimePoint
+
+
+def _fill_points(
+    dims: dict[str, str], price: Decimal, quantity: Decimal, realized: Decimal, at: datetime
+) -> list[TimePoint]:
+    return [
+        TimePoint(measure="fill_price", value=price, at=at, dimensions=dims),
+        TimePoint(measure="fill_quantity", value=quantity, at=at, dimensions=dims),
+        TimePoint(measure="realized_pnl", value=realized, at=at, dimensions=dims),
+    ]
 
 
 def fill_points(trade: Trade) -> list[TimePoint]:
@@ -16,11 +30,7 @@ def fill_points(trade: Trade) -> list[TimePoint]:
         "symbol": trade.symbol,
         "side": trade.side.value,
     }
-    return [
-        TimePoint(measure="fill_price", value=trade.price, at=trade.timestamp, dimensions=dims),
-        TimePoint(measure="fill_quantity", value=trade.quantity, at=trade.timestamp, dimensions=dims),
-        TimePoint(measure="realized_pnl", value=trade.realized_pnl, at=trade.timestamp, dimensions=dims),
-    ]
+    return _fill_points(dims, trade.price, trade.quantity, trade.realized_pnl, trade.timestamp)
 
 
 def equity_point(user_id: str, equity: Decimal, at: datetime) -> TimePoint:
@@ -31,3 +41,41 @@ def latency_point(stage: str, milliseconds: float, at: datetime, **dimensions: s
     """How long a step took (e.g. stage="fill_to_push"): dimensions say whose and where."""
     value = Decimal(str(round(milliseconds, 3)))
     return TimePoint(measure="latency_ms", value=value, at=at, dimensions={"stage": stage, **dimensions})
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None
+
+
+def stream_points(
+    event_name: str, keys: dict[str, Any], new: dict[str, Any] | None, now: datetime
+) -> list[TimePoint]:
+    """The points one state-table stream record makes (plain Python images), none for most records."""
+    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
+    if event_name == "REMOVE" or not new or not pk.startswith(USER_PREFIX):
+        return []
+    user_id = pk.removeprefix(USER_PREFIX)
+    if sk.startswith(TRADE_PREFIX) and event_name == "INSERT":
+        at = pynamodb_time(new.get("timestamp"))
+        values = [_decimal(new.get(f)) for f in ("price", "quantity", "realized_pnl")]
+        if at is None or None in values:
+            return []
+        dims = {
+            "user_id": user_id,
+            "broker": str(new.get("broker")),
+            "symbol": str(new.get("symbol")),
+            "side": str(new.get("side")),
+        }
+        price, quantity, realized = values
+        latency = max((now - at).total_seconds() * 1000, 0.0)
+        return [
+            *_fill_points(dims, price, quantity, realized, at),  # type: ignore[arg-type]
+            latency_point("fill_to_push", latency, now, broker=dims["broker"]),
+        ]
+    if sk.startswith(EQUITY_SNAPSHOT_PREFIX):
+        at, equity = pynamodb_time(new.get("at")), _decimal(new.get("equity"))
+        return [equity_point(user_id, equity, at)] if at is not None and equity is not None else []
+    return []
