@@ -2,7 +2,8 @@
 Each outbox item's event is appended to its subject's hash chain exactly once: the append is keyed by
 the event's id, so a retried batch appends nothing twice. A record that cannot be appended fails its
 batch from that record on (ReportBatchItemFailures), and the event source retries it until it is in:
-unlike a WebSocket push, an audit record is never skipped."""
+unlike a WebSocket push, an audit record is never skipped. The later events of the same chain in that
+batch fail with it, so a chain is appended in the order its events were written."""
 
 from __future__ import annotations
 
@@ -22,12 +23,32 @@ tracer = lambda_tracer()
 metrics = Metrics()
 route_library_logs(logger)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
+_failed: set[str] = set()  # the outbox partitions (chains) with a failed event in this batch
+
+
+class RetryAfterEarlierFailure(Exception):
+    """Not appended: an earlier event of the same chain failed in this batch."""
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None or record.event_name is None:
         return
+    chain = str(change.keys.get("pk", ""))  # OUTBOX#<subject>: one chain's events, in write order
+    if chain in _failed:
+        # An earlier event of this chain failed in this batch: this one waits for its retry too, so
+        # the chain keeps the order the events were written in.
+        raise RetryAfterEarlierFailure(f"an earlier event of {chain} failed in this batch")
+    try:
+        _append(record)
+    except Exception:
+        _failed.add(chain)
+        raise
+
+
+def _append(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    assert change is not None and record.event_name is not None
     event = outbox_event(record.event_name.name, change.keys, change.new_image)
     if event is None:
         return
@@ -41,6 +62,7 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _failed.clear()
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

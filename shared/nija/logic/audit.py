@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -51,6 +51,12 @@ def _decode(token: str | None, scope: str) -> ChainState | None:
         raise InvalidInput("next_token is not a token this API issued", field="next_token") from None
 
 
+def _utc(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class AuditService:
     reader: AuditReader
@@ -63,6 +69,7 @@ class AuditService:
         limit: int,
         cursor: str | None,
     ) -> tuple[list[ChainedRecord], str | None]:
+        since, until = _utc(since), _utc(until)  # a time without a zone is UTC, as records are
         if since is not None and until is not None and since > until:
             raise InvalidInput("since must not be after until", field="since")
         return self.reader.search(user_id, since, until, min(max(limit, 1), MAX_SEARCH), cursor)
