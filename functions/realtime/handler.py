@@ -16,13 +16,19 @@ from aws_lambda_powertools import Logger
 from nija import wiring
 from nija.api.auth import bearer_token
 from nija.domain.errors import Forbidden, Unauthenticated
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import emit, lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
+CONNECTIONS_OPENED, CONNECTIONS_CLOSED, CONNECTIONS_REFUSED = (
+    "WebSocketConnected",
+    "WebSocketDisconnected",
+    "WebSocketRefused",
+)
 tracer = lambda_tracer()  # botocore only: see nija.observability
 route_library_logs(logger)
-# No Powertools Metrics here: its buffer is shared by every function in one process, and the local
-# stack and the tests run this handler beside the stream processor's thread, which emits its own.
+# Metrics through nija.observability.emit (Powertools' single_metric, one EMF blob each), not a
+# Metrics instance: that buffer is shared by every function in one process, and the local stack and
+# the tests run this handler beside the stream processor's thread, which flushes its own.
 
 
 def _token(event: dict[str, Any]) -> str:
@@ -51,12 +57,15 @@ def _connect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
         principal = wiring.realtime().connect(connection_id, _token(event))
     except Unauthenticated as exc:
         logger.info("refused a connection", extra={"reason": exc.message})
+        emit(CONNECTIONS_REFUSED, status="401")
         return _error(401, exc.code, exc.message)
     except Forbidden as exc:
         logger.info("denied a connection", extra={"reason": exc.message})
+        emit(CONNECTIONS_REFUSED, status="403")
         return _error(403, exc.code, exc.message)
     logger.append_keys(user_id=principal.user_id)
     logger.info("connected")
+    emit(CONNECTIONS_OPENED)
     return _reply(200)
 
 
@@ -82,6 +91,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if route == "$disconnect":
         user_id = wiring.realtime().disconnect(connection_id)
         logger.info("disconnected", extra={"user_id": user_id})
+        emit(CONNECTIONS_CLOSED)
         return _reply(200)
     return _message(event)
 

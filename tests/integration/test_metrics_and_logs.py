@@ -174,3 +174,15 @@ def test_a_scan_shard_reports_its_duration_and_keys_every_line(
     assert value >= 0 and dimensions == {"broker": "paper", "service": "nija-test"}
     (declared,) = next(b for b in blobs if "ScanDuration" in b)["_aws"]["CloudWatchMetrics"]
     assert declared["Metrics"] == [{"Name": "ScanDuration", "Unit": "Milliseconds"}]
+
+
+def test_the_realtime_function_counts_refused_connections(
+    aws: None, capsys: pytest.CaptureFixture[str], logged: io.StringIO
+) -> None:
+    fn = load_function("realtime", "metrics")
+    event = load_event("realtime/connect_no_token", connection_id="conn-metrics-1")
+    reply = fn.handler(event, LambdaContext("nija-test-realtime"))
+    assert reply["statusCode"] == 401
+    lines, blobs = output(capsys, logged)
+    assert metric(blobs, "WebSocketRefused") == [([1.0], {"status": "401", "service": "nija-test"})]
+    assert lines and all(line["correlation_id"] and line["user_id"] == "anonymous" for line in lines)
