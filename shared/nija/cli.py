@@ -1,6 +1,8 @@
 """`nija`: operator commands. `nija vault rewrap` re-seals every stored secret under fresh data keys;
 `nija queue redrive --broker B` moves a broker's dead-lettered order messages back to its queue;
-`nija backtest` replays a strategy over historical candles (a CSV file, or fetched from a broker)."""
+`nija backtest` replays a strategy over historical candles (a CSV file, or fetched from a broker);
+`nija audit flush-outbox` appends the audit outbox's events to their chains (each once), the repair
+when the audit writer's event source dropped records (alarm audit-writer-dropped-records)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,20 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flush_outbox(args: argparse.Namespace) -> int:
+    from nija import wiring
+
+    records = wiring.audit_records()
+    subjects = [args.user] if args.user else records.outbox_subjects()
+    total = 0
+    for subject in subjects:
+        appended = records.flush_outbox(subject)
+        total += appended
+        print(f"  {subject}: {appended} appended", flush=True)
+    print(f"appended {total} event(s) of {len(subjects)} chain(s); the rest were in already")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nija", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -50,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("--broker", required=True, choices=[b.value for b in BrokerName])
     redrive.add_argument("--max", type=int, default=1000, help="move at most this many")
     redrive.set_defaults(run=_redrive)
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="action", required=True)
+    flush = audit.add_parser("flush-outbox", help="append the outbox's events to their chains (each once)")
+    flush.add_argument("--user", help="one subject's (a user id); default: every subject's (scans the table)")
+    flush.set_defaults(run=_flush_outbox)
     backtest = commands.add_parser(
         "backtest",
         help="replay a strategy over historical candles, with fees and slippage",

@@ -112,3 +112,23 @@ def test_a_record_it_cannot_append_fails_the_batch_from_there(aws: None) -> None
     assert sorted(failed) == sorted(sequence[1:])
     appended = [e.details["order_id"] for e in _chain(ALICE)]
     assert appended == [first.order_id]  # the one before it is in, the one after waits
+
+
+def test_an_operator_flushes_every_outbox_into_the_chains_once(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nija.cli import main
+
+    bob = "b0b00000-0000-4000-8000-00000000a0d2"
+    placed = _place()
+    orders.cancel_order(Principal(user_id=ALICE), placed.order_id, wiring.store(), wiring.order_queue())
+    request = OrderRequest(broker=BrokerName.PAPER, symbol="ETH/USD", side=Side.BUY, quantity=Decimal(1))
+    orders.place_order(Principal(user_id=bob), request, None, wiring.store(), wiring.order_queue())
+
+    assert main(["audit", "flush-outbox"]) == 0
+    assert "appended 3 event(s) of 2 chain(s)" in capsys.readouterr().out
+    assert [e.action for e in _chain(ALICE)] == ["orders.place", "orders.cancel"]
+    assert [e.action for e in _chain(bob)] == ["orders.place"]
+    assert main(["audit", "flush-outbox", "--user", ALICE]) == 0  # again: nothing twice
+    assert "appended 0 event(s) of 1 chain(s)" in capsys.readouterr().out
+    assert len(_chain(ALICE)) == 2

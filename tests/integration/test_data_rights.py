@@ -208,6 +208,13 @@ def secret_exists(user_id: str) -> bool:
 
 def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -> None:
     alice, bob = member(dashboard), member(dashboard)
+    request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal(1))
+    placed = orders.place_order(
+        Principal(user_id=alice.user_id), request, None, wiring.store(), wiring.order_queue()
+    )
+    orders.cancel_order(
+        Principal(user_id=alice.user_id), placed.order_id, wiring.store(), wiring.order_queue()
+    )
     r = export(dashboard, alice)
     assert r.status == 200, r.body
     assert r.headers["content-disposition"] == f'attachment; filename="nija-export-{alice.user_id}.json"'
@@ -225,7 +232,7 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
     assert data["strategy_settings"] is None  # never saved
     [credentials] = data["broker_credentials"]
     assert credentials["broker"] == "paper" and credentials["masked_key"] != "paper-key-0001"
-    assert [o["status"] for o in data["orders"]] == ["filled"]
+    assert sorted(o["status"] for o in data["orders"]) == ["canceled", "filled"]
     assert [t["trade_id"] for t in data["trades"]] == ["t1"]
     assert [(p["symbol"], p["quantity"]) for p in data["positions"]] == [("BTC/USD", "1")]
     assert [e["equity"] for e in data["equity"]] == ["10100"]
@@ -236,7 +243,8 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
     assert "other" not in data  # an item kind this code does not name would be there, with its key
     assert data["paper_balances"] and data["paper_orders"] == []
     actions = {e["action"] for e in data["audit_events"]}
-    assert {"auth.signup", "vault.validate", "vault.store"} <= actions
+    # with the order's events still in the outbox when the export began (no audit writer ran)
+    assert {"auth.signup", "vault.validate", "vault.store", "orders.place", "orders.cancel"} <= actions
     assert all(e["subject"] == alice.user_id for e in data["audit_events"])
     text = json.dumps(doc)
     assert bob.user_id not in text and bob.email not in text
@@ -303,6 +311,8 @@ def test_delete_removes_everything_but_the_pseudonymous_audit_chain(dashboard: A
     events = wiring.store().events_for(alice.user_id, limit=1000)
     assert events[0].action == "account.deleted" and events[0].outcome is Outcome.SUCCESS
     assert {"auth.signup", "vault.store", "account.delete"} <= {e.action for e in events}
+    # The order's events were still in the outbox (no audit writer ran): they are in, before the end.
+    assert [e.action for e in events[1:3]] == ["orders.cancel", "orders.place"]
     text = audit_text()
     assert alice.email not in text and alice.canary not in text
     chain = getattr(wiring.store(), "chain", None)

@@ -99,6 +99,8 @@ class DataRights:
             else:
                 data.setdefault(kind, []).append(fields)
 
+        self.audit.flush_outbox(user_id)  # events still on their way to the chain are in it first
+
         def audit(subject: str, name: str) -> None:
             events = self.audit.events_for(subject, limit=self.audit_limit + 1)
             data[name] = self._within(
@@ -185,6 +187,9 @@ class DataRights:
             self._record(user_id, "account.delete", Outcome.SUCCESS, source_ip, actor, step="started")
         for broker in self.brokers:
             self.secrets.delete(user_id, broker)
+        # The events still in the outbox (the orders just canceled...) go into the chain now, before
+        # its last record, account.deleted, and before the purge takes the outbox items away.
+        self.audit.flush_outbox(user_id)
         removed = self.records.purge(user_id, user.email)
         if user.api_key_id:
             self.keys.delete(user.api_key_id)

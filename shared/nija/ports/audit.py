@@ -18,6 +18,11 @@ class AuditLog(Protocol):
         self, subject: str, since: datetime | None = None, limit: int = 100
     ) -> list[AuditEvent]: ...
 
+    def flush_outbox(self, subject: str) -> int:
+        """Append the subject's events still in the audit outbox (nija.domain.audit_outbox), each once
+        whoever else appends it, in the order they were made; returns how many this call appended."""
+        ...
+
 
 class AuditReader(Protocol):
     def search(

@@ -19,9 +19,10 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
-from nija.adapters.dynamo.models import bind
+from nija.adapters.dynamo.models import AuditOutboxItem, bind
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import ChainedRecord, link
+from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
 from nija.domain.errors import Conflict
 
 MAX_APPEND_ATTEMPTS = 50
@@ -140,6 +141,21 @@ class AuditRecords:
                 continue
             return record
         raise Conflict(f"could not append to the audit chain of {event.subject}")
+
+    def flush_outbox(self, subject: str) -> int:
+        pending = [
+            AuditEvent.model_validate_json(item.event)
+            for item in AuditOutboxItem.query(outbox_pk(subject), consistent_read=True)
+        ]
+        return sum(self.append_once(e) is not None for e in sorted(pending, key=lambda e: e.at))
+
+    def outbox_subjects(self) -> list[str]:
+        """Every subject with events in the outbox (a Scan of the state table: an operator's repair
+        after the audit writer's event source dropped records, not a request path)."""
+        found = AuditOutboxItem.scan(
+            AuditOutboxItem.pk.startswith(OUTBOX_PREFIX), attributes_to_get=["pk"], consistent_read=True
+        )
+        return sorted({item.pk.removeprefix(OUTBOX_PREFIX) for item in found})
 
     # AuditLog
     def record(self, event: AuditEvent) -> None:
