@@ -107,8 +107,9 @@ class Accounts:
         existing = self.users.get_user(user_id)
         if existing is not None:
             if existing.api_key_id is None and (key := self.keys.create(user_id, existing.tier)):
-                existing = existing.model_copy(update={"api_key_id": key.key_id, "api_key": key.value})
-                self.users.put_user(existing)
+                existing = (
+                    self.users.update_user(user_id, api_key_id=key.key_id, api_key=key.value) or existing
+                )
             return existing
         key = self.keys.create(user_id, Tier.BASIC)
         user = User(
@@ -217,8 +218,7 @@ class Accounts:
         except NijaError as exc:
             self._audit("auth.mfa_enable", Outcome.FAILURE, user_id, reason=exc.code)
             raise
-        updated = user.model_copy(update={"mfa_enabled": True})
-        self.users.put_user(updated)
+        updated = self.users.update_user(user_id, mfa_enabled=True) or user
         self._audit("auth.mfa_enable", Outcome.SUCCESS, user_id)
         return updated
 
@@ -236,8 +236,9 @@ class Accounts:
         user = self.profile(user_id)
         if user.status is status:
             return user
-        updated = user.model_copy(update={"status": status})
-        self.users.put_user(updated)
+        updated = self.users.update_user(user_id, status=status)
+        if updated is None:
+            raise NotFound(f"user {user_id} not found")
         self.idp.set_enabled(user.email, status is UserStatus.ACTIVE)
         action = "admin.user_enable" if status is UserStatus.ACTIVE else "admin.user_disable"
         self._audit(action, Outcome.SUCCESS, user_id, actor=admin_id, old=user.status.value, new=status.value)
@@ -252,8 +253,9 @@ class Accounts:
         user = self.profile(user_id)
         if user.api_key_id:
             self.keys.move(user.api_key_id, user.tier, tier)
-        updated = user.model_copy(update={"tier": tier})
-        self.users.put_user(updated)
+        updated = self.users.update_user(user_id, tier=tier)
+        if updated is None:
+            raise NotFound(f"user {user_id} not found")
         self._audit(
             "admin.tier_change", Outcome.SUCCESS, user_id, actor=admin_id, old=user.tier.value, new=tier.value
         )

@@ -183,7 +183,7 @@ class DataRights:
             )
         resuming = user.trading_disabled_reason == DELETION_REASON
         if not resuming:
-            self.users.put_user(user.model_copy(update={"trading_disabled_reason": DELETION_REASON}))
+            self.users.update_user(user_id, trading_disabled_reason=DELETION_REASON)
             self._record(user_id, "account.delete", Outcome.SUCCESS, source_ip, actor, step="started")
         for broker in self.brokers:
             self.secrets.delete(user_id, broker)

@@ -174,5 +174,5 @@ class PreTradeGuard:
         update: dict[str, object] = {"consecutive_broker_errors": count}
         if reason and not user.trading_disabled_reason:
             update["trading_disabled_reason"] = reason
-        self.users.put_user(user.model_copy(update=update))
+        self.users.update_user(user_id, **update)
         return reason if "trading_disabled_reason" in update else None

@@ -17,6 +17,10 @@ class UserStore(Protocol):
 
     def put_user(self, user: User) -> None: ...
 
+    def update_user(self, user_id: str, **fields: object) -> User | None:
+        """Change only the named fields (the rest as another writer left them); None: no such user."""
+        ...
+
 
 class OrderStore(Protocol):
     def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:

@@ -3,7 +3,9 @@ in the append-only audit table (nija.adapters.dynamo.audit: one hash chain per s
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
+from enum import Enum
+
+from pynamodb.exceptions import PutError, UpdateError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
@@ -65,6 +67,24 @@ class AccountRecords(AuditRecords):
 
     def put_user(self, user: User) -> None:
         _user_item(user).save()
+
+    def update_user(self, user_id: str, **fields: object) -> User | None:
+        """Change only these fields of the profile, whatever else changed since it was read (an admin's
+        disable is not undone by an executor counting broker errors on an older copy). None: no
+        profile. A None value removes the field."""
+        item = UserItem(keys.user_pk(user_id), keys.PROFILE)
+        actions = []
+        for name, value in fields.items():
+            attribute = getattr(UserItem, name)
+            stored = value.value if isinstance(value, Enum) else value
+            actions.append(attribute.remove() if stored is None else attribute.set(stored))
+        try:
+            item.update(actions=actions, condition=UserItem.pk.exists())
+        except UpdateError as exc:
+            if conditional_failed(exc):
+                return None
+            raise
+        return _user(item)  # pynamodb refreshes the item from the updated attributes (ALL_NEW)
 
     def list_users(
         self, status: UserStatus | None, tier: Tier | None, limit: int, cursor: str | None

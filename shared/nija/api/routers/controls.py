@@ -28,7 +28,7 @@ def kill_switch(
     if not body.engaged:
         user = wiring.store().get_user(caller.user_id)
         if user is not None and (user.trading_disabled_reason or user.consecutive_broker_errors):
-            wiring.store().put_user(
-                user.model_copy(update={"trading_disabled_reason": None, "consecutive_broker_errors": 0})
+            wiring.store().update_user(
+                caller.user_id, trading_disabled_reason=None, consecutive_broker_errors=0
             )
     return KillSwitchOut.of(SwitchScope.USER, caller.user_id, switch)
