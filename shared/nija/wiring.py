@@ -374,9 +374,20 @@ def push_sender() -> PushSender:
 
 
 def notifier() -> Notifier:
-    from nija.logic.notify import Notifier
+    from datetime import date
+    from zoneinfo import ZoneInfo
 
-    return Notifier(devices(), lambda user_id: settings_store().get(user_id).notifications, push_sender())
+    from nija.domain.models import utcnow
+    from nija.logic.notify import Notifier
+    from nija.logic.risk import local_day_start
+
+    def trading_day(user_id: str) -> date:
+        zone = risk_store().settings(user_id).time_zone
+        return local_day_start(utcnow(), zone).astimezone(ZoneInfo(zone)).date()
+
+    return Notifier(
+        devices(), lambda user_id: settings_store().get(user_id).notifications, push_sender(), trading_day
+    )
 
 
 # --- the user's data rights (issue 7, item 7) --------------------------------------------------

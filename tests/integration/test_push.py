@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-00
 TOKEN_A = "ExponentPushToken[aaaaaaaaaaaaaaaaaaaaaa]"
 TOKEN_A2 = "ExponentPushToken[a2a2a2a2a2a2a2a2a2a2a2]"
 TOKEN_B = "ExponentPushToken[bbbbbbbbbbbbbbbbbbbbbb]"
+DAY = date(2026, 3, 2)
 FILL = {
     "type": "fill",
     "order_id": "o1",
@@ -122,7 +124,7 @@ def test_the_notifier_sends_what_each_user_chose_and_forgets_dead_tokens(aws: No
     for user, token in ((ALICE, TOKEN_A), (ALICE, TOKEN_A2), (BOB, TOKEN_B)):
         devices.add(user, Device(token=token, platform="android"))
     store.put(BOB, StrategySettings(notifications={"fills": False}))  # type: ignore[arg-type]
-    notifier = Notifier(devices, lambda u: store.get(u).notifications, ExpoPush(url=expo))
+    notifier = Notifier(devices, lambda u: store.get(u).notifications, ExpoPush(url=expo), lambda u: DAY)
 
     sent = notifier.notify(
         [UserEvent(ALICE, FILL), UserEvent(BOB, FILL), UserEvent(ALICE, {"type": "position"})]
@@ -140,3 +142,44 @@ def test_the_local_stack_records_instead_of_sending(tmp_path: Path) -> None:
     assert [json.loads(line) for line in outbox.read_text().splitlines()] == [
         {"to": TOKEN_A, "title": "hello", "body": "world", "data": {}}
     ]
+
+
+def test_the_daily_loss_limit_notifies_once_a_trading_day(aws: None, expo: str) -> None:
+    devices, store = wiring.devices(), wiring.settings_store()
+    devices.add(ALICE, Device(token=TOKEN_A, platform="ios"))
+    day = [DAY]
+    notifier = Notifier(devices, lambda u: store.get(u).notifications, ExpoPush(url=expo), lambda u: day[0])
+    refusal = {
+        "type": "risk_refusal",
+        "reason_code": "daily_loss_limit",
+        "order_id": "o1",
+        "symbol": "BTC/USD",
+    }
+    assert notifier.notify([UserEvent(ALICE, refusal)]) == 1  # the limit tripped: told once
+    assert (
+        notifier.notify([UserEvent(ALICE, refusal), UserEvent(ALICE, refusal)]) == 0
+    )  # the scan's next tries
+    day[0] = DAY + timedelta(days=1)
+    assert notifier.notify([UserEvent(ALICE, refusal)]) == 1  # a new trading day, a new trip
+    titles = [m["title"] for _, _, batch in Expo.received for m in batch]
+    assert titles == ["Daily loss limit reached"] * 2
+
+
+def test_an_admins_disable_notifies_and_an_erasure_does_not(aws: None, expo: str) -> None:
+    from nija.domain.realtime import user_event
+
+    devices, store = wiring.devices(), wiring.settings_store()
+    devices.add(ALICE, Device(token=TOKEN_A, platform="ios"))
+    notifier = Notifier(devices, lambda u: store.get(u).notifications, ExpoPush(url=expo), lambda u: DAY)
+    keys = {"pk": f"USER#{ALICE}", "sk": "PROFILE"}
+    disabled = user_event("MODIFY", keys, {"status": "disabled"}, {"status": "active"})
+    erasing = user_event(
+        "MODIFY",
+        keys,
+        {"status": "active", "trading_disabled_reason": "account_deletion"},
+        {"status": "active"},
+    )
+    assert disabled is not None and disabled.event == {"type": "account_disabled"}
+    assert erasing is None  # the erasure's own mark is not a "trading paused"
+    assert notifier.notify([disabled]) == 1
+    assert Expo.received[-1][2][0]["title"] == "Account disabled"

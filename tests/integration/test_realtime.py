@@ -281,3 +281,16 @@ def test_a_disabled_user_cannot_connect(world: World) -> None:
     wiring.store().put_user(dave.model_copy(update={"status": UserStatus.DISABLED}))
     reply = world.realtime(load_event("realtime/connect_query_token", connection_id=new_id(), token=token))
     assert reply["statusCode"] == 403
+
+
+def test_an_admins_disable_reaches_the_user_then_their_sockets_get_nothing_more(world: World) -> None:
+    address = f"erin-{uuid.uuid4().hex[:8]}@example.com"
+    erin = wiring.accounts().sign_up(address, PASSWORD)
+    world.tokens["erin"] = sign_in(world.pool.client_id, address)
+    connection_id, socket = connect(world, "erin")
+    wiring.accounts().set_status("admin-test", erin.user_id, UserStatus.DISABLED)
+    socket.wait_for(lambda m: m["type"] == "account_disabled")
+    deadline = time.monotonic() + 10
+    while DynamoConnections().of_user(erin.user_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert DynamoConnections().of_user(erin.user_id) == []  # forgotten: no later event is pushed to it

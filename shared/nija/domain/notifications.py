@@ -25,6 +25,7 @@ class NotificationPrefs(Frozen):
     refusals: bool = Field(True, description="an order refused by a risk check or the broker")
     daily_loss_limit: bool = Field(True, description="the daily loss limit stopped trading for the day")
     trading_disabled: bool = Field(True, description="the platform disabled trading after broker errors")
+    account_disabled: bool = Field(True, description="an administrator disabled the account")
 
 
 class Device(Frozen):
@@ -78,7 +79,7 @@ def notification_for(event: dict[str, Any], prefs: NotificationPrefs) -> PushNot
         )
     elif kind == "risk_refusal":
         code = str(event.get("reason_code"))
-        if code == "daily_loss_limit":
+        if code == "daily_loss_limit":  # once a trading day (nija.logic.notify), not per refused order
             found = PushNotification(
                 "daily_loss_limit",
                 "Daily loss limit reached",
@@ -98,6 +99,10 @@ def notification_for(event: dict[str, Any], prefs: NotificationPrefs) -> PushNot
             f"Order rejected: {event.get('reason_code') or 'by the broker'}",
             f"{str(event.get('side', '')).upper()} {event.get('quantity')} {event.get('symbol')}",
             {"order_id": event.get("order_id")},
+        )
+    elif kind == "account_disabled":
+        found = PushNotification(
+            "account_disabled", "Account disabled", "An administrator disabled your account; contact support."
         )
     elif kind == "trading_disabled":
         found = PushNotification(

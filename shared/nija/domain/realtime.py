@@ -11,6 +11,7 @@ Events (JSON, `type` first; decimals as strings, times as ISO 8601):
   kill_switch   the user's own kill switch was engaged or released
   risk_refusal  an order was refused by a pre-trade risk check (its reason_code)
   trading_disabled  the platform stopped the user's trading (repeated broker errors)
+  account_disabled  an admin disabled the account (the stream processor then forgets its connections)
 """
 
 from __future__ import annotations
@@ -192,9 +193,15 @@ def _kill_switch(event_name: str, new: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+ACCOUNT_DELETION = "account_deletion"  # the erasure's mark (nija.logic.data_rights): not a pause
+
+
 def _trading_disabled(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any] | None:
-    """Only the moment the platform disables trading: nothing else of a profile is shown."""
+    """Only the moment the account is disabled (by an admin) or the platform pauses its trading:
+    nothing else of a profile is shown."""
+    if new.get("status") == "disabled" and old.get("status") == "active":
+        return {"type": "account_disabled"}
     reason = new.get("trading_disabled_reason")
-    if not reason or old.get("trading_disabled_reason"):
+    if not reason or old.get("trading_disabled_reason") or reason == ACCOUNT_DELETION:
         return None
     return {"type": "trading_disabled", "reason": _text(reason)}

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import Conflict, InvalidInput, NotFound
 from nija.domain.models import BrokerName, User, utcnow
+from nija.domain.realtime import ACCOUNT_DELETION
 from nija.logic.accounts import email_subject
 from nija.ports.audit import AuditLog
 from nija.ports.identity import ApiKeys, IdentityProvider
@@ -40,7 +41,7 @@ from nija.ports.user_data import BULKY, UserRecords
 EXPORT_FORMAT = "nija-export/1"
 EXPORT_BUDGET_BYTES = 5_000_000  # below Lambda's 6 MB synchronous response, with room for the envelope
 AUDIT_LIMIT = 5_000  # audit records per chain in one export (about 300 bytes each)
-DELETION_REASON = "account_deletion"
+DELETION_REASON = ACCOUNT_DELETION
 SINGLE = ("profile", "strategy_settings", "risk_settings", "kill_switch")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from nija.domain.notifications import Device, NotificationPrefs, PushMessage, notification_for
 from nija.domain.realtime import UserEvent
@@ -17,6 +18,7 @@ class Notifier:
     devices: Devices
     prefs: Callable[[str], NotificationPrefs]
     sender: PushSender
+    trading_day: Callable[[str], date]  # the user's trading day now (their time zone)
 
     def notify(self, events: Iterable[UserEvent]) -> int:
         """Send what the events notify; returns how many messages went out. Events that never notify
@@ -35,6 +37,9 @@ class Notifier:
             if user not in choices:
                 choices[user] = self.prefs(user)
             note = notification_for(event.event, choices[user])
+            # The first refusal after the daily limit trips notifies; the day's later ones do not.
+            if note is not None and note.kind in ONCE_A_DAY and not self._first_today(user, note.kind):
+                continue
             if note is not None:
                 wanted[user].append((note.title, note.body, {**note.data, "kind": note.kind}))
         messages = [
@@ -51,5 +56,9 @@ class Notifier:
                 self.devices.remove(user_id, message.to)
         return len(messages)
 
+    def _first_today(self, user_id: str, kind: str) -> bool:
+        return self.devices.once(user_id, f"{kind}#{self.trading_day(user_id).isoformat()}")
+
 
 EVERYTHING = NotificationPrefs()
+ONCE_A_DAY = frozenset({"daily_loss_limit"})

@@ -75,8 +75,16 @@ class Realtime:
                 self._pusher().post(connection_id, data)
                 sent += 1
             except GoneConnection:
-                self.connections.remove(connection_id)
-                if self._batch is not None:
-                    self._batch[update.user_id].remove(connection_id)
+                self._forget(update.user_id, connection_id)
                 gone += 1
+        if update.type == "account_disabled":
+            # Told, then forgotten: nothing more reaches a disabled account's sockets, and $connect
+            # refuses it until an admin enables it again.
+            for connection_id in list(self._connections_of(update.user_id)):
+                self._forget(update.user_id, connection_id)
         return Delivery(sent, gone)
+
+    def _forget(self, user_id: str, connection_id: str) -> None:
+        self.connections.remove(connection_id)
+        if self._batch is not None:
+            self._batch[user_id].remove(connection_id)

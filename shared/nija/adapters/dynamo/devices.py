@@ -1,13 +1,19 @@
-"""Registered devices in the state table: USER#<id> / DEVICE#<hash of the token>, the token inside."""
+"""Registered devices in the state table: USER#<id> / DEVICE#<hash of the token>, the token inside;
+and the notifications sent at most once: USER#<id> / NOTIFIED#<key>, kept 2 days."""
 
 from __future__ import annotations
 
+import time
+
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import DeviceItem, bind
+from nija.adapters.dynamo.models import DeviceItem, NotifiedItem, bind
+from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.models import utcnow
 from nija.domain.notifications import MAX_DEVICES, Device, device_key
 
 PREFIX = "DEVICE#"
+ONCE_PREFIX = "NOTIFIED#"
+ONCE_KEEP_S = 2 * 86_400
 
 
 class DynamoDevices:
@@ -40,3 +46,14 @@ class DynamoDevices:
             Device(token=i.token, platform=i.platform)
             for i in DeviceItem.query(keys.user_pk(user_id), DeviceItem.sk.startswith(PREFIX))
         ]
+
+    def once(self, user_id: str, key: str) -> bool:
+        """Claim `key` for the user: True the first time, False ever after (until it expires)."""
+        item = NotifiedItem(
+            keys.user_pk(user_id), ONCE_PREFIX + key, expires_at=int(time.time()) + ONCE_KEEP_S
+        )
+        try:
+            write([Save(item, NotifiedItem.pk.does_not_exist())])
+        except ConditionFailed:
+            return False
+        return True

@@ -347,6 +347,12 @@ class DeviceItem(StateItem):
     registered_at = UTCDateTimeAttribute()
 
 
+class NotifiedItem(StateItem):
+    """USER#<id> / NOTIFIED#<key>: a notification sent at most once (per day, say). Expires with the TTL."""
+
+    expires_at = NumberAttribute()
+
+
 ALL_MODELS: tuple[type[StateItem], ...] = (
     StateItem,
     UserItem,
@@ -371,6 +377,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     PnlBucketItem,
     DeviceItem,
     AuditOutboxItem,
+    NotifiedItem,
 )
 
 _bound: dict[str, Any] = {}
