@@ -37,6 +37,7 @@ DEFAULTS = {
             "refusals": True,
             "daily_loss_limit": True,
             "trading_disabled": True,
+            "account_disabled": True,
         },
     },
     "risk": {
