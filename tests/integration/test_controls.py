@@ -145,7 +145,7 @@ def test_admins_switch_everything_or_one_broker(apis: dict[str, Any], executor: 
 
 
 def test_repeated_broker_refusals_disable_trading_with_the_reason_on_me(
-    apis: dict[str, Any], executor: Any
+    apis: dict[str, Any], executor: Any, audit_writer: Callable[[], None]
 ) -> None:
     """The executor reports each broker refusal to the guard (the pre-trade checks stop the paper
     broker's own refusals first, so this test reports the last one of the limit itself)."""
@@ -164,6 +164,15 @@ def test_repeated_broker_refusals_disable_trading_with_the_reason_on_me(
 
     switch(apis, ALICE, engaged=False)  # the user acknowledges: trading resumes
     assert apis["dashboard"]("me", user_id=ALICE).body["trading_disabled_reason"] is None
+    audit_writer()
+    trail = [
+        e for e in reversed(wiring.store().events_for(ALICE)) if e.action.startswith("controls.trading_")
+    ]
+    assert [(e.action, e.actor) for e in trail] == [
+        ("controls.trading_paused", "executor"),
+        ("controls.trading_resumed", ALICE),
+    ]
+    assert trail[0].details["reason"] == reason
 
 
 def test_the_breaker_opens_after_repeated_temporary_failures_and_probes_after_the_cooldown(

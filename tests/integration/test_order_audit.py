@@ -82,3 +82,35 @@ def test_an_order_leaves_its_placement_and_fill_in_the_trail(audit_writer: Calla
     from nija.logic.audit import AuditService
 
     assert AuditService(wiring.store()).verify(ALICE).ok  # the user's chain verifies with them in it
+
+
+def test_an_order_the_broker_ends_leaves_that_in_the_trail(audit_writer: Callable[[], None]) -> None:
+    from nija.domain.messages import CancelOrder
+
+    paper = wiring.broker(BrokerName.PAPER)
+    assert isinstance(paper, PaperBroker)
+    paper.seed_balances(ALICE, {"USD": Decimal("100000")})
+    identity.connect_paper(ALICE)
+    resting = orders.place_order(
+        Principal(user_id=ALICE),
+        _request(type="limit", limit_price="1.00"),
+        "k-rest",
+        wiring.store(),
+        wiring.order_queue(),
+    )
+    assert _executor().place(PlaceOrder(intent=resting.to_intent())).status.value == "accepted"
+    asked = orders.cancel_order(
+        Principal(user_id=ALICE), resting.order_id, wiring.store(), wiring.order_queue()
+    )
+    assert asked.status.value == "accepted" and asked.cancel_requested  # the broker still has it
+    ended = _executor().cancel(CancelOrder(user_id=ALICE, broker=BrokerName.PAPER, order_id=resting.order_id))
+    assert ended is not None and ended.status.value == "canceled"
+    audit_writer()
+    trail = [
+        e for e in reversed(wiring.store().events_for(ALICE)) if e.details.get("order_id") == resting.order_id
+    ]
+    assert [(e.action, e.actor, e.details["status"]) for e in trail] == [
+        ("orders.place", ALICE, "queued"),
+        ("orders.cancel", ALICE, "accepted"),
+        ("orders.canceled", "executor", "canceled"),
+    ]

@@ -287,7 +287,7 @@ def test_an_admins_disable_reaches_the_user_then_their_sockets_get_nothing_more(
     address = f"erin-{uuid.uuid4().hex[:8]}@example.com"
     erin = wiring.accounts().sign_up(address, PASSWORD)
     world.tokens["erin"] = sign_in(world.pool.client_id, address)
-    connection_id, socket = connect(world, "erin")
+    _, socket = connect(world, "erin")
     wiring.accounts().set_status("admin-test", erin.user_id, UserStatus.DISABLED)
     socket.wait_for(lambda m: m["type"] == "account_disabled")
     deadline = time.monotonic() + 10

@@ -66,6 +66,13 @@ def always_connected(user_id: str, broker: BrokerName) -> bool:
     return True
 
 
+BROKER_ENDED = {  # the audit action of an order the broker ended
+    OrderStatus.CANCELED: "orders.canceled",
+    OrderStatus.EXPIRED: "orders.expired",
+    OrderStatus.REJECTED: "orders.reject",
+}
+
+
 @dataclass(frozen=True)
 class Executor:
     store: Store
@@ -199,7 +206,8 @@ class Executor:
             order.transition(
                 OrderStatus.CANCELED, reason_code=OrderNotFound.code, reason="unknown at the broker"
             )
-            self.store.save_order(order, expected, fills)
+            event = order_event("orders.canceled", order, "executor", reason_code=OrderNotFound.code)
+            self.store.save_order(order, expected, fills, audit=event)
             return order
         except BrokerError as exc:
             if exc.retryable:
@@ -276,7 +284,9 @@ class Executor:
                 reason_code=final.value if final is OrderStatus.REJECTED else None,
                 reason=remote.reason,
             )
-            self.store.save_order(order, expected, fills)
+            # Ended at the broker (canceled on request or there, expired, rejected after taking it).
+            event = order_event(BROKER_ENDED[final], order, "executor", broker_reason=remote.reason or "")
+            self.store.save_order(order, expected, fills, audit=event)
             if final is OrderStatus.REJECTED:  # taken by the broker, then rejected there
                 emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: final.value})
         return order

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.instruments import instrument
 from nija.domain.models import BrokerName, Position, User, UserStatus, utcnow
 from nija.domain.money import ZERO
@@ -174,5 +175,15 @@ class PreTradeGuard:
         update: dict[str, object] = {"consecutive_broker_errors": count}
         if reason and not user.trading_disabled_reason:
             update["trading_disabled_reason"] = reason
-        self.users.update_user(user_id, **update)
-        return reason if "trading_disabled_reason" in update else None
+        paused = "trading_disabled_reason" in update
+        event = None
+        if paused:  # money-relevant: the platform stops a user's trading, in the trail with the change
+            event = AuditEvent(
+                action="controls.trading_paused",
+                outcome=Outcome.SUCCESS,
+                subject=user_id,
+                actor="executor",
+                details={"reason": str(reason), "consecutive_broker_errors": str(count)},
+            )
+        self.users.update_user(user_id, audit=event, **update)
+        return reason if paused else None

@@ -17,7 +17,7 @@ class UserStore(Protocol):
 
     def put_user(self, user: User) -> None: ...
 
-    def update_user(self, user_id: str, **fields: object) -> User | None:
+    def update_user(self, user_id: str, audit: AuditEvent | None = None, **fields: object) -> User | None:
         """Change only the named fields (the rest as another writer left them); None: no such user."""
         ...
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
+from nija.adapters.dynamo.writes import ConditionFailed, Update, write
+from nija.domain.audit import AuditEvent
 from nija.domain.lockout import LoginGuard
 from nija.domain.models import Role, Tier, User, UserStatus
 
@@ -68,10 +70,10 @@ class AccountRecords(AuditRecords):
     def put_user(self, user: User) -> None:
         _user_item(user).save()
 
-    def update_user(self, user_id: str, **fields: object) -> User | None:
+    def update_user(self, user_id: str, audit: AuditEvent | None = None, **fields: object) -> User | None:
         """Change only these fields of the profile, whatever else changed since it was read (an admin's
         disable is not undone by an executor counting broker errors on an older copy). None: no
-        profile. A None value removes the field."""
+        profile. A None value removes the field. With `audit`, its event is stored atomically."""
         item = UserItem(keys.user_pk(user_id), keys.PROFILE)
         actions = []
         for name, value in fields.items():
@@ -79,12 +81,10 @@ class AccountRecords(AuditRecords):
             stored = value.value if isinstance(value, Enum) else value
             actions.append(attribute.remove() if stored is None else attribute.set(stored))
         try:
-            item.update(actions=actions, condition=UserItem.pk.exists())
-        except UpdateError as exc:
-            if conditional_failed(exc):
-                return None
-            raise
-        return _user(item)  # pynamodb refreshes the item from the updated attributes (ALL_NEW)
+            write([Update(item, actions, UserItem.pk.exists())], audit)
+        except ConditionFailed:
+            return None
+        return self.get_user(user_id) if audit is not None else _user(item)  # update() refreshes the item
 
     def list_users(
         self, status: UserStatus | None, tier: Tier | None, limit: int, cursor: str | None

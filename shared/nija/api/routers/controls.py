@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from nija import wiring
 from nija.api.auth import current_principal
 from nija.api.schemas import KillSwitchIn, KillSwitchOut
+from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.models import Principal
 from nija.domain.switches import SwitchScope
 
@@ -28,7 +29,14 @@ def kill_switch(
     if not body.engaged:
         user = wiring.store().get_user(caller.user_id)
         if user is not None and (user.trading_disabled_reason or user.consecutive_broker_errors):
+            resumed = AuditEvent(
+                action="controls.trading_resumed",
+                outcome=Outcome.SUCCESS,
+                subject=caller.user_id,
+                actor=caller.user_id,
+                details={"was": str(user.trading_disabled_reason or "")},
+            )
             wiring.store().update_user(
-                caller.user_id, trading_disabled_reason=None, consecutive_broker_errors=0
+                caller.user_id, audit=resumed, trading_disabled_reason=None, consecutive_broker_errors=0
             )
     return KillSwitchOut.of(SwitchScope.USER, caller.user_id, switch)
