@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -223,7 +223,9 @@ def test_totp_setup_enable_and_the_login_challenge(dashboard: Any) -> None:
     assert tokens.body["access_token"]
 
 
-def test_admin_changes_a_tier_and_the_key_moves_plan(dashboard: Any, admin_api: Any) -> None:
+def test_admin_changes_a_tier_and_the_key_moves_plan(
+    dashboard: Any, admin_api: Any, audit_writer: Callable[[], None]
+) -> None:
     user_id = signup(dashboard, email()).body["user_id"]
     admin_id = signup(dashboard, email()).body["user_id"]
     key = wiring.store().get_user(user_id).api_key_id  # type: ignore[union-attr]
@@ -237,6 +239,7 @@ def test_admin_changes_a_tier_and_the_key_moves_plan(dashboard: Any, admin_api: 
     assert r.status == 200, r.body
     assert r.body["tier"] == "pro" and r.body["requests_per_minute"] == 300
     assert key in plan_keys(plans["pro"]) and key not in plan_keys(plans["basic"])
+    audit_writer()  # the change's record, stored with it, reaches the chain through the outbox
     change = wiring.store().events_for(user_id)[0]
     assert (change.action, change.actor, change.details) == (
         "admin.tier_change",

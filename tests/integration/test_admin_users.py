@@ -4,6 +4,7 @@ and the console page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -52,7 +53,11 @@ def test_the_user_list_pages_and_filters(dashboard: Any, admin_api: Any) -> None
     assert forged.status == 422 and forged.error["field"] == "next_token"
 
 
-def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(dashboard: Any, admin_api: Any) -> None:  # noqa: F811
+def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(
+    dashboard: Any,  # noqa: F811
+    admin_api: Any,
+    audit_writer: Callable[[], None],
+) -> None:
     address = email()
     user_id = signup(dashboard, address).body["user_id"]
     admin_id = signup(dashboard, email()).body["user_id"]
@@ -88,6 +93,7 @@ def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(dashboard: Any, a
     on = admin_api("users_enable", user_id=admin_id, role="admin", target_id=user_id)
     assert on.status == 200 and on.body["status"] == "active"
     assert login(dashboard, address).status == 200
+    audit_writer()  # each change's record, stored with it, reaches the chain through the outbox
     actions = [e.action for e in wiring.store().events_for(user_id) if e.action.startswith("admin.user_")]
     assert sorted(actions) == ["admin.user_disable", "admin.user_enable"]
 

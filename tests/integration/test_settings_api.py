@@ -71,6 +71,9 @@ def body_of(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def audit(user: str) -> list[Any]:
+    """The user's settings records: a save's is stored with it in the outbox; appended here the way
+    an export does it (the audit writer's own path is tested in test_audit_outbox)."""
+    wiring.audit_records().flush_outbox(user)
     return [e for e in wiring.store().events_for(user) if e.action == "settings.update"]
 
 

@@ -236,12 +236,12 @@ class Accounts:
         user = self.profile(user_id)
         if user.status is status:
             return user
-        updated = self.users.update_user(user_id, status=status)
+        action = "admin.user_enable" if status is UserStatus.ACTIVE else "admin.user_disable"
+        event = _admin_event(action, admin_id, user_id, old=user.status.value, new=status.value)
+        updated = self.users.update_user(user_id, audit=event, status=status)  # with its record, atomically
         if updated is None:
             raise NotFound(f"user {user_id} not found")
         self.idp.set_enabled(user.email, status is UserStatus.ACTIVE)
-        action = "admin.user_enable" if status is UserStatus.ACTIVE else "admin.user_disable"
-        self._audit(action, Outcome.SUCCESS, user_id, actor=admin_id, old=user.status.value, new=status.value)
         return updated
 
     def list_users(
@@ -253,10 +253,14 @@ class Accounts:
         user = self.profile(user_id)
         if user.api_key_id:
             self.keys.move(user.api_key_id, user.tier, tier)
-        updated = self.users.update_user(user_id, tier=tier)
+        event = _admin_event("admin.tier_change", admin_id, user_id, old=user.tier.value, new=tier.value)
+        updated = self.users.update_user(user_id, audit=event, tier=tier)
         if updated is None:
             raise NotFound(f"user {user_id} not found")
-        self._audit(
-            "admin.tier_change", Outcome.SUCCESS, user_id, actor=admin_id, old=user.tier.value, new=tier.value
-        )
         return updated
+
+
+def _admin_event(action: str, admin_id: str, user_id: str, **details: str) -> AuditEvent:
+    return AuditEvent(
+        action=action, outcome=Outcome.SUCCESS, subject=user_id, actor=admin_id, details=details
+    )

@@ -64,8 +64,7 @@ class SettingsService:
         )
 
     def put(self, user_id: str, new: UserSettings, source_ip: str | None = None) -> UserSettings:
-        """Check the brokers, store risk then strategy (a failure in between leaves trading as it
-        was: only the strategy item turns it on), and audit what changed."""
+        """Check the brokers, then store what changed with its audit record, in one write."""
         missing = [b.value for b in new.strategy.brokers if not self.connected(user_id, b)]
         if missing:
             self._record(
@@ -78,23 +77,28 @@ class SettingsService:
             )
         old = self.get(user_id)
         diff = changes(old, new)
-        if any(path.startswith("risk.") for path in diff):
-            stored = self.risks.settings(user_id)
-            self.risks.put_settings(user_id, stored.model_copy(update=new.risk.model_dump()))
-        if any(path.startswith("strategy.") for path in diff):
-            self.strategies.put(user_id, new.strategy)
         shown = {path: f"{_show(a)} -> {_show(b)}"[:MAX_AUDIT_VALUE] for path, (a, b) in diff.items()}
-        self._record(user_id, Outcome.SUCCESS, source_ip, changed=",".join(diff) or "none", **shown)
+        if not diff:
+            self._record(user_id, Outcome.SUCCESS, source_ip, changed="none")
+            return new
+        risk = None
+        if any(path.startswith("risk.") for path in diff):
+            risk = self.risks.settings(user_id).model_copy(update=new.risk.model_dump())
+        # Strategy, risk and the save's record in one write: a save lands whole or not at all.
+        event = self._event(user_id, Outcome.SUCCESS, source_ip, changed=",".join(diff), **shown)
+        self.strategies.put(user_id, new.strategy, risk=risk, audit=event)
         return new
 
     def _record(self, user_id: str, outcome: Outcome, source_ip: str | None, **details: str) -> None:
-        self.audit.record(
-            AuditEvent(
-                action=AUDIT_ACTION,
-                outcome=outcome,
-                subject=user_id,
-                actor=user_id,
-                details=details,
-                source_ip=source_ip,
-            )
+        self.audit.record(self._event(user_id, outcome, source_ip, **details))
+
+    @staticmethod
+    def _event(user_id: str, outcome: Outcome, source_ip: str | None, **details: str) -> AuditEvent:
+        return AuditEvent(
+            action=AUDIT_ACTION,
+            outcome=outcome,
+            subject=user_id,
+            actor=user_id,
+            details=details,
+            source_ip=source_ip,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
+from nija.domain.audit import AuditEvent
 from nija.domain.risk import RiskSettings
 from nija.domain.settings import StrategySettings
 
@@ -14,7 +15,16 @@ class StrategySettingsStore(Protocol):
         """The user's settings; the defaults (disabled) when they never saved any."""
         ...
 
-    def put(self, user_id: str, settings: StrategySettings) -> None: ...
+    def put(
+        self,
+        user_id: str,
+        settings: StrategySettings,
+        risk: RiskSettings | None = None,
+        audit: AuditEvent | None = None,
+    ) -> None:
+        """Replace the settings; with `risk`, the risk settings too, and with `audit` its record, in
+        one atomic write."""
+        ...
 
     def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
         """(user id, settings) of every enabled user in one scan shard (nija.domain.settings.scan_shard)."""

@@ -20,6 +20,10 @@ from nija.domain.risk import RiskSettings
 DAY_START = "EQUITY#~DAY"
 
 
+def risk_item(user_id: str, settings: RiskSettings) -> RiskSettingsItem:
+    return RiskSettingsItem(keys.user_pk(user_id), "RISK", settings=settings.model_dump_json())
+
+
 class DynamoRiskStore:
     def __init__(self) -> None:
         bind()
@@ -32,7 +36,7 @@ class DynamoRiskStore:
         return RiskSettings.model_validate_json(item.settings)
 
     def put_settings(self, user_id: str, settings: RiskSettings) -> None:
-        RiskSettingsItem(keys.user_pk(user_id), "RISK", settings=settings.model_dump_json()).save()
+        risk_item(user_id, settings).save()
 
     def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None:
         EquityItem(keys.user_pk(user_id), f"EQUITY#{broker}", equity=fmt(equity), at=at).save()

@@ -12,6 +12,10 @@ from collections.abc import Iterator
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import StrategySettingsItem, bind
+from nija.adapters.dynamo.risk import risk_item
+from nija.adapters.dynamo.writes import Save, Write, write
+from nija.domain.audit import AuditEvent
+from nija.domain.risk import RiskSettings
 from nija.domain.settings import StrategySettings, scan_shard
 
 STRATEGY = "STRATEGY"
@@ -41,16 +45,28 @@ class DynamoStrategySettings:
             return StrategySettings()
         return StrategySettings.model_validate_json(item.settings)
 
-    def put(self, user_id: str, settings: StrategySettings) -> None:
-        """Replace the item whole: a disabled one is written without gsi1 keys, leaving the index."""
+    def put(
+        self,
+        user_id: str,
+        settings: StrategySettings,
+        risk: RiskSettings | None = None,
+        audit: AuditEvent | None = None,
+    ) -> None:
+        """Replace the item whole: a disabled one is written without gsi1 keys, leaving the index.
+        With `risk`, the user's risk settings are replaced in the same transaction, and with `audit`
+        its record too (nija.domain.audit_outbox): a save lands whole or not at all."""
         indexed = in_scan(settings)
-        StrategySettingsItem(
+        item = StrategySettingsItem(
             keys.user_pk(user_id),
             STRATEGY,
             settings=settings.model_dump_json(),
             gsi1pk=scan_pk(scan_shard(user_id)) if indexed else None,
             gsi1sk=user_id if indexed else None,
-        ).save()
+        )
+        writes: list[Write] = [Save(item)]
+        if risk is not None:
+            writes.append(Save(risk_item(user_id, risk)))
+        write(writes, audit)
 
     def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
         """Every enabled user of one shard with their settings, in user id order, over all pages.
