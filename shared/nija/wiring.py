@@ -44,6 +44,7 @@ def store() -> DynamoStore:
     return DynamoStore()
 
 
+@cache
 def audit_records() -> AuditRecords:
     """The audit table's chains (function audit_writer appends the outbox's events)."""
     from nija.adapters.dynamo.audit import AuditRecords
@@ -193,6 +194,7 @@ def guard() -> PreTradeGuard:
 def reset() -> None:
     for factory in (
         store,
+        audit_records,
         order_queue,
         broker,
         accounts,

@@ -132,3 +132,24 @@ def test_an_operator_flushes_every_outbox_into_the_chains_once(
     assert main(["audit", "flush-outbox", "--user", ALICE]) == 0  # again: nothing twice
     assert "appended 0 event(s) of 1 chain(s)" in capsys.readouterr().out
     assert len(_chain(ALICE)) == 2
+
+
+def test_a_writer_whose_remembered_head_moved_on_relinks_after_the_new_one(aws: None) -> None:
+    """The writer remembers the head it appended; another writer's append in between makes that stale:
+    the put's condition fails, the writer reads the new head, and the chain stays whole."""
+    from nija.adapters.dynamo.audit import AuditRecords
+
+    writer, other = AuditRecords(), AuditRecords()
+
+    def event(n: int) -> AuditEvent:
+        return AuditEvent(
+            action="t.e", outcome=Outcome.SUCCESS, subject=ALICE, actor=ALICE, details={"n": str(n)}
+        )
+
+    assert writer.append_once(event(1)) is not None  # remembered: seq 1
+    other.append(event(2))  # seq 2, behind the writer's back
+    third = writer.append_once(event(3))
+    assert third is not None and third.seq == 3
+    records = [r for _, r in wiring.store().chain(ALICE, 0, 100)]
+    assert [r.event.details["n"] for r in records] == ["1", "2", "3"]
+    assert verify_chain(ALICE, records) is None

@@ -204,4 +204,4 @@ def audit_writer_poller(
         writer.name, load_function("audit_writer", instance).handler, writer.timeout_s, get_settings().region
     )
     table = get_settings().catalogue.state_table.name
-    return StreamPoller(table, function, stop, keep=is_outbox, retries=retries)
+    return StreamPoller(table, function, stop, keep=is_outbox, retries=retries, idle_s=1.0)

@@ -26,6 +26,7 @@ from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
 from nija.domain.errors import Conflict
 
 MAX_APPEND_ATTEMPTS = 50
+HEADS_KEPT = 10_000  # chains whose head append_once remembers (the oldest forgotten first)
 ALL_BY_TIME = "AUDIT"  # gsi1's one partition: every record by time
 CHAINS = "CHAINS"  # gsi3's one partition: every record in chain order
 
@@ -93,6 +94,7 @@ class AuditRecords:
 
     def __init__(self) -> None:
         bind()
+        self._heads: dict[str, ChainedRecord] = {}  # chains' heads this instance appended (append_once)
 
     def head(self, subject: str) -> ChainedRecord | None:
         """The newest record of the subject's chain, read consistently."""
@@ -124,9 +126,14 @@ class AuditRecords:
 
         connection = AuditItem._get_connection().connection
         marker_key = (f"EVENT#{event.event_id}", "EVENT")
+        subject = event.subject
         for attempt in range(MAX_APPEND_ATTEMPTS):
-            record = link(event, self.head(event.subject))
-            marker = AuditEventKeyItem(*marker_key, subject=event.subject, seq=record.seq)
+            # The head this instance appended last, if any: a writer appending a chain's events one
+            # after another reads it once. A head another writer moved on fails the put's condition,
+            # and the retry reads it.
+            head = self._heads.pop(subject, None) if attempt == 0 else None
+            record = link(event, head if head is not None else self.head(subject))
+            marker = AuditEventKeyItem(*marker_key, subject=subject, seq=record.seq)
             try:
                 with TransactWrite(connection=connection) as tx:
                     tx.save(_item(record), condition=AuditItem.pk.does_not_exist())
@@ -137,10 +144,17 @@ class AuditRecords:
                     return None  # appended before
                 if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
                     raise
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
+                if head is None:  # a fresh head lost a race: wait a little; a cached one was just stale
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
                 continue
+            self._remember(record)
             return record
-        raise Conflict(f"could not append to the audit chain of {event.subject}")
+        raise Conflict(f"could not append to the audit chain of {subject}")
+
+    def _remember(self, record: ChainedRecord) -> None:
+        if len(self._heads) >= HEADS_KEPT:
+            self._heads.pop(next(iter(self._heads)))
+        self._heads[record.event.subject] = record
 
     def flush_outbox(self, subject: str) -> int:
         pending = [
