@@ -53,6 +53,8 @@ class PreTradeState:
     connected: bool  # the user still has keys for the broker
     switches: tuple[KillSwitch, ...]
     breaker: Breaker
+    equities: dict[str, Decimal] = field(default_factory=dict)  # the last valuation at each broker
+    day_start: tuple[datetime, Decimal] | None = None  # the last day-start record
 
     @property
     def mode(self) -> TradingMode:
@@ -124,7 +126,7 @@ class PreTradeGuard:
             )
         here = broker_equity(balances, quote, mark)
         self.risk.record_equity(order.user_id, order.broker.value, here, now)
-        equities, last_start = self.risk.equity_state(order.user_id)
+        equities, last_start = state.equities, state.day_start  # read with the rest: no query
         equity = here + sum((v for b, v in equities.items() if b != order.broker.value), ZERO)
         self.risk.record_snapshot(order.user_id, equity, now)
         today = local_day_start(now, settings.time_zone)

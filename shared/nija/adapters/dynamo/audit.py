@@ -94,7 +94,6 @@ class AuditRecords:
 
     def __init__(self) -> None:
         bind()
-        self._heads: dict[str, ChainedRecord] = {}  # chains' heads this instance appended (append_once)
 
     def head(self, subject: str) -> ChainedRecord | None:
         """The newest record of the subject's chain, read consistently."""
@@ -131,7 +130,7 @@ class AuditRecords:
             # The head this instance appended last, if any: a writer appending a chain's events one
             # after another reads it once. A head another writer moved on fails the put's condition,
             # and the retry reads it.
-            head = self._heads.pop(subject, None) if attempt == 0 else None
+            head = self._heads().pop(subject, None) if attempt == 0 else None
             record = link(event, head if head is not None else self.head(subject))
             marker = AuditEventKeyItem(*marker_key, subject=subject, seq=record.seq)
             try:
@@ -151,10 +150,17 @@ class AuditRecords:
             return record
         raise Conflict(f"could not append to the audit chain of {subject}")
 
+    def _heads(self) -> dict[str, ChainedRecord]:
+        """The chains' heads this instance appended with append_once (made on first use: subclasses
+        such as the DynamoStore have their own __init__)."""
+        heads: dict[str, ChainedRecord] = self.__dict__.setdefault("_append_heads", {})
+        return heads
+
     def _remember(self, record: ChainedRecord) -> None:
-        if len(self._heads) >= HEADS_KEPT:
-            self._heads.pop(next(iter(self._heads)))
-        self._heads[record.event.subject] = record
+        heads = self._heads()
+        if len(heads) >= HEADS_KEPT:
+            heads.pop(next(iter(heads)))
+        heads[record.event.subject] = record
 
     def flush_outbox(self, subject: str) -> int:
         pending = [

@@ -80,13 +80,16 @@ class DynamoControls:
             return None
 
     def switches_for(self, user_id: str, broker: str) -> list[KillSwitch]:
-        """The switches that apply to one user's order at one broker (consistent reads)."""
-        found = [
-            self.switch(SwitchScope.GLOBAL, "global"),
-            self.switch(SwitchScope.BROKER, broker),
-            self.switch(SwitchScope.USER, user_id),
+        """The switches that apply to one user's order at one broker: one consistent BatchGetItem."""
+        from nija.adapters.dynamo.batch import batch_get
+
+        wanted = [
+            _switch_key(SwitchScope.GLOBAL, "global"),
+            _switch_key(SwitchScope.BROKER, broker),
+            _switch_key(SwitchScope.USER, user_id),
         ]
-        return [s for s in found if s is not None]
+        found = batch_get(wanted)
+        return [_switch(SwitchItem.from_raw_data(found[key])) for key in wanted if key in found]
 
     def platform_switches(self) -> list[KillSwitch]:
         return [

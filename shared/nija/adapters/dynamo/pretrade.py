@@ -4,17 +4,21 @@ BatchGetItem instead of seven reads."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import _user
 from nija.adapters.dynamo.batch import batch_get
 from nija.adapters.dynamo.controls import CONTROL, _breaker, _switch, _switch_key
 from nija.adapters.dynamo.models import (
     BreakerItem,
+    EquityItem,
     RiskSettingsItem,
     SwitchItem,
     UserItem,
     bind,
 )
+from nija.adapters.dynamo.risk import DAY_START
 from nija.domain.models import BrokerName
 from nija.domain.risk import RiskSettings
 from nija.domain.switches import Breaker, SwitchScope
@@ -35,9 +39,18 @@ class DynamoPreTradeReader:
             "global": _switch_key(SwitchScope.GLOBAL, "global"),
             "broker": _switch_key(SwitchScope.BROKER, broker.value),
             "user": _switch_key(SwitchScope.USER, user_id),
+            "day_start": (pk, DAY_START),
+            # the last valuation at every broker: the total equity without a query
+            **{f"equity:{b.value}": (pk, f"EQUITY#{b.value}") for b in BrokerName},
         }
         found = batch_get(list(wanted.values()))
         raw = {name: found.get(key) for name, key in wanted.items()}
+        equities = {
+            name.removeprefix("equity:"): Decimal(EquityItem.from_raw_data(item).equity)
+            for name, item in raw.items()
+            if name.startswith("equity:") and item
+        }
+        day = EquityItem.from_raw_data(raw["day_start"]) if raw["day_start"] else None
         switches = tuple(
             _switch(SwitchItem.from_raw_data(raw[s])) for s in ("global", "broker", "user") if raw[s]
         )
@@ -55,4 +68,6 @@ class DynamoPreTradeReader:
                 if raw["breaker"]
                 else Breaker(broker=broker.value)
             ),
+            equities=equities,
+            day_start=(day.at, Decimal(day.equity)) if day is not None else None,
         )
