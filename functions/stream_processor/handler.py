@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nija import wiring
 from nija.domain.errors import NijaError
 from nija.domain.models import utcnow
-from nija.domain.realtime import UserEvent, user_event
+from nija.domain.realtime import UserEvent, connection_change, user_event
 from nija.logic.telemetry import stream_points
 from nija.observability import lambda_tracer, route_library_logs, trace_handler
 from nija.ports.timeseries import TimePoint
@@ -29,6 +29,7 @@ metrics = Metrics()
 route_library_logs(logger)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
 _points: list[TimePoint] = []  # this batch's time-series points, written once at its end
+_updates: list[UserEvent] = []  # this batch's user events, notified once at its end
 
 
 def record_handler(record: DynamoDBRecord) -> None:
@@ -36,6 +37,9 @@ def record_handler(record: DynamoDBRecord) -> None:
     if change is None or record.event_name is None:
         return
     name = record.event_name.name
+    if (opened_or_closed := connection_change(name, change.keys)) is not None:
+        wiring.realtime().connection_changed(opened_or_closed)
+        return
     update = user_event(name, change.keys, change.new_image, change.old_image)
     if update is not None:
         _push(update, record.event_id)
@@ -53,10 +57,20 @@ def _push(update: UserEvent, correlation_id: str | None) -> None:
     metrics.add_metric(name="RealtimeEventsSent", unit=MetricUnit.Count, value=delivery.sent)
     if delivery.gone:
         metrics.add_metric(name="RealtimeConnectionsGone", unit=MetricUnit.Count, value=delivery.gone)
-    try:  # best effort: a push service outage must not replay the stream (and the WebSocket pushes)
-        pushed = wiring.notifier().notify([update])
+    _updates.append(update)
+
+
+def _notify() -> None:
+    """The batch's push notifications, once its WebSocket pushes are out: one read of each user's
+    devices and choices, one send for them all. Best effort: a push service outage must not replay
+    the stream (and the WebSocket pushes)."""
+    updates, _updates[:] = list(_updates), []
+    if not updates:
+        return
+    try:
+        pushed = wiring.notifier().notify(updates)
     except NijaError as exc:
-        logger.warning("push notifications failed", extra={"user_id": update.user_id, "error": exc.code})
+        logger.warning("push notifications failed", extra={"events": len(updates), "error": exc.code})
         metrics.add_metric(name="PushNotificationsFailed", unit=MetricUnit.Count, value=1)
     else:
         if pushed:
@@ -81,10 +95,12 @@ def _write_points() -> None:
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _points.clear()
+    _updates.clear()
     with wiring.realtime().batch():
         result = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
+    _notify()
     _write_points()
     return result
 

@@ -195,6 +195,7 @@ def reset() -> None:
     for factory in (
         store,
         audit_records,
+        controls,
         order_queue,
         broker,
         accounts,

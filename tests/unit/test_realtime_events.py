@@ -195,3 +195,15 @@ def test_a_profile_speaks_only_when_trading_is_disabled() -> None:
     assert user_event("MODIFY", keys, off, off) is None  # still disabled: nothing new
     assert user_event("MODIFY", keys, {**on, "tier": "pro"}, on) is None  # any other profile change
     assert user_event("INSERT", keys, on, None) is None
+
+
+def test_a_users_connection_items_are_connection_changes_not_events() -> None:
+    from nija.domain.realtime import ConnectionChange, connection_change, streamed
+
+    keys = {"pk": "USER#u1", "sk": "WS#abc="}
+    assert streamed(keys)  # the event source passes them: the processor keeps its map of them
+    assert user_event("INSERT", keys, {"connection_id": "abc="}, None) is None
+    assert connection_change("INSERT", keys) == ConnectionChange("u1", "abc=", opened=True)
+    assert connection_change("REMOVE", keys) == ConnectionChange("u1", "abc=", opened=False)  # or the TTL
+    assert connection_change("INSERT", {"pk": "CONN#abc=", "sk": "CONN"}) is None
+    assert connection_change("INSERT", {"pk": "USER#u1", "sk": "ORDER#1"}) is None

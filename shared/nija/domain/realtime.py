@@ -42,10 +42,14 @@ WATCHED_SORT_KEY_PREFIXES: tuple[str, ...] = (
 )
 
 EQUITY_SNAPSHOT_PREFIX = "EQSNAP#"
-# Items the stream processor also reads, for time series only (nija.logic.telemetry): no user event.
+CONNECTION_PREFIX = "WS#"  # USER#<id> / WS#<connection id>: one of the user's WebSocket connections
+# Items the stream processor also reads without making a user event: equity snapshots for time
+# series (nija.logic.telemetry), the user's connections to keep its map of them (nija.logic.realtime).
 SERIES_SORT_KEY_PREFIXES: tuple[str, ...] = (EQUITY_SNAPSHOT_PREFIX,)
 # Everything the stream processor's event source keeps (one filter, its sort key prefixes ORed).
-STREAM_SORT_KEY_PREFIXES: tuple[str, ...] = WATCHED_SORT_KEY_PREFIXES + SERIES_SORT_KEY_PREFIXES
+STREAM_SORT_KEY_PREFIXES: tuple[str, ...] = (
+    WATCHED_SORT_KEY_PREFIXES + SERIES_SORT_KEY_PREFIXES + (CONNECTION_PREFIX,)
+)
 
 _RISK_CODES = frozenset(code.value for code in RefusalCode)
 _PYNAMODB_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
@@ -72,6 +76,24 @@ def streamed(keys: dict[str, Any]) -> bool:
     (its event source's filter, and the local poller's)."""
     pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
     return pk.startswith(USER_PREFIX) and sk.startswith(STREAM_SORT_KEY_PREFIXES)
+
+
+@dataclass(frozen=True)
+class ConnectionChange:
+    user_id: str
+    connection_id: str
+    opened: bool
+
+
+def connection_change(event_name: str, keys: dict[str, Any]) -> ConnectionChange | None:
+    """A user's connection item written ($connect) or removed ($disconnect, a gone connection, the
+    TTL), or None for any other record."""
+    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
+    if not pk.startswith(USER_PREFIX) or not sk.startswith(CONNECTION_PREFIX):
+        return None
+    return ConnectionChange(
+        pk.removeprefix(USER_PREFIX), sk.removeprefix(CONNECTION_PREFIX), opened=event_name != "REMOVE"
+    )
 
 
 def pynamodb_time(value: Any) -> datetime | None:

@@ -78,10 +78,13 @@ class StreamPoller(threading.Thread):
         self.skipped = 0
         self._iterators: dict[str, str] | None = None
         self._arn = ""
+        self._streams: Any = None
 
     def _open(self) -> dict[str, str]:
         if self._iterators is None:
-            streams = client("dynamodbstreams")
+            # The client of the settings at start, kept: a thread that outlives a settings change
+            # (a test's) goes on reading the stream it began with.
+            self._streams = streams = client("dynamodbstreams")
             self._arn = client("dynamodb").describe_table(TableName=self.table_name)["Table"][
                 "LatestStreamArn"
             ]
@@ -95,7 +98,8 @@ class StreamPoller(threading.Thread):
 
     def poll(self) -> bool:
         """Read each shard once and deliver what the filter keeps; whether anything was read."""
-        streams, iterators, busy = client("dynamodbstreams"), self._open(), False
+        iterators, busy = self._open(), False
+        streams = self._streams
         for shard_id, iterator in list(iterators.items()):
             try:
                 page = streams.get_records(ShardIterator=iterator, Limit=self.batch_size)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from nija.domain.models import Principal
-from nija.domain.realtime import UserEvent
+from nija.domain.realtime import ConnectionChange, UserEvent
 from nija.logic.identity import principal_from_claims
 from nija.ports.realtime import Connections, GoneConnection, Pusher
 from nija.ports.stores import UserStore
+
+USERS_REMEMBERED = 50_000  # users whose connections one instance keeps (the least recent forgotten)
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class Realtime:
         self._pusher = pusher  # built on first push: $connect and $disconnect never need it
         self.users = users
         self.verify = verify
-        self._batch: dict[str, list[str]] | None = None
+        # user id -> their open connections, most recently used last (see connection_changed)
+        self._known: OrderedDict[str, set[str]] = OrderedDict()
 
     def connect(self, connection_id: str, token: str) -> Principal:
         """Verify the token as the REST API's authorizer does (signature, expiry, issuer, client, an
@@ -51,20 +55,31 @@ class Realtime:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Within it, each user's connections are read once (a stream batch holds several events
-        of one user: an order, its fill, the position, the order filled)."""
-        self._batch = {}
-        try:
-            yield
-        finally:
-            self._batch = None
+        """A stream batch (kept for the handler's shape: connections are remembered across batches)."""
+        yield
 
-    def _connections_of(self, user_id: str) -> list[str]:
-        if self._batch is None:
-            return self.connections.of_user(user_id)
-        if user_id not in self._batch:
-            self._batch[user_id] = self.connections.of_user(user_id)
-        return self._batch[user_id]
+    def connection_changed(self, change: ConnectionChange) -> None:
+        """A connection opened or closed, as the table's stream tells it. A user's connection items
+        are in the user's partition, so their records come in order with the user's events: the
+        connections remembered for a user stay right without reading them again."""
+        known = self._known.get(change.user_id)
+        if known is None:
+            return  # not remembered: read when an event for the user comes
+        if change.opened:
+            known.add(change.connection_id)
+        else:
+            known.discard(change.connection_id)
+
+    def _connections_of(self, user_id: str) -> set[str]:
+        known = self._known.get(user_id)
+        if known is None:
+            known = set(self.connections.of_user(user_id))
+            if len(self._known) >= USERS_REMEMBERED:
+                self._known.popitem(last=False)
+            self._known[user_id] = known
+        else:
+            self._known.move_to_end(user_id)
+        return known
 
     def push(self, update: UserEvent) -> Delivery:
         """Send the event to each of the user's connections; forget the ones that are gone."""
@@ -86,5 +101,4 @@ class Realtime:
 
     def _forget(self, user_id: str, connection_id: str) -> None:
         self.connections.remove(connection_id)
-        if self._batch is not None:
-            self._batch[user_id].remove(connection_id)
+        self._known.get(user_id, set()).discard(connection_id)

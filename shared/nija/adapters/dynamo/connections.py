@@ -55,7 +55,9 @@ class DynamoConnections:
         return [
             str(item.connection_id)
             for item in ConnectionItem.query(
-                keys.user_pk(user_id), ConnectionItem.sk.startswith(user_connection_sk(""))
+                keys.user_pk(user_id),
+                ConnectionItem.sk.startswith(user_connection_sk("")),
+                consistent_read=True,  # remembered by the stream processor: never a stale read
             )
             if item.expires_at > now  # the TTL deletes within days, not at once
         ]

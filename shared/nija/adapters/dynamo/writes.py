@@ -16,7 +16,7 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, Updat
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from nija.adapters.dynamo.models import AuditOutboxItem
+from nija.adapters.dynamo.models import AuditOutboxItem, bind
 from nija.domain.audit import AuditEvent
 from nija.domain.audit_outbox import OUTBOX_KEEP, outbox_pk, outbox_sk
 
@@ -66,6 +66,7 @@ def _conditional(exc: Exception) -> bool:
 
 def write(writes: Sequence[Write], audit: AuditEvent | None = None) -> None:
     """Write all or nothing; with `audit`, its outbox item too. Raises ConditionFailed."""
+    bind()  # the models point at the current settings' table (cheap when they already do)
     if audit is not None:
         writes = [*writes, Save(outbox_item(audit), AuditOutboxItem.pk.does_not_exist())]
     if len(writes) == 1:
