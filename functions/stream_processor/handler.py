@@ -96,10 +96,9 @@ def _write_points() -> None:
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _points.clear()
     _updates.clear()
-    with wiring.realtime().batch():
-        result = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+    result = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
     _notify()
     _write_points()
     return result

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,11 +51,6 @@ class Realtime:
 
     def disconnect(self, connection_id: str) -> str | None:
         return self.connections.remove(connection_id)
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """A stream batch (kept for the handler's shape: connections are remembered across batches)."""
-        yield
 
     def connection_changed(self, change: ConnectionChange) -> None:
         """A connection opened or closed, as the table's stream tells it. A user's connection items

@@ -11,15 +11,10 @@ from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
-from nija.adapters.dynamo.writes import ConditionFailed, Update, write
+from nija.adapters.dynamo.writes import ConditionFailed, Update, conditional_failed, write
 from nija.domain.audit import AuditEvent
 from nija.domain.lockout import LoginGuard
 from nija.domain.models import Role, Tier, User, UserStatus
-
-
-def conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
 
 USERS_INDEX = "USERS"
 

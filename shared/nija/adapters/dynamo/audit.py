@@ -20,6 +20,7 @@ from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import AuditOutboxItem, bind
+from nija.adapters.dynamo.writes import ConditionFailed, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import ChainedRecord, link
 from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
@@ -37,10 +38,6 @@ def seq_sk(seq: int) -> str:
 
 def chain_sk(subject: str, seq: int) -> str:
     return f"{subject}#{seq_sk(seq)}"
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _item(record: ChainedRecord) -> AuditItem:
@@ -94,6 +91,7 @@ class AuditRecords:
 
     def __init__(self) -> None:
         bind()
+        self._heads: dict[str, ChainedRecord] = {}  # the chains' heads append_once appended last
 
     def head(self, subject: str) -> ChainedRecord | None:
         """The newest record of the subject's chain, read consistently."""
@@ -109,7 +107,7 @@ class AuditRecords:
             try:
                 _item(record).save(condition=AuditItem.pk.does_not_exist())
             except PutError as exc:
-                if not _conditional_failed(exc):
+                if not conditional_failed(exc):
                     raise
                 # Another writer took this seq: read the new head and link after it. A little random
                 # wait spreads writers that keep colliding.
@@ -121,46 +119,40 @@ class AuditRecords:
     def append_once(self, event: AuditEvent) -> ChainedRecord | None:
         """Append the event unless an earlier call did (its event id is taken): at-least-once delivery
         (an outbox item's stream record, retried) makes exactly one record. None when already there."""
-        from pynamodb.transactions import TransactWrite
-
-        connection = AuditItem._get_connection().connection
         marker_key = (f"EVENT#{event.event_id}", "EVENT")
         subject = event.subject
         for attempt in range(MAX_APPEND_ATTEMPTS):
             # The head this instance appended last, if any: a writer appending a chain's events one
             # after another reads it once. A head another writer moved on fails the put's condition,
             # and the retry reads it.
-            head = self._heads().pop(subject, None) if attempt == 0 else None
+            head = self._heads.pop(subject, None) if attempt == 0 else None
             record = link(event, head if head is not None else self.head(subject))
             marker = AuditEventKeyItem(*marker_key, subject=subject, seq=record.seq)
             try:
-                with TransactWrite(connection=connection) as tx:
-                    tx.save(_item(record), condition=AuditItem.pk.does_not_exist())
-                    tx.save(marker, condition=AuditEventKeyItem.pk.does_not_exist())
-            except TransactWriteError as exc:
-                reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [None, None])]
-                if reasons[1:2] == ["ConditionalCheckFailed"]:
+                write(
+                    [
+                        Save(_item(record), AuditItem.pk.does_not_exist()),
+                        Save(marker, AuditEventKeyItem.pk.does_not_exist()),
+                    ]
+                )
+            except ConditionFailed as exc:
+                if exc.index == 1:
                     return None  # appended before
-                if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+            except TransactWriteError as exc:
+                reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+                if "TransactionConflict" not in reasons:
                     raise
-                if head is None:  # a fresh head lost a race: wait a little; a cached one was just stale
-                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
-                continue
-            self._remember(record)
-            return record
+            else:
+                self._remember(record)
+                return record
+            if head is None:  # a fresh head lost a race: wait a little; a remembered one was just stale
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
         raise Conflict(f"could not append to the audit chain of {subject}")
 
-    def _heads(self) -> dict[str, ChainedRecord]:
-        """The chains' heads this instance appended with append_once (made on first use: subclasses
-        such as the DynamoStore have their own __init__)."""
-        heads: dict[str, ChainedRecord] = self.__dict__.setdefault("_append_heads", {})
-        return heads
-
     def _remember(self, record: ChainedRecord) -> None:
-        heads = self._heads()
-        if len(heads) >= HEADS_KEPT:
-            heads.pop(next(iter(heads)))
-        heads[record.event.subject] = record
+        if len(self._heads) >= HEADS_KEPT:
+            self._heads.pop(next(iter(self._heads)))
+        self._heads[record.event.subject] = record
 
     def flush_outbox(self, subject: str) -> int:
         pending = [

@@ -10,9 +10,8 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
-from nija.adapters.dynamo.writes import Delete, Save, write
+from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 

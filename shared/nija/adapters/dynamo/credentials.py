@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pynamodb.exceptions import DeleteError, PutError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import CredentialItem, LockItem, bind
+from nija.adapters.dynamo.writes import conditional_failed
 from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName
 

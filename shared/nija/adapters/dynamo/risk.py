@@ -12,8 +12,8 @@ from decimal import Decimal
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import EquityItem, RiskSettingsItem, StateItem, bind
+from nija.adapters.dynamo.writes import conditional_failed
 from nija.domain.money import fmt
 from nija.domain.risk import RiskSettings
 

@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import AccountRecords, conditional_failed
+from nija.adapters.dynamo.accounts import AccountRecords
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import (
     OrderItem,
@@ -17,9 +17,8 @@ from nija.adapters.dynamo.models import (
     PositionItem,
     RequestKeyItem,
     TradeItem,
-    bind,
 )
-from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
+from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, conditional_failed, write
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
 from nija.domain.models import (
@@ -181,9 +180,6 @@ def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
 
 class DynamoStore(AccountRecords):
     """UserStore, sign-in guards and audit (AccountRecords), OrderStore and Ledger over the tables."""
-
-    def __init__(self) -> None:
-        bind()
 
     # orders
     def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pynamodb.exceptions import PutError, PynamoDBException
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import conditional_failed
 from nija.adapters.dynamo.models import StateItem, ThrottleItem, bind
+from nija.adapters.dynamo.writes import conditional_failed
 from nija.domain.errors import ServiceUnavailable
 from nija.domain.throttle import Bucket, BucketKey, BucketLimit, Reservation, expires_at, reserve
 

@@ -60,7 +60,8 @@ def outbox_item(event: AuditEvent) -> AuditOutboxItem:
     )
 
 
-def _conditional(exc: Exception) -> bool:
+def conditional_failed(exc: Exception) -> bool:
+    """A single write (PutError, UpdateError, DeleteError) refused by its condition."""
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
@@ -79,7 +80,7 @@ def write(writes: Sequence[Write], audit: AuditEvent | None = None) -> None:
             else:
                 only.item.delete(condition=only.condition)
         except (PutError, UpdateError, DeleteError) as exc:
-            if _conditional(exc):
+            if conditional_failed(exc):
                 raise ConditionFailed(0) from exc
             raise
         return
