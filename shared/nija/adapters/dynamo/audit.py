@@ -14,13 +14,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import AuditOutboxItem, bind
-from nija.adapters.dynamo.writes import ConditionFailed, Save, conditional_failed, write
+from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import ChainedRecord, link
 from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
@@ -105,10 +105,8 @@ class AuditRecords:
         for attempt in range(MAX_APPEND_ATTEMPTS):
             record = link(event, self.head(event.subject))
             try:
-                _item(record).save(condition=AuditItem.pk.does_not_exist())
-            except PutError as exc:
-                if not conditional_failed(exc):
-                    raise
+                write([Save(_item(record), AuditItem.pk.does_not_exist())])
+            except ConditionFailed:
                 # Another writer took this seq: read the new head and link after it. A little random
                 # wait spreads writers that keep colliding.
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
