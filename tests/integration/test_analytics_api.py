@@ -6,9 +6,10 @@ risk store the executor uses, paper balances through the paper broker."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -152,19 +153,22 @@ def test_equity_series(dashboard_api: Any) -> None:
 
 
 def test_daily_pnl_in_the_users_time_zone(dashboard_api: Any) -> None:
-    user = new_user("America/New_York")  # UTC-4 or -5: 03:00 UTC is the previous local evening
+    user = new_user("America/New_York")  # UTC-4 or -5: early UTC hours are the previous local evening
+    new_york = ZoneInfo("America/New_York")
     now = utcnow()
-    local_today = now.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).date()
-    noon_utc = datetime.combine(local_today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=17)
-    yesterday = noon_utc - timedelta(days=1)
+    local_today = now.astimezone(new_york).date()
+    midnight = datetime.combine(local_today, time(0), tzinfo=new_york).astimezone(UTC)
+    yesterday = datetime.combine(local_today - timedelta(days=1), time(12), tzinfo=new_york).astimezone(UTC)
     # Yesterday (local): buy 1 @ 100, sell 1 @ 110 (fee 1 each): realized -1, +9; one winning close.
     fill(user, "BTC/USD", "buy", "1", "100", "1", yesterday - timedelta(hours=2))
     fill(user, "BTC/USD", "sell", "1", "110", "1", yesterday)
-    # Today (local): buy 2 @ 100, sell 1 @ 90, sell 1 @ 120 (no fees): -10 and +20; one win in two.
-    start = min(noon_utc, now) - timedelta(hours=3)
+    # Today (local), between local midnight and now whatever the hour (even a minute past midnight):
+    # buy 2 @ 100, sell 1 @ 90, sell 1 @ 120 (no fees): -10 and +20; one win in two.
+    step = (now - midnight) / 4
+    start = midnight + step
     fill(user, "ETH/USD", "buy", "2", "100", "0", start)
-    fill(user, "ETH/USD", "sell", "1", "90", "0", start + timedelta(minutes=20))
-    fill(user, "ETH/USD", "sell", "1", "120", "0", start + timedelta(minutes=40))
+    fill(user, "ETH/USD", "sell", "1", "90", "0", start + step)
+    fill(user, "ETH/USD", "sell", "1", "120", "0", start + 2 * step)
     fill(new_user("America/New_York"), "BTC/USD", "buy", "1", "1", "5", start)  # someone else's
 
     r = dashboard_api("analytics_pnl_daily", user_id=user, days="3")
