@@ -25,6 +25,7 @@ from nija.domain.realtime import STREAM_SORT_KEY_PREFIXES, USER_PREFIX
 STREAM_BATCH_SIZE = 100
 STREAM_RETRIES = 3  # then the records are skipped: a missed push is healed by the client's next GET
 STREAM_MAX_AGE = Duration.minutes(5)  # an older event is no longer "real time"
+CONNECTION_VERBS = ("POST", "DELETE")  # the Management API calls the stream processor makes
 WS_RATE_LIMIT, WS_BURST_LIMIT = 100, 200  # messages a second over all connections (only pings come in)
 
 _ACCESS_LOG = json.dumps(
@@ -167,16 +168,16 @@ class RealtimeApi(Construct):
                 filters=stream_filters(),
             )
         )
-        # POST @connections/{id} on this API's stage only (not DELETE or GET: a gone connection is
-        # forgotten in the table, never closed from here).
+        # POST @connections/{id} (a push) and DELETE (closing a disabled or erased account's sockets) on
+        # this API's stage only; not GET: nothing here reads a connection's details.
         api_id = self.api.api_id
+        connections = (
+            f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{api_id}/{cat.websocket_stage}"
+        )
         self.processor.function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["execute-api:ManageConnections"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{api_id}/"
-                    f"{cat.websocket_stage}/POST/@connections/*"
-                ],
+                resources=[f"{connections}/{verb}/@connections/*" for verb in CONNECTION_VERBS],
             )
         )
         stack = Stack.of(self)
@@ -185,9 +186,13 @@ class RealtimeApi(Construct):
             self.processor.function,
             {
                 **KMS_DATA_KEY_ACTIONS,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
-                f"<{api_logical_id}>/{cat.websocket_stage}/POST/@connections/*]": "Pushing to a connection: "
-                "connection ids are made by API Gateway per connection, so POST is on @connections/* of "
-                "this one API's one stage, and nothing else.",
+                **{
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:"
+                    f"<AWS::AccountId>:<{api_logical_id}>/{cat.websocket_stage}/{verb}/@connections/*]": (
+                        f"{verb} @connections/{{id}}: connection ids are made by API Gateway per connection, "
+                        f"so {verb} is on @connections/* of this one API's one stage, and nothing else."
+                    )
+                    for verb in CONNECTION_VERBS
+                },
             },
         )

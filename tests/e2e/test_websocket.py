@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from nija.local.identity import DEMO_EMAIL, DEMO_PASSWORD
@@ -69,3 +69,25 @@ def test_a_connection_without_a_valid_token_is_refused(stack, query: str) -> Non
     with pytest.raises(InvalidStatus) as refused, connect(f"{ws_url(stack.api)}{query}"):
         pass
     assert refused.value.response.status_code == 401
+
+
+def test_deleting_the_account_tells_its_socket_then_closes_it(stack) -> None:  # type: ignore[no-untyped-def]
+    email, password = f"leaving-{uuid.uuid4().hex[:8]}@example.com", "Leaving-Passw0rd-42!"
+    assert httpx.post(f"{stack.api}/v1/auth/signup", json={"email": email, "password": password}).is_success
+    token = httpx.post(f"{stack.api}/v1/auth/login", json={"email": email, "password": password}).json()[
+        "access_token"
+    ]
+    with connect(f"{ws_url(stack.api)}?token={token}") as ws:
+        ws.send(json.dumps({"action": "ping"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}
+        r = httpx.request(
+            "DELETE",
+            f"{stack.api}/v1/me",
+            json={"confirm": email},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert r.status_code == 204, r.text
+        events_until(ws, lambda e: e["type"] == "account_deleted")
+        with pytest.raises(ConnectionClosedOK):
+            ws.recv(timeout=20)  # the server closed it: nothing more comes, and it says so

@@ -84,15 +84,20 @@ def test_the_data_stack_state_table_has_a_stream_with_both_images(dev: Synth) ->
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
-def test_only_the_stream_processor_may_post_to_this_apis_connections(dev: Synth) -> None:
+def test_only_the_stream_processor_may_post_to_or_close_this_apis_connections(dev: Synth) -> None:
     t = dev.service_json
     api_id = logical_id(t, "AWS::ApiGatewayV2::Api", Name=dev.catalogue.websocket_api_name)
     fn_id = _function_id(dev, dev.catalogue.stream_processor.name)
     [manage] = [s for s in _statements(dev, fn_id) if "execute-api" in json.dumps(s["Action"])]
     assert manage["Action"] == "execute-api:ManageConnections"
-    resource = json.dumps(manage["Resource"])
-    assert {"Ref": api_id} in manage["Resource"]["Fn::Join"][1]
-    assert f"/{dev.catalogue.websocket_stage}/POST/@connections/*" in resource
+    verbs = set()
+    for resource in manage["Resource"]:  # POST and DELETE, not GET: nothing reads a connection's details
+        parts = resource["Fn::Join"][1]
+        assert {"Ref": api_id} in parts
+        stage, verb, path = parts[-1].strip("/").split("/", 2)
+        assert (stage, path) == (dev.catalogue.websocket_stage, "@connections/*")
+        verbs.add(verb)
+    assert verbs == {"POST", "DELETE"}
     holders = [
         k
         for k, fn in resources(t, "AWS::Lambda::Function").items()

@@ -180,6 +180,6 @@ def test_an_admins_disable_notifies_and_an_erasure_does_not(aws: None, expo: str
         {"status": "active"},
     )
     assert disabled is not None and disabled.event == {"type": "account_disabled"}
-    assert erasing is None  # the erasure's own mark is not a "trading paused"
-    assert notifier.notify([disabled]) == 1
+    assert erasing is not None and erasing.event == {"type": "account_deleted"}  # not a "trading paused"
+    assert notifier.notify([disabled, erasing]) == 1  # the erasure notifies nobody
     assert Expo.received[-1][2][0]["title"] == "Account disabled"

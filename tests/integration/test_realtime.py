@@ -43,6 +43,7 @@ class Socket:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    closed: threading.Event = field(default_factory=threading.Event)  # by the server (DeleteConnection)
 
     def send(self, data: bytes) -> None:
         with self.arrived:
@@ -139,7 +140,7 @@ def connect(world: World, who: str, case: str = "connect_query_token") -> tuple[
     token = world.tokens[who]["AccessToken"]
     reply = world.realtime(load_event(f"realtime/{case}", connection_id=connection_id, token=token))
     assert reply["statusCode"] == 200, reply
-    SOCKETS.open(connection_id, socket.send)
+    SOCKETS.open(connection_id, socket.send, socket.closed.set)
     return connection_id, socket
 
 
@@ -203,7 +204,7 @@ def test_the_kill_switch_reaches_its_user(world: World) -> None:
 def test_a_gone_connection_is_deleted(world: World) -> None:
     kept, socket = connect(world, "alice")
     gone, _ = connect(world, "alice")
-    SOCKETS.close(gone)  # the client went away without a $disconnect
+    SOCKETS.went_away(gone)  # the client went away without a $disconnect
     assert gone in DynamoConnections().of_user(world.users["alice"])
     order_id = place_and_execute(world, "alice")
     socket.wait_for(lambda m: m["type"] == "fill" and m["order_id"] == order_id)
@@ -283,14 +284,28 @@ def test_a_disabled_user_cannot_connect(world: World) -> None:
     assert reply["statusCode"] == 403
 
 
-def test_an_admins_disable_reaches_the_user_then_their_sockets_get_nothing_more(world: World) -> None:
+def test_an_admins_disable_reaches_the_user_then_their_sockets_are_closed(world: World) -> None:
     address = f"erin-{uuid.uuid4().hex[:8]}@example.com"
     erin = wiring.accounts().sign_up(address, PASSWORD)
     world.tokens["erin"] = sign_in(world.pool.client_id, address)
     _, socket = connect(world, "erin")
     wiring.accounts().set_status("admin-test", erin.user_id, UserStatus.DISABLED)
     socket.wait_for(lambda m: m["type"] == "account_disabled")
+    assert socket.closed.wait(10)  # after the message, never before it
     deadline = time.monotonic() + 10
     while DynamoConnections().of_user(erin.user_id) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert DynamoConnections().of_user(erin.user_id) == []  # forgotten: no later event is pushed to it
+
+
+def test_an_erasure_tells_the_users_sockets_then_closes_them(world: World) -> None:
+    address = f"fran-{uuid.uuid4().hex[:8]}@example.com"
+    fran = wiring.accounts().sign_up(address, PASSWORD)
+    world.tokens["fran"] = sign_in(world.pool.client_id, address)
+    _, socket = connect(world, "fran")
+    _, other = connect(world, "alice")
+    wiring.data_rights().delete_account(fran.user_id, address)
+    socket.wait_for(lambda m: m["type"] == "account_deleted")
+    assert socket.closed.wait(10)
+    assert not any(m["type"] == "trading_disabled" for m in socket.messages)  # the erasure's mark is no pause
+    assert not other.closed.is_set() and other.messages == []  # nobody else's session ends

@@ -195,6 +195,8 @@ def test_a_profile_speaks_only_when_trading_is_disabled() -> None:
     assert user_event("MODIFY", keys, off, off) is None  # still disabled: nothing new
     assert user_event("MODIFY", keys, {**on, "tier": "pro"}, on) is None  # any other profile change
     assert user_event("INSERT", keys, on, None) is None
+    erasing = user_event("MODIFY", keys, {**on, "trading_disabled_reason": "account_deletion"}, on)
+    assert erasing is not None and erasing.event == {"type": "account_deleted"}  # the erasure: no pause
 
 
 def test_a_users_connection_items_are_connection_changes_not_events() -> None:

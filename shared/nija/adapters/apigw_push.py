@@ -1,7 +1,9 @@
-"""Pushing to WebSocket clients through API Gateway's Management API (POST @connections/{id})."""
+"""Pushing to WebSocket clients through API Gateway's Management API (POST @connections/{id}), and
+closing a connection (DELETE @connections/{id})."""
 
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
 from typing import Any
 
@@ -31,3 +33,8 @@ class ApiGatewayPusher:
             client.post_to_connection(ConnectionId=connection_id, Data=data)
         except client.exceptions.GoneException:
             raise GoneConnection(f"connection {connection_id} is gone") from None
+
+    def close(self, connection_id: str) -> None:
+        client = self._client
+        with contextlib.suppress(client.exceptions.GoneException):  # already closed: what was asked
+            client.delete_connection(ConnectionId=connection_id)

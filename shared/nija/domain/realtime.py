@@ -11,7 +11,8 @@ Events (JSON, `type` first; decimals as strings, times as ISO 8601):
   kill_switch   the user's own kill switch was engaged or released
   risk_refusal  an order was refused by a pre-trade risk check (its reason_code)
   trading_disabled  the platform stopped the user's trading (repeated broker errors)
-  account_disabled  an admin disabled the account (the stream processor then forgets its connections)
+  account_disabled  an admin disabled the account (the stream processor then closes its connections)
+  account_deleted   the owner or an admin is erasing the account (its connections are closed too)
 """
 
 from __future__ import annotations
@@ -216,6 +217,7 @@ def _kill_switch(event_name: str, new: dict[str, Any]) -> dict[str, Any] | None:
 
 
 ACCOUNT_DELETION = "account_deletion"  # the erasure's mark (nija.logic.data_rights): not a pause
+SESSION_ENDING = frozenset({"account_disabled", "account_deleted"})  # told, then the sockets are closed
 
 
 def _trading_disabled(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any] | None:
@@ -224,6 +226,8 @@ def _trading_disabled(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any
     if new.get("status") == "disabled" and old.get("status") == "active":
         return {"type": "account_disabled"}
     reason = new.get("trading_disabled_reason")
-    if not reason or old.get("trading_disabled_reason") or reason == ACCOUNT_DELETION:
+    if not reason or old.get("trading_disabled_reason"):
         return None
+    if reason == ACCOUNT_DELETION:
+        return {"type": "account_deleted"}
     return {"type": "trading_disabled", "reason": _text(reason)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import threading
 import time
@@ -22,35 +23,46 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nija.ports.realtime import GoneConnection
 
 WS_PATH = "/ws"
+CLOSED_BY_SERVER = 1000  # a normal closure: the server ended the session (DeleteConnection)
 Invoke = Callable[[dict[str, Any]], Any]
 
 
 class LocalSockets:
-    """connection id → how to send to that socket; a missing id is a gone connection, as
-    PostToConnection answers GoneException for a closed one."""
+    """connection id → how to send to that socket and how to close it; a missing id is a gone
+    connection, as PostToConnection answers GoneException for a closed one."""
 
     def __init__(self) -> None:
-        self._sends: dict[str, Callable[[bytes], None]] = {}
+        self._sockets: dict[str, tuple[Callable[[bytes], None], Callable[[], None] | None]] = {}
         self._lock = threading.Lock()
 
-    def open(self, connection_id: str, send: Callable[[bytes], None]) -> None:
+    def open(
+        self, connection_id: str, send: Callable[[bytes], None], close: Callable[[], None] | None = None
+    ) -> None:
         with self._lock:
-            self._sends[connection_id] = send
+            self._sockets[connection_id] = (send, close)
 
-    def close(self, connection_id: str) -> None:
+    def went_away(self, connection_id: str) -> None:
+        """The client closed the socket (or it broke): later posts find it gone."""
         with self._lock:
-            self._sends.pop(connection_id, None)
+            self._sockets.pop(connection_id, None)
 
     def post(self, connection_id: str, data: bytes) -> None:
         with self._lock:
-            send = self._sends.get(connection_id)
+            send = self._sockets.get(connection_id, (None, None))[0]
         if send is None:
             raise GoneConnection(f"connection {connection_id} is gone")
         try:
             send(data)
         except Exception as exc:  # closed while we sent (the server's error for it varies)
-            self.close(connection_id)
+            self.went_away(connection_id)
             raise GoneConnection(f"connection {connection_id} is gone") from exc
+
+    def close(self, connection_id: str) -> None:
+        """DeleteConnection: the server closes the socket; its $disconnect follows."""
+        with self._lock:
+            _, close = self._sockets.pop(connection_id, (None, None))
+        if close is not None:
+            close()
 
 
 SOCKETS = LocalSockets()
@@ -137,16 +149,20 @@ def websocket_route(invoke: Invoke, sockets: LocalSockets = SOCKETS, path: str =
         outbox: asyncio.Queue[str] = asyncio.Queue()
 
         async def writer() -> None:  # one writer: pushes leave in the order they were posted
-            while True:
-                await ws.send_text(await outbox.get())
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # closed: the rest is dropped
+                while True:
+                    await ws.send_text(await outbox.get())
 
         def send(data: bytes) -> None:
             # From the stream poller's thread, without waiting for the event loop (busy serving the
             # API); a closed socket leaves SOCKETS before its $disconnect, so the next push finds it gone.
             loop.call_soon_threadsafe(outbox.put_nowait, data.decode())
 
+        def close() -> None:  # as send: from the stream poller's thread
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(ws.close(code=CLOSED_BY_SERVER)))
+
         writing = asyncio.create_task(writer())
-        sockets.open(connection_id, send)
+        sockets.open(connection_id, send, close)
         try:
             while True:
                 text = await ws.receive_text()
@@ -158,7 +174,7 @@ def websocket_route(invoke: Invoke, sockets: LocalSockets = SOCKETS, path: str =
         except WebSocketDisconnect:
             pass
         finally:
-            sockets.close(connection_id)
+            sockets.went_away(connection_id)
             writing.cancel()
             await run_in_threadpool(
                 invoke, websocket_event("$disconnect", connection_id, headers=headers, **common)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nija.domain.models import Principal
-from nija.domain.realtime import ConnectionChange, UserEvent
+from nija.domain.realtime import SESSION_ENDING, ConnectionChange, UserEvent
 from nija.logic.identity import principal_from_claims
 from nija.ports.realtime import Connections, GoneConnection, Pusher
 from nija.ports.stores import UserStore
@@ -86,10 +86,11 @@ class Realtime:
             except GoneConnection:
                 self._forget(update.user_id, connection_id)
                 gone += 1
-        if update.type == "account_disabled":
-            # Told, then forgotten: nothing more reaches a disabled account's sockets, and $connect
-            # refuses it until an admin enables it again.
+        if update.type in SESSION_ENDING:
+            # Told, then closed: a disabled or erased account's sockets get nothing more, and $connect
+            # refuses it (until an admin enables it again).
             for connection_id in list(self._connections_of(update.user_id)):
+                self._pusher().close(connection_id)
                 self._forget(update.user_id, connection_id)
         return Delivery(sent, gone)
 

@@ -29,3 +29,7 @@ class Pusher(Protocol):
     def post(self, connection_id: str, data: bytes) -> None:
         """Send one message; raises GoneConnection when the connection is gone."""
         ...
+
+    def close(self, connection_id: str) -> None:
+        """Close one connection (its $disconnect follows); one already gone is not an error."""
+        ...
