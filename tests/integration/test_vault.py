@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,8 +40,9 @@ def everything_stored() -> str:
     return json.dumps([ddb.scan(TableName=t.name)["Items"] for t in (cat.state_table, cat.audit_table)])
 
 
-def test_connect_seals_stores_and_reads_back() -> None:
+def test_connect_seals_stores_and_reads_back(audit_writer: Callable[[], None]) -> None:
     meta = connect(ALICE)
+    audit_writer()  # vault.store went in the metadata's transaction, through the outbox
     assert (meta.masked_key, meta.version, meta.permissions.withdraw) == ("****0001", 1, False)
     secret = client("secretsmanager").describe_secret(
         SecretId=get_settings().catalogue.secret_name(ALICE, PAPER)
@@ -56,9 +58,10 @@ def test_connect_seals_stores_and_reads_back() -> None:
     assert actions == [("vault.read", "success"), ("vault.store", "success"), ("vault.validate", "success")]
 
 
-def test_replacing_keys_bumps_the_version() -> None:
+def test_replacing_keys_bumps_the_version(audit_writer: Callable[[], None]) -> None:
     connect(ALICE)
     meta = connect(ALICE, key="paper-key-0002", secret="another")
+    audit_writer()
     assert (meta.version, meta.masked_key) == (2, "****0002")
     assert wiring.vault().get(ALICE, PAPER).api_key == "paper-key-0002"  # type: ignore[union-attr]
     assert wiring.store().events_for(ALICE)[0].action == "vault.replace"
@@ -125,7 +128,7 @@ def test_a_held_lock_refuses_a_concurrent_change() -> None:
     assert connect(ALICE, key="paper-key-0009").version == 2
 
 
-def test_rewrap_reseals_everything_once_and_resumes() -> None:
+def test_rewrap_reseals_everything_once_and_resumes(audit_writer: Callable[[], None]) -> None:
     connect(ALICE)
     connect(BOB)
     sm, cat = client("secretsmanager"), get_settings().catalogue
@@ -137,6 +140,7 @@ def test_rewrap_reseals_everything_once_and_resumes() -> None:
 
     assert wiring.vault_service().rewrap_all(cutoff) == 2
     assert wiring.vault_service().rewrap_all(cutoff) == 0  # a resumed run skips what is done
+    audit_writer()
     for user in (ALICE, BOB):
         after = json.loads(sm.get_secret_value(SecretId=cat.secret_name(user, PAPER))["SecretString"])
         assert after["key"] != before_blobs[user]["key"] and after["version"] == before_blobs[user]["version"]

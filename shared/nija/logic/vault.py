@@ -29,7 +29,7 @@ class VaultService:
     audit: AuditLog
     function: str = "api"
 
-    def _audit(
+    def _event(
         self,
         action: str,
         outcome: Outcome,
@@ -37,16 +37,18 @@ class VaultService:
         broker: BrokerName,
         actor: str | None = None,
         **details: str,
-    ) -> None:
-        self.audit.record(
-            AuditEvent(
-                action=action,
-                outcome=outcome,
-                subject=user_id,
-                actor=actor or user_id,
-                details={"broker": broker.value, "function": self.function, **details},
-            )
+    ) -> AuditEvent:
+        return AuditEvent(
+            action=action,
+            outcome=outcome,
+            subject=user_id,
+            actor=actor or user_id,
+            details={"broker": broker.value, "function": self.function, **details},
         )
+
+    def _audit(self, action: str, outcome: Outcome, user_id: str, broker: BrokerName, **details: str) -> None:
+        """An event that goes with no change of ours (a validation): recorded directly."""
+        self.audit.record(self._event(action, outcome, user_id, broker, **details))
 
     def _locked(
         self, user_id: str, broker: BrokerName, work: Callable[[], CredentialMetadata | None]
@@ -99,14 +101,10 @@ class VaultService:
                 wrapped_at=now,
                 paper_trading=getattr(credentials, "paper", None),
             )
-            self.index.put_metadata(meta)
-            self._audit(
-                "vault.replace" if existing else "vault.store",
-                Outcome.SUCCESS,
-                user_id,
-                broker,
-                version=str(version),
-            )
+            # The metadata makes the keys usable: its event goes in the same transaction.
+            action = "vault.replace" if existing else "vault.store"
+            event = self._event(action, Outcome.SUCCESS, user_id, broker, version=str(version))
+            self.index.put_metadata(meta, audit=event)
             return meta
 
         meta = self._locked(user_id, broker, store)
@@ -125,9 +123,9 @@ class VaultService:
 
         def remove() -> None:
             # Metadata first: from here on no new order may use the broker, then the secret goes.
-            self.index.delete_metadata(user_id, broker)
+            event = self._event("vault.delete", Outcome.SUCCESS, user_id, broker)
+            self.index.delete_metadata(user_id, broker, audit=event)
             self.vault.delete(user_id, broker)
-            self._audit("vault.delete", Outcome.SUCCESS, user_id, broker)
 
         self._locked(user_id, broker, remove)
 
@@ -147,8 +145,10 @@ class VaultService:
                     return meta  # deleted or replaced meanwhile: nothing to re-wrap
                 self.vault.rewrap(meta.user_id, meta.broker)
                 updated = current.model_copy(update={"wrapped_at": utcnow()})
-                self.index.put_metadata(updated)
-                self._audit("vault.rewrap", Outcome.SUCCESS, meta.user_id, meta.broker, actor="operator")
+                event = self._event(
+                    "vault.rewrap", Outcome.SUCCESS, meta.user_id, meta.broker, actor="operator"
+                )
+                self.index.put_metadata(updated, audit=event)
                 return updated
 
             self._locked(meta.user_id, meta.broker, rewrap)

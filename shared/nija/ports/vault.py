@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
+from nija.domain.audit import AuditEvent
 from nija.domain.credentials import BrokerCredentials, CredentialMetadata, Permission
 from nija.domain.models import BrokerName
 
@@ -34,13 +35,17 @@ class KeyChecker(Protocol):
 class CredentialIndex(Protocol):
     """Metadata of stored credentials: never the credentials."""
 
-    def put_metadata(self, meta: CredentialMetadata) -> None: ...
+    def put_metadata(self, meta: CredentialMetadata, audit: AuditEvent | None = None) -> None:
+        """Store the metadata; with `audit`, its event in the same transaction."""
+        ...
 
     def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None: ...
 
     def list_metadata(self, user_id: str) -> list[CredentialMetadata]: ...
 
-    def delete_metadata(self, user_id: str, broker: BrokerName) -> None: ...
+    def delete_metadata(self, user_id: str, broker: BrokerName, audit: AuditEvent | None = None) -> None:
+        """Forget the metadata; with `audit`, its event in the same transaction."""
+        ...
 
     def all_metadata(self) -> Iterator[CredentialMetadata]: ...
 

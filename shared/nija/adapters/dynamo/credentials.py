@@ -9,7 +9,8 @@ from pynamodb.exceptions import DeleteError, PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import CredentialItem, LockItem, bind
-from nija.adapters.dynamo.writes import conditional_failed
+from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
+from nija.domain.audit import AuditEvent
 from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName
 
@@ -52,8 +53,8 @@ class DynamoCredentialIndex:
     def __init__(self) -> None:
         bind()
 
-    def put_metadata(self, meta: CredentialMetadata) -> None:
-        _item(meta).save()
+    def put_metadata(self, meta: CredentialMetadata, audit: AuditEvent | None = None) -> None:
+        write([Save(_item(meta))], audit)
 
     def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None:
         try:
@@ -70,8 +71,8 @@ class DynamoCredentialIndex:
             for i in CredentialItem.query(keys.user_pk(user_id), CredentialItem.sk.startswith("CRED#"))
         ]
 
-    def delete_metadata(self, user_id: str, broker: BrokerName) -> None:
-        CredentialItem(keys.user_pk(user_id), keys.credential_sk(broker.value)).delete()
+    def delete_metadata(self, user_id: str, broker: BrokerName, audit: AuditEvent | None = None) -> None:
+        write([Delete(CredentialItem(keys.user_pk(user_id), keys.credential_sk(broker.value)))], audit)
 
     def all_metadata(self) -> Iterator[CredentialMetadata]:
         """Every stored key's metadata, in user and broker order (the re-wrap walks this)."""
