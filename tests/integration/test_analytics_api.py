@@ -75,7 +75,8 @@ def test_dashboard_figures(dashboard_api: Any) -> None:
     fill(user, "ETH/USD", "buy", "2", "50", "0", now - timedelta(minutes=15))
     fill(user, "ETH/USD", "sell", "2", "45", "0", now - timedelta(minutes=10))
     wiring.broker(BrokerName.PAPER).seed_balances(user, {"USD": D("1000"), "BTC": D("0.5")})  # type: ignore[attr-defined]
-    wiring.risk_store().start_day(user, now - timedelta(hours=30), D("900"), now - timedelta(minutes=40))
+    # Recorded now: "40 minutes ago" would be yesterday in the first 40 minutes of a UTC day.
+    wiring.risk_store().start_day(user, now - timedelta(hours=30), D("900"), now)
 
     r = dashboard_api("dashboard", user_id=user)
     assert r.status == 200, r.body
