@@ -72,11 +72,14 @@ def moto_server(host: str, port: int) -> Iterator[str]:
         _wait_http(f"{endpoint}/moto-api/")
         yield endpoint
     finally:
+        # Its state is in memory only, lost either way: a server still finishing requests after a
+        # moment is killed rather than waited for (Ctrl-C must stop the stack promptly).
         proc.terminate()
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 def configure_environment(endpoint: str, stage: str) -> None:
