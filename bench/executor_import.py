@@ -76,18 +76,21 @@ def _env(path: list[Path], broker: str) -> dict[str, str]:
 
 def _deployed_path(broker: str) -> list[Path]:
     """/var/task, then the function's layers as the CDK app gives them, then the runtime's boto3."""
-    from layers import build as layer_build
+    from layers.build import python_path
+    from layers.recipes import EXECUTOR_LAYERS
+    from layers.targets import host
 
-    layers = ["common", *layer_build.EXECUTOR_LAYERS[broker]]
-    return [HANDLER.parent, *layer_build.python_path(layers, layer_build.host())]
+    layers = ["common", *EXECUTOR_LAYERS[broker]]
+    return [HANDLER.parent, *python_path(layers, host())]
 
 
 def _untrimmed_path(broker: str) -> list[Path]:
     """The same, with the venv's full ccxt (and its requirements) in place of the broker's layer."""
-    from layers import build as layer_build
+    from layers.build import python_path
+    from layers.targets import host
 
     site = Path(next(p for p in sys.path if p.endswith("site-packages") and "ccxt" in os.listdir(p)))
-    return [HANDLER.parent, *layer_build.python_path(["common"], layer_build.host()), site]
+    return [HANDLER.parent, *python_path(["common"], host()), site]
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> list[float]:

@@ -1,1 +1,1 @@
-"""Lambda layer recipes and the script that builds them (see build.py)."""
+"""Lambda layer recipes (recipes.py) and the script that builds them (build.py)."""

@@ -12,8 +12,8 @@ from constructs import Construct
 
 from infra_cdk.constructs.nag import LAMBDA_BASIC_EXECUTION, XRAY_WRITE, acknowledge
 from infra_cdk.stage import FUNCTIONS_DIR, StageSettings
-from layers.build import EXECUTOR_LAYERS, LAYERS
 from layers.build import build as build_layer
+from layers.recipes import EXECUTOR_LAYERS, LAYERS
 from nija.catalogue import FunctionDef
 from nija.domain.models import BrokerName
 
@@ -26,7 +26,7 @@ ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", ".gitkeep", "tests"]
 
 def broker_layers(broker: BrokerName) -> tuple[str, ...]:
     """The layers the executor for ``broker`` has besides common: its client library, and only
-    its exchange of ccxt (layers/build.py). The paper broker needs none."""
+    its exchange of ccxt (layers/recipes.py). The paper broker needs none."""
     return EXECUTOR_LAYERS[broker.value]  # a broker without a recipe fails the synth here
 
 
@@ -52,7 +52,7 @@ class NijaLayer(Construct):
 
 
 class CommonLayer(NijaLayer):
-    """Dependencies every function imports, plus the nija package (see layers/build.py)."""
+    """Dependencies every function imports, plus the nija package (see layers/recipes.py)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings) -> None:
         super().__init__(scope, construct_id, name="common", settings=settings)

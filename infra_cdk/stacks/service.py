@@ -25,7 +25,7 @@ from infra_cdk.constructs.timeseries import TimeSeriesStore, timestream_enabled
 from infra_cdk.constructs.user_pool import UserPool
 from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
-from layers.build import TRADING_API_LAYERS
+from layers.recipes import TRADING_API_LAYERS
 from nija.catalogue import FunctionDef
 from nija.domain.models import Tier
 

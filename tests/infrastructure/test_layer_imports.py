@@ -17,8 +17,9 @@ import pytest
 from cdk_synth import ROOT
 
 from infra_cdk.constructs.functions import broker_layers
-from layers import build as layer_build
-from layers.build import TRADING_API_LAYERS
+from layers.build import python_path
+from layers.recipes import CCXT_EXCHANGES, TRADING_API_LAYERS
+from layers.targets import host
 from nija.catalogue import BROKERS
 from nija.domain.models import BrokerName
 
@@ -73,7 +74,7 @@ def smoke(
     if layers is None:
         env["PYTHONPATH"] = str(ROOT / "shared")
     else:
-        path = layer_build.python_path(["common", *layers], layer_build.host())
+        path = python_path(["common", *layers], host())
         env["PYTHONPATH"] = os.pathsep.join(map(str, path))
         cmd.append("-S")  # no site-packages: only the layers (and the runtime's boto3)
     cmd += [str(SMOKE), *(b.value for b in brokers)]
@@ -99,14 +100,15 @@ def test_executor_imports_and_signs_with_its_layers_only(
         return
     assert deployed["requests"], deployed
     assert deployed["requests"] == full[broker.value]["requests"]  # same request and signature
-    host = str(layer_build.host().build_dir)
+    host_dir = str(host().build_dir)
     if broker is BrokerName.ALPACA:
-        assert deployed["alpaca_file"].startswith(host)
+        assert deployed["alpaca_file"].startswith(host_dir)
         assert deployed["pandas_loaded"] is False  # full alpaca-py: True
         assert full[broker.value]["pandas_loaded"] is True
         assert deployed["pandas_loaded_after_validator"] is True
     else:
-        assert deployed["ccxt_file"].startswith(host) and not full[broker.value]["ccxt_file"].startswith(host)
+        assert deployed["ccxt_file"].startswith(host_dir)
+        assert not full[broker.value]["ccxt_file"].startswith(host_dir)
         assert deployed["ccxt_exchanges"] == deployed["ccxt_exports"] == [broker.value]
         assert deployed["ccxt_modules_loaded"] < 20 < full[broker.value]["ccxt_modules_loaded"]
     if broker is BrokerName.COINBASE:
@@ -119,4 +121,4 @@ def test_trading_api_layers_check_keys_for_every_broker(keys: dict[str, str], fu
     deployed = smoke(CLIENT_BROKERS, keys, layers=TRADING_API_LAYERS, handler=TRADING_API)
     for broker in CLIENT_BROKERS:
         assert deployed[broker.value]["requests"] == full[broker.value]["requests"], broker
-    assert deployed["kraken"]["ccxt_exports"] == sorted(layer_build.CCXT_EXCHANGES)
+    assert deployed["kraken"]["ccxt_exports"] == sorted(CCXT_EXCHANGES)

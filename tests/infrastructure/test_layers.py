@@ -11,32 +11,39 @@ from pathlib import Path
 import pytest
 from cdk_synth import ROOT
 
-from layers import build as layer_build
+from layers.build import build as build_layer
+from layers.bytecode import bytecode_python
+from layers.cache_keys import layer_hash, nija_files
+from layers.dependencies import distributions
+from layers.paths import BUILD_DIR
+from layers.pruners import ALPACA_REQUESTS, PANDAS_IMPORT
+from layers.recipes import CCXT_EXCHANGES, EXECUTOR_LAYERS, LAYERS, TRADING_API_LAYERS
+from layers.targets import LAMBDA
 from nija.adapters.brokers.ccxt_client import EXCHANGE_IDS
 from nija.catalogue import BROKERS
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
-BROKER_LAYERS = [name for name in layer_build.LAYERS if name != "common"]
-CCXT_LAYERS = {f"ccxt-{e}": (e,) for e in layer_build.CCXT_EXCHANGES} | {"ccxt": layer_build.CCXT_EXCHANGES}
+BROKER_LAYERS = [name for name in LAYERS if name != "common"]
+CCXT_LAYERS = {f"ccxt-{e}": (e,) for e in CCXT_EXCHANGES} | {"ccxt": CCXT_EXCHANGES}
 # Every exchange module of the ccxt distribution that no layer may carry (a sample of the ~100).
 OTHER_EXCHANGES = ("okx", "bybit", "kucoin", "coinbaseexchange", "binanceus", "krakenfutures")
 
 
 @pytest.fixture(scope="module")
 def common() -> tuple[Path, str]:
-    return layer_build.build("common")
+    return build_layer("common")
 
 
 def site(name: str) -> Path:
-    return layer_build.build(name)[0] / "python"
+    return build_layer(name)[0] / "python"
 
 
 def test_common_layer_is_cached_by_hash(common: tuple[Path, str]) -> None:
     folder, digest = common
-    assert folder == layer_build.BUILD_DIR / f"common-{digest}"
-    assert digest == layer_build.layer_hash(layer_build.LAYERS["common"])
-    assert layer_build.build("common") == common  # second call reuses the folder
+    assert folder == BUILD_DIR / f"common-{digest}"
+    assert digest == layer_hash(LAYERS["common"])
+    assert build_layer("common") == common  # second call reuses the folder
 
 
 def test_common_layer_content(common: tuple[Path, str]) -> None:
@@ -76,15 +83,15 @@ def test_common_layer_leaves_out_the_local_stack(common: tuple[Path, str]) -> No
         for p in site.joinpath("nija").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }
-    assert shipped == set(layer_build.nija_files())
-    assert not any(p.parts[0] == "local" for p in layer_build.nija_files())
+    assert shipped == set(nija_files())
+    assert not any(p.parts[0] == "local" for p in nija_files())
 
 
-@pytest.mark.parametrize("name", list(layer_build.LAYERS))
+@pytest.mark.parametrize("name", list(LAYERS))
 def test_every_module_ships_with_bytecode_lambda_uses(name: str) -> None:
     """/opt is read only: a module without its .pyc is compiled at every cold start. The zip resets
     file times, so each .pyc is unchecked-hash (PEP 552: flags 0b01) and made by a CPython 3.12."""
-    if layer_build.bytecode_python(layer_build.LAMBDA) is None:
+    if bytecode_python(LAMBDA) is None:
         pytest.skip("no python3.12 on this machine: the layers ship sources only (build.py warned)")
     root = site(name)
     sources = [p for p in root.rglob("*.py") if p.parent.name != "__pycache__"]
@@ -100,12 +107,12 @@ def test_every_module_ships_with_bytecode_lambda_uses(name: str) -> None:
 
 
 def test_every_ccxt_exchange_of_nija_has_its_layer() -> None:
-    assert set(layer_build.CCXT_EXCHANGES) == set(EXCHANGE_IDS.values())
-    assert set(layer_build.EXECUTOR_LAYERS) == {b.value for b in BROKERS}
+    assert set(CCXT_EXCHANGES) == set(EXCHANGE_IDS.values())
+    assert set(EXECUTOR_LAYERS) == {b.value for b in BROKERS}
     for broker, exchange in EXCHANGE_IDS.items():
-        assert layer_build.EXECUTOR_LAYERS[broker.value] == (f"ccxt-{exchange}",)
-    for names in [*layer_build.EXECUTOR_LAYERS.values(), layer_build.TRADING_API_LAYERS]:
-        assert set(names) <= set(layer_build.LAYERS) - {"common"}
+        assert EXECUTOR_LAYERS[broker.value] == (f"ccxt-{exchange}",)
+    for names in [*EXECUTOR_LAYERS.values(), TRADING_API_LAYERS]:
+        assert set(names) <= set(LAYERS) - {"common"}
 
 
 @pytest.mark.parametrize("name", list(CCXT_LAYERS))
@@ -172,15 +179,15 @@ def test_every_ccxt_import_in_the_trimmed_tree_resolves_inside_it(name: str) -> 
 def test_broker_layer_holds_nothing_of_the_common_layer(name: str) -> None:
     """Lambda puts every layer of a function on one path; the common layer's packages are there."""
     common, layer = site("common"), site(name)
-    mine = layer_build.distributions(layer)
-    assert not set(mine) & set(layer_build.distributions(common))
+    mine = distributions(layer)
+    assert not set(mine) & set(distributions(common))
     assert not {p.name for p in layer.iterdir()} & {p.name for p in common.iterdir()} - {"__pycache__"}
     assert not {"boto3", "botocore", "s3transfer", "bin"} & {p.name for p in layer.iterdir()}
 
 
 @pytest.mark.parametrize("name", list(CCXT_LAYERS))
 def test_ccxt_layer_has_the_sync_client_and_not_the_async_stack(name: str) -> None:
-    dists = layer_build.distributions(site(name))
+    dists = distributions(site(name))
     assert {"ccxt", "requests", "certifi", "charset_normalizer", "orjson"} <= set(dists)
     assert not {"aiohttp", "yarl", "multidict", "uvloop", "zlib_ng", "coincurve"} & set(dists)
     (orjson,) = (site(name) / "orjson").glob("orjson.*.so")
@@ -189,10 +196,8 @@ def test_ccxt_layer_has_the_sync_client_and_not_the_async_stack(name: str) -> No
 
 def test_alpaca_layer_loads_pandas_on_first_use_only() -> None:
     root = site("alpaca")
-    assert {"alpaca_py", "pandas", "requests", "websockets", "msgpack"} <= set(
-        layer_build.distributions(root)
-    )
-    assert "numpy" in layer_build.distributions(site("common"))  # the strategy code's; pandas uses it there
-    requests_py = (root / layer_build.ALPACA_REQUESTS).read_text()
-    assert layer_build.PANDAS_IMPORT not in requests_py and "pd = _LazyPandas()" in requests_py
+    assert {"alpaca_py", "pandas", "requests", "websockets", "msgpack"} <= set(distributions(root))
+    assert "numpy" in distributions(site("common"))  # the strategy code's; pandas uses it there
+    requests_py = (root / ALPACA_REQUESTS).read_text()
+    assert PANDAS_IMPORT not in requests_py and "pd = _LazyPandas()" in requests_py
     assert not list((root / "pandas").rglob("tests"))

@@ -9,7 +9,7 @@ from aws_cdk.assertions import Match
 from cdk_synth import Synth, data_key_id, data_target, logical_id, render, resources, vault_key_id
 
 from infra_cdk.constructs.functions import HANDLER, broker_layers
-from layers.build import LAYERS, TRADING_API_LAYERS
+from layers.recipes import LAYERS, TRADING_API_LAYERS
 from nija.catalogue import BROKERS, FunctionDef
 from nija.domain.models import BrokerName, Tier
 
@@ -104,7 +104,7 @@ def _queue_id(synth: Synth, name: str) -> str:
 
 
 def _layer_ids(synth: Synth) -> dict[str, str]:
-    """Layer name in layers/build.py -> logical id of its LayerVersion."""
+    """Layer name in layers/recipes.py -> logical id of its LayerVersion."""
     prefix = f"{synth.catalogue.prefix}-"
     return {
         r["Properties"]["LayerName"].removeprefix(prefix): k
