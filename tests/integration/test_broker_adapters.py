@@ -32,7 +32,8 @@ from fixtures.brokers.replay import Replay, Verifier, recording
 from nija.adapters.brokers import override_client_settings
 from nija.adapters.brokers.alpaca_broker import AlpacaBroker
 from nija.adapters.brokers.capabilities import CAPABILITIES
-from nija.adapters.brokers.ccxt_broker import CcxtBroker, kraken_client_order_id
+from nija.adapters.brokers.ccxt_broker import CcxtBroker
+from nija.adapters.brokers.ccxt_exchange_accounts import kraken_client_order_id
 from nija.adapters.brokers.key_check import check_credentials
 from nija.domain.credentials import (
     AlpacaCredentials,

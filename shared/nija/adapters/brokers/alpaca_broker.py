@@ -26,9 +26,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from nija.adapters.brokers import RequestGate, secret_values
+from nija.adapters.brokers.accounts import MAX_ACCOUNTS, AccountCache, read_credentials
 from nija.adapters.brokers.alpaca_client import build_trading_client, fetch_balances, translated
 from nija.adapters.brokers.capabilities import CAPABILITIES, BrokerCapabilities
-from nija.adapters.brokers.ccxt_broker import MAX_ACCOUNTS, AccountCache, read_credentials
 from nija.domain.credentials import AlpacaCredentials, BrokerCredentials
 from nija.domain.errors import BrokerAuthFailed, BrokerError, InvalidOrder, OrderNotFound, UnknownOutcome
 from nija.domain.models import BrokerName, Fill, OrderType
