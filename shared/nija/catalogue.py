@@ -248,11 +248,14 @@ class Catalogue:
 #       gsi1: AUDIT / <time>#<subject>#<seq>          every record by time (search without a user)
 #       gsi2: AUDIT#<subject> / <time>#<seq>          a subject's records by time (search by user)
 #       gsi3: CHAINS / <subject>#<seq>                every record in chain order (verify every chain)
+#       gsi4: ACTOR#<person> / <time>#<subject>#<seq>  what one person (a user, an admin) did, to any
+#             chain; sparse: platform components (executor, strategy...) are not indexed (search by actor)
 PK = KeyAttr("pk")
 SK = KeyAttr("sk")
 GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))
 GSI2 = Index("gsi2", KeyAttr("gsi2pk"), KeyAttr("gsi2sk"))
 GSI3 = Index("gsi3", KeyAttr("gsi3pk"), KeyAttr("gsi3sk"))
+GSI4 = Index("gsi4", KeyAttr("gsi4pk"), KeyAttr("gsi4sk"))
 
 
 @cache
@@ -288,7 +291,7 @@ def catalogue(stage: str) -> Catalogue:
             name=f"{prefix}-audit",
             partition_key=PK,
             sort_key=SK,
-            indexes=(GSI1, GSI2, GSI3),
+            indexes=(GSI1, GSI2, GSI3, GSI4),
             append_only=True,
         ),
         queues=queues,

@@ -177,6 +177,47 @@ def test_search_by_user_and_time_newest_first(admin_api: Any) -> None:
     ]
 
 
+def test_search_by_actor_finds_what_one_person_did_to_any_chain(admin_api: Any) -> None:
+    store = wiring.store()
+    for n, subject in enumerate((ALICE, BOB, "platform:global:trading"), start=10):
+        store.record(
+            AuditEvent(
+                action="admin.disable",
+                outcome=Outcome.SUCCESS,
+                subject=subject,
+                actor=ADMIN,
+                at=T0 + timedelta(minutes=n),
+            )
+        )
+    store.record(AuditEvent(action="orders.fill", outcome=Outcome.SUCCESS, subject=ALICE, actor="executor"))
+
+    by_admin = call(admin_api, "audit_search", actor=ADMIN)
+    assert by_admin.status == 200, by_admin.body
+    assert [(r["subject"], r["actor"]) for r in by_admin.body["items"]] == [
+        ("platform:global:trading", ADMIN),
+        (BOB, ADMIN),
+        (ALICE, ADMIN),
+    ]  # newest first, across chains
+    late = call(admin_api, "audit_search", actor=ADMIN, since=(T0 + timedelta(minutes=11)).isoformat())
+    assert [r["subject"] for r in late.body["items"]] == ["platform:global:trading", BOB]
+    pages = [call(admin_api, "audit_search", actor=ADMIN, limit=2)]
+    pages.append(call(admin_api, "audit_search", actor=ADMIN, limit=2, next_token=pages[0].body["next_token"]))
+    assert [r["subject"] for p in pages for r in p.body["items"]] == [
+        "platform:global:trading",
+        BOB,
+        ALICE,
+    ]
+    # Alice's own actions are hers; with user_id, only what the admin did to her chain.
+    assert len(call(admin_api, "audit_search", actor=ALICE).body["items"]) == 5
+    on_alice = call(admin_api, "audit_search", user_id=ALICE, actor=ADMIN).body["items"]
+    assert [(r["action"], r["subject"]) for r in on_alice] == [("admin.disable", ALICE)]
+    # A platform component is not a person: its records are found by their subject.
+    refused = call(admin_api, "audit_search", actor="executor")
+    assert refused.status == 422 and refused.error["field"] == "actor"
+    fills = call(admin_api, "audit_search", user_id=ALICE, actor="executor").body["items"]
+    assert [r["action"] for r in fills] == ["orders.fill"]
+
+
 def test_search_pages_with_next_token(admin_api: Any) -> None:
     seen: list[int] = []
     token = None

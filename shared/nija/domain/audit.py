@@ -26,3 +26,14 @@ class AuditEvent(Frozen):
     source_ip: str | None = None
     at: datetime = Field(default_factory=utcnow)
     event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def is_person(actor: str) -> bool:
+    """Whether an actor is a person (a user's or an admin's id: a UUID), whose actions an admin may
+    search for, rather than a platform component ("executor", "strategy:rsi", "operator"...), whose
+    records are searched by their subject (and would crowd one index partition)."""
+    try:
+        uuid.UUID(actor)
+    except ValueError:
+        return False
+    return True

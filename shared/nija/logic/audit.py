@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from nija.domain.audit import is_person
 from nija.domain.audit_chain import Break, ChainedRecord, ChainState, ChainWalker, verify_chain
 from nija.domain.errors import InvalidInput
 from nija.ports.audit import AuditReader
@@ -68,11 +69,17 @@ class AuditService:
         until: datetime | None,
         limit: int,
         cursor: str | None,
+        actor: str | None = None,
     ) -> tuple[list[ChainedRecord], str | None]:
         since, until = _utc(since), _utc(until)  # a time without a zone is UTC, as records are
         if since is not None and until is not None and since > until:
             raise InvalidInput("since must not be after until", field="since")
-        return self.reader.search(user_id, since, until, min(max(limit, 1), MAX_SEARCH), cursor)
+        if actor is not None and user_id is None and not is_person(actor):
+            raise InvalidInput(
+                "actor must be a user's or an admin's id; search a platform component's records by user_id",
+                field="actor",
+            )
+        return self.reader.search(user_id, since, until, min(max(limit, 1), MAX_SEARCH), cursor, actor)
 
     def verify(
         self, user_id: str | None, limit: int = DEFAULT_VERIFY, cursor: str | None = None

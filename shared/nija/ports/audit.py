@@ -32,9 +32,10 @@ class AuditReader(Protocol):
         until: datetime | None,
         limit: int,
         cursor: str | None,
+        actor: str | None = None,
     ) -> tuple[list[ChainedRecord], str | None]:
-        """Records newest first, of one subject or of all, within [since, until]; a page and the next
-        page's token."""
+        """Records newest first, of one subject or of all, within [since, until], optionally only those
+        a person (`actor`) did; a page and the next page's token."""
         ...
 
     def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:

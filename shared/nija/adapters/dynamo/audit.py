@@ -21,7 +21,7 @@ from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import AuditOutboxItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
-from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.audit import AuditEvent, Outcome, is_person
 from nija.domain.audit_chain import ChainedRecord, link
 from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
 from nija.domain.errors import Conflict
@@ -43,6 +43,7 @@ def chain_sk(subject: str, seq: int) -> str:
 def _item(record: ChainedRecord) -> AuditItem:
     event, seq = record.event, record.seq
     at = keys.sortable_time(event.at)
+    person = is_person(event.actor)
     return AuditItem(
         keys.audit_pk(event.subject),
         seq_sk(seq),
@@ -52,6 +53,8 @@ def _item(record: ChainedRecord) -> AuditItem:
         gsi2sk=f"{at}#{seq_sk(seq)}",
         gsi3pk=CHAINS,
         gsi3sk=chain_sk(event.subject, seq),
+        gsi4pk=keys.audit_actor_pk(event.actor) if person else None,
+        gsi4sk=f"{at}#{event.subject}#{seq_sk(seq)}" if person else None,
         seq=seq,
         prev_hash=record.prev_hash,
         hash=record.hash,
@@ -194,13 +197,19 @@ class AuditRecords:
         until: datetime | None,
         limit: int,
         cursor: str | None,
+        actor: str | None = None,
     ) -> tuple[list[ChainedRecord], str | None]:
         index: Any
-        if subject is None:
-            index, sort, index_pk, partition = AuditItem.by_time, AuditItem.gsi1sk, "gsi1pk", ALL_BY_TIME
-        else:
+        only_actor = None  # a filter: one subject's records by one actor
+        if subject is not None:
             index, sort, index_pk = AuditItem.by_subject_time, AuditItem.gsi2sk, "gsi2pk"
             partition = keys.audit_pk(subject)
+            only_actor = AuditItem.actor == actor if actor is not None else None
+        elif actor is not None:
+            index, sort, index_pk = AuditItem.by_actor, AuditItem.gsi4sk, "gsi4pk"
+            partition = keys.audit_actor_pk(actor)
+        else:
+            index, sort, index_pk, partition = AuditItem.by_time, AuditItem.gsi1sk, "gsi1pk", ALL_BY_TIME
         low = keys.sortable_time(since) if since is not None else None
         high = keys.sortable_time(until) + "~" if until is not None else None  # "~" sorts after "#..."
         condition = (
@@ -211,6 +220,7 @@ class AuditRecords:
         result = index.query(
             partition,
             condition,
+            filter_condition=only_actor,
             limit=limit,
             scan_index_forward=False,
             last_evaluated_key=decode_cursor(cursor, index_pk, partition),

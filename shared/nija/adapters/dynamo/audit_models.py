@@ -36,6 +36,15 @@ class _AuditChains(GlobalSecondaryIndex["AuditItem"]):
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
+class _AuditByActor(GlobalSecondaryIndex["AuditItem"]):
+    class Meta:
+        index_name = "gsi4"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
 class AuditItem(StateItem):
     """AUDIT#<subject> / <seq> in the audit table (its own Meta, bound apart from the state table's
     models): one record of a subject's hash chain (nija.adapters.dynamo.audit)."""
@@ -49,9 +58,12 @@ class AuditItem(StateItem):
     gsi2sk = UnicodeAttribute()
     gsi3pk = UnicodeAttribute()
     gsi3sk = UnicodeAttribute()
+    gsi4pk = UnicodeAttribute(null=True)  # only when a person acted (nija.domain.audit.is_person)
+    gsi4sk = UnicodeAttribute(null=True)
     by_time = _AuditByTime()
     by_subject_time = _AuditBySubjectTime()
     chains = _AuditChains()
+    by_actor = _AuditByActor()
     seq = NumberAttribute()
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()

@@ -70,6 +70,10 @@ def audit_pk(subject: str) -> str:
     return f"AUDIT#{subject}"
 
 
+def audit_actor_pk(actor: str) -> str:
+    return f"ACTOR#{actor}"
+
+
 def credential_sk(broker: str) -> str:
     return f"CRED#{broker}"
 

@@ -68,10 +68,13 @@ def search_audit(
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 50,
     next_token: str | None = None,
+    actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Page[AuditRecordOut]:
     """Audit records newest first: one user's (their chain, by time) or everyone's, between `since`
-    and `until` (ISO 8601, both inclusive, either optional). Pass `next_token` back for the next page."""
-    records, token = _service().search(user_id, since, until, limit, next_token)
+    and `until` (ISO 8601, both inclusive, either optional). `actor` (a user's or an admin's id) keeps
+    what that person did, to any chain: an admin's disables, tier changes and erasures, say. Pass
+    `next_token` back for the next page."""
+    records, token = _service().search(user_id, since, until, limit, next_token, actor)
     return Page[AuditRecordOut](items=[AuditRecordOut.of(r) for r in records], next_token=token)
 
 
