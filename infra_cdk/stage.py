@@ -40,6 +40,9 @@ class StageSettings:
     auth_rate_limit: int
     auth_burst_limit: int
     scan_every_minutes: int = 5  # the strategy scan's schedule (EventBridge rate)
+    # How long S3 Object Lock (compliance mode) keeps each audit anchor: nobody can remove one sooner.
+    # A short one outside prod, where a stack is torn down and its anchors should not outlive it long.
+    audit_anchor_retention_days: int = 1
 
     @property
     def catalogue(self) -> Catalogue:
@@ -64,6 +67,7 @@ def settings_for(stage: str) -> StageSettings:
             api_burst_limit=1000,
             auth_rate_limit=20,
             auth_burst_limit=40,
+            audit_anchor_retention_days=2190,  # six years, as SEC rule 17a-4 keeps broker records
         )
     return StageSettings(
         stage=stage,

@@ -1,4 +1,5 @@
-"""Stateful resources: the data key, the vault key, the state and audit tables and the order queues."""
+"""Stateful resources: the data key, the vault key, the state and audit tables, the audit anchors'
+bucket and the order queues."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra_cdk.constructs.audit_anchors import AnchorBucket
 from infra_cdk.constructs.data_key import DataKey
 from infra_cdk.constructs.order_queues import OrderQueues
 from infra_cdk.constructs.state_table import StateTable
@@ -32,10 +34,13 @@ class DataStack(Stack):
         self.audit = StateTable(
             self, cat.audit_table.logical_id, definition=cat.audit_table, key=self.key, settings=settings
         )
+        # Each audit chain's head, write-once, out of the tables' reach (nija.domain.audit_anchor).
+        self.anchors = AnchorBucket(self, "AuditAnchors", settings=settings, key=self.key)
         self.order_queues = OrderQueues(self, "OrderQueues", key=self.key, settings=settings)
 
         CfnOutput(self, "StateTableName", value=self.table.table_name)
         CfnOutput(self, "AuditTableName", value=self.audit.table.table_name)
+        CfnOutput(self, "AuditAnchorBucket", value=self.anchors.bucket.bucket_name)
         for broker, queue in self.order_queues.queues.items():
             CfnOutput(
                 self,

@@ -15,6 +15,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from infra_cdk.constructs.api import NijaRestApi
+from infra_cdk.constructs.audit_anchors import AuditAnchorJob
 from infra_cdk.constructs.audit_writer import AuditWriter
 from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer, broker_layers
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
@@ -222,10 +223,14 @@ class ServiceStack(Stack):
         data.audit.grant_append(self.trading_api.function)
 
         self.admin_api = api_function(
-            "AdminApi", cat.admin_api, "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)"
+            "AdminApi",
+            cat.admin_api,
+            "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)",
+            environment=data.anchors.environment,
         )
         data.audit.grant_append(self.admin_api.function)  # every admin action
         data.audit.grant_search(self.admin_api.function)  # GET /admin/audit and /admin/audit/verify
+        data.anchors.grant_verify(self.admin_api.function)  # ... against the latest anchor
         # A tier change moves the user's key from one tier plan to another.
         self.api.tiers.grant_move_keys(self.admin_api.function)
         users.pool.grant(
@@ -268,6 +273,11 @@ class ServiceStack(Stack):
             audit=data.audit,
             key=data.key,
             layers=layers,
+        )
+
+        # Hourly, each chain's head into the write-once bucket.
+        self.audit_anchors = AuditAnchorJob(
+            self, "AuditAnchorJob", settings=settings, audit=data.audit, anchors=data.anchors, layers=layers
         )
 
         # Time series from the stream processor: Timestream only with `-c timestream=true`.

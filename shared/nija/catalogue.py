@@ -190,6 +190,20 @@ class Catalogue:
         return FunctionDef("audit_writer", f"{self.prefix}-audit-writer", 256, 60)
 
     @property
+    def audit_anchor(self) -> FunctionDef:
+        """Hourly: every audit chain's head into the write-once anchor bucket (nija.domain.audit_anchor)."""
+        return FunctionDef("audit_anchor", f"{self.prefix}-audit-anchor", 512, 300)
+
+    @property
+    def audit_anchor_rule_name(self) -> str:
+        return f"{self.prefix}-audit-anchor"
+
+    @property
+    def local_anchor_bucket(self) -> str:
+        """The local stack's anchor bucket (in the cloud the CDK app names it, unique in AWS)."""
+        return f"{self.prefix}-audit-anchors"
+
+    @property
     def websocket_api_name(self) -> str:
         return f"{self.prefix}-ws"
 

@@ -2,16 +2,22 @@
 `nija queue redrive --broker B` moves a broker's dead-lettered order messages back to its queue;
 `nija backtest` replays a strategy over historical candles (a CSV file, or fetched from a broker);
 `nija audit flush-outbox` appends the audit outbox's events to their chains (each once), the repair
-when the audit writer's event source dropped records (alarm audit-writer-dropped-records)."""
+when the audit writer's event source dropped records (alarm audit-writer-dropped-records);
+`nija audit anchor` anchors every chain's head now (as the hourly schedule does), and
+`nija audit verify-anchors` checks every anchored chain still holds its anchored head."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from nija import cli_backtest
 from nija.domain.models import BrokerName
+
+if TYPE_CHECKING:
+    from nija.logic.audit_anchor import AuditAnchoring
 
 
 def _rewrap(args: argparse.Namespace) -> int:
@@ -52,6 +58,31 @@ def _flush_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _anchoring() -> AuditAnchoring:
+    from nija import wiring
+
+    anchoring = wiring.audit_anchoring()
+    if anchoring is None:
+        raise SystemExit("NIJA_AUDIT_ANCHOR_BUCKET is not set (the data stack's AuditAnchorBucket output)")
+    return anchoring
+
+
+def _anchor(args: argparse.Namespace) -> int:
+    anchor, key = _anchoring().anchor()
+    print(f"anchored {len(anchor.heads)} chain(s) up to {anchor.cut.isoformat()} at {key}")
+    print(f"digest {anchor.digest()}")
+    return 0
+
+
+def _verify_anchors(args: argparse.Namespace) -> int:
+    checked, found = _anchoring().check_all()
+    if found is not None:
+        print(f"BROKEN after {checked} chain(s): {found.subject} seq {found.seq}: {found.reason.value}")
+        return 1
+    print(f"ok: {checked} anchored chain(s) hold their anchored head")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nija", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     flush = audit.add_parser("flush-outbox", help="append the outbox's events to their chains (each once)")
     flush.add_argument("--user", help="one subject's (a user id); default: every subject's (scans the table)")
     flush.set_defaults(run=_flush_outbox)
+    audit.add_parser(
+        "anchor", help="anchor every chain's head now (the hourly schedule's work)"
+    ).set_defaults(run=_anchor)
+    audit.add_parser(
+        "verify-anchors", help="check every anchored chain still holds its anchored head (exit 1: broken)"
+    ).set_defaults(run=_verify_anchors)
     backtest = commands.add_parser(
         "backtest",
         help="replay a strategy over historical candles, with fees and slippage",

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Time series to Timestream (equity, fills, latency): off unless the stack's timestream flag
     # created the database (Timestream for LiveAnalytics takes no new AWS customers since 2025-06).
     timestream_enabled: bool = False
+    # Write-once storage of the audit chains' heads (S3 with Object Lock in compliance mode): unset,
+    # nothing is anchored and verification checks the links only (nija.domain.audit_anchor).
+    audit_anchor_bucket: str | None = None
 
     @property
     def catalogue(self) -> Catalogue:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.adapters.vault import KmsSecretsVault
     from nija.logic.accounts import Accounts
     from nija.logic.analytics import Analytics
+    from nija.logic.audit_anchor import AuditAnchoring
     from nija.logic.controls import Controls
     from nija.logic.data_rights import DataRights
     from nija.logic.notify import Notifier
@@ -50,6 +51,18 @@ def audit_records() -> AuditRecords:
     from nija.adapters.dynamo.audit import AuditRecords
 
     return AuditRecords()
+
+
+@cache
+def audit_anchoring() -> AuditAnchoring | None:
+    """Anchoring of the audit chains' heads in write-once storage; None when no bucket is configured."""
+    settings = get_settings()
+    if not settings.audit_anchor_bucket:
+        return None
+    from nija.adapters.s3_anchors import S3Anchors
+    from nija.logic.audit_anchor import AuditAnchoring
+
+    return AuditAnchoring(store(), S3Anchors(settings.audit_anchor_bucket))
 
 
 @cache
@@ -195,6 +208,7 @@ def reset() -> None:
     for factory in (
         store,
         audit_records,
+        audit_anchoring,
         controls,
         order_queue,
         broker,

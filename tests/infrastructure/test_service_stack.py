@@ -26,6 +26,7 @@ def _functions(synth: Synth) -> list[FunctionDef]:
         cat.realtime,
         cat.stream_processor,
         cat.audit_writer,
+        cat.audit_anchor,
     ]
 
 
@@ -457,18 +458,21 @@ def _audit_grants(synth: Synth, fn_id: str) -> set[tuple[str, bool]]:
 def test_only_the_authorizer_writes_no_audit_log_and_writers_only_put(dev: Synth) -> None:
     """Sign-ups, logins, orders, admin actions, vault stores and vault reads are audited; the authorizer
     only reads. A writer may PutItem and Query the table (the chain's head it links after), nothing
-    else, no index; admin_api also searches and verifies (GetItem and Query, on the indexes too)."""
+    else, no index; admin_api also searches and verifies (GetItem and Query, on the indexes too), and
+    the anchoring job only searches (the records appended since its last anchor)."""
     cat = dev.catalogue
-    readers_only = (cat.authorizer, cat.realtime, cat.stream_processor)  # the last two never touch it
+    # The realtime and stream processor never touch it; the anchoring job reads it only.
+    readers_only = (cat.authorizer, cat.realtime, cat.stream_processor, cat.audit_anchor)
     writers = {_function(dev, d)[0] for d in _functions(dev) if d not in readers_only}
     admin_id = _api_function_id(dev, "admin_api")
+    anchor_id = _function(dev, cat.audit_anchor)[0]
     append = {("dynamodb:PutItem", False), ("dynamodb:Query", False)}
     search = {("dynamodb:GetItem", False), ("dynamodb:Query", False)}
     search |= {("dynamodb:GetItem", True), ("dynamodb:Query", True)}
     for definition in _functions(dev):
         fn_id, _ = _function(dev, definition)
         expected = append if fn_id in writers else set()
-        if fn_id == admin_id:
+        if fn_id in (admin_id, anchor_id):
             expected = expected | search
         assert _audit_grants(dev, fn_id) == expected, definition.name
 

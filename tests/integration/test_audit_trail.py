@@ -201,7 +201,9 @@ def test_search_by_actor_finds_what_one_person_did_to_any_chain(admin_api: Any) 
     late = call(admin_api, "audit_search", actor=ADMIN, since=(T0 + timedelta(minutes=11)).isoformat())
     assert [r["subject"] for r in late.body["items"]] == ["platform:global:trading", BOB]
     pages = [call(admin_api, "audit_search", actor=ADMIN, limit=2)]
-    pages.append(call(admin_api, "audit_search", actor=ADMIN, limit=2, next_token=pages[0].body["next_token"]))
+    pages.append(
+        call(admin_api, "audit_search", actor=ADMIN, limit=2, next_token=pages[0].body["next_token"])
+    )
     assert [r["subject"] for p in pages for r in p.body["items"]] == [
         "platform:global:trading",
         BOB,

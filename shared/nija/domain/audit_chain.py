@@ -75,6 +75,8 @@ class BreakReason(StrEnum):
     GAP = "gap"  # a record is missing before this one (deleted)
     OUT_OF_ORDER = "out_of_order"  # a record repeats or goes back in the sequence (moved)
     WRONG_CHAIN = "wrong_chain"  # the record names another subject than the chain it is stored in
+    TRUNCATED = "truncated"  # the record an anchor names is gone: the chain's newest records removed
+    ANCHOR_MISMATCH = "anchor_mismatch"  # another record stands where an anchor names one (rewritten)
 
 
 class Break(Frozen):

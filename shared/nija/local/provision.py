@@ -82,6 +82,21 @@ def provision_data_plane(cat: Catalogue) -> dict[str, str]:
     return create_queues(cat)
 
 
+def create_anchor_bucket(cat: Catalogue, retention_days: int = 1) -> str:
+    """The write-once bucket of audit anchors (Object Lock, compliance mode by default, as the CDK app
+    makes it); returns its name."""
+    s3, name = client("s3"), cat.local_anchor_bucket
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}},
+        },
+    )
+    return name
+
+
 def create_vault_key(cat: Catalogue) -> str:
     """The customer-managed key of the vault (rotation on, as in the CDK app); returns its ARN."""
     kms = client("kms")

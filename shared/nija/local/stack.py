@@ -20,11 +20,12 @@ from typing import Any
 from nija.adapters.aws import client
 from nija.adapters.paper.broker import PaperBroker
 from nija.config import get_settings, reset_settings
+from nija.domain.audit_anchor import ANCHOR_EVERY
 from nija.domain.models import BrokerName
 from nija.local import identity
 from nija.local.lambda_runtime import load_function
 from nija.local.pollers import FunctionInstance, QueueActivity, Schedule, SqsPoller
-from nija.local.provision import create_vault_key, provision_data_plane
+from nija.local.provision import create_anchor_bucket, create_vault_key, provision_data_plane
 from nija.local.streams import StreamPoller
 
 log = logging.getLogger("nija.local")
@@ -113,6 +114,7 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
     cat = get_settings().catalogue
     provision_data_plane(cat)
     os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(cat)
+    os.environ["NIJA_AUDIT_ANCHOR_BUCKET"] = create_anchor_bucket(cat)
     pool = identity.create_user_pool(cat)
     os.environ.update(
         NIJA_USER_POOL_ID=pool.pool_id,
@@ -179,6 +181,12 @@ def start_event_sources(
     )
     # ... and its audit outbox feeds the audit writer, which retries until each event is in its chain.
     threads.append(audit_writer_poller(stop))
+    # The chains' heads, anchored on the hour as in the cloud (nija audit anchor: now).
+    anchor = cat.audit_anchor
+    anchoring = FunctionInstance(
+        anchor.name, load_function("audit_anchor").handler, anchor.timeout_s, get_settings().region
+    )
+    threads.append(Schedule(cat.audit_anchor_rule_name, anchoring, ANCHOR_EVERY.total_seconds(), stop))
     for t in threads:
         t.start()
     return threads

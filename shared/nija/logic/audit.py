@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from nija.domain.audit import is_person
 from nija.domain.audit_chain import Break, ChainedRecord, ChainState, ChainWalker, verify_chain
 from nija.domain.errors import InvalidInput
+from nija.logic.audit_anchor import AuditAnchoring
 from nija.ports.audit import AuditReader
 
 MAX_SEARCH = 200
@@ -61,6 +62,7 @@ def _utc(at: datetime | None) -> datetime | None:
 @dataclass(frozen=True)
 class AuditService:
     reader: AuditReader
+    anchoring: AuditAnchoring | None = None  # None: nothing is anchored (no bucket configured)
 
     def search(
         self,
@@ -102,8 +104,9 @@ class AuditService:
             for stored_in, record in rows:
                 if (found := walker.feed(stored_in, record)) is not None:
                     return Verification(ok=False, checked=walker.checked, first_broken=found)
-            if len(rows) < page:
-                return Verification(ok=True, checked=walker.checked)
+            if len(rows) < page:  # the whole chain links: is its anchored head still in it?
+                found = self.anchoring.check(subject) if self.anchoring is not None else None
+                return Verification(ok=found is None, checked=walker.checked, first_broken=found)
         assert walker.state is not None
         return Verification(ok=True, checked=walker.checked, next_token=_encode(walker.state, scope))
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from nija.domain.audit import AuditEvent
+from nija.domain.audit_anchor import Anchor
 from nija.domain.audit_chain import ChainedRecord
 
 
@@ -46,4 +47,15 @@ class AuditReader(Protocol):
     def all_chains(self, after: tuple[str, int] | None, limit: int) -> list[tuple[str, ChainedRecord]]:
         """Up to ``limit`` records of every chain, chain after chain, each in seq order, after
         (subject, seq); each with the subject of the chain it is stored in (an index: it may lag)."""
+        ...
+
+
+class AnchorStore(Protocol):
+    """Write-once storage of anchors (nija.domain.audit_anchor): an anchor, once put, can be neither
+    changed nor removed before its retention ends, by anyone."""
+
+    def latest(self) -> Anchor | None: ...
+
+    def put(self, anchor: Anchor) -> str:
+        """Store the anchor; returns where (its key)."""
         ...

@@ -1,0 +1,40 @@
+"""audit_anchor: on an EventBridge schedule (hourly), copies every audit chain's head to the
+write-once anchor bucket (S3 Object Lock, compliance mode), so that a chain whose newest records are
+removed, or that is rewritten from some record on, no longer matches its anchor
+(nija.domain.audit_anchor). Each anchor starts from the one before, so a run reads only the records
+appended since."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from nija import wiring
+from nija.observability import lambda_tracer, route_library_logs, trace_handler
+
+logger = Logger()
+tracer = lambda_tracer()
+metrics = Metrics()
+route_library_logs(logger)
+
+
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    logger.append_keys(user_id="system", correlation_id=f"anchor:{event.get('time', '')}")
+    anchoring = wiring.audit_anchoring()
+    if anchoring is None:
+        raise RuntimeError("NIJA_AUDIT_ANCHOR_BUCKET is not set: nothing to anchor to")
+    anchor, key = anchoring.anchor()
+    metrics.add_metric(name="AuditChainsAnchored", unit=MetricUnit.Count, value=len(anchor.heads))
+    result = {
+        "key": key,
+        "cut": anchor.cut.isoformat(),
+        "chains": len(anchor.heads),
+        "digest": anchor.digest(),
+    }
+    logger.info("anchored", extra=result)
+    return result
+
+
+handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))

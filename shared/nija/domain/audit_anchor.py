@@ -1,0 +1,63 @@
+"""Anchors: each chain's head, copied out of DynamoDB to write-once storage, so that removing a chain's
+newest records (truncation) or rewriting a chain from some record on (every later hash recomputed)
+is caught. A hash chain alone proves neither: what is left of it still links.
+
+An anchor holds, for every chain it knows, the seq and hash of its newest record at the anchor's
+``cut``, and the digest of the anchor before it (anchors chain too). Each anchor starts from the one
+before and moves heads forward with the records appended since, so it costs the new records, not the
+whole trail. Pure: the anchoring job (nija.logic.audit_anchor) reads and writes, this decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from nija.domain.audit_chain import Break, BreakReason, ChainedRecord, canonical_time
+from nija.domain.models import Frozen
+
+ANCHOR_EVERY = timedelta(hours=1)  # the anchoring schedule (the CDK app's rule, the local stack's)
+# Every anchor is a new version of this one object, so that IAM names the object: no wildcard.
+ANCHOR_KEY = "audit-anchor.json"
+
+
+class Head(Frozen):
+    seq: int
+    hash: str
+
+
+class Anchor(Frozen):
+    cut: datetime  # the records of events up to this instant, as the by-time index held them
+    heads: dict[str, Head]
+    previous: str | None = None  # the digest of the anchor before this one
+
+    def digest(self) -> str:
+        body = {
+            "cut": canonical_time(self.cut),
+            "heads": {s: [h.seq, h.hash] for s, h in sorted(self.heads.items())},
+            "previous": self.previous,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def advance(previous: Anchor | None, records: Iterable[ChainedRecord], cut: datetime) -> Anchor:
+    """The next anchor: the previous one's heads, each moved to the newest of the records given for
+    its chain (a record behind a head it already has changes nothing)."""
+    heads = dict(previous.heads) if previous is not None else {}
+    for record in records:
+        known = heads.get(record.subject)
+        if known is None or record.seq > known.seq:
+            heads[record.subject] = Head(seq=record.seq, hash=record.hash)
+    return Anchor(cut=cut, heads=heads, previous=previous.digest() if previous is not None else None)
+
+
+def against_anchor(subject: str, head: Head, stored: ChainedRecord | None) -> Break | None:
+    """Whether the chain still holds the record its anchor names: None when it does; `truncated`
+    when that record is gone; `anchor_mismatch` when a record with other content stands there."""
+    if stored is None or stored.seq != head.seq:
+        return Break(subject=subject, seq=head.seq, reason=BreakReason.TRUNCATED)
+    if stored.hash != head.hash:
+        return Break(subject=subject, seq=head.seq, reason=BreakReason.ANCHOR_MISMATCH)
+    return None

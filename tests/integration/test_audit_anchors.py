@@ -1,0 +1,164 @@
+"""Anchoring the audit chains on moto: the scheduled function puts each chain's head into an S3
+bucket under Object Lock (compliance mode), the next anchor reads only what came since and links to
+the one before, and a chain whose newest records are removed, or that is rewritten with every hash
+recomputed, is named by GET /admin/audit/verify and `nija audit verify-anchors`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from nija import wiring
+from nija.adapters.dynamo.audit import AuditRecords, _item, seq_sk
+from nija.adapters.dynamo.keys import audit_pk
+from nija.cli import main as cli
+from nija.config import get_settings, reset_settings
+from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.audit_anchor import ANCHOR_KEY, Anchor
+from nija.domain.audit_chain import link, verify_chain
+from nija.local.lambda_runtime import LambdaContext, load_function, scheduled_event
+from nija.local.provision import create_anchor_bucket
+
+ALICE, BOB, ADMIN = (
+    "a11ce000-0000-4000-8000-0000000000a1",
+    "b0b00000-0000-4000-8000-0000000000b2",
+    "ad000000-0000-4000-8000-0000000000ad",
+)
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def event(subject: str, n: int) -> AuditEvent:
+    return AuditEvent(
+        action="orders.place",
+        outcome=Outcome.SUCCESS,
+        subject=subject,
+        actor=subject,
+        details={"n": str(n)},
+        at=T0 + timedelta(minutes=n),
+    )
+
+
+@pytest.fixture
+def anchored(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    bucket = create_anchor_bucket(get_settings().catalogue)
+    monkeypatch.setenv("NIJA_AUDIT_ANCHOR_BUCKET", bucket)
+    monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
+    reset_settings()
+    store = wiring.store()
+    for n in range(1, 5):
+        store.record(event(ALICE, n))
+    for n in range(1, 3):
+        store.record(event(BOB, n))
+    yield bucket
+    reset_settings()
+
+
+def s3() -> Any:
+    return boto3.client("s3", region_name=get_settings().region)
+
+
+def run_schedule() -> dict[str, Any]:
+    fn = get_settings().catalogue.audit_anchor
+    handler = load_function("audit_anchor", "anchors-test").handler
+    rule = get_settings().catalogue.audit_anchor_rule_name
+    return dict(handler(scheduled_event(rule, get_settings().region), LambdaContext(fn.name)))
+
+
+def remove_newest(subject: str, seq: int) -> None:
+    """Truncate a chain behind the API, as someone with raw table access would."""
+    boto3.client("dynamodb", region_name=get_settings().region).delete_item(
+        TableName=get_settings().catalogue.audit_table.name,
+        Key={"pk": {"S": audit_pk(subject)}, "sk": {"S": seq_sk(seq)}},
+    )
+
+
+def verify(api: Any, **query: str) -> Any:
+    admin = api("admin_api")
+    ev = admin.event("audit_verify", user_id=ADMIN, role="admin", subject=ALICE)
+    ev["queryStringParameters"] = query or None
+    ev["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
+    return admin.invoke(ev)
+
+
+def test_the_schedule_anchors_every_chains_head_write_once(anchored: str) -> None:
+    result = run_schedule()
+    assert result["chains"] == 2
+    assert result["key"].startswith(f"s3://{anchored}/{ANCHOR_KEY}?versionId=")
+    stored = s3().get_object(Bucket=anchored, Key=ANCHOR_KEY)
+    anchor = Anchor.model_validate_json(stored["Body"].read())
+    assert {s: h.seq for s, h in anchor.heads.items()} == {ALICE: 4, BOB: 2}
+    assert anchor.heads[ALICE].hash == AuditRecords().chain(ALICE, 3, 1)[0][1].hash
+    assert stored["ObjectLockMode"] == "COMPLIANCE"
+    assert stored["ObjectLockRetainUntilDate"] > datetime.now(UTC)  # the bucket's default retention
+    assert stored["Metadata"]["digest"] == anchor.digest() == result["digest"]
+    with pytest.raises(ClientError) as refused:  # compliance mode: nobody may remove it early
+        s3().delete_object(Bucket=anchored, Key=ANCHOR_KEY, VersionId=stored["VersionId"])
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_the_next_anchor_moves_on_from_the_last_and_links_to_it(anchored: str) -> None:
+    first = run_schedule()
+    store = wiring.store()
+    store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
+    later = datetime.now(UTC) + timedelta(minutes=10)  # past the settling time of the new record
+    anchor, key = wiring.audit_anchoring().anchor(now=later)  # type: ignore[union-attr]
+    assert key != first["key"]  # a new version; the first stays, locked
+    assert {s: h.seq for s, h in anchor.heads.items()} == {ALICE: 4, BOB: 3}
+    assert anchor.previous == first["digest"]
+    assert wiring.audit_anchoring().anchors.latest() == anchor  # type: ignore[union-attr]
+    versions = s3().list_object_versions(Bucket=anchored, Prefix=ANCHOR_KEY)["Versions"]
+    assert len(versions) == 2
+
+
+def test_a_truncated_chain_is_named_though_what_is_left_still_links(anchored: str, api: Any) -> None:
+    run_schedule()
+    assert verify(api, user_id=ALICE).body == {"ok": True, "checked": 4}
+    remove_newest(ALICE, 4)
+    reply = verify(api, user_id=ALICE)
+    assert reply.status == 200
+    assert reply.body["ok"] is False and reply.body["checked"] == 3
+    assert reply.body["first_broken"] == {"subject": ALICE, "seq": 4, "reason": "truncated"}
+    assert verify(api, user_id=BOB).body["ok"] is True
+    assert cli(["audit", "verify-anchors"]) == 1
+
+
+def test_a_chain_rewritten_with_every_hash_recomputed_is_named(anchored: str, api: Any) -> None:
+    run_schedule()
+    # Someone with raw access replaces record 2 and relinks 3 and 4 after it: the chain verifies...
+    old = [record for _, record in AuditRecords().chain(ALICE, 0, 10)]
+    head = old[0]
+    forged = []
+    for record in old[1:]:
+        changed = record.event.model_copy(update={"details": {"n": "forged"}})
+        head = link(changed, head)
+        forged.append(head)
+    dynamodb = boto3.client("dynamodb", region_name=get_settings().region)
+    for record in forged:
+        dynamodb.put_item(TableName=get_settings().catalogue.audit_table.name, Item=_item(record).serialize())
+    assert verify_chain(ALICE, [r for _, r in AuditRecords().chain(ALICE, 0, 10)]) is None
+    reply = verify(api, user_id=ALICE)
+    # ...link by link, but its head is no longer the anchored one.
+    assert reply.body["first_broken"] == {"subject": ALICE, "seq": 4, "reason": "anchor_mismatch"}
+    assert cli(["audit", "verify-anchors"]) == 1
+
+
+def test_without_a_bucket_nothing_is_anchored_and_links_are_still_checked(
+    aws: None, api: Any, gateway_mode: None
+) -> None:
+    assert wiring.audit_anchoring() is None
+    with pytest.raises(SystemExit, match="NIJA_AUDIT_ANCHOR_BUCKET"):
+        cli(["audit", "anchor"])
+    wiring.store().record(event(ALICE, 1))
+    assert verify(api, user_id=ALICE).body == {"ok": True, "checked": 1}
+
+
+def test_the_cli_anchors_now_and_verifies_every_anchored_chain(anchored: str, capsys: Any) -> None:
+    assert cli(["audit", "anchor"]) == 0
+    assert "anchored 2 chain(s)" in capsys.readouterr().out
+    assert cli(["audit", "verify-anchors"]) == 0
+    assert "ok: 2 anchored chain(s)" in capsys.readouterr().out

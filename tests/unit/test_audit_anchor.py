@@ -1,0 +1,69 @@
+"""Anchors of the audit chains (nija.domain.audit_anchor): heads move forward only, anchors chain by
+digest, and a chain that lost or rewrote its anchored record is named."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.audit_anchor import Anchor, Head, advance, against_anchor
+from nija.domain.audit_chain import BreakReason, ChainedRecord, link
+
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def chain(subject: str, n: int, action: str = "orders.place") -> list[ChainedRecord]:
+    records: list[ChainedRecord] = []
+    for i in range(n):
+        event = AuditEvent(
+            action=action,
+            outcome=Outcome.SUCCESS,
+            subject=subject,
+            actor=subject,
+            at=T0 + timedelta(minutes=i),
+        )
+        records.append(link(event, records[-1] if records else None))
+    return records
+
+
+def test_an_anchor_holds_each_chains_newest_record() -> None:
+    a, b = chain("a", 3), chain("b", 2)
+    first = advance(None, [a[1], b[1], a[2], a[0], b[0]], T0)  # any order, as the by-time index reads
+    assert first.heads == {"a": Head(seq=3, hash=a[2].hash), "b": Head(seq=2, hash=b[1].hash)}
+    assert first.previous is None
+
+
+def test_the_next_anchor_moves_heads_forward_only_and_links_to_the_one_before() -> None:
+    a = chain("a", 4)
+    first = advance(None, a[:3], T0)
+    second = advance(first, [a[1], a[3]], T0 + timedelta(hours=1))  # a[1]: read again in the overlap
+    assert second.heads["a"] == Head(seq=4, hash=a[3].hash)
+    assert second.previous == first.digest()
+    assert advance(second, [a[0]], T0 + timedelta(hours=2)).heads["a"].seq == 4
+
+
+def test_the_digest_covers_every_head_the_cut_and_the_link() -> None:
+    a = chain("a", 2)
+    anchor = advance(None, a, T0)
+    assert anchor.digest() == Anchor.model_validate_json(anchor.model_dump_json()).digest()  # as stored
+    changed = [
+        anchor.model_copy(update={"cut": T0 + timedelta(seconds=1)}),
+        anchor.model_copy(update={"heads": {"a": Head(seq=1, hash=a[0].hash)}}),
+        anchor.model_copy(update={"previous": "0" * 64}),
+    ]
+    assert len({anchor.digest(), *(c.digest() for c in changed)}) == 4
+
+
+def test_a_chain_is_judged_against_its_anchored_head() -> None:
+    a = chain("a", 3)
+    head = Head(seq=3, hash=a[2].hash)
+    assert against_anchor("a", head, a[2]) is None
+    truncated = against_anchor("a", head, None)  # the newest records removed: what is left still links
+    assert truncated is not None and (truncated.seq, truncated.reason) == (3, BreakReason.TRUNCATED)
+    rewritten = chain(
+        "a", 3, action="orders.cancel"
+    )  # every hash recomputed: it links, but not to the anchor
+    mismatch = against_anchor("a", head, rewritten[2])
+    assert mismatch is not None and mismatch.reason == BreakReason.ANCHOR_MISMATCH
+    later = against_anchor("a", head, a[2].model_copy(update={"seq": 4}))  # seq 3 gone, 4 read instead
+    assert later is not None and later.reason == BreakReason.TRUNCATED
