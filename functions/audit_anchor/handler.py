@@ -2,7 +2,8 @@
 write-once anchor bucket (S3 Object Lock, compliance mode), so that a chain whose newest records are
 removed, or that is rewritten from some record on, no longer matches its anchor
 (nija.domain.audit_anchor). Each anchor starts from the one before, so a run reads only the records
-appended since."""
+appended since. A chain that no longer holds its anchored head keeps it, is logged as an error and
+counted in the AuditChainsBroken metric (alarm audit-chain-broken)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,18 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     anchoring = wiring.audit_anchoring()
     if anchoring is None:
         raise RuntimeError("NIJA_AUDIT_ANCHOR_BUCKET is not set: nothing to anchor to")
-    anchor, key = anchoring.anchor()
+    run = anchoring.anchor()
+    anchor = run.anchor
     metrics.add_metric(name="AuditChainsAnchored", unit=MetricUnit.Count, value=len(anchor.heads))
+    metrics.add_metric(name="AuditChainsBroken", unit=MetricUnit.Count, value=len(run.broken))
+    for found in run.broken:  # kept at their old head, so that verification keeps naming them
+        logger.error("audit chain broken", extra=found.model_dump(mode="json"))
     result = {
-        "key": key,
+        "key": run.key,
         "cut": anchor.cut.isoformat(),
         "chains": len(anchor.heads),
         "digest": anchor.digest(),
+        "broken": [found.model_dump(mode="json") for found in run.broken],
     }
     logger.info("anchored", extra=result)
     return result

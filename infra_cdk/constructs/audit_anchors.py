@@ -58,9 +58,13 @@ class AnchorBucket(Construct):
         return {"NIJA_AUDIT_ANCHOR_BUCKET": self.bucket.bucket_name}
 
     def _grant(self, grantee: iam.IGrantable, *actions: str) -> None:
-        # The one anchor object (its versions are the history), not the bucket's other keys.
+        # The one anchor object (its versions are the history), not the bucket's other keys; and
+        # ListBucket, without which S3 answers a GET of the not yet written first anchor 403, not 404.
         iam.Grant.add_to_principal(
             grantee=grantee, actions=list(actions), resource_arns=[self.bucket.arn_for_objects(ANCHOR_KEY)]
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=["s3:ListBucket"], resource_arns=[self.bucket.bucket_arn]
         )
 
     def grant_verify(self, grantee: iam.IGrantable) -> None:

@@ -34,6 +34,7 @@ from constructs import Construct
 from infra_cdk.constructs.audit_writer import AuditWriter
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.stage import StageSettings
+from nija.domain.audit_anchor import ANCHOR_EVERY
 from nija.observability import (
     BREAKER_OPEN,
     BROKER,
@@ -46,6 +47,7 @@ from nija.observability import (
 )
 
 FIVE_MINUTES = Duration.minutes(5)
+ANCHOR_EVERY_DURATION = Duration.seconds(ANCHOR_EVERY.total_seconds())
 ONE_MINUTE = Duration.minutes(1)
 EXECUTOR_ERROR_RATE_PERCENT = 5
 AUDIT_WRITER_LAG = Duration.minutes(5)
@@ -69,6 +71,7 @@ class Observability(Construct):
         access_logs: logs.ILogGroup,
         trading_api: NijaFunction,
         audit_writer: AuditWriter,
+        audit_anchor: NijaFunction,
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = settings.catalogue.prefix
@@ -143,6 +146,34 @@ class Observability(Construct):
             metric=audit_writer.failed.metric_approximate_number_of_messages_visible(
                 period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
             ),
+            threshold=0,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+
+        # Anchoring found a chain that no longer holds its anchored head (tampering), or did not run.
+        alarm(
+            "AuditChainBroken",
+            alarm_name=f"{prefix}-audit-chain-broken",
+            alarm_description="An audit chain no longer holds its anchored head: see the audit_anchor logs",
+            metric=cw.Metric(
+                namespace=NAMESPACE,
+                metric_name="AuditChainsBroken",
+                dimensions_map={"service": settings.catalogue.audit_anchor.key},
+                period=ANCHOR_EVERY_DURATION,
+                statistic=cw.Stats.MAXIMUM,
+            ),
+            threshold=0,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        alarm(
+            "AuditAnchorFailed",
+            alarm_name=f"{prefix}-audit-anchor-failed",
+            alarm_description="The hourly audit anchoring failed: the chains' newest records are not anchored",
+            metric=audit_anchor.function.metric_errors(period=ANCHOR_EVERY_DURATION, statistic="Sum"),
             threshold=0,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,

@@ -302,6 +302,7 @@ class ServiceStack(Stack):
             access_logs=self.api.access_logs,
             trading_api=self.trading_api,
             audit_writer=self.audit_writer,
+            audit_anchor=self.audit_anchors.function,
         )
         # Subscribe to the alarms: aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email ...
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)

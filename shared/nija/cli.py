@@ -68,10 +68,12 @@ def _anchoring() -> AuditAnchoring:
 
 
 def _anchor(args: argparse.Namespace) -> int:
-    anchor, key = _anchoring().anchor()
-    print(f"anchored {len(anchor.heads)} chain(s) up to {anchor.cut.isoformat()} at {key}")
-    print(f"digest {anchor.digest()}")
-    return 0
+    run = _anchoring().anchor()
+    print(f"anchored {len(run.anchor.heads)} chain(s) up to {run.anchor.cut.isoformat()} at {run.key}")
+    print(f"digest {run.anchor.digest()}")
+    for found in run.broken:
+        print(f"BROKEN {found.subject} seq {found.seq}: {found.reason.value} (its old head is kept)")
+    return 1 if run.broken else 0
 
 
 def _verify_anchors(args: argparse.Namespace) -> int:

@@ -70,10 +70,29 @@ def _s3_statements(synth: Synth, function_name: str) -> list[tuple[tuple[str, ..
 def test_the_anchor_function_reads_and_puts_the_one_object_and_admin_api_reads_it(dev: Synth) -> None:
     bucket_id, _ = _bucket(dev)
     one_object = (f"<{bucket_id}.Arn>/{ANCHOR_KEY}",)
-    assert _s3_statements(dev, dev.catalogue.audit_anchor.name) == [
-        (("s3:GetObject", "s3:PutObject"), one_object)
-    ]
-    assert _s3_statements(dev, dev.catalogue.admin_api.name) == [(("s3:GetObject",), one_object)]
+    # ListBucket on the bucket: without it S3 answers a GET of the first, unwritten anchor 403, not 404.
+    listing = (("s3:ListBucket",), (f"<{bucket_id}.Arn>",))
+    anchor_job = _s3_statements(dev, dev.catalogue.audit_anchor.name)
+    assert sorted(anchor_job) == sorted([(("s3:GetObject", "s3:PutObject"), one_object), listing])
+    admin = _s3_statements(dev, dev.catalogue.admin_api.name)
+    assert sorted(admin) == sorted([(("s3:GetObject",), one_object), listing])
+
+
+def test_a_broken_chain_or_a_failed_run_alarms(dev: Synth) -> None:
+    alarms = {
+        a["Properties"]["AlarmName"].removeprefix(f"{dev.catalogue.prefix}-"): a["Properties"]
+        for a in resources(dev.service_json, "AWS::CloudWatch::Alarm").values()
+    }
+    broken = alarms["audit-chain-broken"]
+    assert (broken["MetricName"], broken["Namespace"], broken["Threshold"]) == (
+        "AuditChainsBroken",
+        "NIJA",
+        0,
+    )
+    assert broken["Dimensions"] == [{"Name": "service", "Value": "audit_anchor"}]
+    failed = alarms["audit-anchor-failed"]
+    assert failed["MetricName"] == "Errors" and failed["Threshold"] == 0
+    assert broken["AlarmActions"] and failed["AlarmActions"]
 
 
 def test_no_role_may_delete_an_anchor_or_change_its_retention(dev: Synth) -> None:

@@ -106,7 +106,9 @@ def test_the_next_anchor_moves_on_from_the_last_and_links_to_it(anchored: str) -
     store = wiring.store()
     store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
     later = datetime.now(UTC) + timedelta(minutes=10)  # past the settling time of the new record
-    anchor, key = wiring.audit_anchoring().anchor(now=later)  # type: ignore[union-attr]
+    run = wiring.audit_anchoring().anchor(now=later)  # type: ignore[union-attr]
+    anchor, key = run.anchor, run.key
+    assert run.broken == [] and first["broken"] == []
     assert key != first["key"]  # a new version; the first stays, locked
     assert {s: h.seq for s, h in anchor.heads.items()} == {ALICE: 4, BOB: 3}
     assert anchor.previous == first["digest"]
@@ -162,3 +164,31 @@ def test_the_cli_anchors_now_and_verifies_every_anchored_chain(anchored: str, ca
     assert "anchored 2 chain(s)" in capsys.readouterr().out
     assert cli(["audit", "verify-anchors"]) == 0
     assert "ok: 2 anchored chain(s)" in capsys.readouterr().out
+
+
+def test_a_tampered_chain_keeps_its_old_head_though_records_were_appended_after(
+    anchored: str, api: Any
+) -> None:
+    first = run_schedule()
+    remove_newest(ALICE, 4)
+    store = wiring.store()
+    # A new record links after what is left (seq 4 again, another hash); an untouched chain moves on.
+    store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=ALICE, actor=ALICE))
+    store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    run = wiring.audit_anchoring().anchor(now=later)  # type: ignore[union-attr]
+    assert [(b.subject, b.seq, b.reason.value) for b in run.broken] == [(ALICE, 4, "anchor_mismatch")]
+    assert (
+        run.anchor.heads[ALICE].hash
+        == Anchor.model_validate_json(
+            s3()
+            .get_object(Bucket=anchored, Key=ANCHOR_KEY, VersionId=first["key"].split("=")[-1])["Body"]
+            .read()
+        )
+        .heads[ALICE]
+        .hash
+    )  # the old head, not the tampered chain's new one
+    assert run.anchor.heads[BOB].seq == 3
+    reply = verify(api, user_id=ALICE)
+    assert reply.body["first_broken"] == {"subject": ALICE, "seq": 4, "reason": "anchor_mismatch"}
+    assert cli(["audit", "verify-anchors"]) == 1

@@ -50,7 +50,7 @@ class Socket:
             self.messages.append(json.loads(data))
             self.arrived.notify_all()
 
-    def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout_s: float = 30) -> dict[str, Any]:
+    def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout_s: float = 60) -> dict[str, Any]:
         with self.arrived:
             self.arrived.wait_for(lambda: any(match(m) for m in self.messages), timeout_s)
             found = [m for m in self.messages if match(m)]
@@ -309,3 +309,13 @@ def test_an_erasure_tells_the_users_sockets_then_closes_them(world: World) -> No
     assert socket.closed.wait(10)
     assert not any(m["type"] == "trading_disabled" for m in socket.messages)  # the erasure's mark is no pause
     assert not other.closed.is_set() and other.messages == []  # nobody else's session ends
+
+
+def test_an_account_being_erased_cannot_connect(world: World) -> None:
+    address = f"gil-{uuid.uuid4().hex[:8]}@example.com"
+    gil = wiring.accounts().sign_up(address, PASSWORD)
+    token = sign_in(world.pool.client_id, address)["AccessToken"]
+    wiring.store().update_user(gil.user_id, trading_disabled_reason="account_deletion")  # erasure's mark
+    reply = world.realtime(load_event("realtime/connect_query_token", connection_id=new_id(), token=token))
+    assert reply["statusCode"] == 403
+    assert DynamoConnections().of_user(gil.user_id) == []

@@ -244,3 +244,13 @@ def test_keys_the_broker_refuses_are_422_and_nothing_is_stored() -> None:
     assert wiring.vault_service().list(ALICE) == []
     with pytest.raises(NotFound):
         wiring.vault().get(ALICE, BrokerName.KRAKEN)
+
+
+def test_a_disconnect_that_stopped_after_the_metadata_finishes_on_retry() -> None:
+    connect(ALICE)
+    wiring.credential_index().delete_metadata(ALICE, PAPER)  # as if it had stopped right after this
+    with pytest.raises(NotFound):
+        wiring.vault_service().disconnect(ALICE, PAPER)
+    sm = client("secretsmanager")
+    with pytest.raises(sm.exceptions.ResourceNotFoundException):  # the orphaned secret went too
+        sm.describe_secret(SecretId=get_settings().catalogue.secret_name(ALICE, PAPER))

@@ -197,6 +197,10 @@ def test_a_profile_speaks_only_when_trading_is_disabled() -> None:
     assert user_event("INSERT", keys, on, None) is None
     erasing = user_event("MODIFY", keys, {**on, "trading_disabled_reason": "account_deletion"}, on)
     assert erasing is not None and erasing.event == {"type": "account_deleted"}  # the erasure: no pause
+    paused_first = user_event("MODIFY", keys, {**on, "trading_disabled_reason": "account_deletion"}, off)
+    assert paused_first is not None and paused_first.event == {"type": "account_deleted"}
+    deleting = {**on, "trading_disabled_reason": "account_deletion"}
+    assert user_event("MODIFY", keys, deleting, deleting) is None  # said once
 
 
 def test_a_users_connection_items_are_connection_changes_not_events() -> None:

@@ -4,15 +4,15 @@ is caught. A hash chain alone proves neither: what is left of it still links.
 
 An anchor holds, for every chain it knows, the seq and hash of its newest record at the anchor's
 ``cut``, and the digest of the anchor before it (anchors chain too). Each anchor starts from the one
-before and moves heads forward with the records appended since, so it costs the new records, not the
-whole trail. Pure: the anchoring job (nija.logic.audit_anchor) reads and writes, this decides.
+before and moves a chain's head forward only along links that hold from the head it had, so a
+tampered chain keeps its old head and stays named (nija.logic.audit_anchor). Pure: the anchoring job
+reads and writes, this decides.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from nija.domain.audit_chain import Break, BreakReason, ChainedRecord, canonical_time
@@ -40,17 +40,6 @@ class Anchor(Frozen):
             "previous": self.previous,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def advance(previous: Anchor | None, records: Iterable[ChainedRecord], cut: datetime) -> Anchor:
-    """The next anchor: the previous one's heads, each moved to the newest of the records given for
-    its chain (a record behind a head it already has changes nothing)."""
-    heads = dict(previous.heads) if previous is not None else {}
-    for record in records:
-        known = heads.get(record.subject)
-        if known is None or record.seq > known.seq:
-            heads[record.subject] = Head(seq=record.seq, hash=record.hash)
-    return Anchor(cut=cut, heads=heads, previous=previous.digest() if previous is not None else None)
 
 
 def against_anchor(subject: str, head: Head, stored: ChainedRecord | None) -> Break | None:

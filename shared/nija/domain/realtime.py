@@ -225,9 +225,9 @@ def _trading_disabled(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any
     nothing else of a profile is shown."""
     if new.get("status") == "disabled" and old.get("status") == "active":
         return {"type": "account_disabled"}
-    reason = new.get("trading_disabled_reason")
-    if not reason or old.get("trading_disabled_reason"):
-        return None
-    if reason == ACCOUNT_DELETION:
+    reason, before = new.get("trading_disabled_reason"), old.get("trading_disabled_reason")
+    if reason == ACCOUNT_DELETION != before:  # the erasure began, paused before or not
         return {"type": "account_deleted"}
+    if not reason or before:
+        return None
     return {"type": "trading_disabled", "reason": _text(reason)}

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import sys
 import threading
 import time
 
@@ -112,4 +113,6 @@ if __name__ == "__main__":
     main()
     # Everything is stopped: skip the interpreter's teardown of all it imported (2 s and more).
     logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(0)

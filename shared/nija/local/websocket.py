@@ -146,20 +146,21 @@ def websocket_route(invoke: Invoke, sockets: LocalSockets = SOCKETS, path: str =
             return
         await ws.accept()
         loop = asyncio.get_running_loop()
-        outbox: asyncio.Queue[str] = asyncio.Queue()
+        outbox: asyncio.Queue[str | None] = asyncio.Queue()  # None: close, after what came before
 
         async def writer() -> None:  # one writer: pushes leave in the order they were posted
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # closed: the rest is dropped
-                while True:
-                    await ws.send_text(await outbox.get())
+                while (text := await outbox.get()) is not None:
+                    await ws.send_text(text)
+                await ws.close(code=CLOSED_BY_SERVER)
 
         def send(data: bytes) -> None:
             # From the stream poller's thread, without waiting for the event loop (busy serving the
             # API); a closed socket leaves SOCKETS before its $disconnect, so the next push finds it gone.
             loop.call_soon_threadsafe(outbox.put_nowait, data.decode())
 
-        def close() -> None:  # as send: from the stream poller's thread
-            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(ws.close(code=CLOSED_BY_SERVER)))
+        def close() -> None:  # as send: from the stream poller's thread, after the messages before it
+            loop.call_soon_threadsafe(outbox.put_nowait, None)
 
         writing = asyncio.create_task(writer())
         sockets.open(connection_id, send, close)

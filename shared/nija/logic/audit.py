@@ -76,6 +76,8 @@ class AuditService:
         since, until = _utc(since), _utc(until)  # a time without a zone is UTC, as records are
         if since is not None and until is not None and since > until:
             raise InvalidInput("since must not be after until", field="since")
+        if actor is not None and is_person(actor):
+            actor = actor.lower()  # ids are stored as uuid4 writes them
         if actor is not None and user_id is None and not is_person(actor):
             raise InvalidInput(
                 "actor must be a user's or an admin's id; search a platform component's records by user_id",

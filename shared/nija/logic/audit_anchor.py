@@ -3,21 +3,31 @@ and the checks of a chain, or of every anchored chain, against the latest anchor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from nija.domain.audit_anchor import Anchor, advance, against_anchor
-from nija.domain.audit_chain import Break, ChainedRecord
+from nija.domain.audit_anchor import Anchor, Head, against_anchor
+from nija.domain.audit_chain import Break, ChainState, ChainWalker
 from nija.domain.models import utcnow
 from nija.ports.audit import AnchorStore, AuditReader
 
 # The by-time index is eventually consistent, and an event can reach its chain a while after it
-# happened (the outbox): anchor only events this old, and read again this far back before the last
-# cut. An event later than both is anchored with its chain's next head, which links to it.
+# happened: the audit writer retries a record for as long as the stream keeps it (24 h). So anchor
+# events this old only, and look again this far back before the last cut. An event appended later
+# still (`nija audit flush-outbox`) is anchored with its chain's next record, which links to it.
 SETTLE = timedelta(minutes=5)
-OVERLAP = timedelta(hours=1)
+OVERLAP = timedelta(hours=25)
 PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    """What one run did: the anchor it put, where, and the chains that kept their old head because
+    they no longer hold it (each one's first break)."""
+
+    anchor: Anchor
+    key: str
+    broken: list[Break] = field(default_factory=list)
 
 
 @dataclass
@@ -25,21 +35,56 @@ class AuditAnchoring:
     reader: AuditReader
     anchors: AnchorStore
 
-    def anchor(self, now: datetime | None = None) -> tuple[Anchor, str]:
-        """Put the next anchor: the latest one's heads moved to the records appended since."""
+    def anchor(self, now: datetime | None = None) -> Anchoring:
+        """Put the next anchor: the latest one's heads, each chain's moved to its newest record, along
+        links checked from the head it had (consistent reads). A chain that no longer holds its
+        anchored head, or whose new records do not link to it, keeps the old head and is reported."""
         previous = self.anchors.latest()
-        cut = (now or utcnow()) - SETTLE
+        now = now or utcnow()
+        cut = (now if now.tzinfo else now.replace(tzinfo=UTC)) - SETTLE
         since = previous.cut - OVERLAP if previous is not None else None
-        anchor = advance(previous, self._records(since, cut), cut)
-        return anchor, self.anchors.put(anchor)
+        heads = dict(previous.heads) if previous is not None else {}
+        broken: list[Break] = []
+        for subject, newest in sorted(self._changed(since, cut).items()):
+            # Even when no newer record is seen: a chain with new records still holds its old head?
+            moved = self._follow(subject, heads.get(subject), newest)
+            if isinstance(moved, Break):
+                broken.append(moved)
+            elif moved is not None:
+                heads[subject] = moved
+        anchor = Anchor(cut=cut, heads=heads, previous=previous.digest() if previous is not None else None)
+        return Anchoring(anchor, self.anchors.put(anchor), broken)
 
-    def _records(self, since: datetime | None, until: datetime) -> Iterator[ChainedRecord]:
+    def _changed(self, since: datetime | None, until: datetime) -> dict[str, int]:
+        """Each chain with records of events in [since, until], and the newest such seq."""
+        newest: dict[str, int] = {}
         cursor: str | None = None
         while True:
             records, cursor = self.reader.search(None, since, until, PAGE, cursor)
-            yield from records
+            for r in records:
+                newest[r.subject] = max(newest.get(r.subject, 0), r.seq)
             if cursor is None:
-                return
+                return newest
+
+    def _follow(self, subject: str, old: Head | None, upto: int) -> Head | Break | None:
+        """The chain's newest record up to seq `upto`, reached from `old` (None: its first record)
+        along links that hold; the first break otherwise."""
+        if old is not None:
+            rows = self.reader.chain(subject, old.seq - 1, 1)
+            if (found := against_anchor(subject, old, rows[0][1] if rows else None)) is not None:
+                return found
+        walker = ChainWalker(ChainState(subject=subject, seq=old.seq, hash=old.hash) if old else None)
+        head, after = old, old.seq if old else 0
+        while after < upto:
+            rows = self.reader.chain(subject, after, min(PAGE, upto - after))
+            for stored_in, record in rows:
+                if (found := walker.feed(stored_in, record)) is not None:
+                    return found
+                head = Head(seq=record.seq, hash=record.hash)
+            if not rows:
+                break
+            after = rows[-1][1].seq
+        return head
 
     def check(self, subject: str, anchor: Anchor | None = None) -> Break | None:
         """The chain against the latest anchor (or `anchor`): None when it still holds the record the
@@ -51,7 +96,7 @@ class AuditAnchoring:
         rows = self.reader.chain(subject, head.seq - 1, 1)
         return against_anchor(subject, head, rows[0][1] if rows else None)
 
-    def check_all(self, on_chain: Callable[[str], None] | None = None) -> tuple[int, Break | None]:
+    def check_all(self) -> tuple[int, Break | None]:
         """Every anchored chain against the latest anchor: how many were checked, and the first break
         (chains in subject order)."""
         anchor = self.anchors.latest()
@@ -60,8 +105,6 @@ class AuditAnchoring:
         checked = 0
         for subject in sorted(anchor.heads):
             checked += 1
-            if on_chain:
-                on_chain(subject)
             if (found := self.check(subject, anchor)) is not None:
                 return checked, found
         return checked, None

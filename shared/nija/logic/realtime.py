@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nija.domain.errors import Forbidden
 from nija.domain.models import Principal
-from nija.domain.realtime import SESSION_ENDING, ConnectionChange, UserEvent
-from nija.logic.identity import principal_from_claims
+from nija.domain.realtime import ACCOUNT_DELETION, SESSION_ENDING, ConnectionChange, UserEvent
+from nija.logic.identity import active_user, principal_of
 from nija.ports.realtime import Connections, GoneConnection, Pusher
 from nija.ports.stores import UserStore
 
@@ -45,7 +46,11 @@ class Realtime:
     def connect(self, connection_id: str, token: str) -> Principal:
         """Verify the token as the REST API's authorizer does (signature, expiry, issuer, client, an
         active user) and remember the connection as that user's. Raises Unauthenticated or Forbidden."""
-        principal = principal_from_claims(self.verify(token), self.users)
+        claims = self.verify(token)
+        user = active_user(claims, self.users)
+        if user.trading_disabled_reason == ACCOUNT_DELETION:  # the REST API still lets it finish that
+            raise Forbidden("this account is being deleted")
+        principal = principal_of(user, claims)
         self.connections.add(connection_id, principal.user_id)
         return principal
 

@@ -119,6 +119,8 @@ class VaultService:
 
     def disconnect(self, user_id: str, broker: BrokerName) -> None:
         if self.index.get_metadata(user_id, broker) is None:
+            # A disconnect that stopped after the metadata (and its audit event) went: the secret goes now.
+            self.vault.delete(user_id, broker)
             raise NotFound(f"no {broker.value} keys are stored for this account")
 
         def remove() -> None:
