@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
+from nija.domain.errors import Conflict
 from nija.observability import lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
@@ -26,7 +27,11 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     anchoring = wiring.audit_anchoring()
     if anchoring is None:
         raise RuntimeError("NIJA_AUDIT_ANCHOR_BUCKET is not set: nothing to anchor to")
-    run = anchoring.anchor()
+    try:
+        run = anchoring.anchor()
+    except Conflict as exc:  # a run at the same time (a retried event, `nija audit anchor`) won
+        logger.warning("not anchored: another run put an anchor meanwhile", extra={"reason": str(exc)})
+        return {"skipped": str(exc)}
     anchor = run.anchor
     metrics.add_metric(name="AuditChainsAnchored", unit=MetricUnit.Count, value=len(anchor.heads))
     metrics.add_metric(name="AuditChainsBroken", unit=MetricUnit.Count, value=len(run.broken))

@@ -4,7 +4,8 @@
 `nija audit flush-outbox` appends the audit outbox's events to their chains (each once), the repair
 when the audit writer's event source dropped records (alarm audit-writer-dropped-records);
 `nija audit anchor` anchors every chain's head now (as the hourly schedule does), and
-`nija audit verify-anchors` checks every anchored chain still holds its anchored head."""
+`nija audit verify-anchors` checks that each anchor follows the one before and that every anchored
+chain still holds its anchored head."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from nija import cli_backtest
+from nija.domain.errors import Conflict
 from nija.domain.models import BrokerName
 
 if TYPE_CHECKING:
@@ -68,7 +70,11 @@ def _anchoring() -> AuditAnchoring:
 
 
 def _anchor(args: argparse.Namespace) -> int:
-    run = _anchoring().anchor()
+    try:
+        run = _anchoring().anchor()
+    except Conflict as exc:
+        print(f"not anchored: {exc}; the latest anchor is that run's")
+        return 0
     print(f"anchored {len(run.anchor.heads)} chain(s) up to {run.anchor.cut.isoformat()} at {run.key}")
     print(f"digest {run.anchor.digest()}")
     for found in run.broken:
@@ -77,6 +83,11 @@ def _anchor(args: argparse.Namespace) -> int:
 
 
 def _verify_anchors(args: argparse.Namespace) -> int:
+    anchors, wrong = _anchoring().check_history()
+    if wrong is not None:
+        print(f"BROKEN anchor history: {wrong}")
+        return 1
+    print(f"ok: {anchors} anchor(s), each following the one before")
     checked, found = _anchoring().check_all()
     if found is not None:
         print(f"BROKEN after {checked} chain(s): {found.subject} seq {found.seq}: {found.reason.value}")

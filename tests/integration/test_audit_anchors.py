@@ -19,8 +19,9 @@ from nija.adapters.dynamo.keys import audit_pk
 from nija.cli import main as cli
 from nija.config import get_settings, reset_settings
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.audit_anchor import ANCHOR_KEY, Anchor
+from nija.domain.audit_anchor import ANCHOR_KEY, Anchor, Head
 from nija.domain.audit_chain import link, verify_chain
+from nija.domain.errors import Conflict
 from nija.local.lambda_runtime import LambdaContext, load_function, scheduled_event
 from nija.local.provision import create_anchor_bucket
 
@@ -192,3 +193,47 @@ def test_a_tampered_chain_keeps_its_old_head_though_records_were_appended_after(
     reply = verify(api, user_id=ALICE)
     assert reply.body["first_broken"] == {"subject": ALICE, "seq": 4, "reason": "anchor_mismatch"}
     assert cli(["audit", "verify-anchors"]) == 1
+
+
+def test_two_runs_at_once_cannot_both_follow_the_same_anchor(anchored: str) -> None:
+    from nija.adapters.s3_anchors import S3Anchors
+    from nija.logic.audit_anchor import AuditAnchoring
+
+    run_schedule()
+    slow = AuditAnchoring(wiring.store(), S3Anchors(anchored))
+    follows_first = slow.anchors.latest()  # read, then another run puts the next anchor
+    assert run_schedule()["broken"] == []
+    assert follows_first is not None
+    late = follows_first.model_copy(update={"cut": datetime.now(UTC), "previous": follows_first.digest()})
+    with pytest.raises(Conflict):
+        slow.anchors.put(late)
+    with pytest.raises(Conflict):  # nor can a second "first" anchor be put
+        S3Anchors(anchored).put(late.model_copy(update={"previous": None}))
+    versions = s3().list_object_versions(Bucket=anchored, Prefix=ANCHOR_KEY)["Versions"]
+    assert len(versions) == 2
+    assert wiring.audit_anchoring().check_history() == (2, None)  # type: ignore[union-attr]
+
+
+def test_a_forged_anchor_breaks_the_history(anchored: str, capsys: Any) -> None:
+    run_schedule()
+    latest = wiring.audit_anchoring().anchors.latest()  # type: ignore[union-attr]
+    assert latest is not None
+    # Someone holding the anchoring role's rights puts an anchor that rolls Alice's chain back.
+    rolled_back = latest.model_copy(
+        update={
+            "cut": latest.cut + timedelta(hours=1),
+            "previous": latest.digest(),
+            "heads": {**latest.heads, ALICE: Head(seq=2, hash="0" * 64)},
+        }
+    )
+    wiring.audit_anchoring().anchors.put(rolled_back)  # type: ignore[union-attr]
+    assert cli(["audit", "verify-anchors"]) == 1
+    assert f"chain {ALICE} went back from seq 4" in capsys.readouterr().out
+
+
+def test_an_unchanged_anchor_is_not_read_again(anchored: str) -> None:
+    store = wiring.audit_anchoring().anchors  # type: ignore[union-attr]
+    assert store.latest() is None
+    run_schedule()
+    first = store.latest()
+    assert store.latest() is first  # a 304 for the ETag it holds: the parsed anchor is kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.audit_anchor import Anchor, Head, against_anchor
+from nija.domain.audit_anchor import Anchor, Head, against_anchor, follows
 from nija.domain.audit_chain import BreakReason, ChainedRecord, link
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -51,3 +51,17 @@ def test_a_chain_is_judged_against_its_anchored_head() -> None:
     assert mismatch is not None and mismatch.reason == BreakReason.ANCHOR_MISMATCH
     later = against_anchor("a", head, a[2].model_copy(update={"seq": 4}))  # seq 3 gone, 4 read instead
     assert later is not None and later.reason == BreakReason.TRUNCATED
+
+
+def test_an_anchor_follows_the_one_before_only_forward() -> None:
+    a = chain("a", 3)
+    first = Anchor(cut=T0, heads={"a": Head(seq=2, hash=a[1].hash)})
+    second = Anchor(
+        cut=T0 + timedelta(hours=1), heads={"a": Head(seq=3, hash=a[2].hash)}, previous=first.digest()
+    )
+    assert follows(first, second) is None
+    assert follows(first, second.model_copy(update={"previous": None})) is not None
+    assert follows(first, second.model_copy(update={"cut": T0})) is not None
+    back = second.model_copy(update={"heads": {"a": Head(seq=1, hash=a[0].hash)}})
+    assert follows(first, back) == "chain a went back from seq 2"
+    assert follows(first, second.model_copy(update={"heads": {}})) == "chain a went back from seq 2"

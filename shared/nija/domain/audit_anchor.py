@@ -50,3 +50,17 @@ def against_anchor(subject: str, head: Head, stored: ChainedRecord | None) -> Br
     if stored.hash != head.hash:
         return Break(subject=subject, seq=head.seq, reason=BreakReason.ANCHOR_MISMATCH)
     return None
+
+
+def follows(before: Anchor, after: Anchor) -> str | None:
+    """Why `after` cannot be the anchor put next after `before`, or None when it can: it names
+    `before`'s digest, cuts later, and keeps every chain at or past the head `before` had."""
+    if after.previous != before.digest():
+        return "it does not name the digest of the anchor before it"
+    if after.cut <= before.cut:
+        return "its cut is not after the cut of the anchor before it"
+    for subject, head in sorted(before.heads.items()):
+        later = after.heads.get(subject)
+        if later is None or later.seq < head.seq:
+            return f"chain {subject} went back from seq {head.seq}"
+    return None

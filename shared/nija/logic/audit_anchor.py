@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from nija.domain.audit_anchor import Anchor, Head, against_anchor
+from nija.domain.audit_anchor import Anchor, Head, against_anchor, follows
 from nija.domain.audit_chain import Break, ChainState, ChainWalker
 from nija.domain.models import utcnow
 from nija.ports.audit import AnchorStore, AuditReader
@@ -95,6 +95,21 @@ class AuditAnchoring:
             return None
         rows = self.reader.chain(subject, head.seq - 1, 1)
         return against_anchor(subject, head, rows[0][1] if rows else None)
+
+    def check_history(self) -> tuple[int, str | None]:
+        """Every anchor ever put, each against the one before it (nija.domain.audit_anchor.follows):
+        how many there are, and what is wrong with the first that does not follow, if one does not."""
+        before: Anchor | None = None
+        count = 0
+        for anchor in self.anchors.history():
+            count += 1
+            why = follows(before, anchor) if before is not None else None
+            if before is None and anchor.previous is not None:
+                why = "the first anchor names one before it"
+            if why is not None:
+                return count, f"anchor {count} (cut {anchor.cut.isoformat()}): {why}"
+            before = anchor
+        return count, None
 
     def check_all(self) -> tuple[int, Break | None]:
         """Every anchored chain against the latest anchor: how many were checked, and the first break

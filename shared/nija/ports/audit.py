@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -57,5 +58,10 @@ class AnchorStore(Protocol):
     def latest(self) -> Anchor | None: ...
 
     def put(self, anchor: Anchor) -> str:
-        """Store the anchor; returns where (its key)."""
+        """Store the anchor after the one it follows (`anchor.previous`); returns where. Conflict when
+        that one is no longer the latest (another run put one meanwhile)."""
+        ...
+
+    def history(self) -> Iterator[Anchor]:
+        """Every anchor ever put, oldest first."""
         ...
