@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from audit_events import event
 from botocore.exceptions import ClientError
 
 from nija import wiring
@@ -30,18 +31,6 @@ ALICE, BOB, ADMIN = (
     "b0b00000-0000-4000-8000-0000000000b2",
     "ad000000-0000-4000-8000-0000000000ad",
 )
-T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-
-def event(subject: str, n: int) -> AuditEvent:
-    return AuditEvent(
-        action="orders.place",
-        outcome=Outcome.SUCCESS,
-        subject=subject,
-        actor=subject,
-        details={"n": str(n)},
-        at=T0 + timedelta(minutes=n),
-    )
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
+from audit_events import T0, event
 
 from nija import wiring
 from nija.adapters.dynamo.audit import AuditRecords, seq_sk
@@ -27,20 +28,8 @@ ALICE, BOB, ADMIN = (
     "b0b00000-0000-4000-8000-00000000000b",
     "ad000000-0000-4000-8000-0000000000ad",
 )
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 THREADS = 8
 APPENDS = 15
-
-
-def event(subject: str, n: int, at: datetime | None = None) -> AuditEvent:
-    return AuditEvent(
-        action="orders.place",
-        outcome=Outcome.SUCCESS,
-        subject=subject,
-        actor=subject,
-        details={"n": str(n)},
-        at=at or T0 + timedelta(minutes=n),
-    )
 
 
 # --- concurrency, on the moto server -------------------------------------------------------------
