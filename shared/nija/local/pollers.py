@@ -159,4 +159,6 @@ class Schedule(threading.Thread):
             try:
                 self.function.invoke(scheduled_event(self.rule_name, self.function.region))
             except Exception:
+                if self.stop.is_set():
+                    return  # stopping (Ctrl-C): the moto server may be gone already
                 log.exception("schedule %s: %s failed", self.rule_name, self.function.name)
