@@ -226,3 +226,21 @@ def test_an_unchanged_anchor_is_not_read_again(anchored: str) -> None:
     run_schedule()
     first = store.latest()
     assert store.latest() is first  # a 304 for the ETag it holds: the parsed anchor is kept
+
+
+def test_verifying_every_chain_names_a_truncated_or_vanished_chain(anchored: str, api: Any) -> None:
+    run_schedule()
+    assert verify(api).body == {"ok": True, "checked": 6}
+    for seq in (1, 2):
+        remove_newest(BOB, seq)  # Bob's whole chain gone: the walk never meets it
+    assert verify(api).body["first_broken"] == {"subject": BOB, "seq": 2, "reason": "truncated"}
+    remove_newest(ALICE, 4)
+    pages, token = [], None
+    for _ in range(10):  # a page at a time: the break is found across calls too
+        reply = verify(api, limit="1", **({"next_token": token} if token else {}))
+        pages.append(reply.body)
+        token = reply.body.get("next_token")
+        if token is None:
+            break
+    assert pages[-1]["first_broken"] == {"subject": ALICE, "seq": 4, "reason": "truncated"}
+    assert all(p["ok"] for p in pages[:-1])

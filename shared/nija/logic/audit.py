@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -114,15 +115,19 @@ class AuditService:
 
     def _verify_all(self, limit: int, cursor: str | None) -> Verification:
         walker = ChainWalker(_decode(cursor, "all"))
+        anchored = AnchoredHeads(self.anchoring)
         while walker.checked < limit:
             page = min(READ_PAGE, limit - walker.checked)
             after = (walker.state.subject, walker.state.seq) if walker.state is not None else None
             rows = self.reader.all_chains(after, page)
             for stored_in, record in rows:
+                if (found := anchored.passed(walker.state, stored_in, record)) is not None:
+                    return Verification(ok=False, checked=walker.checked, first_broken=found)
                 if walker.feed(stored_in, record) is not None and (found := self._confirm(stored_in)):
                     return Verification(ok=False, checked=walker.checked, first_broken=found)
             if len(rows) < page:
-                return Verification(ok=True, checked=walker.checked)
+                found = anchored.passed(walker.state, None, None)  # the chains after the last one
+                return Verification(ok=found is None, checked=walker.checked, first_broken=found)
         assert walker.state is not None
         return Verification(ok=True, checked=walker.checked, next_token=_encode(walker.state, "all"))
 
@@ -136,3 +141,43 @@ class AuditService:
             if len(rows) < READ_PAGE:
                 return verify_chain(subject, records)
             after = rows[-1][1].seq
+
+
+class AnchoredHeads:
+    """The latest anchor's heads, met along a walk of every chain in the chain-order index (chains by
+    subject, each by seq): a chain that ends before its anchored head, a record other than the one
+    anchored at its seq, or an anchored chain the walk never meets, is confirmed on the table
+    (consistent reads, AuditAnchoring.check) before it is named."""
+
+    def __init__(self, anchoring: AuditAnchoring | None) -> None:
+        self.anchoring = anchoring
+        anchor = anchoring.anchors.latest() if anchoring is not None else None
+        self.heads = anchor.heads if anchor is not None else {}
+        # In the index's order: its sort key is "<subject>#<seq>".
+        self.order = sorted(self.heads, key=lambda s: f"{s}#")
+
+    def passed(
+        self, last: ChainState | None, subject: str | None, record: ChainedRecord | None
+    ) -> Break | None:
+        """Check what the walk passed on its way from `last` (the last record checked, None at the
+        start) to `record` of chain `subject` (None: the end of every chain)."""
+        if self.anchoring is None or not self.heads:
+            return None
+        suspects: list[str] = []
+        leaving = last is not None and last.subject != subject
+        if leaving and last is not None and (head := self.heads.get(last.subject)) and head.seq > last.seq:
+            suspects.append(last.subject)  # the chain ended before its anchored head
+        if last is None or leaving:  # anchored chains between the last chain and this one: never met
+            low = bisect_right(self.order, f"{last.subject}#", key=lambda s: f"{s}#") if last else 0
+            high = (
+                bisect_left(self.order, f"{subject}#", key=lambda s: f"{s}#") if subject else len(self.order)
+            )
+            suspects += [s for s in self.order[low:high] if s != subject]
+        if record is not None and subject is not None:
+            head = self.heads.get(subject)
+            if head is not None and record.seq == head.seq and record.hash != head.hash:
+                suspects.append(subject)
+        for suspect in suspects:
+            if (found := self.anchoring.check(suspect)) is not None:
+                return found
+        return None

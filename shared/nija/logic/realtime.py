@@ -63,7 +63,9 @@ class Realtime:
         connections remembered for a user stay right without reading them again."""
         known = self._known.get(change.user_id)
         if known is None:
-            return  # not remembered: read when an event for the user comes
+            if change.opened:  # read now, while the connection items are there: an erasure's purge
+                self._connections_of(change.user_id)  # may take them before its last event is pushed
+            return
         if change.opened:
             known.add(change.connection_id)
         else:
