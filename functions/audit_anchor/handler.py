@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
 from nija.domain.errors import Conflict
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import AUDIT_CHAINS_BROKEN, lambda_tracer, route_library_logs, trace_handler
 
 logger = Logger()
 tracer = lambda_tracer()
@@ -34,7 +34,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"skipped": str(exc)}
     anchor = run.anchor
     metrics.add_metric(name="AuditChainsAnchored", unit=MetricUnit.Count, value=len(anchor.heads))
-    metrics.add_metric(name="AuditChainsBroken", unit=MetricUnit.Count, value=len(run.broken))
+    metrics.add_metric(name=AUDIT_CHAINS_BROKEN, unit=MetricUnit.Count, value=len(run.broken))
     for found in run.broken:  # kept at their old head, so that verification keeps naming them
         logger.error("audit chain broken", extra=found.model_dump(mode="json"))
     result = {

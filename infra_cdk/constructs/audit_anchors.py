@@ -19,6 +19,8 @@ from infra_cdk.constructs.state_table import StateTable
 from infra_cdk.stage import StageSettings
 from nija.domain.audit_anchor import ANCHOR_EVERY, ANCHOR_KEY
 
+ANCHOR_PERIOD = Duration.seconds(ANCHOR_EVERY.total_seconds())  # the schedule, and its alarms' period
+
 
 class AnchorBucket(Construct):
     """In the data stack: retained whatever the stage (a locked object cannot be deleted, so neither can
@@ -108,7 +110,7 @@ class AuditAnchorJob(Construct):
             "Schedule",
             rule_name=cat.audit_anchor_rule_name,
             description="NIJA audit anchors",
-            schedule=events.Schedule.rate(Duration.seconds(ANCHOR_EVERY.total_seconds())),
+            schedule=events.Schedule.rate(ANCHOR_PERIOD),
             targets=[targets.LambdaFunction(self.function.function)],
         )
         acknowledge(self.function.function, KMS_DATA_KEY_ACTIONS)

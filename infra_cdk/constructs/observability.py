@@ -31,11 +31,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra_cdk.constructs.audit_anchors import ANCHOR_PERIOD
 from infra_cdk.constructs.audit_writer import AuditWriter
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.stage import StageSettings
-from nija.domain.audit_anchor import ANCHOR_EVERY
 from nija.observability import (
+    AUDIT_CHAINS_BROKEN,
     BREAKER_OPEN,
     BROKER,
     NAMESPACE,
@@ -47,7 +48,6 @@ from nija.observability import (
 )
 
 FIVE_MINUTES = Duration.minutes(5)
-ANCHOR_EVERY_DURATION = Duration.seconds(ANCHOR_EVERY.total_seconds())
 ONE_MINUTE = Duration.minutes(1)
 EXECUTOR_ERROR_RATE_PERCENT = 5
 AUDIT_WRITER_LAG = Duration.minutes(5)
@@ -110,18 +110,27 @@ class Observability(Construct):
             self.alarms.append(made)
             return made
 
-        for broker, dlq in dlqs.items():
-            alarm(
-                f"Dlq{broker.capitalize()}",
-                alarm_name=f"{prefix}-{broker}-dlq-not-empty",
-                alarm_description=f"Orders for {broker} reached the dead-letter queue: a human decides",
-                metric=dlq.metric_approximate_number_of_messages_visible(
-                    period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
-                ),
+        def alarm_on_any(construct_id: str, name: str, description: str, metric: cw.IMetric) -> cw.Alarm:
+            """Alarms at the first datum above 0 (a message on a failure queue, an error, a break)."""
+            return alarm(
+                construct_id,
+                alarm_name=f"{prefix}-{name}",
+                alarm_description=description,
+                metric=metric,
                 threshold=0,
                 comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 evaluation_periods=1,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+
+        for broker, dlq in dlqs.items():
+            alarm_on_any(
+                f"Dlq{broker.capitalize()}",
+                f"{broker}-dlq-not-empty",
+                f"Orders for {broker} reached the dead-letter queue: a human decides",
+                dlq.metric_approximate_number_of_messages_visible(
+                    period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
+                ),
             )
 
         # The audit trail falls behind (a record retried again and again holds its chain's shard) or
@@ -139,45 +148,33 @@ class Observability(Construct):
             evaluation_periods=3,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        alarm(
+        alarm_on_any(
             "AuditWriterFailed",
-            alarm_name=f"{prefix}-audit-writer-dropped-records",
-            alarm_description="The audit writer's event source dropped a batch: audit events to replay",
-            metric=audit_writer.failed.metric_approximate_number_of_messages_visible(
+            "audit-writer-dropped-records",
+            "The audit writer's event source dropped a batch: audit events to replay",
+            audit_writer.failed.metric_approximate_number_of_messages_visible(
                 period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
             ),
-            threshold=0,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
 
         # Anchoring found a chain that no longer holds its anchored head (tampering), or did not run.
-        alarm(
+        alarm_on_any(
             "AuditChainBroken",
-            alarm_name=f"{prefix}-audit-chain-broken",
-            alarm_description="An audit chain no longer holds its anchored head: see the audit_anchor logs",
-            metric=cw.Metric(
+            "audit-chain-broken",
+            "An audit chain no longer holds its anchored head: see the audit_anchor logs",
+            cw.Metric(
                 namespace=NAMESPACE,
-                metric_name="AuditChainsBroken",
+                metric_name=AUDIT_CHAINS_BROKEN,
                 dimensions_map={"service": settings.catalogue.audit_anchor.key},
-                period=ANCHOR_EVERY_DURATION,
+                period=ANCHOR_PERIOD,
                 statistic=cw.Stats.MAXIMUM,
             ),
-            threshold=0,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        alarm(
+        alarm_on_any(
             "AuditAnchorFailed",
-            alarm_name=f"{prefix}-audit-anchor-failed",
-            alarm_description="The hourly audit anchoring failed: the chains' newest records are not anchored",
-            metric=audit_anchor.function.metric_errors(period=ANCHOR_EVERY_DURATION, statistic="Sum"),
-            threshold=0,
-            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            "audit-anchor-failed",
+            "The hourly audit anchoring failed: the chains' newest records are not anchored",
+            audit_anchor.function.metric_errors(period=ANCHOR_PERIOD, statistic="Sum"),
         )
 
         self.executor_error_rates: dict[str, cw.MathExpression] = {}
@@ -223,15 +220,11 @@ class Observability(Construct):
 
         for fn in functions:
             name = fn.definition.name
-            alarm(
+            alarm_on_any(
                 f"Throttles-{name}",
-                alarm_name=f"{name}-throttled",
-                alarm_description=f"Lambda throttled {name}: its concurrency ran out",
-                metric=fn.function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                f"{name.removeprefix(f'{prefix}-')}-throttled",
+                f"Lambda throttled {name}: its concurrency ran out",
+                fn.function.metric_throttles(period=FIVE_MINUTES, statistic="Sum"),
             )
 
         logs.MetricFilter(

@@ -39,6 +39,8 @@ SCAN_DURATION = "ScanDuration"
 # A broker's circuit breaker: 1 when it opens (and for each call it holds back), 0 when it closes.
 # Dimension: broker. The alarm keeps its state while no data comes (see the CDK construct).
 BREAKER_OPEN = "BreakerOpen"
+# Audit chains an anchoring run found no longer holding their anchored head. Dimension: service.
+AUDIT_CHAINS_BROKEN = "AuditChainsBroken"
 
 BROKER = "broker"
 REASON_CODE = "reason_code"

@@ -1,8 +1,10 @@
-"""Audit events for the audit trail's tests: one action, numbered, at minutes after T0."""
+"""For the audit trail's tests: audit events (one action, numbered, at minutes after T0), and the
+admin routes called with a query."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from nija.domain.audit import AuditEvent, Outcome
 
@@ -18,3 +20,12 @@ def event(subject: str, n: int, at: datetime | None = None) -> AuditEvent:
         details={"n": str(n)},
         at=at or T0 + timedelta(minutes=n),
     )
+
+
+def admin_get(admin: Any, case: str, admin_id: str, role: str = "admin", **query: Any) -> Any:
+    """An admin_api sample event (events/admin_api/<case>) as `admin_id` in `role`, with this query."""
+    ev = admin.event(case, user_id=admin_id, role=role, subject=admin_id)
+    params = {k: str(v) for k, v in query.items() if v is not None}
+    ev["queryStringParameters"] = params or None
+    ev["multiValueQueryStringParameters"] = {k: [v] for k, v in params.items()} or None
+    return admin.invoke(ev)

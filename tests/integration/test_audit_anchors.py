@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from audit_events import event
+from audit_events import admin_get, event
 from botocore.exceptions import ClientError
 
 from nija import wiring
@@ -68,11 +68,7 @@ def remove_newest(subject: str, seq: int) -> None:
 
 
 def verify(api: Any, **query: str) -> Any:
-    admin = api("admin_api")
-    ev = admin.event("audit_verify", user_id=ADMIN, role="admin", subject=ALICE)
-    ev["queryStringParameters"] = query or None
-    ev["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
-    return admin.invoke(ev)
+    return admin_get(api("admin_api"), "audit_verify", ADMIN, **query)
 
 
 def test_the_schedule_anchors_every_chains_head_write_once(anchored: str) -> None:

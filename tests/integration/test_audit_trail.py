@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from audit_events import T0, event
+from audit_events import T0, admin_get, event
 
 from nija import wiring
 from nija.adapters.dynamo.audit import AuditRecords, seq_sk
@@ -92,11 +92,7 @@ def admin_api(aws: None, monkeypatch: pytest.MonkeyPatch, api: Any) -> Iterator[
 
 
 def call(admin: Any, case: str, role: str = "admin", **query: Any) -> Any:
-    ev = admin.event(case, user_id=ADMIN, role=role, subject=ALICE)
-    params = {k: str(v) for k, v in query.items() if v is not None}
-    ev["queryStringParameters"] = params or None
-    ev["multiValueQueryStringParameters"] = {k: [v] for k, v in params.items()} or None
-    return admin.invoke(ev)
+    return admin_get(admin, case, ADMIN, role, **query)
 
 
 def tamper(subject: str, seq: int, **values: Any) -> None:

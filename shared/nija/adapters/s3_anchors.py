@@ -26,8 +26,9 @@ def _code(exc: ClientError) -> str:
 class S3Anchors:
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
-        self._latest: tuple[str, Anchor] | None = None  # ETag and anchor last read: re-read when changed
-        self._etags: dict[str, str] = {}  # anchor digest -> its version's ETag (what a put follows)
+        # The latest version's ETag and anchor, as last read or put: a read sends the ETag (a 304
+        # keeps the anchor), a put follows it (If-Match).
+        self._latest: tuple[str, Anchor] | None = None
 
     def latest(self) -> Anchor | None:
         s3 = client("s3")
@@ -42,17 +43,20 @@ class S3Anchors:
             raise
         anchor = Anchor.model_validate_json(got["Body"].read())
         self._latest = (got["ETag"], anchor)
-        self._etags[anchor.digest()] = got["ETag"]
         return anchor
+
+    def _follows_latest(self, anchor: Anchor) -> bool:
+        return self._latest is not None and self._latest[1].digest() == anchor.previous
 
     def put(self, anchor: Anchor) -> str:
         condition: dict[str, Any] = {"IfNoneMatch": "*"}
         if anchor.previous is not None:
-            if anchor.previous not in self._etags:
+            if not self._follows_latest(anchor):
                 self.latest()
-            if anchor.previous not in self._etags:
+            if not self._follows_latest(anchor):
                 raise Conflict("the anchor this one follows is no longer the latest")
-            condition = {"IfMatch": self._etags[anchor.previous]}
+            assert self._latest is not None
+            condition = {"IfMatch": self._latest[0]}
         try:
             put = client("s3").put_object(
                 Bucket=self.bucket,
@@ -67,7 +71,7 @@ class S3Anchors:
             if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 raise Conflict("another run put an anchor meanwhile") from None
             raise
-        self._etags[anchor.digest()] = put["ETag"]
+        self._latest = (put["ETag"], anchor)
         return f"s3://{self.bucket}/{KEY}?versionId={put['VersionId']}"
 
     def history(self) -> Iterator[Anchor]:

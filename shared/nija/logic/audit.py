@@ -153,8 +153,8 @@ class AnchoredHeads:
         self.anchoring = anchoring
         anchor = anchoring.anchors.latest() if anchoring is not None else None
         self.heads = anchor.heads if anchor is not None else {}
-        # In the index's order: its sort key is "<subject>#<seq>".
-        self.order = sorted(self.heads, key=lambda s: f"{s}#")
+        # In the index's order (its sort key is "<subject>#<seq>"), to find the chains between two.
+        self.keys = sorted(f"{s}#" for s in self.heads)
 
     def passed(
         self, last: ChainState | None, subject: str | None, record: ChainedRecord | None
@@ -168,11 +168,9 @@ class AnchoredHeads:
         if leaving and last is not None and (head := self.heads.get(last.subject)) and head.seq > last.seq:
             suspects.append(last.subject)  # the chain ended before its anchored head
         if last is None or leaving:  # anchored chains between the last chain and this one: never met
-            low = bisect_right(self.order, f"{last.subject}#", key=lambda s: f"{s}#") if last else 0
-            high = (
-                bisect_left(self.order, f"{subject}#", key=lambda s: f"{s}#") if subject else len(self.order)
-            )
-            suspects += [s for s in self.order[low:high] if s != subject]
+            low = bisect_right(self.keys, f"{last.subject}#") if last else 0
+            high = bisect_left(self.keys, f"{subject}#") if subject else len(self.keys)
+            suspects += [key.removesuffix("#") for key in self.keys[low:high]]
         if record is not None and subject is not None:
             head = self.heads.get(subject)
             if head is not None and record.seq == head.seq and record.hash != head.hash:
