@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -62,8 +63,13 @@ Ctrl-C stops everything.
 """
 
 
+def _stop_as_on_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # uvicorn re-raises the signal once it has stopped: clean up as for Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> None:
     options = parse(argv)
+    signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("nija").setLevel(logging.INFO)
     stop = threading.Event()

@@ -67,6 +67,9 @@ def moto_server(host: str, port: int) -> Iterator[str]:
         [sys.executable, "-m", "nija.local.moto_server", "-H", host, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own session: a terminal's Ctrl-C (the whole process group) reaches only the stack,
+        # which stops what uses the server first, then the server (below).
+        start_new_session=True,
     )
     endpoint = f"http://{host}:{port}"
     try:
