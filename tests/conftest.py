@@ -54,3 +54,16 @@ def audit_writer(aws: None) -> Callable[[], None]:
     from nija.local.stack import audit_writer_poller
 
     return audit_writer_poller(threading.Event(), "test", retries=0).drain
+
+
+@pytest.fixture(autouse=True)
+def _members(request: pytest.FixtureRequest) -> None:
+    """`@pytest.mark.members(id, …)`: active profiles for these users on moto, as sign-up leaves
+    them. Every write for a user needs one (nija.domain.standing), as in the platform."""
+    marker = request.node.get_closest_marker("members")
+    if marker is None:
+        return
+    from members import member
+
+    request.getfixturevalue("aws")
+    member(*marker.args)

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -265,6 +265,21 @@ class NijaRestApi(Construct):
             source_arn=self.api.arn_for_execute_api(stage=self.settings.stage),
         )
         self._invokable.add(definition.key)
+
+    @property
+    def verdicts_environment(self) -> dict[str, str]:
+        """What a function needs to flush this stage's authorizer cache (nija.adapters.apigateway_verdicts)."""
+        return {"NIJA_REST_API_ID": self.api.rest_api_id}
+
+    def grant_flush_verdicts(self, grantee: iam.IGrantable) -> None:
+        """FlushStageAuthorizersCache on this stage only: an account disabled, erased or moved to
+        another tier is authorized afresh at its next request, not when its cached verdict expires."""
+        path = f"/restapis/{self.api.rest_api_id}/stages/{self.settings.stage}/cache/authorizers"
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["apigateway:DELETE"],
+            resource_arns=[f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::{path}"],
+        )
 
     @property
     def missing_invoke_permissions(self) -> set[str]:

@@ -162,6 +162,7 @@ class ServiceStack(Stack):
             "NIJA_AUTH_MODE": "gateway",
             **cognito_env,
             "NIJA_USAGE_PLAN_IDS": self.api.tiers.ids_json,
+            **self.api.verdicts_environment,
         }
 
         def api_function(
@@ -198,6 +199,7 @@ class ServiceStack(Stack):
         # user's vault secrets (DeleteSecret only). GET /v1/me/export reads the user's own audit chain
         # with the Query every audit writer holds on the table (no index).
         data.vault.grant_delete(self.dashboard_api.function)
+        self.api.grant_flush_verdicts(self.dashboard_api.function)  # ... and its cached authorizations
         acknowledge(
             self.dashboard_api.function,
             {
@@ -244,6 +246,8 @@ class ServiceStack(Stack):
         # The erasure's other deletions: the user's vault secrets (DeleteSecret only) and API key.
         data.vault.grant_delete(self.admin_api.function)
         self.api.tiers.grant_delete_keys(self.admin_api.function)
+        # Disable, erase and tier change: the user's cached authorizations go at once.
+        self.api.grant_flush_verdicts(self.admin_api.function)
         acknowledge(
             self.admin_api.function,
             {

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # API Gateway usage plan id per tier ({"basic": "...", "pro": "...", "enterprise": "..."}), as JSON.
     # Set: each user gets an API key in their tier's plan (the authorizer returns it). Unset: no keys.
     usage_plan_ids: dict[str, str] = Field(default_factory=dict)
+    # The REST API whose authorizer cache is flushed when an account is disabled, erased or moves
+    # tier (nija.adapters.apigateway_verdicts); the stage is `stage`. Unset locally.
+    rest_api_id: str | None = None
     # The customer-managed KMS key that wraps the vault's data keys and encrypts its secrets.
     vault_key_id: str | None = None
     # How long an executor keeps opened credentials in memory (never written anywhere).

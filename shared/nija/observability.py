@@ -34,6 +34,9 @@ ORDERS_FILLED = "OrdersFilled"
 # One per order the executor refused or the broker rejected. Dimensions: broker, reason_code (the error
 # codes of nija.domain.errors and the pre-trade refusals: a fixed, small set).
 ORDERS_REFUSED = "OrdersRefused"
+# One per order message dropped because its account is being erased or gone (nija.domain.standing).
+# Dimension: broker.
+ORDERS_DROPPED = "OrdersDropped"
 # Milliseconds one shard of a strategy scan took. Dimension: broker.
 SCAN_DURATION = "ScanDuration"
 # A broker's circuit breaker: 1 when it opens (and for each call it holds back), 0 when it closes.

@@ -16,6 +16,7 @@ from nija.domain.credentials import BrokerCredentials, Permission
 from nija.domain.errors import BrokerError, NijaError, ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.ports.broker import Balance, Broker
+from nija.ports.identity import Verdicts
 from nija.ports.market_data import MarketData
 from nija.ports.realtime import Pusher
 
@@ -94,6 +95,19 @@ def broker(name: BrokerName) -> Broker:
     return CcxtBroker(name, credentials, throttle=throttle)
 
 
+def verdicts() -> Verdicts:
+    """The authorizer verdicts to forget when an account's standing changes: the local stack's
+    middleware cache where this process verifies tokens itself, else API Gateway's stage cache."""
+    settings = get_settings()
+    if settings.auth_mode == "verify":
+        from nija.api.verdicts import LOCAL_VERDICTS
+
+        return LOCAL_VERDICTS
+    from nija.adapters.apigateway_verdicts import ApiGatewayVerdicts
+
+    return ApiGatewayVerdicts(settings.rest_api_id, settings.stage)
+
+
 @cache
 def accounts() -> Accounts:
     from nija.adapters.apigateway_keys import ApiGatewayKeys
@@ -108,6 +122,7 @@ def accounts() -> Accounts:
         guards=store(),
         audit=store(),
         auto_confirm=settings.auto_confirm_signup,
+        verdicts=verdicts(),
     )
 
 
@@ -428,6 +443,7 @@ def data_rights() -> DataRights:
         secrets=SecretEraser(settings.catalogue),
         keys=ApiGatewayKeys(settings.usage_plan_ids),
         idp=CognitoIdentity(),
+        verdicts=verdicts(),
     )
 
 

@@ -126,6 +126,7 @@ def gateway_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from nija.config import reset_settings
 
     monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
+    reset_settings()  # whatever fixture built the settings before this one
     yield
     monkeypatch.delenv("NIJA_AUTH_MODE")
     reset_settings()  # nothing after this test may see the gateway mode

@@ -62,6 +62,9 @@ def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(
     user_id = signup(dashboard, address).body["user_id"]
     admin_id = signup(dashboard, email()).body["user_id"]
     assert login(dashboard, address).status == 200
+    from nija.local import identity
+
+    identity.connect_paper(user_id)  # while active: a disabled account can store no keys
 
     off = admin_api("users_disable", user_id=admin_id, role="admin", target_id=user_id)
     assert off.status == 200 and off.body["status"] == "disabled"
@@ -71,9 +74,7 @@ def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(
     # Every check that decides on trading reads the profile: the pre-trade guard refuses.
     from nija.domain.models import BrokerName, OrderIntent, OrderType, Side
     from nija.domain.orders import Order
-    from nija.local import identity
 
-    identity.connect_paper(user_id)
     order = Order.from_intent(
         OrderIntent(
             intent_id="int_disabled",

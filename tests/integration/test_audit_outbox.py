@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from members import member
 
 from nija import wiring
 from nija.adapters.aws import client
@@ -26,6 +27,7 @@ from nija.logic import orders
 from nija.logic.orders import OrderRequest, order_event
 
 ALICE = "a11ce000-0000-4000-8000-00000000a0d1"
+pytestmark = pytest.mark.members(ALICE)
 
 
 def _outbox(subject: str) -> list[dict[str, Any]]:
@@ -120,6 +122,7 @@ def test_an_operator_flushes_every_outbox_into_the_chains_once(
     from nija.cli import main
 
     bob = "b0b00000-0000-4000-8000-00000000a0d2"
+    member(bob)
     placed = _place()
     orders.cancel_order(Principal(user_id=ALICE), placed.order_id, wiring.store(), wiring.order_queue())
     request = OrderRequest(broker=BrokerName.PAPER, symbol="ETH/USD", side=Side.BUY, quantity=Decimal(1))

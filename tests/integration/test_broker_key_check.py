@@ -43,6 +43,8 @@ from nija.domain.errors import (
 )
 from nija.domain.models import BrokerName
 
+pytestmark = pytest.mark.members("user-1")
+
 # Load the real clients at collection time, so no test pays for the first import.
 pytest.importorskip("ccxt.coinbase")
 pytest.importorskip("alpaca.trading.client")

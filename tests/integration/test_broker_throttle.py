@@ -32,6 +32,7 @@ from nija.ports.broker import Broker
 
 T0 = 1_700_000_000.0
 USER = "user-1"
+pytestmark = pytest.mark.members(USER, "alice", "bob")
 
 
 class Clock:

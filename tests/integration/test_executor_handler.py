@@ -27,10 +27,12 @@ from nija.local.lambda_runtime import queue_arn, sqs_event
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
-
 ALICE = "3f6d2c1a-8b4e-4c7d-9a2f-1e5b7c9d0a11"
 BOB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22"
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
+    pytest.mark.members(ALICE, BOB),
+]
 REGION = "us-east-1"
 
 

@@ -24,7 +24,10 @@ from nija.logic.controls import BREAKER_THRESHOLD, Controls
 from nija.logic.execution import Executor
 from nija.observability import scan_correlation_id
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
+    pytest.mark.members(ALICE),
+]
 
 Lines = list[dict[str, Any]]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pytest
+
 from nija import wiring
 from nija.adapters.paper.broker import PaperBroker
 from nija.domain.messages import PlaceOrder
@@ -16,6 +18,7 @@ from nija.logic.execution import Executor
 from nija.logic.orders import OrderRequest
 
 ALICE = "a11ce000-0000-4000-8000-0000000000aa"
+pytestmark = pytest.mark.members(ALICE)
 
 
 def _request(**overrides: str) -> OrderRequest:

@@ -15,7 +15,7 @@ from nija.domain.ids import client_order_id, intent_id
 from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Side, Trade
 from nija.domain.orders import Order, OrderStatus
 
-pytestmark = pytest.mark.usefixtures("aws")
+pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members("u1", "u2")]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 

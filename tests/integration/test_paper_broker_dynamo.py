@@ -20,6 +20,8 @@ from nija.domain.models import OrderType, Side
 from nija.domain.orders import OrderStatus
 from nija.ports.broker import BrokerOrderRequest
 
+pytestmark = pytest.mark.members("u1", "alice", "bob")
+
 T0 = datetime(2026, 5, 10, 12, 0, 0, tzinfo=UTC)
 
 

@@ -22,6 +22,7 @@ from nija.domain.settings import StrategySettings
 from nija.logic.notify import Notifier
 
 ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
+pytestmark = pytest.mark.members(ALICE, BOB)
 TOKEN_A = "ExponentPushToken[aaaaaaaaaaaaaaaaaaaaaa]"
 TOKEN_A2 = "ExponentPushToken[a2a2a2a2a2a2a2a2a2a2a2]"
 TOKEN_B = "ExponentPushToken[bbbbbbbbbbbbbbbbbbbbbb]"

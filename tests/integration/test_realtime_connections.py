@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from members import member
 
 from nija import wiring
 from nija.adapters.dynamo.connections import DynamoConnections
@@ -30,6 +31,7 @@ def test_the_last_message_reaches_a_socket_whose_items_the_purge_took() -> None:
     sockets.open(connection_id, received.append, lambda: closed.append(True))
     realtime = Realtime(connections, lambda: sockets, wiring.store(), never)
 
+    member(user)
     connections.add(connection_id, user)  # $connect
     realtime.connection_changed(ConnectionChange(user, connection_id, opened=True))  # its stream record
     connections.remove(connection_id)  # the erasure's purge, before the processor reaches its mark
@@ -42,6 +44,7 @@ def test_a_closed_connection_seen_on_the_stream_is_not_read_back() -> None:
     user = str(uuid.uuid4())
     connections, sockets = DynamoConnections(), LocalSockets()
     realtime = Realtime(connections, lambda: sockets, wiring.store(), never)
+    member(user)
     connections.add("gone=", user)
     realtime.connection_changed(ConnectionChange(user, "gone=", opened=True))
     connections.remove("gone=")

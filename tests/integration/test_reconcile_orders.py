@@ -29,6 +29,7 @@ from nija.logic import orders
 from nija.logic.orders import OrderRequest
 
 ALICE = "0dd5e7a1-7c1e-4b0a-9d3f-5a6b7c8d9e01"
+pytestmark = pytest.mark.members(ALICE)
 PAPER = BrokerName.PAPER
 REGION = "us-east-1"
 API_KEY = "paperKEY-CANARY-5d1f0c"

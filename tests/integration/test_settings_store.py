@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from members import member
 
 from nija import wiring
 from nija.adapters.aws import client
@@ -14,7 +15,7 @@ from nija.domain.models import BrokerName
 from nija.domain.settings import SCAN_SHARDS, StrategySettings, scan_shard
 from nija.domain.strategies import DualRsiSettings
 
-pytestmark = pytest.mark.usefixtures("aws")
+pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members("alice", "bob")]
 
 ENABLED = StrategySettings(
     enabled=True,
@@ -78,6 +79,7 @@ def test_index_membership_follows_enabled() -> None:
 def test_each_shard_lists_only_its_own_enabled_users() -> None:
     store = DynamoStrategySettings()
     users = [f"u{n}" for n in range(40)]
+    member(*users)
     for n, user_id in enumerate(users):
         store.put(user_id, ENABLED if n % 2 == 0 else StrategySettings())
     seen: dict[str, int] = {}
@@ -92,6 +94,7 @@ def test_a_shard_is_read_over_every_page() -> None:
     shard = 3
     users = users_in(shard, 7)
     store = DynamoStrategySettings(page_size=2)  # four pages for seven users
+    member(*users)
     for user_id in users:
         store.put(user_id, ENABLED)
     assert [u for u, _ in store.enabled_in_shard(shard)] == users

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from members import member
 
 from nija import wiring
 from nija.adapters.aws import client
@@ -14,6 +15,8 @@ from nija.adapters.timestream import NoTimeSeries, TimestreamSeries, record
 from nija.config import get_settings, reset_settings
 from nija.domain.models import BrokerName, Side, Trade
 from nija.logic.telemetry import equity_point, fill_points, latency_point
+
+pytestmark = pytest.mark.members("u1")
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -129,6 +132,7 @@ def test_the_stream_processor_writes_fills_latency_and_equity(
     )
 
     user = "5eed0000-0000-4000-8000-00000000ts01"
+    member(user)
     paper = wiring.broker(BrokerName.PAPER)
     paper.seed_balances(user, {"USD": Decimal("100000")})  # type: ignore[attr-defined]
     identity.connect_paper(user)

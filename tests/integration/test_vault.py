@@ -25,8 +25,8 @@ from nija.logic import orders
 from nija.logic.execution import Executor
 from nija.logic.orders import OrderRequest
 
-pytestmark = pytest.mark.usefixtures("aws")
 ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
+pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members(ALICE, BOB)]
 CANARY_KEY, CANARY_SECRET = "CANARYKEY-3f9a1c77", "CANARYSECRET-d41e8b02"
 PAPER = BrokerName.PAPER
 

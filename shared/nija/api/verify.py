@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from typing import Any
 
@@ -11,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nija.api.auth import PUBLIC_PREFIXES, authorizer_context, bearer_token
 from nija.api.errors import error_response, status_of
+from nija.api.verdicts import LOCAL_VERDICTS, VerdictCache
 from nija.config import get_settings, on_reset
 from nija.domain.errors import NijaError, Unauthenticated
 from nija.domain.models import Principal
@@ -66,24 +66,20 @@ on_reset(token_verifier.cache_clear)
 class VerifyTokenMiddleware:
     """Local stand-in for the API Gateway authorizer, running the same verification code."""
 
-    def __init__(self, app: ASGIApp, users: UserStore, cache_ttl_s: float = 30.0) -> None:
+    def __init__(self, app: ASGIApp, users: UserStore, verdicts: VerdictCache = LOCAL_VERDICTS) -> None:
         self.app = app
         self.users = users
-        self.cache_ttl_s = cache_ttl_s
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        self.verdicts = verdicts
 
     def _principal(self, authorization: str | None) -> Principal:
         """Verify, or reuse a verdict younger than the TTL (like API Gateway's authorizer cache),
         never past the token's own expiry."""
-        now = time.time()
-        hit = self._cache.get(authorization or "")
-        if hit and hit[0] > now:
-            return hit[1]
+        hit = self.verdicts.get(authorization or "")
+        if hit is not None:
+            return hit
         claims = token_verifier().verify(bearer_token(authorization))
         principal = principal_from_claims(claims, self.users)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[authorization or ""] = (min(now + self.cache_ttl_s, float(claims["exp"])), principal)
+        self.verdicts.put(authorization or "", principal, float(claims["exp"]))
         return principal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

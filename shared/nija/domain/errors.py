@@ -39,6 +39,13 @@ class Forbidden(NijaError):
     code = "forbidden"
 
 
+class AccountInactive(Forbidden):
+    """A write for an account that is disabled, being erased or gone: refused by the write itself
+    (nija.domain.standing), whatever a cache upstream still believes."""
+
+    code = "account_inactive"
+
+
 class RateLimited(NijaError):
     code = "rate_limited"
 

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from nija.domain.risk import RefusalCode
+from nija.domain.standing import ACCOUNT_DELETION
 
 EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 
@@ -216,7 +217,6 @@ def _kill_switch(event_name: str, new: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-ACCOUNT_DELETION = "account_deletion"  # the erasure's mark (nija.logic.data_rights): not a pause
 SESSION_ENDING = frozenset({"account_disabled", "account_deleted"})  # told, then the sockets are closed
 
 

@@ -21,7 +21,7 @@ from nija.domain.errors import NijaError, NotFound, RateLimited, ServiceUnavaila
 from nija.domain.models import Tier, User, UserStatus
 from nija.domain.passwords import check_password
 from nija.ports.audit import AuditLog
-from nija.ports.identity import ApiKeys, Challenge, IdentityProvider, LoginGuards, Tokens
+from nija.ports.identity import ApiKeys, Challenge, IdentityProvider, LoginGuards, Tokens, Verdicts
 from nija.ports.stores import UserStore
 
 GUARD_RETRIES = 5
@@ -55,6 +55,7 @@ class Accounts:
     guards: LoginGuards
     audit: AuditLog
     auto_confirm: bool = False
+    verdicts: Verdicts | None = None  # cached authorizations, forgotten when a user's standing changes
     clock: Callable[[], float] = field(default=time.time)
 
     def _audit(
@@ -241,6 +242,7 @@ class Accounts:
         updated = self.users.update_user(user_id, audit=event, status=status)  # with its record, atomically
         if updated is None:
             raise NotFound(f"user {user_id} not found")
+        self._forget_verdicts(user_id)
         self.idp.set_enabled(user.email, status is UserStatus.ACTIVE)
         return updated
 
@@ -257,7 +259,14 @@ class Accounts:
         updated = self.users.update_user(user_id, audit=event, tier=tier)
         if updated is None:
             raise NotFound(f"user {user_id} not found")
+        self._forget_verdicts(user_id)
         return updated
+
+    def _forget_verdicts(self, user_id: str) -> None:
+        """The next request of the user is authorized afresh: refused at once once disabled (every
+        write checks the profile itself whatever is cached), and held to a new tier at once."""
+        if self.verdicts is not None:
+            self.verdicts.forget(user_id)
 
 
 def _admin_event(action: str, admin_id: str, user_id: str, **details: str) -> AuditEvent:

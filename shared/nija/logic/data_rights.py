@@ -8,8 +8,9 @@ which kinds it cut short (``complete: false``, ``truncated``, ``notice``).
 
 Erasure, resumable at every step (a retried DELETE after a crash finishes the job):
 1. refuse (409 open_orders) while an order of theirs may still fill: they cancel it first;
-2. mark the profile (trading_disabled_reason = account_deletion): from here on the scan places no
-   order for them and the executor refuses any (both read that field);
+2. mark the profile (trading_disabled_reason = account_deletion): from here on no write for the
+   account succeeds (each checks the mark in its own transaction: nija.domain.standing), so no
+   order is recorded, claimed or sent for it; then look for open orders once more;
 3. delete their broker keys from the vault (every broker, by name: present or not);
 4. purge their items from the state table, all but the profile (nija.ports.user_data.purge);
 5. delete their API key (API Gateway), then their directory user (Cognito): sign-in ends;
@@ -31,10 +32,10 @@ from typing import Any, Protocol
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import Conflict, InvalidInput, NotFound
 from nija.domain.models import BrokerName, User, utcnow
-from nija.domain.realtime import ACCOUNT_DELETION
+from nija.domain.standing import ACCOUNT_DELETION
 from nija.logic.accounts import email_subject
 from nija.ports.audit import AuditLog
-from nija.ports.identity import ApiKeys, IdentityProvider
+from nija.ports.identity import ApiKeys, IdentityProvider, Verdicts
 from nija.ports.stores import UserStore
 from nija.ports.user_data import BULKY, UserRecords
 
@@ -75,6 +76,7 @@ class DataRights:
     secrets: SecretEraser
     keys: ApiKeys
     idp: IdentityProvider
+    verdicts: Verdicts | None = None  # cached authorizations, forgotten once the erasure begins
     brokers: tuple[BrokerName, ...] = tuple(BrokerName)
     budget_bytes: int = EXPORT_BUDGET_BYTES
     audit_limit: int = AUDIT_LIMIT
@@ -164,6 +166,16 @@ class DataRights:
             )
         )
 
+    def _refuse_open_orders(self, user_id: str, source_ip: str | None, actor: str | None) -> None:
+        open_orders = self.records.open_orders(user_id)
+        if open_orders:
+            self._record(user_id, "account.delete", Outcome.REFUSED, source_ip, actor, reason="open_orders")
+            raise Conflict(
+                f"{len(open_orders)} of your orders may still fill; cancel them (DELETE /v1/orders/{{id}}) "
+                "and wait until they are canceled, then delete the account",
+                code="open_orders",
+            )
+
     def delete_account(
         self, user_id: str, confirm: str, source_ip: str | None = None, actor: str | None = None
     ) -> None:
@@ -174,18 +186,21 @@ class DataRights:
             raise InvalidInput(
                 "confirm must be this account's email address", field="confirm", code="confirmation_mismatch"
             )
-        open_orders = self.records.open_orders(user_id)
-        if open_orders:
-            self._record(user_id, "account.delete", Outcome.REFUSED, source_ip, actor, reason="open_orders")
-            raise Conflict(
-                f"{len(open_orders)} of your orders may still fill; cancel them (DELETE /v1/orders/{{id}}) "
-                "and wait until they are canceled, then delete the account",
-                code="open_orders",
-            )
+        self._refuse_open_orders(user_id, source_ip, actor)
         resuming = user.trading_disabled_reason == DELETION_REASON
         if not resuming:
             self.users.update_user(user_id, trading_disabled_reason=DELETION_REASON)
+            # From the mark on, no order can be recorded or claimed for the account (every write for
+            # it checks the mark: nija.domain.standing), so what is open now is all there will be.
+            # One placed or claimed since the first look puts the mark back as it was.
+            try:
+                self._refuse_open_orders(user_id, source_ip, actor)
+            except Conflict:
+                self.users.update_user(user_id, trading_disabled_reason=user.trading_disabled_reason)
+                raise
             self._record(user_id, "account.delete", Outcome.SUCCESS, source_ip, actor, step="started")
+        if self.verdicts is not None:
+            self.verdicts.forget(user_id)  # its token is refused from the next request on
         for broker in self.brokers:
             self.secrets.delete(user_id, broker)
         # The events still in the outbox (the orders just canceled...) go into the chain now, before

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from aws_lambda_powertools import Logger
 
 from nija.domain.errors import (
+    AccountInactive,
     BrokerAuthFailed,
     BrokerError,
     BrokerThrottled,
@@ -31,7 +32,15 @@ from nija.domain.switches import BreakerState
 from nija.logic.order_diff import audit_event, diff_order
 from nija.logic.orders import order_event
 from nija.logic.positions import apply_fill
-from nija.observability import BREAKER_OPEN, BROKER, ORDERS_FILLED, ORDERS_REFUSED, REASON_CODE, emit
+from nija.observability import (
+    BREAKER_OPEN,
+    BROKER,
+    ORDERS_DROPPED,
+    ORDERS_FILLED,
+    ORDERS_REFUSED,
+    REASON_CODE,
+    emit,
+)
 
 if TYPE_CHECKING:
     from nija.domain.switches import Breaker
@@ -87,9 +96,16 @@ class Executor:
     audit: AuditLog | None = None
 
     def handle(self, message: PlaceOrder | CancelOrder) -> Order | None:
-        if isinstance(message, PlaceOrder):
-            return self.place(message)
-        return self.cancel(message)
+        try:
+            if isinstance(message, PlaceOrder):
+                return self.place(message)
+            return self.cancel(message)
+        except AccountInactive:
+            # Being erased or gone (nija.domain.standing): nothing more is sent or recorded for the
+            # account, and the erasure removes what is left. A retry could not change that.
+            logger.warning("dropped an order message: the account is being erased or gone")
+            emit(ORDERS_DROPPED, **{BROKER: message.broker.value})
+            return None
 
     def place(self, message: PlaceOrder) -> Order:
         intent = message.intent
@@ -239,7 +255,7 @@ class Executor:
                     continue
                 before = (order.status, len(order.trade_ids))
                 after = self.reconcile(order, remote)
-            except (BrokerError, Conflict) as exc:
+            except (BrokerError, Conflict, AccountInactive) as exc:
                 logger.warning(
                     "could not sync an order", extra={"order_id": order.order_id, "error": exc.code}
                 )

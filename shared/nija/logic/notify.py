@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from nija.domain.errors import AccountInactive
 from nija.domain.notifications import Device, NotificationPrefs, PushMessage, notification_for
 from nija.domain.realtime import UserEvent
 from nija.ports.push import Devices, PushSender
@@ -57,7 +58,10 @@ class Notifier:
         return len(messages)
 
     def _first_today(self, user_id: str, kind: str) -> bool:
-        return self.devices.once(user_id, f"{kind}#{self.trading_day(user_id).isoformat()}")
+        try:
+            return self.devices.once(user_id, f"{kind}#{self.trading_day(user_id).isoformat()}")
+        except AccountInactive:
+            return False  # being erased or gone: no more notices (and nothing left behind)
 
 
 EVERYTHING = NotificationPrefs()

@@ -97,7 +97,7 @@ class PreTradeGuard:
     ) -> Refusal | None:
         state = state or self.state(order)
         user, mode = state.user, state.mode
-        disabled = user.trading_disabled_reason if user else None
+        disabled = user.trading_disabled_reason if user else "the account has no profile"
         if user is not None and user.status is not UserStatus.ACTIVE:
             disabled = "the account is disabled"
         if disabled or mode is TradingMode.HALTED:  # refuse before touching the broker

@@ -10,7 +10,8 @@ from typing import Any
 
 from nija.domain.errors import Forbidden
 from nija.domain.models import Principal
-from nija.domain.realtime import ACCOUNT_DELETION, SESSION_ENDING, ConnectionChange, UserEvent
+from nija.domain.realtime import SESSION_ENDING, ConnectionChange, UserEvent
+from nija.domain.standing import ACCOUNT_DELETION
 from nija.logic.identity import active_user, principal_of
 from nija.ports.realtime import Connections, GoneConnection, Pusher
 from nija.ports.stores import UserStore

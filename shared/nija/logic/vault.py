@@ -13,8 +13,17 @@ from datetime import datetime
 
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.credentials import BrokerCredentials, CredentialMetadata, mask, parse_credentials
-from nija.domain.errors import BrokerAuthFailed, BrokerError, Conflict, InvalidInput, NijaError, NotFound
+from nija.domain.errors import (
+    AccountInactive,
+    BrokerAuthFailed,
+    BrokerError,
+    Conflict,
+    InvalidInput,
+    NijaError,
+    NotFound,
+)
 from nija.domain.models import BrokerName, utcnow
+from nija.domain.standing import Standing
 from nija.ports.audit import AuditLog
 from nija.ports.vault import CredentialIndex, KeyChecker, Vault
 
@@ -51,10 +60,14 @@ class VaultService:
         self.audit.record(self._event(action, outcome, user_id, broker, **details))
 
     def _locked(
-        self, user_id: str, broker: BrokerName, work: Callable[[], CredentialMetadata | None]
+        self,
+        user_id: str,
+        broker: BrokerName,
+        work: Callable[[], CredentialMetadata | None],
+        standing: Standing = Standing.ACTIVE,
     ) -> CredentialMetadata | None:
         holder = uuid.uuid4().hex
-        if not self.index.lock(user_id, broker, holder, LOCK_TTL_S):
+        if not self.index.lock(user_id, broker, holder, LOCK_TTL_S, standing):
             raise Conflict(f"the {broker.value} keys of this account are being changed; try again shortly")
         try:
             return work()
@@ -62,8 +75,17 @@ class VaultService:
             self.index.unlock(user_id, broker, holder)
 
     def connect(self, user_id: str, broker: BrokerName, body: object) -> CredentialMetadata:
-        """Validate the keys with the broker, refuse keys that can withdraw, then seal and store them."""
+        """Validate the keys with the broker, refuse keys that can withdraw, then seal and store them,
+        all under the lock, which only an active account can take (nothing reaches the broker or the
+        vault for an account that is disabled or being erased)."""
         credentials = parse_credentials(broker, body)
+        meta = self._locked(user_id, broker, lambda: self._connect(user_id, broker, credentials))
+        assert meta is not None
+        return meta
+
+    def _connect(
+        self, user_id: str, broker: BrokerName, credentials: BrokerCredentials
+    ) -> CredentialMetadata:
         try:
             permission = self.check(credentials, user_id=user_id)
         except BrokerAuthFailed as exc:
@@ -84,31 +106,30 @@ class VaultService:
                 code="withdrawal_permission",
             )
         self._audit("vault.validate", Outcome.SUCCESS, user_id, broker)
-
-        def store() -> CredentialMetadata:
-            existing = self.index.get_metadata(user_id, broker)
-            version = existing.version + 1 if existing else 1
-            now = utcnow()
-            self.vault.put(user_id, credentials, version)
-            meta = CredentialMetadata(
-                user_id=user_id,
-                broker=broker,
-                masked_key=mask(credentials.key_id),
-                version=version,
-                permissions=permission,
-                created_at=existing.created_at if existing else now,
-                validated_at=now,
-                wrapped_at=now,
-                paper_trading=getattr(credentials, "paper", None),
-            )
-            # The metadata makes the keys usable: its event goes in the same transaction.
-            action = "vault.replace" if existing else "vault.store"
-            event = self._event(action, Outcome.SUCCESS, user_id, broker, version=str(version))
+        existing = self.index.get_metadata(user_id, broker)
+        version = existing.version + 1 if existing else 1
+        now = utcnow()
+        self.vault.put(user_id, credentials, version)
+        meta = CredentialMetadata(
+            user_id=user_id,
+            broker=broker,
+            masked_key=mask(credentials.key_id),
+            version=version,
+            permissions=permission,
+            created_at=existing.created_at if existing else now,
+            validated_at=now,
+            wrapped_at=now,
+            paper_trading=getattr(credentials, "paper", None),
+        )
+        # The metadata makes the keys usable: its event goes in the same transaction.
+        action = "vault.replace" if existing else "vault.store"
+        event = self._event(action, Outcome.SUCCESS, user_id, broker, version=str(version))
+        try:
             self.index.put_metadata(meta, audit=event)
-            return meta
-
-        meta = self._locked(user_id, broker, store)
-        assert meta is not None
+        except AccountInactive:
+            # An erasure began since the lock: its secret deletion may have run already.
+            self.vault.delete(user_id, broker)
+            raise
         return meta
 
     def list(self, user_id: str) -> list[CredentialMetadata]:
@@ -150,10 +171,13 @@ class VaultService:
                 event = self._event(
                     "vault.rewrap", Outcome.SUCCESS, meta.user_id, meta.broker, actor="operator"
                 )
-                self.index.put_metadata(updated, audit=event)
+                self.index.put_metadata(updated, audit=event, standing=Standing.KEPT)
                 return updated
 
-            self._locked(meta.user_id, meta.broker, rewrap)
+            try:
+                self._locked(meta.user_id, meta.broker, rewrap, Standing.KEPT)
+            except AccountInactive:
+                continue  # being erased: its secret is being deleted, not re-wrapped
             done += 1
             if on_progress:
                 on_progress(meta)

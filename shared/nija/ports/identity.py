@@ -81,3 +81,12 @@ class LoginGuards(Protocol):
     def put_guard(self, name: str, guard: LoginGuard) -> bool:
         """Store `guard` if the stored version is still guard.version - 1; False on a lost race."""
         ...
+
+
+class Verdicts(Protocol):
+    """Cached authorization verdicts (API Gateway's authorizer cache; the local stack's middleware)."""
+
+    def forget(self, user_id: str) -> None:
+        """Drop every cached verdict for the user, so their next request is authorized afresh (an
+        account just disabled, erased or moved to another tier)."""
+        ...

@@ -8,6 +8,7 @@ from typing import Protocol
 from nija.domain.audit import AuditEvent
 from nija.domain.credentials import BrokerCredentials, CredentialMetadata, Permission
 from nija.domain.models import BrokerName
+from nija.domain.standing import Standing
 
 
 class Vault(Protocol):
@@ -35,8 +36,11 @@ class KeyChecker(Protocol):
 class CredentialIndex(Protocol):
     """Metadata of stored credentials: never the credentials."""
 
-    def put_metadata(self, meta: CredentialMetadata, audit: AuditEvent | None = None) -> None:
-        """Store the metadata; with `audit`, its event in the same transaction."""
+    def put_metadata(
+        self, meta: CredentialMetadata, audit: AuditEvent | None = None, standing: Standing = Standing.ACTIVE
+    ) -> None:
+        """Store the metadata; with `audit`, its event in the same transaction; only while the
+        account stands (AccountInactive otherwise: nija.domain.standing)."""
         ...
 
     def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None: ...
@@ -49,8 +53,11 @@ class CredentialIndex(Protocol):
 
     def all_metadata(self) -> Iterator[CredentialMetadata]: ...
 
-    def lock(self, user_id: str, broker: BrokerName, holder: str, ttl_s: int) -> bool:
-        """Take the write lock of one user's broker keys (False: someone else holds it)."""
+    def lock(
+        self, user_id: str, broker: BrokerName, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE
+    ) -> bool:
+        """Take the write lock of one user's broker keys (False: someone else holds it), only while
+        the account stands (AccountInactive otherwise)."""
         ...
 
     def unlock(self, user_id: str, broker: BrokerName, holder: str) -> None: ...

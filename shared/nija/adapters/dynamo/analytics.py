@@ -14,7 +14,9 @@ from decimal import Decimal
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import EquityItem, EquitySnapshotItem, PnlBucketItem, bind
 from nija.adapters.dynamo.risk import DAY_START
+from nija.adapters.dynamo.writes import Save, write
 from nija.domain.money import fmt
+from nija.domain.standing import kept
 from nija.ports.analytics import EquityPoint, PnlBucket
 
 SNAPSHOT_TTL = timedelta(days=400)
@@ -30,14 +32,14 @@ def _point(item: EquitySnapshotItem) -> EquityPoint:
 
 def record_snapshot(user_id: str, equity: Decimal, at: datetime) -> None:
     """Overwrite the bucket's snapshot: the last valuation in a bucket stands."""
-    bind()
-    EquitySnapshotItem(
+    item = EquitySnapshotItem(
         keys.user_pk(user_id),
         keys.equity_snapshot_sk(at),
         equity=fmt(equity),
         at=at,
         expires_at=int((at + SNAPSHOT_TTL).timestamp()),
-    ).save()
+    )
+    write([Save(item)], account=kept(user_id))
 
 
 class DynamoAnalyticsStore:

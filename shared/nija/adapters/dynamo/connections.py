@@ -8,6 +8,8 @@ import time
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import ConnectionItem, bind
+from nija.adapters.dynamo.writes import Save, write
+from nija.domain.standing import active
 
 MAX_CONNECTION_S = 2 * 3600  # API Gateway closes a WebSocket connection after 2 hours
 CONNECTION_SK = "CONN"
@@ -28,10 +30,7 @@ class DynamoConnections:
 
     def add(self, connection_id: str, user_id: str) -> None:
         now = int(time.time())
-        for pk, sk in (
-            (connection_pk(connection_id), CONNECTION_SK),
-            (keys.user_pk(user_id), user_connection_sk(connection_id)),
-        ):
+        items = [
             ConnectionItem(
                 pk,
                 sk,
@@ -39,7 +38,14 @@ class DynamoConnections:
                 connection_id=connection_id,
                 connected_at=now,
                 expires_at=now + self.max_age_s,
-            ).save()
+            )
+            for pk, sk in (
+                (connection_pk(connection_id), CONNECTION_SK),
+                (keys.user_pk(user_id), user_connection_sk(connection_id)),
+            )
+        ]
+        # Both or neither, and only while the account is active: $connect's own read may be stale.
+        write([Save(item) for item in items], account=active(user_id))
 
     def remove(self, connection_id: str) -> str | None:
         try:

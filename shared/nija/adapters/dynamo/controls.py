@@ -13,6 +13,7 @@ from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
 from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
+from nija.domain.standing import AccountGuard, active
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 
 CONTROL = "CONTROL"
@@ -48,6 +49,11 @@ def _breaker(item: BreakerItem) -> Breaker:
     )
 
 
+def _owner(scope: SwitchScope, target: str) -> AccountGuard | None:
+    """A user's own switch is the user acting (its audit event is in their partition's outbox)."""
+    return active(target) if scope is SwitchScope.USER else None
+
+
 class DynamoControls:
     def __init__(self) -> None:
         bind()
@@ -65,11 +71,11 @@ class DynamoControls:
             reason=switch.reason,
             engaged_at=switch.engaged_at,
         )
-        write([Save(item)], audit)
+        write([Save(item)], audit, account=_owner(switch.scope, switch.target))
 
     def release(self, scope: SwitchScope, target: str, audit: AuditEvent | None = None) -> None:
         pk, sk = _switch_key(scope, target)
-        write([Delete(SwitchItem(pk, sk))], audit)
+        write([Delete(SwitchItem(pk, sk))], audit, account=_owner(scope, target))
 
     def switch(self, scope: SwitchScope, target: str) -> KillSwitch | None:
         pk, sk = _switch_key(scope, target)

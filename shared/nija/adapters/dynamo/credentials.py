@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from pynamodb.exceptions import DeleteError, PutError
+from pynamodb.exceptions import DeleteError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import CredentialItem, LockItem, bind
-from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
+from nija.adapters.dynamo.writes import ConditionFailed, Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
 from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName
+from nija.domain.standing import AccountGuard, Standing
 
 
 def _item(m: CredentialMetadata) -> CredentialItem:
@@ -53,8 +54,10 @@ class DynamoCredentialIndex:
     def __init__(self) -> None:
         bind()
 
-    def put_metadata(self, meta: CredentialMetadata, audit: AuditEvent | None = None) -> None:
-        write([Save(_item(meta))], audit)
+    def put_metadata(
+        self, meta: CredentialMetadata, audit: AuditEvent | None = None, standing: Standing = Standing.ACTIVE
+    ) -> None:
+        write([Save(_item(meta))], audit, account=AccountGuard(meta.user_id, standing))
 
     def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None:
         try:
@@ -79,7 +82,9 @@ class DynamoCredentialIndex:
         for item in CredentialItem.credentials.query(keys.CREDENTIALS_INDEX):
             yield _meta(item)
 
-    def lock(self, user_id: str, broker: BrokerName, holder: str, ttl_s: int) -> bool:
+    def lock(
+        self, user_id: str, broker: BrokerName, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE
+    ) -> bool:
         now = time.time()
         item = LockItem(
             keys.user_pk(user_id),
@@ -87,12 +92,11 @@ class DynamoCredentialIndex:
             holder=holder,
             expires_at=now + ttl_s,
         )
+        condition = LockItem.pk.does_not_exist() | (LockItem.expires_at < now)
         try:
-            item.save(condition=LockItem.pk.does_not_exist() | (LockItem.expires_at < now))
-        except PutError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
+            write([Save(item, condition)], account=AccountGuard(user_id, standing))
+        except ConditionFailed:
+            return False
         return True
 
     def unlock(self, user_id: str, broker: BrokerName, holder: str) -> None:

@@ -10,6 +10,7 @@ from nija.adapters.dynamo.models import DeviceItem, NotifiedItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.models import utcnow
 from nija.domain.notifications import MAX_DEVICES, Device, device_key
+from nija.domain.standing import active, kept
 
 PREFIX = "DEVICE#"
 ONCE_PREFIX = "NOTIFIED#"
@@ -24,13 +25,14 @@ class DynamoDevices:
         known = self.list(user_id)
         if len(known) >= MAX_DEVICES and device.token not in {d.token for d in known}:
             return False
-        DeviceItem(
+        item = DeviceItem(
             keys.user_pk(user_id),
             PREFIX + device.key,
             token=device.token,
             platform=device.platform,
             registered_at=utcnow(),
-        ).save()
+        )
+        write([Save(item)], account=active(user_id))
         return True
 
     def remove(self, user_id: str, token: str) -> bool:
@@ -53,7 +55,7 @@ class DynamoDevices:
             keys.user_pk(user_id), ONCE_PREFIX + key, expires_at=int(time.time()) + ONCE_KEEP_S
         )
         try:
-            write([Save(item, NotifiedItem.pk.does_not_exist())])
+            write([Save(item, NotifiedItem.pk.does_not_exist())], account=kept(user_id))
         except ConditionFailed:
             return False
         return True

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pynamodb.exceptions import PutError
-
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import EquityItem, RiskSettingsItem, StateItem, bind
-from nija.adapters.dynamo.writes import conditional_failed
+from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.money import fmt
 from nija.domain.risk import RiskSettings
+from nija.domain.standing import active, kept
 
 DAY_START = "EQUITY#~DAY"
 
@@ -36,10 +35,11 @@ class DynamoRiskStore:
         return RiskSettings.model_validate_json(item.settings)
 
     def put_settings(self, user_id: str, settings: RiskSettings) -> None:
-        risk_item(user_id, settings).save()
+        write([Save(risk_item(user_id, settings))], account=active(user_id))
 
     def record_equity(self, user_id: str, broker: str, equity: Decimal, at: datetime) -> None:
-        EquityItem(keys.user_pk(user_id), f"EQUITY#{broker}", equity=fmt(equity), at=at).save()
+        item = EquityItem(keys.user_pk(user_id), f"EQUITY#{broker}", equity=fmt(equity), at=at)
+        write([Save(item)], account=kept(user_id))
 
     def record_snapshot(self, user_id: str, equity: Decimal, at: datetime) -> None:
         """The user's total equity into its 5-minute snapshot bucket (nija.adapters.dynamo.analytics)."""
@@ -65,9 +65,8 @@ class DynamoRiskStore:
         a record for that day exists (another instance's first order of the day won the race)."""
         item = EquityItem(keys.user_pk(user_id), DAY_START, equity=fmt(equity_now), at=at)
         try:
-            item.save(condition=StateItem.pk.does_not_exist() | (EquityItem.at < day_start))
-        except PutError as exc:
-            if not conditional_failed(exc):
-                raise
+            condition = StateItem.pk.does_not_exist() | (EquityItem.at < day_start)
+            write([Save(item, condition)], account=kept(user_id))
+        except ConditionFailed:
             return Decimal(EquityItem.get(keys.user_pk(user_id), DAY_START, consistent_read=True).equity)
         return equity_now

@@ -17,6 +17,7 @@ from nija.adapters.dynamo.writes import Save, Write, write
 from nija.domain.audit import AuditEvent
 from nija.domain.risk import RiskSettings
 from nija.domain.settings import StrategySettings, scan_shard
+from nija.domain.standing import active
 
 STRATEGY = "STRATEGY"
 
@@ -66,7 +67,7 @@ class DynamoStrategySettings:
         writes: list[Write] = [Save(item)]
         if risk is not None:
             writes.append(Save(risk_item(user_id, risk)))
-        write(writes, audit)
+        write(writes, audit, account=active(user_id))
 
     def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
         """Every enabled user of one shard with their settings, in user id order, over all pages.

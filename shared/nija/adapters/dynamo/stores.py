@@ -6,8 +6,6 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords
 from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
@@ -18,7 +16,7 @@ from nija.adapters.dynamo.models import (
     RequestKeyItem,
     TradeItem,
 )
-from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, conditional_failed, write
+from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
 from nija.domain.models import (
@@ -31,6 +29,7 @@ from nija.domain.models import (
 )
 from nija.domain.money import ZERO, fmt
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.standing import active, kept
 
 REQUEST_KEY_TTL_S = 7 * 24 * 3600
 
@@ -184,7 +183,11 @@ class DynamoStore(AccountRecords):
     # orders
     def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:
         try:
-            write([Save(_order_item(order), OrderItem.pk.does_not_exist())], audit)
+            write(
+                [Save(_order_item(order), OrderItem.pk.does_not_exist())],
+                audit,
+                account=active(order.user_id),
+            )
         except ConditionFailed as exc:
             existing = self.get_order(order.user_id, order.order_id)
             if existing is None:  # deleted in between: extremely unlikely, treat as a conflict
@@ -199,12 +202,11 @@ class DynamoStore(AccountRecords):
             order_id=order_id,
             expires_at=int(time.time()) + REQUEST_KEY_TTL_S,
         )
+        condition = RequestKeyItem.pk.does_not_exist() | (RequestKeyItem.order_id == order_id)
         try:
-            item.save(condition=RequestKeyItem.pk.does_not_exist() | (RequestKeyItem.order_id == order_id))
-        except PutError as exc:
-            if conditional_failed(exc):
-                raise Conflict("this Idempotency-Key was already used for a different order") from None
-            raise
+            write([Save(item, condition)], account=active(user_id))
+        except ConditionFailed:
+            raise Conflict("this Idempotency-Key was already used for a different order") from None
 
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         try:
@@ -230,10 +232,9 @@ class DynamoStore(AccountRecords):
             claimed.transition(OrderStatus.SUBMITTED)
         condition = OrderItem.pk.does_not_exist() | (OrderItem.status == OrderStatus.QUEUED.value)
         try:
-            _order_item(claimed).save(condition=condition)
-        except PutError as exc:
-            if not conditional_failed(exc):
-                raise
+            # Only for an account still kept: a message queued before an erasure recreates nothing.
+            write([Save(_order_item(claimed), condition)], account=kept(order.user_id))
+        except ConditionFailed as exc:
             stored = self.get_order(order.user_id, order.order_id)
             if stored is None:
                 raise Conflict(f"order {order.order_id} vanished while being claimed") from exc
@@ -245,7 +246,7 @@ class DynamoStore(AccountRecords):
     ) -> None:
         condition = (OrderItem.status == expected.value) & (OrderItem.fill_count == expected_fills)
         try:
-            write([Save(_order_item(order), condition)], audit)
+            write([Save(_order_item(order), condition)], audit, account=kept(order.user_id))
         except ConditionFailed as exc:
             raise Conflict(f"order {order.order_id} changed since it was read") from exc
 
@@ -261,7 +262,7 @@ class DynamoStore(AccountRecords):
                 OrderStatus.SUBMITTED.value, OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value
             )
         try:
-            write([Update(item, actions, condition)], audit)
+            write([Update(item, actions, condition)], audit, account=active(order.user_id))
         except ConditionFailed:
             return None
         return self.get_order(order.user_id, order.order_id)
@@ -292,6 +293,7 @@ class DynamoStore(AccountRecords):
                     Update(bucket, _pnl_actions(fill, position, trade)),
                 ],
                 audit,
+                account=kept(order.user_id),
             )
         except ConditionFailed as exc:
             if exc.index == 0:  # the trade is recorded: an earlier delivery did all of this

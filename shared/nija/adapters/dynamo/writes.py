@@ -2,7 +2,11 @@
 transaction (nija.domain.audit_outbox), so a change is never stored without its record or the record
 without the change. Without an event, one item is written as a plain conditional Put or Update.
 
-Every failed condition comes back as ConditionFailed with the index of the write whose condition
+With `account`, the write also checks the user's profile in the same transaction
+(nija.domain.standing): a write for an account that is disabled, being erased or gone raises
+AccountInactive and stores nothing, whatever any cache said.
+
+Every other failed condition comes back as ConditionFailed with the index of the write whose condition
 failed (the outbox item's is never the one: its key is a new event id)."""
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, Updat
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
-from nija.adapters.dynamo.models import AuditOutboxItem, bind
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import AuditOutboxItem, UserItem, bind
 from nija.domain.audit import AuditEvent
 from nija.domain.audit_outbox import OUTBOX_KEEP, outbox_pk, outbox_sk
+from nija.domain.errors import AccountInactive
+from nija.domain.models import UserStatus
+from nija.domain.standing import ACCOUNT_DELETION, AccountGuard, Standing
 
 
 class ConditionFailed(Exception):
@@ -65,12 +73,24 @@ def conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def write(writes: Sequence[Write], audit: AuditEvent | None = None) -> None:
-    """Write all or nothing; with `audit`, its outbox item too. Raises ConditionFailed."""
+def standing_condition(standing: Standing) -> Condition:
+    """The profile condition of a guarded write (the rule of nija.domain.standing.stands)."""
+    kept = UserItem.pk.exists() & (
+        UserItem.trading_disabled_reason.does_not_exist()
+        | (UserItem.trading_disabled_reason != ACCOUNT_DELETION)
+    )
+    return kept & (UserItem.status == UserStatus.ACTIVE.value) if standing is Standing.ACTIVE else kept
+
+
+def write(
+    writes: Sequence[Write], audit: AuditEvent | None = None, *, account: AccountGuard | None = None
+) -> None:
+    """Write all or nothing; with `audit`, its outbox item too; with `account`, only while the
+    user's profile stands as it asks. Raises ConditionFailed or AccountInactive."""
     bind()  # the models point at the current settings' table (cheap when they already do)
     if audit is not None:
         writes = [*writes, Save(outbox_item(audit), AuditOutboxItem.pk.does_not_exist())]
-    if len(writes) == 1:
+    if len(writes) == 1 and account is None:
         only = writes[0]
         try:
             if isinstance(only, Save):
@@ -99,8 +119,21 @@ def write(writes: Sequence[Write], audit: AuditEvent | None = None) -> None:
                     tx.update(w.item, actions=list(w.actions), condition=w.condition)
                 else:
                     tx.delete(w.item, condition=w.condition)
+            if account is not None:
+                tx.condition_check(
+                    UserItem,
+                    keys.user_pk(account.user_id),
+                    keys.PROFILE,
+                    condition=standing_condition(account.standing),
+                )
     except TransactWriteError as exc:
         reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-        if "ConditionalCheckFailed" in reasons:
-            raise ConditionFailed(reasons.index("ConditionalCheckFailed")) from exc
+        # pynamodb sends condition checks first, then deletes, puts and updates, each in call order.
+        sent: list[int | None] = [None] if account is not None else []
+        sent += [i for kind in (Delete, Save, Update) for i, w in enumerate(writes) if isinstance(w, kind)]
+        failed = [sent[n] for n, r in enumerate(reasons[: len(sent)]) if r == "ConditionalCheckFailed"]
+        if None in failed:
+            raise AccountInactive("this account is disabled or being deleted") from exc
+        if failed:
+            raise ConditionFailed(min(i for i in failed if i is not None)) from exc
         raise

@@ -16,18 +16,20 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from nija.adapters.aws import client
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import PaperBalanceItem, PaperOrderItem, bind
+from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.adapters.paper.book import Change, Holding, PaperOrder
 from nija.config import get_settings
 from nija.domain.errors import BrokerError, BrokerTemporaryError, UnknownOutcome
 from nija.domain.models import Fill, OrderType, Side
 from nija.domain.money import ZERO, fmt
 from nija.domain.orders import OrderStatus
+from nija.domain.standing import active
 
 OPEN_GSI_PK = "PAPER_OPEN"
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
@@ -203,11 +205,13 @@ class DynamoPaperStore:
         return True
 
     def seed(self, user_id: str, amounts: Mapping[str, Decimal]) -> None:
+        """Open the user's paper account, at their own request (connecting the paper broker): only
+        while their account is active, so an erasure under way is not followed by new balances."""
         for asset, amount in amounts.items():
+            item = _balance_item(user_id, Holding(asset=asset, total=amount, version=1))
             try:
-                _balance_item(user_id, Holding(asset=asset, total=amount, version=1)).save(
-                    condition=PaperBalanceItem.pk.does_not_exist()
-                )
-            except PutError as exc:
-                if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-                    raise BrokerTemporaryError(f"paper book unavailable: {exc.msg}") from exc
+                write([Save(item, PaperBalanceItem.pk.does_not_exist())], account=active(user_id))
+            except ConditionFailed:
+                continue  # funded before
+            except PynamoDBException as exc:
+                raise BrokerTemporaryError(f"paper book unavailable: {exc.msg}") from exc
