@@ -20,6 +20,7 @@ from nija.api.schemas import (
     SignupOut,
     TokensOut,
 )
+from nija.api.standing import Acting
 from nija.domain.models import Principal
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -65,14 +66,14 @@ def mfa_verify(body: MfaVerifyIn, request: Request) -> TokensOut:
 
 
 @router.post("/mfa/setup", response_model=MfaSetupOut)
-def mfa_setup(caller: Caller, authorization: Annotated[str | None, Header()] = None) -> MfaSetupOut:
+def mfa_setup(caller: Acting, authorization: Annotated[str | None, Header()] = None) -> MfaSetupOut:
     """Start TOTP enrolment: add the secret (or the otpauth URI as a QR code) to an authenticator."""
     return MfaSetupOut(**wiring.accounts().start_totp(caller.user_id, bearer_token(authorization)))
 
 
 @router.post("/mfa/enable", response_model=MeOut)
 def mfa_enable(
-    body: MfaEnableIn, caller: Caller, authorization: Annotated[str | None, Header()] = None
+    body: MfaEnableIn, caller: Acting, authorization: Annotated[str | None, Header()] = None
 ) -> MeOut:
     """Finish TOTP enrolment with a current code; sign-ins then ask for a code."""
     user = wiring.accounts().enable_totp(caller.user_id, bearer_token(authorization), body.code)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends
 from nija import wiring
 from nija.api.auth import current_principal
 from nija.api.schemas import CredentialOut, Page
+from nija.api.standing import Acting
 from nija.domain.models import BrokerName, Principal
 
 router = APIRouter(prefix="/v1/brokers", tags=["brokers"])
@@ -40,7 +41,7 @@ def list_brokers(caller: Caller) -> Page[CredentialOut]:
 @router.put("/{broker}/credentials", response_model=CredentialOut)
 def put_credentials(
     broker: BrokerName,
-    caller: Caller,
+    caller: Acting,
     body: Annotated[dict[str, Any], Body(openapi_examples=EXAMPLES)],
 ) -> CredentialOut:
     """Store (or replace) this broker's API keys. They are checked with the broker first (a balance
@@ -51,6 +52,6 @@ def put_credentials(
 
 
 @router.delete("/{broker}/credentials", status_code=204)
-def delete_credentials(broker: BrokerName, caller: Caller) -> None:
+def delete_credentials(broker: BrokerName, caller: Acting) -> None:
     """Remove the keys and stop trading on this broker: orders still queued for it are refused."""
     wiring.vault_service().disconnect(caller.user_id, broker)

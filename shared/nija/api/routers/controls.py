@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from nija import wiring
-from nija.api.auth import current_principal
 from nija.api.schemas import KillSwitchIn, KillSwitchOut
+from nija.api.standing import Acting
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.models import Principal
 from nija.domain.switches import SwitchScope
 
 router = APIRouter(prefix="/v1", tags=["controls"])
 
 
 @router.post("/kill-switch", response_model=KillSwitchOut)
-def kill_switch(
-    body: KillSwitchIn, caller: Annotated[Principal, Depends(current_principal)]
-) -> KillSwitchOut:
+def kill_switch(body: KillSwitchIn, caller: Acting) -> KillSwitchOut:
     """Engage: `halted` refuses every new order (queued ones included), `reducing` lets only orders
     that reduce a position through. Releasing it also re-enables trading the platform stopped after
     repeated broker errors (the user has seen the reason on GET /v1/me)."""

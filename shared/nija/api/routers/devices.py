@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from nija import wiring
 from nija.api.auth import current_principal
+from nija.api.standing import Acting
 from nija.domain.errors import Conflict, NotFound
 from nija.domain.models import Principal
 from nija.domain.notifications import MAX_DEVICES, Device
@@ -17,7 +18,7 @@ Caller = Annotated[Principal, Depends(current_principal)]
 
 
 @router.post("", status_code=201, response_model=Device)
-def register(body: Device, caller: Caller) -> Device:
+def register(body: Device, caller: Acting) -> Device:
     """Fills, refusals, a tripped daily loss limit and paused trading notify this device, as the
     user's settings choose (`strategy.notifications`). Registering again refreshes it."""
     if not wiring.devices().add(caller.user_id, body):
@@ -26,7 +27,7 @@ def register(body: Device, caller: Caller) -> Device:
 
 
 @router.delete("/{token}", status_code=204)
-def forget(token: str, caller: Caller) -> Response:
+def forget(token: str, caller: Acting) -> Response:
     if not wiring.devices().remove(caller.user_id, token):
         raise NotFound("no such device")
     return Response(status_code=204)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from nija import wiring
 from nija.api.auth import current_principal
 from nija.api.schemas import OrderOut, Page
+from nija.api.standing import Acting
 from nija.domain.errors import Conflict
 from nija.domain.models import Principal
 from nija.domain.risk import TradingMode
@@ -21,7 +22,7 @@ OrderId = Annotated[str, "order id"]
 @router.post("", status_code=202, response_model=OrderOut)
 def place_order(
     body: OrderRequest,
-    caller: Caller,
+    caller: Acting,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None,
 ) -> OrderOut:
     """Queue a manual order. Send an Idempotency-Key header to make retries safe: the same key
@@ -55,6 +56,6 @@ def get_order(order_id: str, caller: Caller) -> OrderOut:
 
 
 @router.delete("/{order_id}", status_code=202, response_model=OrderOut)
-def cancel_order(order_id: str, caller: Caller) -> OrderOut:
+def cancel_order(order_id: str, caller: Acting) -> OrderOut:
     """Cancel: a queued order is canceled at once; an open one is canceled at the broker."""
     return OrderOut.of(orders.cancel_order(caller, order_id, wiring.store(), wiring.order_queue()))

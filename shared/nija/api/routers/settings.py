@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from nija import wiring
 from nija.api.auth import current_principal
 from nija.api.routers.auth import client_ip
+from nija.api.standing import Acting
 from nija.domain.models import Principal
 from nija.domain.risk import UserRiskSettings
 from nija.domain.settings import StrategySettings
@@ -68,7 +69,7 @@ def get_settings(caller: Caller) -> UserSettings:
 
 @router.put("/settings", response_model=UserSettings)
 def put_settings(
-    caller: Caller,
+    caller: Acting,
     request: Request,
     body: Annotated[SettingsIn, Body(openapi_examples=EXAMPLES)],
 ) -> UserSettings:
