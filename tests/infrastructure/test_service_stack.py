@@ -79,6 +79,15 @@ def _apigw(path: str) -> str:
     return f"arn:<AWS::Partition>:apigateway:<AWS::Region>::{path}"
 
 
+def _flush_verdicts(synth: Synth) -> tuple[str, str]:
+    """FlushStageAuthorizersCache on this stage of the REST API."""
+    api_id = next(iter(resources(synth.service_json, "AWS::ApiGateway::RestApi")))
+    return (
+        "apigateway:DELETE",
+        _apigw(f"/restapis/<{api_id}>/stages/{synth.catalogue.stage}/cache/authorizers"),
+    )
+
+
 def _plan_ids(synth: Synth) -> dict[Tier, str]:
     return {
         tier: logical_id(
@@ -298,6 +307,8 @@ def test_api_functions_environment(dev: Synth, key: str) -> None:
     assert env["NIJA_USER_POOL_CLIENT_ID"] == {"Ref": client_id}
     assert env["POWERTOOLS_SERVICE_NAME"] == key
     assert "NIJA_USAGE_PLAN_IDS" in env  # its content: test_rest_api
+    api_id = next(iter(resources(dev.service_json, "AWS::ApiGateway::RestApi")))
+    assert env["NIJA_REST_API_ID"] == {"Ref": api_id}  # whose authorizer cache a disable flushes
     assert "NIJA_AUTO_CONFIRM_SIGNUP" not in env  # local stack only
 
 
@@ -308,6 +319,7 @@ def test_dashboard_api_issues_keys_and_compensates_a_failed_signup(dev: Synth) -
         ("apigateway:POST", _apigw("/apikeys")),
         *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
         ("apigateway:DELETE", _apigw("/apikeys/*")),
+        _flush_verdicts(dev),  # an erasure: the user's cached authorizations go at once
     }
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
     assert _allowed(dev, fn_id, "cognito-idp:") == {("cognito-idp:AdminDeleteUser", f"<{pool_id}.Arn>")}
@@ -320,6 +332,7 @@ def test_admin_api_moves_keys_between_tier_plans_and_manages_users(dev: Synth) -
         *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
         *(("apigateway:DELETE", _apigw(f"/usageplans/<{plans[t]}>/keys/*")) for t in Tier),
         ("apigateway:DELETE", _apigw("/apikeys/*")),  # an erasure deletes the user's key
+        _flush_verdicts(dev),  # disable, erase, tier change: the user's cached authorizations go
     }
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
     assert _allowed(dev, fn_id, "cognito-idp:") == {

@@ -238,7 +238,9 @@ def test_no_store_write_lands_for_an_inactive_account(alice: str) -> None:
         "claim": lambda: store.claim_for_submission(order),
         "request_key": lambda: store.claim_request_key(alice, "k", order.order_id),
         "settings": lambda: wiring.settings_store().put(alice, wiring.settings_store().get(alice)),
-        "device": lambda: wiring.devices().add(alice, Device(token="ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", platform="ios")),
+        "device": lambda: wiring.devices().add(
+            alice, Device(token="ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", platform="ios")
+        ),
         "connection": lambda: DynamoConnections().add("conn=", alice),
     }
     store.update_user(alice, status=UserStatus.DISABLED)
