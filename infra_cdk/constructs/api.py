@@ -15,7 +15,6 @@ Gateway resolves the function at invocation; ``allow_invoke`` grants it the perm
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import jsii
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
@@ -28,6 +27,7 @@ from constructs import Construct, IValidation
 from infra_cdk.constructs.nag import acknowledge
 from infra_cdk.constructs.tiers import TierUsagePlans
 from infra_cdk.stage import StageSettings
+from nija.api.routes import ROUTES
 from nija.catalogue import FunctionDef
 
 AUTHORIZER_CACHE_TTL = Duration.seconds(60)
@@ -36,44 +36,6 @@ PUBLIC_REASON += "calls that happen before a caller has a token."
 # A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
 RETRY_AFTER_S = 1
 
-
-@dataclass(frozen=True)
-class Route:
-    path: str
-    methods: tuple[str, ...]
-    function: str  # catalogue key: dashboard_api, trading_api or admin_api
-    public: bool = False
-
-
-ROUTES: tuple[Route, ...] = (
-    Route("/health", ("GET",), "trading_api", public=True),
-    # Cognito behind them; wrong passwords lock the account in Cognito, the stage throttles the flood.
-    *(
-        Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
-        for name in ("signup", "confirm", "login", "refresh", "mfa/verify")
-    ),
-    Route("/v1/auth/mfa/setup", ("POST",), "dashboard_api"),
-    Route("/v1/auth/mfa/enable", ("POST",), "dashboard_api"),
-    Route("/v1/me", ("GET", "DELETE"), "dashboard_api"),
-    Route("/v1/me/export", ("GET",), "dashboard_api"),
-    Route("/v1/dashboard", ("GET",), "dashboard_api"),
-    Route("/v1/settings", ("GET", "PUT"), "dashboard_api"),
-    Route("/v1/devices", ("POST",), "dashboard_api"),
-    Route("/v1/devices/{token}", ("DELETE",), "dashboard_api"),
-    Route("/v1/analytics/{proxy+}", ("ANY",), "dashboard_api"),
-    Route("/v1/orders", ("GET", "POST"), "trading_api"),
-    Route("/v1/orders/{id}", ("GET", "DELETE"), "trading_api"),
-    Route("/v1/positions", ("GET",), "trading_api"),
-    Route("/v1/trades", ("GET",), "trading_api"),
-    Route("/v1/kill-switch", ("POST",), "trading_api"),
-    Route("/v1/backtests", ("POST",), "trading_api"),
-    Route("/v1/brokers", ("GET",), "trading_api"),
-    Route("/v1/brokers/{broker}/credentials", ("PUT", "DELETE"), "trading_api"),
-    # The admin app checks the admins group itself and answers 403 to everyone else.
-    Route("/admin/{proxy+}", ("ANY",), "admin_api"),
-    # The console page: no data in it; it signs the admin in and calls the admin routes with the token.
-    Route("/admin/console", ("GET",), "admin_api", public=True),
-)
 
 # API Gateway's own refusals, in the API's error shape ({"error": {"code", "message"}}).
 _GATEWAY_ERRORS = {

@@ -51,6 +51,16 @@ ROUTES = {
 PUBLIC_AUTH = [route for route, (_, auth) in ROUTES.items() if auth == PUBLIC and "/auth/" in route[1]]
 
 
+def test_the_route_table_the_code_reads_is_this_one() -> None:
+    """nija.api.routes: what the CDK app builds and the local stack and OpenAPI document decide from."""
+    from nija.api import routes
+
+    table = {
+        (m, r.path): (r.function, PUBLIC if r.public else USER) for r in routes.ROUTES for m in r.methods
+    }
+    assert table == ROUTES
+
+
 def _paths(template: dict[str, Any]) -> dict[str, str]:
     """Resource logical id -> full path."""
     api_resources = resources(template, "AWS::ApiGateway::Resource")

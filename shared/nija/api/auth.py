@@ -12,8 +12,6 @@ from fastapi import Request
 from nija.domain.errors import Unauthenticated
 from nija.domain.models import Principal, Role, Tier
 
-PUBLIC_PREFIXES = ("/health", "/v1/auth/", "/docs", "/openapi.json", "/redoc", "/admin/console")
-
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:

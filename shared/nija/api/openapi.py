@@ -25,7 +25,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from nija.api.auth import PUBLIC_PREFIXES
+from nija.api.routes import is_public
 from nija.config import reset_settings
 
 DOCUMENT_PATH = Path(__file__).with_name("openapi.json")
@@ -128,7 +128,7 @@ def build_document() -> dict[str, Any]:
 
 def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     """The error statuses an operation can answer, from the API's rules."""
-    public = path.startswith(PUBLIC_PREFIXES)
+    public = is_public(method, path)
     statuses: set[int] = set()
     if "requestBody" in operation:
         statuses |= {400, 413, 422}
@@ -149,7 +149,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[in
 
 def _describe_errors(path: str, method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    if not path.startswith(PUBLIC_PREFIXES):
+    if not is_public(method, path):
         operation.setdefault("security", [{"bearer": []}])
     for status in error_statuses(path, method, operation):
         existing = responses.get(str(status))

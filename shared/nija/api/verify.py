@@ -8,8 +8,9 @@ from typing import Any
 import jwt
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nija.api.auth import PUBLIC_PREFIXES, authorizer_context, bearer_token
+from nija.api.auth import authorizer_context, bearer_token
 from nija.api.errors import error_response, status_of
+from nija.api.routes import is_public
 from nija.api.verdicts import LOCAL_VERDICTS, VerdictCache
 from nija.config import get_settings, on_reset
 from nija.domain.errors import NijaError, Unauthenticated
@@ -85,7 +86,7 @@ class VerifyTokenMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["path"].startswith(PUBLIC_PREFIXES)
+            or is_public(scope["method"], scope["path"])
             or scope["method"] == "OPTIONS"
         ):
             await self.app(scope, receive, send)
