@@ -164,7 +164,11 @@ class NijaRestApi(Construct):
         self.node.add_validation(_EveryRoutedFunctionInvokable(self))
 
         for response_type, (status, code) in _GATEWAY_ERRORS.items():
-            headers = {"Content-Type": "'application/json'"}
+            headers = {
+                "Content-Type": "'application/json'",
+                "X-Content-Type-Options": "'nosniff'",  # as every response of the functions (nija.api.responses)
+                "Cache-Control": "'no-store'",
+            }
             if status == "429":
                 headers["Retry-After"] = f"'{RETRY_AFTER_S}'"
             self.api.add_gateway_response(

@@ -249,6 +249,8 @@ def test_gateway_refusals_use_the_api_error_shape(
     assert body["error"]["code"] == code
     if status == "429":
         assert int(response["ResponseParameters"]["gatewayresponse.header.Retry-After"].strip("'")) >= 1
+    assert response["ResponseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+    assert response["ResponseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
 
 
 def test_service_template_has_no_dependency_cycle(dev: Synth) -> None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from nija import __version__, wiring
 from nija.api.errors import install_error_handlers
+from nija.api.responses import ApiResponses
 from nija.config import get_settings
 
 MAX_BODY_BYTES = 64 * 1024  # no request of this API comes near it
@@ -26,10 +27,11 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
         docs_url="/docs" if docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
-        max_body_size=MAX_BODY_BYTES,
     )
     for router in _unique(routers):
-        app.include_router(router)
+        # Per route, not per app: FastAPI's app-wide limit answers outside every middleware, in plain
+        # text; a route's answers inside ApiResponses, which gives it the error shape.
+        app.include_router(router, max_body_size=MAX_BODY_BYTES)
     install_error_handlers(app)
     if get_settings().auth_mode == "verify":
         # The local stack does what API Gateway does in the cloud: verify the token (outermost), then
@@ -39,6 +41,7 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
 
         app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
         app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
+    app.add_middleware(ApiResponses)  # outermost: the middlewares' own refusals get its headers too
     return app
 
 

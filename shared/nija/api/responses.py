@@ -1,0 +1,77 @@
+"""The outermost layer of every API app (the Lambda functions' through Mangum and the local stack's):
+headers every response carries, and the error shape for the errors the framework answers itself.
+
+- `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` unless a route set its own
+  (tokens, keys' metadata and account data must not sit in a cache); a JSON response also gets a
+  Content-Security-Policy that allows nothing (a route serving a page sets its own).
+- An error response that is not JSON (Starlette's 413 for a body over the limit, answered before
+  any route or exception handler runs) is replaced by `{"error": {"code", "message"}}`.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nija.api.errors import HTTP_CODES
+
+JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def _secure(headers: MutableHeaders) -> None:
+    headers["X-Content-Type-Options"] = "nosniff"
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    if (
+        headers.get("content-type", "").startswith("application/json")
+        and "content-security-policy" not in headers
+    ):
+        headers["Content-Security-Policy"] = JSON_CSP
+
+
+MESSAGES = {413: "the request body is too large"}
+
+
+def _error_body(status: int) -> bytes:
+    try:
+        message = MESSAGES.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        message = "error"
+    return json.dumps(
+        {"error": {"code": HTTP_CODES.get(status, "error"), "message": message}}, separators=(",", ":")
+    ).encode()
+
+
+class ApiResponses:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def sending(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                status = int(message["status"])
+                if status >= 400 and not headers.get("content-type", "").startswith("application/json"):
+                    replaced = True
+                    body = _error_body(status)
+                    headers["content-type"] = "application/json"
+                    headers["content-length"] = str(len(body))
+                    _secure(headers)
+                    await send(message)
+                    await send({"type": "http.response.body", "body": body, "more_body": False})
+                    return
+                _secure(headers)
+            elif replaced and message["type"] == "http.response.body":
+                return  # the framework's plain-text body: already answered in the API's shape
+            await send(message)
+
+        await self.app(scope, receive, sending)
