@@ -18,7 +18,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
-from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
+from nija.adapters.dynamo.cursor import PageKey, decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import AuditOutboxItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.audit import AuditEvent, Outcome, is_person
@@ -223,7 +223,13 @@ class AuditRecords:
             filter_condition=only_actor,
             limit=limit,
             scan_index_forward=False,
-            last_evaluated_key=decode_cursor(cursor, index_pk, partition),
+            last_evaluated_key=decode_cursor(
+                cursor,
+                PageKey(
+                    fixed={index_pk: partition},
+                    prefixed={"pk": "AUDIT#", "sk": "", index_pk.replace("pk", "sk"): ""},
+                ),
+            ),
         )
         records = [_record(item) for item in result]
         return records, encode_cursor(result.last_evaluated_key)

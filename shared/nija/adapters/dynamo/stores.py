@@ -8,7 +8,7 @@ from typing import Any
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords
-from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor
+from nija.adapters.dynamo.cursor import PageKey, decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import (
     OrderItem,
     PnlBucketItem,
@@ -174,6 +174,11 @@ def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
     return actions
 
 
+def _by_time_page(pk: str, kind: str) -> PageKey:
+    """A page of one user's orders or trades by time (gsi2, partitioned by the user's own pk)."""
+    return PageKey(fixed={"pk": pk, "gsi2pk": pk}, prefixed={"sk": kind, "gsi2sk": kind})
+
+
 # --- the store -------------------------------------------------------------------------------
 
 
@@ -220,7 +225,7 @@ class DynamoStore(AccountRecords):
             pk,
             OrderItem.gsi2sk.startswith("ORDER#"),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, "pk", pk),
+            last_evaluated_key=decode_cursor(cursor, _by_time_page(pk, "ORDER#")),
             scan_index_forward=False,
         )
         orders = [_order(item) for item in result]
@@ -322,7 +327,7 @@ class DynamoStore(AccountRecords):
             pk,
             TradeItem.gsi2sk.startswith("TRADE#"),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, "pk", pk),
+            last_evaluated_key=decode_cursor(cursor, _by_time_page(pk, "TRADE#")),
             scan_index_forward=False,
         )
         return [_trade(i) for i in result], encode_cursor(result.last_evaluated_key)
