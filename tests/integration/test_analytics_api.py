@@ -153,6 +153,19 @@ def test_equity_series(dashboard_api: Any) -> None:
     assert bad.status == 422 and bad.error["code"]
 
 
+@pytest.mark.parametrize(
+    ("since", "until", "field"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01T12:00:00Z", "since"),
+        ("2026-03-01T00:00:00Z", "9999-12-31T23:59:59Z", "until"),
+        ("1969-12-31T00:00:00Z", "1970-01-01T12:00:00Z", "since"),
+    ],
+)
+def test_times_out_of_range_are_422(dashboard_api: Any, since: str, until: str, field: str) -> None:
+    r = dashboard_api("analytics_equity", user_id="u-range", since=since, until=until, resolution="1h")
+    assert r.status == 422 and r.error["field"] == field, r.body
+
+
 def test_daily_pnl_in_the_users_time_zone(dashboard_api: Any) -> None:
     user = new_user("America/New_York")  # UTC-4 or -5: early UTC hours are the previous local evening
     new_york = ZoneInfo("America/New_York")

@@ -162,6 +162,13 @@ def test_search_by_user_and_time_newest_first(admin_api: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize("bound", ["since", "until"])
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_search_times_out_of_range_are_422(admin_api: Any, bound: str, at: str) -> None:
+    reply = call(admin_api, "audit_search", user_id=ALICE, **{bound: at})
+    assert reply.status == 422 and reply.error["field"] == bound, reply.body
+
+
 def test_search_by_actor_finds_what_one_person_did_to_any_chain(admin_api: Any) -> None:
     store = wiring.store()
     for n, subject in enumerate((ALICE, BOB, "platform:global:trading"), start=10):

@@ -162,3 +162,26 @@ def test_without_the_authorizer_context_it_is_401() -> None:
         "/v1/backtests", json={"broker": "paper", "symbol": "BTC/USD", "timeframe": "5m"}
     )
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        # year 1 and the longest fetch: before the fix, a negative epoch in the paper feed (500)
+        ({"until": "0001-01-02T00:00:00Z", "limit": 5000}, "until"),
+        ({"until": "9999-12-31T23:59:59Z"}, "until"),
+        ({"until": "2099-01-01T00:00:00Z"}, "until"),  # the future: no candle has closed there
+        ({"until": "1970-01-02T00:00:00Z", "limit": 5000, "timeframe": "1d"}, "limit"),  # before 1970
+    ],
+)
+def test_candles_that_cannot_exist_are_422(client: TestClient, body: dict[str, Any], field: str) -> None:
+    status, answer = post(client, {"broker": "paper", "symbol": "BTC/USD", "timeframe": "5m", **body})
+    assert status == 422, answer
+    assert answer["error"]["field"] == field
+
+
+def test_inline_candles_out_of_time_are_422(client: TestClient) -> None:
+    candle = {"open": "1", "high": "1", "low": "1", "close": "1", "volume": "1"}
+    candles = [{**candle, "timestamp": "0001-01-01T00:00:00"}, {**candle, "timestamp": "0001-01-01T00:05:00"}]
+    status, answer = post(client, {"candles": candles})
+    assert status == 422 and answer["error"]["field"] == "candles.0.timestamp", answer

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from nija.domain.money import ZERO, fmt, to_decimal
 
@@ -15,6 +15,22 @@ from nija.domain.money import ZERO, fmt, to_decimal
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
+
+# The times any input may name: from the Unix epoch (no market, order or record of ours is older) to
+# the end of this century. Outside, the arithmetic on them (epochs, windows, bucket keys) would not hold.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _instant(at: datetime) -> datetime:
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    if not EARLIEST <= at < LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return at.astimezone(UTC)
+
+
+# A time taken as input: naive means UTC; bounded (see EARLIEST, LATEST).
+Instant = Annotated[datetime, AfterValidator(_instant)]
 
 # Decimal that accepts JSON strings or numbers and serialises as a canonical string.
 Money = Annotated[

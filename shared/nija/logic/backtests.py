@@ -13,8 +13,8 @@ from pydantic import Field, ValidationError
 from nija.domain.backtest import BacktestCosts, BacktestResult, check_series, run_backtest
 from nija.domain.candle_csv import infer_timeframe
 from nija.domain.errors import InvalidInput
-from nija.domain.market import TIMEFRAME_SECONDS, Candle
-from nija.domain.models import Frozen, Money
+from nija.domain.market import TIMEFRAME_SECONDS, Candle, closed_window
+from nija.domain.models import EARLIEST, Frozen, Money, utcnow
 from nija.domain.strategies import DEFAULT_STRATEGY, get_strategy, parse_settings
 from nija.ports.market_data import MarketData
 
@@ -85,6 +85,16 @@ def fetch_candles(
         raise InvalidInput(f"timeframe must be one of {', '.join(TIMEFRAME_SECONDS)}", field="timeframe")
     if not 1 <= limit <= MAX_FETCH:
         raise InvalidInput(f"limit must be between 1 and {MAX_FETCH}", field="limit")
+    now = utcnow()
+    if until is not None and until > now:
+        raise InvalidInput("until is in the future: no candle has closed there yet", field="until")
+    first, _ = closed_window(timeframe, limit, until or now)
+    if first < EARLIEST.timestamp():
+        raise InvalidInput(
+            f"{limit} {timeframe} candles up to {(until or now):%Y-%m-%d} would start before "
+            f"{EARLIEST:%Y-%m-%d}: no such candles exist; ask for fewer or a later until",
+            field="limit",
+        )
     candles = market.candles(symbol, timeframe, limit, until)
     if not candles:
         raise InvalidInput(f"no candles for {symbol} {timeframe}", field="symbol")

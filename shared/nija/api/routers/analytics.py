@@ -3,14 +3,13 @@ figures only (nija.logic.analytics)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from nija import wiring
 from nija.api.auth import current_principal
-from nija.domain.models import Principal
+from nija.domain.models import Instant, Principal
 from nija.logic.analytics import MAX_DAYS, DailyPnlSeries, Dashboard, EquitySeries, Resolution
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
@@ -29,8 +28,8 @@ def dashboard(caller: Caller) -> Dashboard:
 @router.get("/analytics/equity", response_model=EquitySeries)
 def equity(
     caller: Caller,
-    since: Annotated[datetime | None, Query(description="ISO 8601; default: a day before until")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; default: now")] = None,
+    since: Annotated[Instant | None, Query(description="ISO 8601; default: a day before until")] = None,
+    until: Annotated[Instant | None, Query(description="ISO 8601; default: now")] = None,
     resolution: Annotated[Resolution, Query()] = "5m",
 ) -> EquitySeries:
     """The caller's equity over [since, until) (at most 92 days), one point per resolution bucket

@@ -14,6 +14,7 @@ from nija.api.routers.admin import Admin
 from nija.api.schemas import Page
 from nija.domain.audit import Outcome
 from nija.domain.audit_chain import BreakReason, ChainedRecord
+from nija.domain.models import Instant
 from nija.logic.audit import DEFAULT_VERIFY, MAX_SEARCH, MAX_VERIFY, AuditService
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -64,8 +65,8 @@ def _service() -> AuditService:
 def search_audit(
     caller: Admin,
     user_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 50,
     next_token: str | None = None,
     actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
