@@ -66,9 +66,9 @@ class UserPool(Construct):
             # USER_PASSWORD_AUTH (the API relays email and password); CDK adds REFRESH_TOKEN_AUTH.
             auth_flows=cognito.AuthFlow(user_password=True),
             disable_o_auth=True,
-            access_token_validity=Duration.minutes(15),
-            id_token_validity=Duration.minutes(15),
-            refresh_token_validity=Duration.days(30),
+            access_token_validity=Duration.minutes(cat.access_token_minutes),
+            id_token_validity=Duration.minutes(cat.access_token_minutes),
+            refresh_token_validity=Duration.days(cat.refresh_token_days),
             enable_token_revocation=True,
             # Unknown email and wrong password answer alike (no account enumeration through login).
             prevent_user_existence_errors=True,

@@ -98,6 +98,9 @@ class Catalogue:
     user_pool_name: str = ""
     user_pool_client_name: str = ""
     admins_group: str = "admins"
+    # The app client's token lifetimes: the deployed pool's and the local stack's.
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
     executor_timeout_s: int = 30
 
     def queue(self, broker: BrokerName | str) -> QueueDef:

@@ -202,6 +202,33 @@ def test_refresh_gives_new_tokens(dashboard: Any) -> None:
     assert bad.status == 401
 
 
+def test_a_gone_users_refresh_token_is_401_not_503(dashboard: Any) -> None:
+    address = email()
+    user_id = signup(dashboard, address).body["user_id"]
+    tokens = login(dashboard, address).body
+    erased = dashboard.invoke(
+        with_body(dashboard.event("me_delete", user_id=user_id, email=address), confirm=address)
+    )
+    assert erased.status == 204, erased.body
+    r = dashboard("auth_refresh", refresh_token=tokens["refresh_token"])
+    assert r.status == 401 and r.body["error"]["code"] == "unauthenticated", r.body
+
+
+def test_tokens_live_as_long_as_the_pool_client_says(dashboard: Any) -> None:
+    """15 minutes, as the deployed pool's client (the catalogue's figure): moto said an hour."""
+    import jwt
+
+    lifetime = get_settings().catalogue.access_token_minutes * 60
+    address = email()
+    signup(dashboard, address)
+    tokens = login(dashboard, address).body
+    refreshed = dashboard("auth_refresh", refresh_token=tokens["refresh_token"]).body
+    assert tokens["expires_in"] == refreshed["expires_in"] == lifetime == 900
+    for token in (tokens["access_token"], tokens["id_token"], refreshed["access_token"]):
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == lifetime
+
+
 def test_totp_setup_enable_and_the_login_challenge(dashboard: Any) -> None:
     address = email()
     user_id = signup(dashboard, address).body["user_id"]

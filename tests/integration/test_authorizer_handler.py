@@ -97,6 +97,37 @@ def test_a_valid_access_token_is_allowed(cognito: Cognito, authorizer, load_even
     assert out["context"] == {"user_id": cognito.user_id, "tier": "basic", "role": "user"}
 
 
+def test_a_token_is_refused_once_its_15_minutes_are_over(
+    cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool client's lifetime (the catalogue's, the deployed pool's), enforced by the verifier
+    through the token's exp: 14 minutes on it holds, a second past 15 it does not."""
+    import datetime as dt
+
+    import jwt.api_jwt
+
+    from nija.api.verify import token_verifier
+    from nija.domain.errors import Unauthenticated
+
+    lifetime = get_settings().catalogue.access_token_minutes * 60
+    issued = cognito.tokens()
+    assert int(issued["ExpiresIn"]) == lifetime == 900
+
+    def verify_later(seconds: int) -> Any:
+        class Later(dt.datetime):  # PyJWT's clock, moved on: no sleeping
+            @classmethod
+            def now(cls, tz: Any = None) -> Any:
+                return dt.datetime.now(tz) + dt.timedelta(seconds=seconds)
+
+        with monkeypatch.context() as clock:
+            clock.setattr(jwt.api_jwt, "datetime", Later)
+            return token_verifier().verify(issued["AccessToken"])
+
+    assert verify_later(lifetime - 60)["sub"] == cognito.user_id
+    with pytest.raises(Unauthenticated, match="expired"):
+        verify_later(lifetime + 6)  # past the verifier's 5 s leeway
+
+
 def test_header_names_are_case_insensitive(cognito: Cognito, authorizer, load_event) -> None:
     event = load_event("authorizer/request", token=cognito.access_token())
     event["headers"]["authorization"] = event["headers"].pop("Authorization")

@@ -17,8 +17,6 @@ PASSWORD_POLICY = {
     "RequireNumbers": True,
     "RequireSymbols": True,
 }
-TOKEN_MINUTES = 15
-REFRESH_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,9 @@ def create_user_pool(cat: Catalogue) -> Pool:
         ClientName=cat.user_pool_client_name,
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        AccessTokenValidity=TOKEN_MINUTES,
-        IdTokenValidity=TOKEN_MINUTES,
-        RefreshTokenValidity=REFRESH_DAYS,
+        AccessTokenValidity=cat.access_token_minutes,
+        IdTokenValidity=cat.access_token_minutes,
+        RefreshTokenValidity=cat.refresh_token_days,
         TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
     )["UserPoolClient"]
     return Pool(pool["Id"], app_client["ClientId"])
