@@ -37,8 +37,10 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
         # The local stack does what API Gateway does in the cloud: verify the token (outermost), then
         # hold each user to their tier's requests a minute. The JWT libraries load only here.
         from nija.api.ratelimit import RateLimitMiddleware, SlidingWindowLimiter
+        from nija.api.request_log import RequestLogKeys
         from nija.api.verify import VerifyTokenMiddleware
 
+        app.add_middleware(RequestLogKeys)  # innermost: after the token check names the user
         app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
         app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
     app.add_middleware(ApiResponses)  # outermost: the middlewares' own refusals get its headers too

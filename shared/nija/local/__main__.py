@@ -13,7 +13,7 @@ import time
 
 import uvicorn
 
-from nija.local import identity
+from nija.local import identity, log_context
 from nija.local.stack import (
     Options,
     add_websocket,
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("nija").setLevel(logging.INFO)
+    log_context.install()  # before any handler's Logger: each thread its own log keys
     stop = threading.Event()
     threads = []
     with moto_server(options.host, options.aws_port) as endpoint:
