@@ -20,6 +20,7 @@ from nija.domain.settings import SCAN_SHARDS
 from nija.observability import (
     BROKER,
     SCAN_DURATION,
+    SCAN_USERS_SKIPPED,
     emit,
     lambda_tracer,
     route_library_logs,
@@ -43,6 +44,8 @@ def scan_shard(broker: BrokerName, shard: int) -> dict[str, Any]:
     metrics.add_metric(name="ScanUsers", unit=MetricUnit.Count, value=report.users)
     metrics.add_metric(name="ScanIntents", unit=MetricUnit.Count, value=report.intents)
     metrics.add_metric(name="ScanFetches", unit=MetricUnit.Count, value=report.fetches)
+    for reason, count in report.skipped.items():  # each user the shard could not serve, and why
+        emit(SCAN_USERS_SKIPPED, count, **{BROKER: broker.value, "reason": reason})
     result = {"broker": broker.value, **report.as_dict()}
     logger.info("shard scanned", extra={**result, "duration_ms": round(duration_ms)})
     return result

@@ -189,3 +189,32 @@ def test_the_realtime_function_counts_refused_connections(
     lines, blobs = output(capsys, logged)
     assert metric(blobs, "WebSocketRefused") == [([1.0], {"status": "401", "service": "nija-test"})]
     assert lines and all(line["correlation_id"] and line["user_id"] == "anonymous" for line in lines)
+
+
+def test_a_scan_shard_counts_the_users_it_skipped_by_reason(
+    aws: None, capsys: pytest.CaptureFixture[str], logged: io.StringIO
+) -> None:
+    from members import member
+
+    from nija.domain.risk import TradingMode
+    from nija.domain.settings import StrategySettings, scan_shard
+    from nija.domain.switches import SwitchScope
+    from nija.local import identity
+
+    shard = load_event("strategy_scan/shard")["shard"]
+    halted = next(
+        u for u in (f"{n:08d}-0000-4000-8000-0000000005c4" for n in range(200)) if scan_shard(u) == shard
+    )
+    member(halted)
+    identity.connect_paper(halted)
+    settings = StrategySettings(enabled=True, brokers=("paper",), symbols=("BTC/USD",), timeframe="5m")  # type: ignore[arg-type]
+    wiring.settings_store().put(halted, settings)
+    wiring.controls().set_switch(halted, SwitchScope.USER, halted, True, TradingMode.HALTED)
+    handler = load_function("strategy_scan", "observability-skips").handler
+    output(capsys, logged)
+    result = handler(load_event("strategy_scan/shard"), LambdaContext("nija-test-scan-paper"))
+    _, blobs = output(capsys, logged)
+    assert result["skipped"] == {"halted_or_disabled": 1}
+    assert metric(blobs, "ScanUsersSkipped") == [
+        ([1.0], {"broker": "paper", "reason": "halted_or_disabled", "service": "nija-test"})
+    ]

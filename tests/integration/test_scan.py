@@ -172,3 +172,50 @@ def test_the_scheduled_event_fans_out_over_every_shard(
     }
     shard = handler(load_event("strategy_scan/shard"), context)
     assert (shard["broker"], shard["shard"]) == ("paper", 3)
+
+
+def test_a_user_the_scan_cannot_size_is_skipped_and_counted_and_fails_nobody(
+    scan: tuple[Scanner, Series, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As deployed, the scan function can read no broker keys (no vault key id, no secret read): a
+    kraken user never valued yet is sized at the broker, which fails. Before, that failed the shard."""
+    from nija.adapters.dynamo.settings import DynamoStrategySettings
+    from nija.config import reset_settings
+
+    scanner, _, members = scan
+    valued, never_valued = members[0], members[1]
+    store = DynamoStrategySettings()
+    kraken = StrategySettings(
+        enabled=True, brokers=(BrokerName.KRAKEN,), symbols=("BTC/USD",), timeframe="5m"
+    )
+    for u in (valued, never_valued):
+        store.put(u, kraken)
+    wiring.risk_store().record_equity(valued, "kraken", Decimal("10000"), NOW)
+    monkeypatch.delenv("NIJA_VAULT_KEY_ID")  # the scan function's environment: no vault
+    reset_settings()
+
+    report = scanner.run(scan_shard(valued), BrokerName.KRAKEN)
+
+    assert report.intents == 1 and dict(report.skipped) == {"broker_error": 1}
+    (order,) = wiring.store().list_orders(valued, 10, None)[0]
+    assert (order.broker, order.side.value) == (BrokerName.KRAKEN, "buy")
+    assert wiring.store().list_orders(never_valued, 10, None)[0] == []
+
+
+def test_a_series_without_market_data_skips_its_users_only(
+    scan: tuple[Scanner, Series, list[str]],
+) -> None:
+    scanner, series, members = scan
+    answer = series.candles
+
+    def failing_for_eth(
+        symbol: str, timeframe: str, limit: int, until: datetime | None = None
+    ) -> list[Candle]:
+        if symbol == "ETH/USD":
+            raise ConnectionError("the exchange did not answer")
+        return answer(symbol, timeframe, limit, until)
+
+    series.candles = failing_for_eth  # type: ignore[method-assign]
+    report = scanner.run(scan_shard(members[0]), PAPER)
+    assert report.skipped["market_data_error"] == len(members)
+    assert report.intents == len(members)  # BTC/USD's entries went out

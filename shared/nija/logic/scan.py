@@ -21,7 +21,10 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
+from aws_lambda_powertools import Logger
+
 from nija.domain.audit import AuditEvent, Outcome
+from nija.domain.errors import AccountInactive, BrokerError, NijaError
 from nija.domain.ids import client_order_id, intent_id
 from nija.domain.instruments import instrument
 from nija.domain.messages import PlaceOrder
@@ -37,6 +40,7 @@ from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
 
 CANDLES = 100  # enough closed candles for RSI_14's Wilder smoothing to settle
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -134,53 +138,95 @@ class Scanner:
             if modes[broker] is TradingMode.HALTED:
                 report.skipped["halted"] += len(members)
                 continue
-            candles = closed_candles(
-                self.market(broker).candles(symbol, timeframe, CANDLES, now), timeframe, now
-            )
+            try:
+                candles = closed_candles(
+                    self.market(broker).candles(symbol, timeframe, CANDLES, now), timeframe, now
+                )
+            except Exception as exc:  # one series' market data: its users only, the others go on
+                logger.warning(
+                    "no candles for a series",
+                    extra={"symbol": symbol, "timeframe": timeframe, "error": _kind(exc)},
+                )
+                report.skipped["market_data_error"] += len(members)
+                continue
             report.fetches += 1
             if not candles:
                 report.skipped["no_candles"] += len(members)
                 continue
             strategy = get_strategy(name)
-            signals = strategy.prepare(candles, timeframe, now)
             last = candles[-1]
-            source = strategy_source(name, timeframe, last.timestamp)
+            shared = _Series(
+                broker=broker,
+                symbol=symbol,
+                strategy=strategy,
+                signals=strategy.prepare(candles, timeframe, now),
+                close=last.close,
+                source=strategy_source(name, timeframe, last.timestamp),
+            )
             for user_id, settings in members:
                 state = states.get(user_id)
                 if state is None or state.disabled or state.mode is TradingMode.HALTED:
                     report.skipped["halted_or_disabled"] += 1
                     continue
-                position = state.positions.get((broker, symbol))
-                started = time.perf_counter()
-                decision = strategy.decide(signals, position, settings.thresholds)
-                report.evaluation_s += time.perf_counter() - started
-                report.evaluations += 1
-                held = position.quantity if position is not None else ZERO
-                if decision.action is Action.ENTER and held == ZERO:
-                    if TradingMode.REDUCING in (state.mode, modes[broker]):
-                        report.skipped["reducing"] += 1
-                        continue
-                    quantity = self.sizer.entry_quantity(user_id, broker, symbol, last.close)
-                    quantity = _tradable(broker, symbol, quantity)
-                    if quantity is None:
-                        report.skipped["no_size"] += 1
-                        continue
-                    intents.append(
-                        (_intent(user_id, broker, symbol, Side.BUY, quantity, source), decision.reason)
+                try:  # one user's failure (their keys, their broker account) is theirs alone
+                    decided = self._decide(user_id, settings, state, modes[broker], shared, report)
+                except Exception as exc:
+                    logger.warning(
+                        "could not decide for a user",
+                        extra={"user_id": user_id, "symbol": symbol, "error": _kind(exc)},
                     )
-                elif decision.action is Action.EXIT and held > ZERO:
-                    intents.append(
-                        (_intent(user_id, broker, symbol, Side.SELL, held, source), decision.reason)
-                    )
+                    report.skipped[_skip_reason(exc)] += 1
+                    continue
+                if decided is not None:
+                    intents.append(decided)
         self._send(intents, report)
         return report
+
+    def _decide(
+        self,
+        user_id: str,
+        settings: StrategySettings,
+        state: UserScanState,
+        platform: TradingMode,
+        series: _Series,
+        report: ScanReport,
+    ) -> tuple[OrderIntent, Reason] | None:
+        position = state.positions.get((series.broker, series.symbol))
+        started = time.perf_counter()
+        decision = series.strategy.decide(series.signals, position, settings.thresholds)
+        report.evaluation_s += time.perf_counter() - started
+        report.evaluations += 1
+        held = position.quantity if position is not None else ZERO
+        if decision.action is Action.ENTER and held == ZERO:
+            if TradingMode.REDUCING in (state.mode, platform):
+                report.skipped["reducing"] += 1
+                return None
+            quantity = self.sizer.entry_quantity(user_id, series.broker, series.symbol, series.close)
+            quantity = _tradable(series.broker, series.symbol, quantity)
+            if quantity is None:
+                report.skipped["no_size"] += 1
+                return None
+            intent = _intent(user_id, series.broker, series.symbol, Side.BUY, quantity, series.source)
+            return intent, decision.reason
+        if decision.action is Action.EXIT and held > ZERO:
+            return _intent(
+                user_id, series.broker, series.symbol, Side.SELL, held, series.source
+            ), decision.reason
+        return None
 
     def _send(self, intents: list[tuple[OrderIntent, Reason]], report: ScanReport) -> None:
         """Record each intent's order (conditionally: a rerun finds it), audit it with the strategy's
         reason, then queue them 10 at a time."""
         messages: list[PlaceOrder] = []
         for intent, reason in intents:
-            order, created = self.store.create_order(Order.from_intent(intent))
+            try:
+                order, created = self.store.create_order(Order.from_intent(intent))
+            except Exception as exc:  # disabled or erased since the read, say: this user only
+                logger.warning(
+                    "could not record an intent", extra={"user_id": intent.user_id, "error": _kind(exc)}
+                )
+                report.skipped[_skip_reason(exc)] += 1
+                continue
             if created:
                 report.intents += 1
                 messages.append(PlaceOrder(intent=intent))
@@ -191,6 +237,35 @@ class Scanner:
                 messages.append(PlaceOrder(intent=order.to_intent()))
         if messages:
             self.queue.send_batch(messages)
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One series' shared work: its strategy's signals, computed once for all its users."""
+
+    broker: BrokerName
+    symbol: str
+    strategy: Any
+    signals: Any
+    close: Decimal
+    source: str
+
+
+def _kind(exc: Exception) -> str:
+    """What went wrong, for a log line: the error's code or type, never its message (which may
+    quote a broker's answer)."""
+    return exc.code if isinstance(exc, NijaError) else type(exc).__name__
+
+
+def _skip_reason(exc: Exception) -> str:
+    """A user skipped for an error, by a small fixed set of reasons (the ScanUsersSkipped metric's)."""
+    if isinstance(exc, AccountInactive):
+        return "account_inactive"
+    if isinstance(exc, BrokerError):
+        return "broker_error"
+    if isinstance(exc, NijaError):
+        return "unavailable"
+    return "error"
 
 
 def _audited(intent: OrderIntent, reason: Reason) -> AuditEvent:
