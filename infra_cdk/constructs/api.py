@@ -30,7 +30,6 @@ from infra_cdk.stage import StageSettings
 from nija.api.routes import ROUTES
 from nija.catalogue import FunctionDef
 
-AUTHORIZER_CACHE_TTL = Duration.seconds(60)
 PUBLIC_REASON = "Public by design: liveness, and the Cognito sign-up/confirm/login/refresh/MFA-challenge "
 PUBLIC_REASON += "calls that happen before a caller has a token."
 # A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
@@ -140,7 +139,7 @@ class NijaRestApi(Construct):
             authorizer_name=f"{cat.prefix}-authorizer",
             handler=authorizer_handler,
             identity_sources=[apigw.IdentitySource.header("Authorization")],
-            results_cache_ttl=AUTHORIZER_CACHE_TTL,
+            results_cache_ttl=Duration.seconds(cat.authorizer_cache_seconds),
         )
 
         self.functions: dict[str, FunctionDef] = {d.key: d for d in cat.api_functions}

@@ -100,6 +100,8 @@ class Catalogue:
     admins_group: str = "admins"
     # The app client's token lifetimes: the deployed pool's and the local stack's.
     access_token_minutes: int = 15
+    # How long API Gateway keeps an authorizer verdict (per Authorization header); the local stack too.
+    authorizer_cache_seconds: int = 60
     refresh_token_days: int = 30
     executor_timeout_s: int = 30
 

@@ -14,8 +14,8 @@ MAX_ENTRIES = 10_000
 
 
 class VerdictCache:
-    def __init__(self, ttl_s: float = 30.0, clock: Callable[[], float] = time.time) -> None:
-        self.ttl_s = ttl_s
+    def __init__(self, ttl_s: float | None = None, clock: Callable[[], float] = time.time) -> None:
+        self._ttl_s = ttl_s
         self.clock = clock
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
@@ -24,6 +24,15 @@ class VerdictCache:
         with self._lock:
             hit = self._entries.get(authorization)
         return hit[1] if hit and hit[0] > self.clock() else None
+
+    @property
+    def ttl_s(self) -> float:
+        """The deployed authorizer's cache time (the catalogue's) unless given."""
+        if self._ttl_s is not None:
+            return self._ttl_s
+        from nija.config import get_settings
+
+        return float(get_settings().catalogue.authorizer_cache_seconds)
 
     def put(self, authorization: str, principal: Principal, token_expiry: float) -> None:
         with self._lock:
