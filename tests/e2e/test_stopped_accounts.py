@@ -83,20 +83,14 @@ def test_an_erased_accounts_token_writes_nothing_and_leaves_nothing(stack) -> No
     assert httpx.get(f"{stack.api}/v1/me", headers=headers).status_code == 403
 
     cat = catalogue("local")
-    items = _aws(stack, "dynamodb").query(
-        TableName=cat.state_table.name,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"USER#{user_id}"}},
-        ConsistentRead=True,
-    )["Items"]
-    assert items == []
-    paper = _aws(stack, "dynamodb").query(
-        TableName=cat.state_table.name,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"PAPER#{user_id}"}},
-        ConsistentRead=True,
-    )["Items"]
-    assert paper == []
+    for partition in (f"USER#{user_id}", f"PAPER#{user_id}"):
+        left = _aws(stack, "dynamodb").query(
+            TableName=cat.state_table.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}},
+            ConsistentRead=True,
+        )["Items"]
+        assert left == [], partition
     secrets = _aws(stack, "secretsmanager").list_secrets(
         Filters=[{"Key": "name", "Values": [cat.secret_name(user_id, "paper")]}]
     )["SecretList"]
