@@ -1,0 +1,69 @@
+// Every API call goes through here: the base URL, the bearer token, the error's Retry-After, and one
+// refresh-and-retry on a 401. A failed refresh signs the user out.
+import type { BaseQueryFn, FetchArgs, FetchBaseQueryError } from "@reduxjs/toolkit/query";
+import { fetchBaseQuery } from "@reduxjs/toolkit/query/react";
+
+import { tokenStore } from "@/features/session/tokenStore";
+import { accessRenewed, signedOut, type SessionState } from "@/features/session/sessionSlice";
+
+import { apiBaseUrl } from "./config";
+
+export type ApiError = FetchBaseQueryError & { retryAfterS?: number };
+
+const raw = fetchBaseQuery({
+  baseUrl: "",
+  prepareHeaders: (headers, { getState }) => {
+    const token = (getState() as { session: SessionState }).session.accessToken;
+    if (token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${token}`);
+    return headers;
+  },
+});
+
+function absolute(args: string | FetchArgs): FetchArgs {
+  const request = typeof args === "string" ? { url: args } : args;
+  return { ...request, url: `${apiBaseUrl()}${request.url}` };
+}
+
+let refreshing: Promise<string | undefined> | undefined;
+
+/** A new access token from the stored refresh token; one refresh at a time however many calls fail. */
+async function refreshAccess(api: Parameters<BaseQueryFn>[1], extra: object): Promise<string | undefined> {
+  refreshing ??= (async () => {
+    const refreshToken = await tokenStore.read();
+    if (!refreshToken) return undefined;
+    const answer = await raw(
+      absolute({ url: "/v1/auth/refresh", method: "POST", body: { refresh_token: refreshToken } }),
+      api,
+      extra,
+    );
+    const access = (answer.data as { access_token?: string } | undefined)?.access_token;
+    return access ?? undefined;
+  })().finally(() => {
+    refreshing = undefined;
+  });
+  return refreshing;
+}
+
+const NO_RETRY = ["/v1/auth/login", "/v1/auth/refresh", "/v1/auth/signup", "/v1/auth/confirm", "/v1/auth/mfa/verify"];
+
+export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = async (args, api, extra) => {
+  const request = absolute(args);
+  let result = await raw(request, api, extra ?? {});
+  const path = typeof args === "string" ? args : args.url;
+  if (result.error?.status === 401 && !NO_RETRY.includes(path)) {
+    const access = await refreshAccess(api, extra ?? {});
+    if (access) {
+      api.dispatch(accessRenewed(access));
+      result = await raw(request, api, extra ?? {});
+    } else {
+      await tokenStore.clear();
+      api.dispatch(signedOut());
+    }
+  }
+  if (result.error) {
+    const retryAfter = Number(result.meta?.response?.headers.get("Retry-After"));
+    const error: ApiError = Number.isFinite(retryAfter) && retryAfter > 0 ? { ...result.error, retryAfterS: retryAfter } : result.error;
+    return { error, meta: result.meta };
+  }
+  return { data: result.data, meta: result.meta };
+};

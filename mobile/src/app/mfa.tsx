@@ -1,0 +1,1 @@
+export { MfaScreen as default } from "@/features/auth/MfaScreen";

@@ -1,0 +1,5 @@
+export interface TokenStore {
+  read(): Promise<string | null>;
+  write(token: string): Promise<void>;
+  clear(): Promise<void>;
+}

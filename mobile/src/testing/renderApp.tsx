@@ -1,0 +1,37 @@
+// The app's screens under the real router and store, as the root layout mounts them.
+import { renderRouter } from "expo-router/testing-library";
+import type { ReactNode } from "react";
+import { Stack } from "expo-router";
+import { Provider } from "react-redux";
+
+import ConfirmRoute from "@/app/confirm";
+import DashboardRoute from "@/app/dashboard";
+import IndexRoute from "@/app/index";
+import MfaRoute from "@/app/mfa";
+import SignInRoute from "@/app/sign-in";
+import SignUpRoute from "@/app/sign-up";
+import { type AppStore, makeStore } from "@/store";
+
+export async function renderApp(initialUrl: string, store: AppStore = makeStore()) {
+  function Layout(): ReactNode {
+    return (
+      <Provider store={store}>
+        <Stack screenOptions={{ headerShown: false }} />
+      </Provider>
+    );
+  }
+  // RNTL 14 renders asynchronously: the result is a promise of the queries.
+  const screen = await (renderRouter(
+    {
+      _layout: Layout,
+      index: IndexRoute,
+      "sign-in": SignInRoute,
+      "sign-up": SignUpRoute,
+      confirm: ConfirmRoute,
+      mfa: MfaRoute,
+      dashboard: DashboardRoute,
+    },
+    { initialUrl },
+  ) as unknown as Promise<ReturnType<typeof renderRouter>>);
+  return { screen, store };
+}
