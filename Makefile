@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml .ci/constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 CDK_DIR := infra_cdk
+MOBILE := mobile
+# node_modules of the app, reinstalled when its lockfile changes (as the venv is by the constraints)
+MOBILE_STAMP := $(MOBILE)/node_modules/.installed-$(shell sha1sum $(MOBILE)/package-lock.json 2>/dev/null | cut -c1-12)
 CDK := $(CDK_DIR)/node_modules/.bin/cdk
 STAGE ?= dev
 PYTEST_ARGS ?=
@@ -13,7 +16,7 @@ OFFLINE_AWS := AWS_EC2_METADATA_DISABLED=true
 # jsii prints a banner on Node.js 20 (end of life); it works, and operators may use Node.js 22+.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all install run test test-fast bench synth deploy lint format layers lock clean openapi
+.PHONY: all install run test test-fast test-mobile mobile-install bench synth deploy lint format layers lock clean openapi
 
 all: test
 
@@ -25,6 +28,12 @@ $(STAMP):
 
 install: $(STAMP)
 
+$(MOBILE_STAMP):
+	cd $(MOBILE) && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(MOBILE)/node_modules/.installed-* && touch $@
+
+mobile-install: $(MOBILE_STAMP)
+
 $(CDK): $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
 	cd $(CDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -33,10 +42,15 @@ $(CDK): $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
 run: $(STAMP)
 	$(BIN)/python -m nija.local $(RUN_ARGS)
 
-## test: every test: unit, integration, infrastructure, end to end
-test: $(STAMP)
+## test: every test: unit, integration, infrastructure, end to end, and the app's
+test: $(STAMP) $(MOBILE_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -p no:xdist -q tests/integration/test_schemathesis.py
+	$(MAKE) --no-print-directory test-mobile
+
+## test-mobile: the app's types against the OpenAPI document, tsc, eslint and its jest tests
+test-mobile: $(MOBILE_STAMP)
+	cd $(MOBILE) && EXPO_OFFLINE=1 npm run -s check
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
@@ -45,8 +59,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 ## openapi: rewrite the committed OpenAPI document (shared/nija/api/openapi.json) from the code
-openapi: $(STAMP)
+openapi: $(STAMP) $(MOBILE_STAMP)
 	$(BIN)/python -m nija.api.openapi --write
+	cd $(MOBILE) && npm run -s typegen
 
 ## layers: build the Lambda layers into layers/build (cached by input hash; synth does this too)
 layers: $(STAMP)
@@ -78,4 +93,4 @@ lock:
 	rm -rf build
 
 clean:
-	rm -rf $(VENV) cdk.out layers/build .pytest_cache
+	rm -rf $(VENV) cdk.out layers/build .pytest_cache $(MOBILE)/node_modules $(MOBILE)/dist

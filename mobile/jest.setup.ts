@@ -1,6 +1,7 @@
 // Native modules jest cannot run: their own mocks (AsyncStorage ships one) or an in-memory stand-in.
 // The app's own code is never mocked; the network is faked at fetch in each test (src/testing).
 jest.mock("@react-native-async-storage/async-storage", () =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest.mock factories cannot import
   require("@react-native-async-storage/async-storage/jest/async-storage-mock"),
 );
 

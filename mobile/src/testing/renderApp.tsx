@@ -1,6 +1,5 @@
 // The app's screens under the real router and store, as the root layout mounts them.
 import { renderRouter } from "expo-router/testing-library";
-import type { ReactNode } from "react";
 import { Stack } from "expo-router";
 import { Provider } from "react-redux";
 
@@ -13,7 +12,7 @@ import SignUpRoute from "@/app/sign-up";
 import { type AppStore, makeStore } from "@/store";
 
 export async function renderApp(initialUrl: string, store: AppStore = makeStore()) {
-  function Layout(): ReactNode {
+  function Layout() {
     return (
       <Provider store={store}>
         <Stack screenOptions={{ headerShown: false }} />
