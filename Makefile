@@ -16,7 +16,7 @@ OFFLINE_AWS := AWS_EC2_METADATA_DISABLED=true
 # jsii prints a banner on Node.js 20 (end of life); it works, and operators may use Node.js 22+.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all install run test test-fast test-mobile mobile-install bench synth deploy lint format layers lock clean openapi
+.PHONY: all install run test test-fast test-mobile mobile-install mobile-web bench synth deploy lint format layers lock clean openapi
 
 all: test
 
@@ -34,12 +34,21 @@ $(MOBILE_STAMP):
 
 mobile-install: $(MOBILE_STAMP)
 
+# The app's web build, served by the local stack at /app; rebuilt when the lockfile or a source changes.
+MOBILE_SOURCES := $(shell find $(MOBILE)/src $(MOBILE)/assets -type f 2>/dev/null) $(MOBILE)/app.json $(MOBILE)/package-lock.json
+$(MOBILE)/dist/index.html: $(MOBILE_STAMP) $(MOBILE_SOURCES)
+	cd $(MOBILE) && EXPO_OFFLINE=1 CI=1 npx expo export --platform web --output-dir dist >/dev/null
+	@touch $@
+
+## mobile-web: build the app for the web (mobile/dist)
+mobile-web: $(MOBILE)/dist/index.html
+
 $(CDK): $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
 	cd $(CDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## run: start the whole platform locally (moto server, API, executors, demo user)
-run: $(STAMP)
+## run: start the whole platform locally (moto server, API, executors, demo user, the app's web build)
+run: $(STAMP) $(MOBILE)/dist/index.html
 	$(BIN)/python -m nija.local $(RUN_ARGS)
 
 ## test: every test: unit, integration, infrastructure, end to end, and the app's

@@ -31,6 +31,9 @@ APPS = {
         ("GET", "/admin/users", False),
         ("GET", "/v1/orders/int_123", False),
         ("GET", "/docs", True),
+        ("GET", "/app", True),
+        ("GET", "/app/dashboard", True),
+        ("GET", "/apps", False),
         ("GET", "/v1/unknown", False),
     ],
 )

@@ -53,8 +53,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/console", ("GET",), "admin_api", public=True),
 )
 
-# The local stack's documentation pages (docs are off in prod, and API Gateway routes none of them).
+# The local stack's own pages (API Gateway routes none of them; docs are off in prod): the API's docs,
+# and the app's web build under /app (nija.local.web_app), which holds no data of anyone.
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json"})
+LOCAL_PAGES = "/app"
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -89,7 +91,7 @@ def route_for(method: str, path: str) -> Route | None:
 
 def is_public(method: str, path: str) -> bool:
     """Whether the call needs no bearer token: a public route, or (locally) the API's docs."""
-    if path in DOCS_PATHS:
+    if path in DOCS_PATHS or path == LOCAL_PAGES or path.startswith(LOCAL_PAGES + "/"):
         return True
     route = route_for(method, path)
     return route is not None and route.public

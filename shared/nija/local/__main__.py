@@ -22,6 +22,7 @@ from nija.local.stack import (
     provision,
     start_event_sources,
 )
+from nija.local.web_app import WEB_PATH, mount_web_app
 
 
 def parse(argv: list[str] | None = None) -> Options:
@@ -46,6 +47,7 @@ def parse(argv: list[str] | None = None) -> Options:
 
 BANNER = """
 NIJA local stack is up (stage {stage}).
+  App:       {app}
   API:       {api}
   API docs:  {api}/docs
   WebSocket: {ws}/ws?token=$TOKEN
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
 
             app = create_local_app()
             add_websocket(app)
+            web = mount_web_app(app)
             threads = start_event_sources(stop, options.sync_every_s, scan_every_s=options.scan_every_s)
             api = f"http://{options.host}:{options.api_port}"
             # Ctrl-C must stop everything promptly, open WebSockets or not: at most 3 s to drain.
@@ -96,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 BANNER.format(
                     stage=options.stage,
+                    app=f"{api}{WEB_PATH}" if web else "not built (make run builds it: mobile/dist)",
                     api=api,
                     ws=api.replace("http", "ws", 1),
                     aws=endpoint,
