@@ -43,6 +43,11 @@ $(MOBILE)/dist/index.html: $(MOBILE_STAMP) $(MOBILE_SOURCES)
 ## mobile-web: build the app for the web (mobile/dist)
 mobile-web: $(MOBILE)/dist/index.html
 
+# The browser the app's end-to-end tests drive: Debian's chromium (Playwright cannot download one here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 $(CDK): $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
 	cd $(CDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -52,7 +57,7 @@ run: $(STAMP) $(MOBILE)/dist/index.html
 	$(BIN)/python -m nija.local $(RUN_ARGS)
 
 ## test: every test: unit, integration, infrastructure, end to end, and the app's
-test: $(STAMP) $(MOBILE_STAMP)
+test: $(STAMP) $(MOBILE_STAMP) $(MOBILE)/dist/index.html $(CHROMIUM)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -p no:xdist -q tests/integration/test_schemathesis.py
 	$(MAKE) --no-print-directory test-mobile

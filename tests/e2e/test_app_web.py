@@ -1,0 +1,52 @@
+"""The app's web build against the real local stack, in headless Chromium driven by Playwright
+(mobile/e2e): a person opens it, signs in and sees their figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from nija.local.identity import DEMO_EMAIL, DEMO_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+MOBILE = Path(__file__).resolve().parents[2] / "mobile"
+
+
+def _browse(script: str, *args: str) -> dict[str, str]:
+    if not (MOBILE / "dist" / "index.html").is_file() or not (MOBILE / "node_modules").is_dir():
+        pytest.fail("the app's web build is missing: `make test` builds it (make mobile-web)")
+    done = subprocess.run(
+        ["node", f"e2e/{script}", *args], cwd=MOBILE, capture_output=True, text=True, timeout=90, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_demo_user_signs_in_and_sees_the_dashboard(stack) -> None:  # type: ignore[no-untyped-def]
+    shown = _browse("sign-in.mjs", f"{stack.api}/app/", DEMO_EMAIL, DEMO_PASSWORD)
+    dashboard = httpx.get(
+        f"{stack.api}/v1/dashboard",
+        headers={
+            "Authorization": "Bearer "
+            + httpx.post(
+                f"{stack.api}/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+            ).json()["access_token"]
+        },
+    ).json()
+    assert Decimal(shown["equity"].replace(",", "")) == Decimal(dashboard["equity"]).quantize(Decimal("0.01"))
+
+
+def test_a_new_user_signs_up_then_in(stack) -> None:  # type: ignore[no-untyped-def]
+    email, password = f"web-{uuid.uuid4().hex[:8]}@example.com", "Web-Passw0rd-42!"
+    assert (
+        httpx.post(f"{stack.api}/v1/auth/signup", json={"email": email, "password": password}).status_code
+        == 201
+    )
+    assert _browse("sign-in.mjs", f"{stack.api}/app/", email, password)["equity"] == "0.00"
