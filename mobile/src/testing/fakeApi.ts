@@ -29,7 +29,8 @@ export function fakeApi(): FakeApi {
     const body = text ? JSON.parse(text) : undefined;
     const path = url.pathname + url.search;
     api.calls.push({ method: request.method, path, body, authorization: request.headers.get("Authorization") });
-    const queue = routes.get(`${request.method} ${url.pathname}`) ?? routes.get(`${request.method} ${path}`);
+    // A route with its query string wins over the bare path.
+    const queue = routes.get(`${request.method} ${path}`) ?? routes.get(`${request.method} ${url.pathname}`);
     const route = queue && (queue.length > 1 ? queue.shift() : queue[0]);
     if (!route) throw new TypeError(`Network request failed: nothing answers ${request.method} ${path}`);
     const answer = typeof route === "function" ? route({ body, headers: request.headers }) : route;

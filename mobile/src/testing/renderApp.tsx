@@ -4,7 +4,12 @@ import { Stack } from "expo-router";
 import { Provider } from "react-redux";
 
 import ConfirmRoute from "@/app/confirm";
-import DashboardRoute from "@/app/dashboard";
+import SignedInLayout from "@/app/(app)/_layout";
+import DashboardRoute from "@/app/(app)/dashboard";
+import OrderRoute from "@/app/(app)/orders/[id]";
+import OrdersRoute from "@/app/(app)/orders/index";
+import PositionsRoute from "@/app/(app)/positions";
+import TradesRoute from "@/app/(app)/trades";
 import IndexRoute from "@/app/index";
 import MfaRoute from "@/app/mfa";
 import SignInRoute from "@/app/sign-in";
@@ -28,7 +33,12 @@ export async function renderApp(initialUrl: string, store: AppStore = makeStore(
       "sign-up": SignUpRoute,
       confirm: ConfirmRoute,
       mfa: MfaRoute,
-      dashboard: DashboardRoute,
+      "(app)/_layout": SignedInLayout,
+      "(app)/dashboard": DashboardRoute,
+      "(app)/orders/index": OrdersRoute,
+      "(app)/orders/[id]": OrderRoute,
+      "(app)/positions": PositionsRoute,
+      "(app)/trades": TradesRoute,
     },
     { initialUrl },
   ) as unknown as Promise<ReturnType<typeof renderRouter>>);

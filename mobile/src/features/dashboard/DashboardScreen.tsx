@@ -7,6 +7,7 @@ import { signOut } from "@/features/session/session";
 import { useAppDispatch, useAppSelector } from "@/store";
 import { Button } from "@/ui/Button";
 import { money } from "@/ui/format";
+import { NavBar } from "@/ui/NavBar";
 import { useTheme } from "@/ui/theme";
 
 function Figure({ label, value, signed = false }: { label: string; value: string | null | undefined; signed?: boolean }) {
@@ -36,36 +37,38 @@ export function DashboardScreen() {
   }
 
   return (
-    <ScrollView
-      style={{ backgroundColor: theme.background }}
-      contentContainerStyle={styles.content}
-      refreshControl={<RefreshControl refreshing={isFetching && !isLoading} onRefresh={refetch} />}
-    >
-      <Text accessibilityRole="header" style={[styles.title, { color: theme.text }]}>
-        Your account
-      </Text>
-      {email ? <Text style={{ color: theme.muted, marginBottom: 16 }}>{email}</Text> : null}
-      {problem && !data ? (
-        <Text accessibilityRole="alert" style={{ color: theme.danger, marginBottom: 12 }}>
-          {problem.message}
+    <View style={{ flex: 1, backgroundColor: theme.background }}>
+    <NavBar />
+      <ScrollView
+        contentContainerStyle={styles.content}
+        refreshControl={<RefreshControl refreshing={isFetching && !isLoading} onRefresh={refetch} />}
+      >
+        <Text accessibilityRole="header" style={[styles.title, { color: theme.text }]}>
+          Your account
         </Text>
-      ) : null}
-      {isLoading ? <Text style={{ color: theme.muted }}>Loading your figures…</Text> : null}
-      {data ? (
-        <View style={styles.grid}>
-          <Figure label="Equity" value={data.equity} />
-          <Figure label="Cash" value={data.cash} />
-          <Figure label="Unrealized PnL" value={data.unrealized_pnl} signed />
-          <Figure label="Realized PnL" value={data.realized_pnl} signed />
-          <Figure label="Today's PnL" value={data.today_pnl} signed />
-          <View style={styles.figure} accessible accessibilityLabel={`Open positions: ${data.open_positions}`}>
-            <Text style={[styles.figureLabel, { color: theme.muted }]}>Open positions</Text>
-            <Text style={[styles.figureValue, { color: theme.text }]}>{data.open_positions}</Text>
+        {email ? <Text style={{ color: theme.muted, marginBottom: 16 }}>{email}</Text> : null}
+        {problem && !data ? (
+          <Text accessibilityRole="alert" style={{ color: theme.danger, marginBottom: 12 }}>
+            {problem.message}
+          </Text>
+        ) : null}
+        {isLoading ? <Text style={{ color: theme.muted }}>Loading your figures…</Text> : null}
+        {data ? (
+          <View style={styles.grid}>
+            <Figure label="Equity" value={data.equity} />
+            <Figure label="Cash" value={data.cash} />
+            <Figure label="Unrealized PnL" value={data.unrealized_pnl} signed />
+            <Figure label="Realized PnL" value={data.realized_pnl} signed />
+            <Figure label="Today's PnL" value={data.today_pnl} signed />
+            <View style={styles.figure} accessible accessibilityLabel={`Open positions: ${data.open_positions}`}>
+              <Text style={[styles.figureLabel, { color: theme.muted }]}>Open positions</Text>
+              <Text style={[styles.figureValue, { color: theme.text }]}>{data.open_positions}</Text>
+            </View>
           </View>
-        </View>
-      ) : null}
-      <Button label="Sign out" onPress={leave} />
-    </ScrollView>
+        ) : null}
+        <Button label="Sign out" onPress={leave} />
+      </ScrollView>
+    </View>
   );
 }
 

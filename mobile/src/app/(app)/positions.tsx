@@ -1,0 +1,1 @@
+export { PositionsScreen as default } from "@/features/positions/PositionsScreen";

@@ -1,0 +1,1 @@
+export { TradesScreen as default } from "@/features/positions/PositionsScreen";

@@ -1,0 +1,57 @@
+import { toAppError } from "@/api/errors";
+import { usePositionsQuery, useTradesInfiniteQuery } from "@/api/nija";
+import type { Position, Trade } from "@/api/types";
+import { money } from "@/ui/format";
+import { ListScreen, Row } from "@/ui/ListScreen";
+
+function positionLines(p: Position): string[] {
+  return [
+    `${p.quantity} ${p.symbol} on ${p.broker}`,
+    `Average price ${money(p.average_price)}, unrealized PnL ${money(p.unrealized_pnl, { signed: true })}`,
+  ];
+}
+
+export function PositionsScreen() {
+  const { data, error, isLoading, isFetching, refetch } = usePositionsQuery();
+  const positions = (data?.items ?? []).filter((p) => Number(p.quantity) !== 0);
+  return (
+    <ListScreen
+      title="Positions"
+      items={positions}
+      keyOf={(p) => `${p.broker}:${p.symbol}`}
+      empty="No open positions."
+      loading={isLoading}
+      refreshing={isFetching && !isLoading}
+      onRefresh={refetch}
+      error={toAppError(error)}
+      render={(p) => <Row label={positionLines(p).join(", ")} lines={positionLines(p)} />}
+    />
+  );
+}
+
+function tradeLines(t: Trade): string[] {
+  return [
+    `${t.side === "buy" ? "Bought" : "Sold"} ${t.quantity} ${t.symbol} at ${money(t.price)}`,
+    `${new Date(t.timestamp).toLocaleString()}, fee ${t.fee}, realized PnL ${money(t.realized_pnl, { signed: true })}`,
+  ];
+}
+
+export function TradesScreen() {
+  const { data, error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } =
+    useTradesInfiniteQuery();
+  const trades = data?.pages.flatMap((page) => page.items) ?? [];
+  return (
+    <ListScreen
+      title="Trades"
+      items={trades}
+      keyOf={(t) => t.trade_id}
+      empty="No trades yet."
+      loading={isLoading}
+      refreshing={isFetching && !isLoading && !isFetchingNextPage}
+      onRefresh={refetch}
+      error={toAppError(error)}
+      more={{ has: hasNextPage, loading: isFetchingNextPage, load: () => void fetchNextPage(), label: "More trades" }}
+      render={(t) => <Row label={tradeLines(t).join(", ")} lines={tradeLines(t)} />}
+    />
+  );
+}
