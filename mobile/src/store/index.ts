@@ -3,9 +3,14 @@ import { setupListeners } from "@reduxjs/toolkit/query";
 import { type TypedUseSelectorHook, useDispatch, useSelector } from "react-redux";
 
 import { nijaApi } from "@/api/nija";
+import { realtimeSlice } from "@/features/realtime/realtimeSlice";
 import { sessionSlice, signedOut } from "@/features/session/sessionSlice";
 
-const reducer = combineReducers({ session: sessionSlice.reducer, [nijaApi.reducerPath]: nijaApi.reducer });
+const reducer = combineReducers({
+  session: sessionSlice.reducer,
+  realtime: realtimeSlice.reducer,
+  [nijaApi.reducerPath]: nijaApi.reducer,
+});
 
 export function makeStore() {
   const store = configureStore({

@@ -2,10 +2,12 @@
 import { Redirect, Stack } from "expo-router";
 import { ActivityIndicator, View } from "react-native";
 
+import { useRealtime } from "@/features/realtime/useRealtime";
 import { useAppSelector } from "@/store";
 
 export default function SignedInLayout() {
   const status = useAppSelector((s) => s.session.status);
+  useRealtime(status === "signedIn");
   if (status === "signedOut") return <Redirect href="/sign-in" />;
   if (status === "restoring") {
     return (
