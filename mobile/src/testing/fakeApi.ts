@@ -1,4 +1,5 @@
 // The API faked at fetch: each test says what each route answers; the app's code runs unchanged.
+import { fakeSockets } from "./fakeSocket";
 export interface Answer {
   status?: number;
   body?: unknown;
@@ -12,7 +13,9 @@ export interface FakeApi {
   on(method: string, path: string, answer: Route): FakeApi;
 }
 
+/** Every test's network: fetch answered by the routes it sets, sockets that the test may play (fakeSocket). */
 export function fakeApi(): FakeApi {
+  fakeSockets();
   const routes = new Map<string, Route[]>();
   const api: FakeApi = {
     calls: [],

@@ -48,7 +48,13 @@ export class RealtimeConnection {
     if (!this.running || !url) return;
     const { dispatch } = this.options;
     dispatch(connectionChanged(this.attempt === 0 ? "connecting" : "reconnecting"));
-    const socket = new WebSocket(url);
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      this.retry(); // no socket at all (a URL the platform refuses): try again later, never crash
+      return;
+    }
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;
