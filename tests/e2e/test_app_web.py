@@ -50,3 +50,19 @@ def test_a_new_user_signs_up_then_in(stack) -> None:  # type: ignore[no-untyped-
         == 201
     )
     assert _browse("sign-in.mjs", f"{stack.api}/app/", email, password)["equity"] == "0.00"
+
+
+def test_a_fill_shows_on_the_dashboard_without_a_reload(stack) -> None:  # type: ignore[no-untyped-def]
+    email, password = f"live-{uuid.uuid4().hex[:8]}@example.com", "Live-Passw0rd-42!"
+    assert (
+        httpx.post(f"{stack.api}/v1/auth/signup", json={"email": email, "password": password}).status_code
+        == 201
+    )
+    token = httpx.post(f"{stack.api}/v1/auth/login", json={"email": email, "password": password}).json()
+    keys = {"api_key": "live-paper-key", "api_secret": "live-paper-secret"}
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    assert (
+        httpx.put(f"{stack.api}/v1/brokers/paper/credentials", json=keys, headers=headers).status_code == 200
+    )
+    shown = _browse("live-fill.mjs", f"{stack.api}/app/", stack.api, email, password)
+    assert (shown["before"], shown["after"]) == ("Open positions: 0", "Open positions: 1")
