@@ -3,12 +3,14 @@ import { setupListeners } from "@reduxjs/toolkit/query";
 import { type TypedUseSelectorHook, useDispatch, useSelector } from "react-redux";
 
 import { nijaApi } from "@/api/nija";
+import { offlineListener, offlineSlice } from "@/features/offline/snapshots";
 import { realtimeSlice } from "@/features/realtime/realtimeSlice";
 import { sessionSlice, signedOut } from "@/features/session/sessionSlice";
 
 const reducer = combineReducers({
   session: sessionSlice.reducer,
   realtime: realtimeSlice.reducer,
+  offline: offlineSlice.reducer,
   [nijaApi.reducerPath]: nijaApi.reducer,
 });
 
@@ -17,7 +19,7 @@ export function makeStore() {
     // A sign-out forgets every cached answer: nothing of one user is ever shown to the next.
     reducer: (state: ReturnType<typeof reducer> | undefined, action: { type: string }) =>
       reducer(signedOut.match(action) ? undefined : state, action),
-    middleware: (defaults) => defaults().concat(nijaApi.middleware),
+    middleware: (defaults) => defaults().prepend(offlineListener.middleware).concat(nijaApi.middleware),
   });
   setupListeners(store.dispatch);
   return store;

@@ -4,6 +4,7 @@ import type { ReactElement } from "react";
 import { FlatList, RefreshControl, StyleSheet, Text, View } from "react-native";
 
 import type { AppError } from "@/api/errors";
+import { OfflineBanner } from "@/features/offline/OfflineBanner";
 
 import { Button } from "./Button";
 import { NavBar } from "./NavBar";
@@ -19,10 +20,11 @@ interface Props<T> {
   refreshing: boolean;
   onRefresh: () => void;
   error?: AppError;
+  offlineSince?: string;
   more?: { has: boolean; loading: boolean; load: () => void; label: string };
 }
 
-export function ListScreen<T>({ title, items, keyOf, render, empty, loading, refreshing, onRefresh, error, more }: Props<T>) {
+export function ListScreen<T>({ title, items, keyOf, render, empty, loading, refreshing, onRefresh, error, offlineSince, more }: Props<T>) {
   const theme = useTheme();
   return (
     <View style={{ flex: 1, backgroundColor: theme.background }}>
@@ -38,7 +40,8 @@ export function ListScreen<T>({ title, items, keyOf, render, empty, loading, ref
             <Text accessibilityRole="header" style={[styles.title, { color: theme.text }]}>
               {title}
             </Text>
-            {error && items.length === 0 ? (
+            {error?.status === "offline" ? <OfflineBanner since={offlineSince} /> : null}
+            {error && error.status !== "offline" && items.length === 0 ? (
               <Text accessibilityRole="alert" style={{ color: theme.danger, marginBottom: 12 }}>
                 {error.message}
               </Text>
@@ -53,7 +56,7 @@ export function ListScreen<T>({ title, items, keyOf, render, empty, loading, ref
           )
         }
         ListFooterComponent={
-          more?.has ? <Button label={more.label} onPress={more.load} busy={more.loading} /> : null
+          more?.has && !offlineSince ? <Button label={more.label} onPress={more.load} busy={more.loading} /> : null
         }
       />
     </View>

@@ -3,6 +3,9 @@ import { RefreshControl, ScrollView, StyleSheet, Text, View } from "react-native
 
 import { toAppError } from "@/api/errors";
 import { useDashboardQuery } from "@/api/nija";
+import { OfflineBanner } from "@/features/offline/OfflineBanner";
+import { snapshotKey } from "@/features/offline/snapshots";
+import { useLastGood } from "@/features/offline/useLastGood";
 import { signOut } from "@/features/session/session";
 import { useAppDispatch, useAppSelector } from "@/store";
 import { Button } from "@/ui/Button";
@@ -24,7 +27,9 @@ function Figure({ label, value, signed = false }: { label: string; value: string
 }
 
 export function DashboardScreen() {
-  const { data, error, isLoading, isFetching, refetch } = useDashboardQuery();
+  const answer = useDashboardQuery();
+  const { error, isLoading, isFetching, refetch } = answer;
+  const { data, offlineSince } = useLastGood(answer.data, error, snapshotKey("dashboard"));
   const email = useAppSelector((s) => s.session.email);
   const dispatch = useAppDispatch();
   const router = useRouter();
@@ -47,7 +52,8 @@ export function DashboardScreen() {
           Your account
         </Text>
         {email ? <Text style={{ color: theme.muted, marginBottom: 16 }}>{email}</Text> : null}
-        {problem && !data ? (
+        {problem?.status === "offline" ? <OfflineBanner since={offlineSince} /> : null}
+        {problem && problem.status !== "offline" && !data ? (
           <Text accessibilityRole="alert" style={{ color: theme.danger, marginBottom: 12 }}>
             {problem.message}
           </Text>

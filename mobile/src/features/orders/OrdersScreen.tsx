@@ -4,6 +4,8 @@ import { Pressable } from "react-native";
 import { toAppError } from "@/api/errors";
 import { useOrdersInfiniteQuery } from "@/api/nija";
 import type { Order } from "@/api/types";
+import { snapshotKey } from "@/features/offline/snapshots";
+import { useLastGood } from "@/features/offline/useLastGood";
 import { ListScreen, Row } from "@/ui/ListScreen";
 
 export function orderSummary(o: Order): string {
@@ -17,8 +19,9 @@ export function orderStatus(o: Order): string {
 }
 
 export function OrdersScreen() {
-  const { data, error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } =
-    useOrdersInfiniteQuery();
+  const answer = useOrdersInfiniteQuery();
+  const { error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } = answer;
+  const { data, offlineSince } = useLastGood(answer.data, error, snapshotKey("orders"));
   const router = useRouter();
   const orders = data?.pages.flatMap((page) => page.items) ?? [];
   return (
@@ -31,6 +34,7 @@ export function OrdersScreen() {
       refreshing={isFetching && !isLoading && !isFetchingNextPage}
       onRefresh={refetch}
       error={toAppError(error)}
+      offlineSince={offlineSince}
       more={{ has: hasNextPage, loading: isFetchingNextPage, load: () => void fetchNextPage(), label: "More orders" }}
       render={(o) => (
         <Pressable accessibilityRole="link" onPress={() => router.push(`/orders/${o.order_id}`)}>

@@ -1,6 +1,8 @@
 import { toAppError } from "@/api/errors";
 import { usePositionsQuery, useTradesInfiniteQuery } from "@/api/nija";
 import type { Position, Trade } from "@/api/types";
+import { snapshotKey } from "@/features/offline/snapshots";
+import { useLastGood } from "@/features/offline/useLastGood";
 import { money } from "@/ui/format";
 import { ListScreen, Row } from "@/ui/ListScreen";
 
@@ -12,7 +14,9 @@ function positionLines(p: Position): string[] {
 }
 
 export function PositionsScreen() {
-  const { data, error, isLoading, isFetching, refetch } = usePositionsQuery();
+  const answer = usePositionsQuery();
+  const { error, isLoading, isFetching, refetch } = answer;
+  const { data, offlineSince } = useLastGood(answer.data, error, snapshotKey("positions"));
   const positions = (data?.items ?? []).filter((p) => Number(p.quantity) !== 0);
   return (
     <ListScreen
@@ -24,6 +28,7 @@ export function PositionsScreen() {
       refreshing={isFetching && !isLoading}
       onRefresh={refetch}
       error={toAppError(error)}
+      offlineSince={offlineSince}
       render={(p) => <Row label={positionLines(p).join(", ")} lines={positionLines(p)} />}
     />
   );
@@ -37,8 +42,9 @@ function tradeLines(t: Trade): string[] {
 }
 
 export function TradesScreen() {
-  const { data, error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } =
-    useTradesInfiniteQuery();
+  const answer = useTradesInfiniteQuery();
+  const { error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } = answer;
+  const { data, offlineSince } = useLastGood(answer.data, error, snapshotKey("trades"));
   const trades = data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <ListScreen
@@ -50,6 +56,7 @@ export function TradesScreen() {
       refreshing={isFetching && !isLoading && !isFetchingNextPage}
       onRefresh={refetch}
       error={toAppError(error)}
+      offlineSince={offlineSince}
       more={{ has: hasNextPage, loading: isFetchingNextPage, load: () => void fetchNextPage(), label: "More trades" }}
       render={(t) => <Row label={tradeLines(t).join(", ")} lines={tradeLines(t)} />}
     />
