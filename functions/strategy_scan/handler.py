@@ -2,7 +2,9 @@
 
 The schedule's event fans the scan out, one invocation per shard of the enabled users (asynchronous
 invocations of this same function; in the local stack, in process), and a shard's event
-`{"broker": ..., "shard": n}` scans that shard (nija.logic.scan).
+`{"broker": ..., "shard": n}` scans that shard (nija.logic.scan). A shard that could not queue some
+of its intents fails once it has served every user and reported: Lambda retries it, and the rerun
+sends those intents again (recorded as queued; the queue drops what it already has).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
 from nija.config import get_settings
+from nija.domain.errors import ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.domain.settings import SCAN_SHARDS
 from nija.observability import (
@@ -48,6 +51,8 @@ def scan_shard(broker: BrokerName, shard: int) -> dict[str, Any]:
         emit(SCAN_USERS_SKIPPED, count, **{BROKER: broker.value, "reason": reason})
     result = {"broker": broker.value, **report.as_dict()}
     logger.info("shard scanned", extra={**result, "duration_ms": round(duration_ms)})
+    if unsent := report.skipped["enqueue_error"]:
+        raise ServiceUnavailable(f"{unsent} intent(s) of {broker.value} shard {shard} could not be queued")
     return result
 
 

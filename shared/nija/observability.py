@@ -39,9 +39,9 @@ ORDERS_REFUSED = "OrdersRefused"
 ORDERS_DROPPED = "OrdersDropped"
 # Milliseconds one shard of a strategy scan took. Dimension: broker.
 SCAN_DURATION = "ScanDuration"
-# Users a scan shard passed over, by why (nija.logic.scan: halted_or_disabled, reducing, no_size,
-# no_candles, market_data_error, broker_error, account_inactive, unavailable, error). Dimensions:
-# broker, reason.
+# Users a scan shard passed over, by why (nija.logic.scan: halted, halted_or_disabled, reducing,
+# no_size, no_candles, market_data_error, signal_error, invalid_settings, broker_error,
+# account_inactive, unavailable, enqueue_error, error). Dimensions: broker, reason.
 SCAN_USERS_SKIPPED = "ScanUsersSkipped"
 # A broker's circuit breaker: 1 when it opens (and for each call it holds back), 0 when it closes.
 # Dimension: broker. The alarm keeps its state while no data comes (see the CDK construct).

@@ -250,7 +250,6 @@ def scanner() -> Scanner:
         sizer=EquitySizer(risk_store(), broker),
         store=store(),
         queue=order_queue(),
-        audit=store(),
     )
 
 

@@ -6,9 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -21,6 +22,14 @@ class Stack:
     api: str
     aws: str
     proc: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)  # its stdout and stderr so far, line by line
+
+
+def _read(proc: subprocess.Popen[str], output: list[str]) -> None:
+    """Keep reading the stack's output: unread, a full pipe would block its next line."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        output.append(line)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,11 +58,15 @@ def stack() -> Iterator[Stack]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
+    reader = threading.Thread(target=_read, args=(proc, output), daemon=True)
+    reader.start()
     api = f"http://127.0.0.1:{api_port}"
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"the local stack exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            reader.join(timeout=5)
+            raise RuntimeError("the local stack exited early:\n" + "".join(output))
         try:
             if httpx.get(f"{api}/health", timeout=1).status_code == 200:
                 break
@@ -63,7 +76,7 @@ def stack() -> Iterator[Stack]:
             proc.kill()
             raise TimeoutError("the local stack did not come up within 60 s")
         time.sleep(0.2)
-    yield Stack(api=api, aws=f"http://127.0.0.1:{aws_port}", proc=proc)
+    yield Stack(api=api, aws=f"http://127.0.0.1:{aws_port}", proc=proc, output=output)
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:

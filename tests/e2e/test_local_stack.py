@@ -161,6 +161,64 @@ def test_a_user_connects_paper_keys_trades_and_disconnects(stack) -> None:  # ty
     assert again.status_code == 409
 
 
+def json_lines(output: list[str]) -> list[dict[str, Any]]:
+    """The stack's Powertools lines (not its EMF blobs), each JSON object of each output line: the
+    blobs are printed in two writes, so a line of another thread may follow one on its line."""
+    found, decoder = [], json.JSONDecoder()
+    for line in list(output):
+        text, at = line.strip(), 0
+        while text.startswith("{", at):
+            try:
+                obj, at = decoder.raw_decode(text, at)
+            except json.JSONDecodeError:
+                break
+            if "_aws" not in obj:
+                found.append(obj)
+    return found
+
+
+def test_each_log_line_names_its_own_function_user_and_correlation_id(stack) -> None:  # type: ignore[no-untyped-def]
+    """The executor's and the realtime handler's lines (the latter from the API's worker threads), all
+    in one process: each names its own function, user and correlation id."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    headers = login(stack.api)
+    user_id = httpx.get(f"{stack.api}/v1/me", headers=headers).json()["user_id"]
+    socket = stack.api.replace("http://", "ws://", 1) + "/ws"
+    with connect(f"{socket}?token={headers['Authorization'].removeprefix('Bearer ')}"):
+        order = {"broker": "paper", "symbol": "BTC/USD", "side": "buy", "type": "market", "quantity": "0.001"}
+        r = httpx.post(f"{stack.api}/v1/orders", json=order, headers=headers)
+        assert r.status_code == 202, r.text
+        order_id = r.json()["order_id"]
+        assert wait_for(stack.api, headers, order_id, {"filled"})["status"] == "filled"
+    with pytest.raises(InvalidStatus), connect(socket):
+        pass
+    deadline = time.monotonic() + 20
+    while True:
+        lines = json_lines(stack.output)
+        messages = {(str(x.get("message")), x.get("correlation_id")) for x in lines}
+        if ("order processed", order_id) in messages and "refused a connection" in {m for m, _ in messages}:
+            break
+        assert time.monotonic() < deadline, [
+            x for x in lines if x.get("message") in ("order processed", "refused a connection")
+        ]
+        time.sleep(0.2)
+
+    realtime, executor = "nija-local-realtime", "nija-local-executor-paper"
+    for line in lines:  # no line carries another function's keys
+        if "function_arn" in line:
+            assert line["function_arn"].endswith(f":{line['function_name']}"), line
+        if "connection_id" in line or "route" in line:
+            assert line.get("function_name") == realtime, line
+    (processed,) = [x for x in lines if x["message"] == "order processed" and x["correlation_id"] == order_id]
+    assert (processed["function_name"], processed["user_id"]) == (executor, user_id)
+    connected = [x for x in lines if x["message"] == "connected" and x["user_id"] == user_id]
+    assert connected and all(x["function_name"] == realtime for x in connected)
+    refused = [x for x in lines if x["message"] == "refused a connection"]
+    assert refused and all((x["function_name"], x["user_id"]) == (realtime, "anonymous") for x in refused)
+
+
 def test_ctrl_c_stops_everything(stack) -> None:  # type: ignore[no-untyped-def]
     """Runs last in this module: SIGINT stops the API and the moto server it started."""
     stack.proc.send_signal(signal.SIGINT)

@@ -3,15 +3,20 @@ on the FIFO queue, idempotent per candle, nothing for halted or disabled users."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from aws_lambda_powertools import Logger
 
 from nija import wiring
 from nija.adapters.aws import client, queue_url
+from nija.adapters.dynamo.settings import DynamoStrategySettings
 from nija.adapters.paper.broker import PaperBroker
 from nija.config import get_settings
 from nija.domain.market import Candle
@@ -61,7 +66,6 @@ def user(n: int) -> str:
 def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
     """Users in one shard with paper accounts and enabled settings, and a scanner over them."""
     from nija.adapters.dynamo.scan import DynamoPlatformModes, DynamoUserStates
-    from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.logic.sizing import EquitySizer
 
     settings = DynamoStrategySettings()
@@ -83,10 +87,23 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
         sizer=EquitySizer(wiring.risk_store(), wiring.broker),
         store=wiring.store(),
         queue=wiring.order_queue(),
-        audit=wiring.store(),
         clock=lambda: NOW,
     )
     yield scanner, series, members
+
+
+@pytest.fixture
+def scan_log() -> Iterator[io.StringIO]:
+    """The scan's own log lines (Powertools, service "nija-test"), as the function writes them."""
+    Logger()  # the service's logger and handler, if no test has made them yet
+    service = logging.getLogger("nija-test")
+    (powertools,) = service.handlers
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(powertools.formatter)
+    service.addHandler(handler)
+    yield lines
+    service.removeHandler(handler)
 
 
 def queued() -> list[dict[str, Any]]:
@@ -98,7 +115,7 @@ def queued() -> list[dict[str, Any]]:
 
 
 def test_one_read_per_series_and_an_entry_for_every_flat_user(
-    scan: tuple[Scanner, Series, list[str]],
+    scan: tuple[Scanner, Series, list[str]], audit_writer: Callable[[], None]
 ) -> None:
     scanner, series, members = scan
     report = scanner.run(scan_shard(members[0]), PAPER)
@@ -113,6 +130,9 @@ def test_one_read_per_series_and_an_entry_for_every_flat_user(
     btc = next(o for o in orders if o.symbol == "BTC/USD")
     assert btc.quantity == Decimal("10.41666666")
     assert all(o.source.startswith("strategy:dual_rsi:5m:") for o in orders)
+    # Each intent's record is written with its order (the outbox), then appended by the audit writer.
+    assert not [e for e in wiring.store().events_for(members[0]) if e.action == "strategy.intent"]
+    audit_writer()
     (event,) = [e for e in wiring.store().events_for(members[0]) if e.action == "strategy.intent"][:1]
     assert event.actor == "strategy:dual_rsi"
     assert event.details["reason"] == "rsi_crossed_up_from_oversold"
@@ -174,32 +194,43 @@ def test_the_scheduled_event_fans_out_over_every_shard(
     assert (shard["broker"], shard["shard"]) == ("paper", 3)
 
 
-def test_a_user_the_scan_cannot_size_is_skipped_and_counted_and_fails_nobody(
-    scan: tuple[Scanner, Series, list[str]], monkeypatch: pytest.MonkeyPatch
+def test_a_user_the_scan_cannot_value_is_skipped_and_counted_beside_users_it_serves(
+    scan: tuple[Scanner, Series, list[str]], monkeypatch: pytest.MonkeyPatch, scan_log: io.StringIO
 ) -> None:
-    """As deployed, the scan function can read no broker keys (no vault key id, no secret read): a
-    kraken user never valued yet is sized at the broker, which fails. Before, that failed the shard."""
-    from nija.adapters.dynamo.settings import DynamoStrategySettings
+    """As deployed, the scan function holds no vault key id and may read no secret: a kraken user
+    never valued yet is sized at the broker, and the balance read fails (their keys are stored: the
+    API's functions can read them). Before, that failed the whole shard."""
     from nija.config import reset_settings
+    from nija.domain.credentials import KrakenCredentials
 
     scanner, _, members = scan
-    valued, never_valued = members[0], members[1]
-    store = DynamoStrategySettings()
+    never_valued, valued, on_paper = members
+    secret = "kraken-CANARY-secret"
+    wiring.vault().put(never_valued, KrakenCredentials(api_key="kraken-key", api_secret=secret), 1)
     kraken = StrategySettings(
         enabled=True, brokers=(BrokerName.KRAKEN,), symbols=("BTC/USD",), timeframe="5m"
     )
     for u in (valued, never_valued):
-        store.put(u, kraken)
+        DynamoStrategySettings().put(u, kraken)
     wiring.risk_store().record_equity(valued, "kraken", Decimal("10000"), NOW)
     monkeypatch.delenv("NIJA_VAULT_KEY_ID")  # the scan function's environment: no vault
     reset_settings()
 
-    report = scanner.run(scan_shard(valued), BrokerName.KRAKEN)
+    report = scanner.run(scan_shard(valued))  # every broker: kraken and paper
 
-    assert report.intents == 1 and dict(report.skipped) == {"broker_error": 1}
+    assert dict(report.skipped) == {"broker_error": 1}
+    assert report.intents == 1 + 2  # the valued kraken user's entry, the paper user's two
+    assert wiring.store().list_orders(never_valued, 10, None)[0] == []
     (order,) = wiring.store().list_orders(valued, 10, None)[0]
     assert (order.broker, order.side.value) == (BrokerName.KRAKEN, "buy")
-    assert wiring.store().list_orders(never_valued, 10, None)[0] == []
+    assert {json.loads(m["Body"])["intent"]["user_id"] for m in queued()} == {on_paper}
+    (skip,) = [json.loads(line) for line in scan_log.getvalue().splitlines()]
+    assert (skip["message"], skip["user_id"], skip["error"]) == (
+        "could not decide for a user",
+        never_valued,
+        "broker_temporary",
+    )
+    assert secret not in scan_log.getvalue() and "vault" not in scan_log.getvalue()
 
 
 def test_a_series_without_market_data_skips_its_users_only(
@@ -219,3 +250,108 @@ def test_a_series_without_market_data_skips_its_users_only(
     report = scanner.run(scan_shard(members[0]), PAPER)
     assert report.skipped["market_data_error"] == len(members)
     assert report.intents == len(members)  # BTC/USD's entries went out
+
+
+def test_a_user_whose_stored_settings_no_longer_validate_is_skipped_and_counted(
+    scan: tuple[Scanner, Series, list[str]],
+) -> None:
+    """Settings saved valid can stop validating (a symbol delisted since, say): before, reading
+    them failed the whole shard."""
+    from nija.adapters.dynamo import keys
+    from nija.adapters.dynamo.models import StrategySettingsItem
+    from nija.adapters.dynamo.settings import STRATEGY
+
+    scanner, _, members = scan
+    stale, *others = members
+    item = StrategySettingsItem.get(keys.user_pk(stale), STRATEGY, consistent_read=True)
+    item.settings = item.settings.replace("ETH/USD", "XYZ/USD")
+    item.save()
+
+    report = scanner.run(scan_shard(stale), PAPER)
+
+    assert dict(report.skipped) == {"invalid_settings": 1}
+    assert report.intents == 2 * len(others)
+    assert wiring.store().list_orders(stale, 10, None)[0] == []
+
+
+class Broken:
+    """A strategy whose signals fail on this market (a plug-in's bug, say)."""
+
+    name = "broken"
+
+    def prepare(self, candles: Any, timeframe: str, now: datetime) -> Any:
+        raise ArithmeticError("no signal for these candles")
+
+
+def test_a_series_whose_signals_fail_skips_its_users_only(
+    scan: tuple[Scanner, Series, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nija.domain.strategies import STRATEGIES
+
+    scanner, _, members = scan
+    monkeypatch.setitem(STRATEGIES, Broken.name, Broken())
+    trying, *others = members
+    DynamoStrategySettings().put(trying, settings_for("BTC/USD").model_copy(update={"strategy": "broken"}))
+
+    report = scanner.run(scan_shard(trying), PAPER)
+
+    assert dict(report.skipped) == {"signal_error": 1}
+    assert report.intents == 2 * len(others)
+
+
+def test_intents_the_queue_refuses_are_counted_and_the_others_are_queued(
+    scan: tuple[Scanner, Series, list[str]],
+) -> None:
+    """One broker's queue gone: its user's intent is recorded and counted, everyone else's is sent."""
+    scanner, _, members = scan
+    on_kraken, *on_paper = members
+    DynamoStrategySettings().put(
+        on_kraken,
+        StrategySettings(enabled=True, brokers=(BrokerName.KRAKEN,), symbols=("BTC/USD",), timeframe="5m"),
+    )
+    wiring.risk_store().record_equity(on_kraken, "kraken", Decimal("10000"), NOW)
+    client("sqs").delete_queue(QueueUrl=queue_url(get_settings().catalogue.queue(BrokerName.KRAKEN).name))
+
+    report = scanner.run(scan_shard(on_kraken))
+
+    assert dict(report.skipped) == {"enqueue_error": 1}
+    assert report.intents == 1 + 2 * len(on_paper)
+    assert len(queued()) == 2 * len(on_paper)
+    (order,) = wiring.store().list_orders(on_kraken, 10, None)[0]
+    assert order.status.value == "queued"  # a rerun for this candle sends it
+
+
+def test_a_shard_that_could_not_queue_fails_after_reporting_and_its_rerun_sends(
+    scan: tuple[Scanner, Series, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    scan_log: io.StringIO,
+) -> None:
+    """Lambda retries a failed shard invocation: the rerun for the same candle sends the intents the
+    queue did not take (the others it already has are dropped by their deduplication id)."""
+    from nija.domain.errors import ServiceUnavailable
+    from nija.local.provision import create_queues
+
+    scanner, _, members = scan
+    monkeypatch.setattr(wiring, "scanner", lambda: scanner)  # the handler, over this test's market
+    handler = load_function("strategy_scan", "unsent").handler
+    event = {"broker": "paper", "shard": scan_shard(members[0])}
+    context = LambdaContext("nija-test-scan-paper")
+    client("sqs").delete_queue(QueueUrl=queue_url(get_settings().catalogue.queue(PAPER).name))
+    capsys.readouterr()
+
+    with pytest.raises(ServiceUnavailable):
+        handler(event, context)
+
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    skipped = [(b["ScanUsersSkipped"], b["reason"]) for b in blobs if "ScanUsersSkipped" in b]
+    assert skipped == [([float(2 * len(members))], "enqueue_error")]
+    lines = [json.loads(line) for line in scan_log.getvalue().splitlines()]
+    (scanned,) = [x for x in lines if x["message"] == "shard scanned"]
+    assert scanned["skipped"] == {"enqueue_error": 2 * len(members)}
+    assert {x["user_id"] for x in lines if x["message"] == "could not queue an intent"} == set(members)
+
+    create_queues(get_settings().catalogue)
+    rerun = handler(event, context)
+    assert (rerun["intents"], rerun["resent"], rerun["skipped"]) == (0, 2 * len(members), {})
+    assert len(queued()) == 2 * len(members)

@@ -5,6 +5,7 @@ local stack, where moto cannot run Lambda functions)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -12,6 +13,7 @@ from nija.adapters.aws import client
 from nija.domain.models import BrokerName
 
 ScanShard = Callable[[BrokerName, int], dict[str, Any]]
+log = logging.getLogger(__name__)
 
 
 def invoke_shards(broker: BrokerName, shards: Iterable[int], context: Any, scan: ScanShard) -> int:
@@ -30,6 +32,9 @@ def invoke_shards(broker: BrokerName, shards: Iterable[int], context: Any, scan:
 def inline_shards(broker: BrokerName, shards: Iterable[int], context: Any, scan: ScanShard) -> int:
     count = 0
     for shard in shards:
-        scan(broker, shard)
+        try:
+            scan(broker, shard)
+        except Exception:  # as invocations of their own: a failed shard stops none of the others
+            log.exception("%s scan shard %d failed", broker.value, shard)
         count += 1
     return count

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from nija.adapters.aws import client, queue_url
 from nija.catalogue import Catalogue
-from nija.domain.errors import ServiceUnavailable
 from nija.domain.messages import CancelOrder, PlaceOrder
 
 Message = PlaceOrder | CancelOrder
@@ -18,8 +19,11 @@ class SqsOrderQueue:
         self._catalogue = catalogue
 
     def _url(self, message: Message) -> str:
+        return queue_url(self._queue_name(message))
+
+    def _queue_name(self, message: Message) -> str:
         broker = message.intent.broker if isinstance(message, PlaceOrder) else message.broker
-        return queue_url(self._catalogue.queue(broker).name)
+        return self._catalogue.queue(broker).name
 
     @staticmethod
     def _entry(message: Message) -> dict[str, str]:
@@ -32,20 +36,33 @@ class SqsOrderQueue:
     def send(self, message: Message) -> None:
         client("sqs").send_message(QueueUrl=self._url(message), **self._entry(message))
 
-    def send_batch(self, messages: Sequence[Message]) -> None:
-        """Send in batches of 10 per queue; any entry SQS refuses raises, naming its id."""
-        by_url: dict[str, list[Message]] = {}
+    def send_batch(self, messages: Sequence[Message]) -> list[tuple[Message, str]]:
+        """Send in batches of 10 per queue, every batch whatever became of the others; returns the
+        messages not sent with SQS's error code: the entries it refused, and all of a batch whose
+        request failed (after botocore's retries) or whose queue could not be found."""
+        by_queue: dict[str, list[Message]] = {}
         for m in messages:
-            by_url.setdefault(self._url(m), []).append(m)
-        sqs = client("sqs")
-        for url, group in by_url.items():
+            by_queue.setdefault(self._queue_name(m), []).append(m)
+        unsent: list[tuple[Message, str]] = []
+        for name, group in by_queue.items():
             for start in range(0, len(group), SQS_BATCH):
                 chunk = group[start : start + SQS_BATCH]
                 entries = [{"Id": str(i), **self._entry(m)} for i, m in enumerate(chunk)]
-                failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
-                if failed:
-                    ids = ", ".join(chunk[int(f["Id"])].dedup_id for f in failed)
-                    raise ServiceUnavailable(f"the order queue refused {len(failed)} message(s): {ids}")
+                try:
+                    reply = client("sqs").send_message_batch(QueueUrl=queue_url(name), Entries=entries)
+                except (BotoCoreError, ClientError) as exc:
+                    unsent += [(m, _error_code(exc)) for m in chunk]
+                    continue
+                unsent += [
+                    (chunk[int(f["Id"])], str(f.get("Code", "error"))) for f in reply.get("Failed", [])
+                ]
+        return unsent
+
+
+def _error_code(exc: BotoCoreError | ClientError) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or type(exc).__name__)
+    return type(exc).__name__
 
 
 def quarantine(

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("nija").setLevel(logging.INFO)
-    log_context.install()  # before any handler's Logger: each thread its own log keys
+    log_context.install()  # before any handler's Logger: log keys per execution context
     stop = threading.Event()
     threads = []
     with moto_server(options.host, options.aws_port) as endpoint:

@@ -3,6 +3,7 @@ delete what succeeded, leave what failed to come back; and fire schedules like E
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections import defaultdict
@@ -18,7 +19,10 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 class FunctionInstance:
-    """One warm Lambda instance: handles one event at a time, like the real thing."""
+    """One warm Lambda instance: handles one event at a time, like the real thing, in an execution
+    context of its own (as a Lambda instance is a process of its own): whatever it keeps in context
+    variables, such as its log keys (nija.local.log_context), carries from one of its invocations to
+    the next, and never to its caller's thread or another instance."""
 
     def __init__(self, name: str, handler: Handler, timeout_s: int, region: str) -> None:
         self.name = name
@@ -26,10 +30,12 @@ class FunctionInstance:
         self.timeout_s = timeout_s
         self.region = region
         self._lock = threading.Lock()
+        self._context = contextvars.Context()
 
     def invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:
-            return self.handler(event, LambdaContext(self.name, timeout_s=self.timeout_s, region=self.region))
+            context = LambdaContext(self.name, timeout_s=self.timeout_s, region=self.region)
+            return self._context.run(self.handler, event, context)
 
 
 _CHANGES = ("SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch")

@@ -143,8 +143,8 @@ def start_event_sources(
 ) -> list[threading.Thread]:
     """Per broker, `concurrency` executor instances polling its queue, as Lambda runs one instance per
     active message group (SQS FIFO never hands two of them the same user's messages at once), a
-    sync schedule, and the strategy scan's schedule (its shards run in process: NIJA_SCAN_FANOUT). Instances share Powertools' logger keys in one process, so a log line may name
-    another instance of the same function: the local stack's only departure from Lambda."""
+    sync schedule, and the strategy scan's schedule (its shards run in process: NIJA_SCAN_FANOUT).
+    Each instance logs with its own keys, as its own process would (nija.local.log_context)."""
     cat = get_settings().catalogue
     activity = QueueActivity()
     activity.watch(client("sqs"))

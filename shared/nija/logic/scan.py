@@ -9,7 +9,12 @@ Running twice for the same candle makes no second intent: the intent id hashes u
 timeframe and candle time (plus symbol and side), the order record is created with a condition, and
 the queue deduplicates on the intent id. Users halted by a kill switch (global, broker or their own)
 or whose trading the platform disabled get no intents; under REDUCING only exits go out. The
-executor checks everything again before it submits."""
+executor checks everything again before it submits.
+
+No user can fail another's scan: every step that can fail for one user (reading their settings,
+sizing their entry, recording their intent, queueing it) skips that user only, and a series whose
+candles or signals fail skips that series' users only; each skip is counted by reason in the
+report (`skipped`, the ScanUsersSkipped metric's reasons)."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import AccountInactive, BrokerError, NijaError
 from nija.domain.ids import client_order_id, intent_id
 from nija.domain.instruments import instrument
+from nija.domain.market import Candle
 from nija.domain.messages import PlaceOrder
 from nija.domain.models import BrokerName, OrderIntent, OrderType, Position, Side, utcnow
 from nija.domain.money import ZERO, fmt
@@ -34,7 +40,6 @@ from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import TradingMode
 from nija.domain.settings import StrategySettings
 from nija.domain.strategies import Action, Reason, closed_candles, get_strategy
-from nija.ports.audit import AuditLog
 from nija.ports.market_data import MarketData
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
@@ -53,7 +58,9 @@ class UserScanState:
 
 
 class EnabledUsers(Protocol):
-    def enabled_in_shard(self, shard: int) -> Iterable[tuple[str, StrategySettings]]: ...
+    def enabled_in_shard(self, shard: int) -> Iterable[tuple[str, StrategySettings | None]]:
+        """None for settings that no longer read as valid (say, a symbol since delisted)."""
+        ...
 
 
 class UserStates(Protocol):
@@ -113,7 +120,6 @@ class Scanner:
     sizer: Sizer
     store: OrderStore
     queue: OrderQueue
-    audit: AuditLog | None = None
     clock: Callable[[], datetime] = utcnow
 
     def run(self, shard: int, broker: BrokerName | None = None) -> ScanReport:
@@ -123,6 +129,11 @@ class Scanner:
         now = self.clock()
         groups: dict[tuple[BrokerName, str, str, str], list[tuple[str, StrategySettings]]] = defaultdict(list)
         for user_id, settings in self.users.enabled_in_shard(shard):
+            if settings is None:
+                logger.warning("unreadable strategy settings", extra={"user_id": user_id})
+                report.users += 1
+                report.skipped["invalid_settings"] += 1
+                continue
             series = [x for x in settings.series() if broker is None or x[0] is broker]
             report.users += bool(series)
             for venue, symbol, timeframe in series:
@@ -153,16 +164,15 @@ class Scanner:
             if not candles:
                 report.skipped["no_candles"] += len(members)
                 continue
-            strategy = get_strategy(name)
-            last = candles[-1]
-            shared = _Series(
-                broker=broker,
-                symbol=symbol,
-                strategy=strategy,
-                signals=strategy.prepare(candles, timeframe, now),
-                close=last.close,
-                source=strategy_source(name, timeframe, last.timestamp),
-            )
+            try:
+                shared = _series(broker, symbol, timeframe, name, candles, now)
+            except Exception as exc:  # as for its candles: this series' users only
+                logger.warning(
+                    "no signals for a series",
+                    extra={"symbol": symbol, "timeframe": timeframe, "error": _kind(exc)},
+                )
+                report.skipped["signal_error"] += len(members)
+                continue
             for user_id, settings in members:
                 state = states.get(user_id)
                 if state is None or state.disabled or state.mode is TradingMode.HALTED:
@@ -215,12 +225,16 @@ class Scanner:
         return None
 
     def _send(self, intents: list[tuple[OrderIntent, Reason]], report: ScanReport) -> None:
-        """Record each intent's order (conditionally: a rerun finds it), audit it with the strategy's
-        reason, then queue them 10 at a time."""
+        """Record each intent's order (conditionally: a rerun finds it) with its audit record (the
+        strategy's reason) in one write, then queue them 10 at a time; what the queue refuses is
+        counted per user (`enqueue_error`): those orders stay queued, and a rerun for the same
+        candle sends them again."""
         messages: list[PlaceOrder] = []
         for intent, reason in intents:
             try:
-                order, created = self.store.create_order(Order.from_intent(intent))
+                order, created = self.store.create_order(
+                    Order.from_intent(intent), audit=_audited(intent, reason)
+                )
             except Exception as exc:  # disabled or erased since the read, say: this user only
                 logger.warning(
                     "could not record an intent", extra={"user_id": intent.user_id, "error": _kind(exc)}
@@ -230,13 +244,17 @@ class Scanner:
             if created:
                 report.intents += 1
                 messages.append(PlaceOrder(intent=intent))
-                if self.audit is not None:
-                    self.audit.record(_audited(intent, reason))
             elif order.status is OrderStatus.QUEUED:  # the earlier run may have died before sending
                 report.resent += 1
                 messages.append(PlaceOrder(intent=order.to_intent()))
-        if messages:
-            self.queue.send_batch(messages)
+        if not messages:
+            return
+        for message, error in self.queue.send_batch(messages):
+            logger.warning(
+                "could not queue an intent",
+                extra={"user_id": message.user_id, "order_id": message.dedup_id, "error": error},
+            )
+            report.skipped["enqueue_error"] += 1
 
 
 @dataclass(frozen=True)
@@ -249,6 +267,21 @@ class _Series:
     signals: Any
     close: Decimal
     source: str
+
+
+def _series(
+    broker: BrokerName, symbol: str, timeframe: str, name: str, candles: Sequence[Candle], now: datetime
+) -> _Series:
+    strategy = get_strategy(name)
+    last = candles[-1]
+    return _Series(
+        broker=broker,
+        symbol=symbol,
+        strategy=strategy,
+        signals=strategy.prepare(candles, timeframe, now),
+        close=last.close,
+        source=strategy_source(name, timeframe, last.timestamp),
+    )
 
 
 def _kind(exc: Exception) -> str:

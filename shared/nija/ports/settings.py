@@ -26,8 +26,9 @@ class StrategySettingsStore(Protocol):
         one atomic write."""
         ...
 
-    def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
-        """(user id, settings) of every enabled user in one scan shard (nija.domain.settings.scan_shard)."""
+    def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings | None]]:
+        """(user id, settings) of every enabled user in one scan shard (nija.domain.settings.scan_shard);
+        None for settings stored valid that no longer validate (a symbol delisted since, say)."""
         ...
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pydantic import ValidationError
+
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import StrategySettingsItem, bind
 from nija.adapters.dynamo.risk import risk_item
@@ -69,8 +71,13 @@ class DynamoStrategySettings:
             writes.append(Save(risk_item(user_id, risk)))
         write(writes, audit, account=active(user_id))
 
-    def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings]]:
-        """Every enabled user of one shard with their settings, in user id order, over all pages.
+    def enabled_in_shard(self, shard: int) -> Iterator[tuple[str, StrategySettings | None]]:
+        """Every enabled user of one shard with their settings, in user id order, over all pages;
+        None for settings that no longer validate (one user's, not the shard's, to skip).
         The index is eventually consistent: a change made a moment ago may show at the next scan."""
         for item in StrategySettingsItem.scan_shard.query(scan_pk(shard), page_size=self.page_size):
-            yield str(item.gsi1sk), StrategySettings.model_validate_json(item.settings)
+            try:
+                settings: StrategySettings | None = StrategySettings.model_validate_json(item.settings)
+            except ValidationError:
+                settings = None
+            yield str(item.gsi1sk), settings
