@@ -19,3 +19,10 @@ jest.mock("expo-secure-store", () => {
     }),
   };
 });
+
+// No fingerprint or face on the test "device" unless a test gives it one (src/testing/biometrics.ts).
+jest.mock("expo-local-authentication", () => ({
+  hasHardwareAsync: jest.fn(async () => false),
+  isEnrolledAsync: jest.fn(async () => false),
+  authenticateAsync: jest.fn(async () => ({ success: false, error: "not_available" })),
+}));

@@ -5,12 +5,14 @@ import { type TypedUseSelectorHook, useDispatch, useSelector } from "react-redux
 import { nijaApi } from "@/api/nija";
 import { offlineListener, offlineSlice } from "@/features/offline/snapshots";
 import { realtimeSlice } from "@/features/realtime/realtimeSlice";
+import { lockSlice } from "@/features/session/lockSlice";
 import { sessionSlice, signedOut } from "@/features/session/sessionSlice";
 
 const reducer = combineReducers({
   session: sessionSlice.reducer,
   realtime: realtimeSlice.reducer,
   offline: offlineSlice.reducer,
+  lock: lockSlice.reducer,
   [nijaApi.reducerPath]: nijaApi.reducer,
 });
 

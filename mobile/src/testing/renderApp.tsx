@@ -9,6 +9,7 @@ import DashboardRoute from "@/app/(app)/dashboard";
 import OrderRoute from "@/app/(app)/orders/[id]";
 import OrdersRoute from "@/app/(app)/orders/index";
 import PositionsRoute from "@/app/(app)/positions";
+import SecurityRoute from "@/app/(app)/security";
 import TradesRoute from "@/app/(app)/trades";
 import IndexRoute from "@/app/index";
 import MfaRoute from "@/app/mfa";
@@ -39,6 +40,7 @@ export async function renderApp(initialUrl: string, store: AppStore = makeStore(
       "(app)/orders/[id]": OrderRoute,
       "(app)/positions": PositionsRoute,
       "(app)/trades": TradesRoute,
+      "(app)/security": SecurityRoute,
     },
     { initialUrl },
   ) as unknown as Promise<ReturnType<typeof renderRouter>>);

@@ -12,6 +12,7 @@ const PLACES = [
   { href: "/orders", label: "Orders" },
   { href: "/positions", label: "Positions" },
   { href: "/trades", label: "Trades" },
+  { href: "/security", label: "Security" },
 ] as const;
 
 export function NavBar() {

@@ -3,6 +3,7 @@ import { apiBaseUrl } from "@/api/config";
 import type { Tokens } from "@/api/types";
 import type { AppDispatch } from "@/store";
 
+import { unlocked } from "./lockSlice";
 import { signedIn, signedOut } from "./sessionSlice";
 import { tokenStore } from "./tokenStore";
 
@@ -11,6 +12,7 @@ export async function completeSignIn(dispatch: AppDispatch, tokens: Tokens, emai
   if (!tokens.access_token) throw new Error("the sign-in returned no access token");
   if (tokens.refresh_token) await tokenStore.write(tokens.refresh_token);
   dispatch(signedIn({ accessToken: tokens.access_token, email }));
+  dispatch(unlocked()); // the user just proved who they are
 }
 
 /** At start: a stored refresh token signs the user back in; none, or a refused one, signs them out. */
