@@ -1,10 +1,12 @@
 """The REST API in front of dashboard_api, trading_api and admin_api, with the Lambda REQUEST authorizer.
 
-Every route is an explicit resource (see ``ROUTES``); a ``{proxy+}`` only where a whole subtree belongs
-to one function. Public routes are the liveness check and the Cognito calls made before a caller has a
-token; everything else goes through the authorizer and needs an API key, which the authorizer returns
-(``usageIdentifierKey``, key source AUTHORIZER): that is how each user is throttled by their tier's
-usage plan (``tiers.py``). Public auth routes carry no key; each has its own stage-level throttle.
+Every route is an explicit resource, from ``nija.api.routes.ROUTES`` (the one table the local stack's
+token check and the OpenAPI document read too); a ``{proxy+}`` only where a whole subtree belongs to one
+function. Public routes are the liveness check, the Cognito calls made before a caller has a token and
+the admin console's page and script; everything else goes through the authorizer and needs an API key,
+which the authorizer returns (``usageIdentifierKey``, key source AUTHORIZER): that is how each user is
+throttled by their tier's usage plan (``tiers.py``). Public auth routes carry no key; each has its own
+stage-level throttle.
 
 The integrations name the functions by their catalogue name instead of referencing them: the functions'
 environment carries the usage plan ids, the plans depend on the stage, the stage on the deployment and
@@ -30,20 +32,27 @@ from infra_cdk.stage import StageSettings
 from nija.api.routes import ROUTES
 from nija.catalogue import FunctionDef
 
-PUBLIC_REASON = "Public by design: liveness, and the Cognito sign-up/confirm/login/refresh/MFA-challenge "
-PUBLIC_REASON += "calls that happen before a caller has a token."
+PUBLIC_REASON = "Public by design: liveness, the Cognito sign-up/confirm/login/refresh/MFA-challenge "
+PUBLIC_REASON += "calls that happen before a caller has a token, and the admin console's page and script, "
+PUBLIC_REASON += "which hold no data (the page signs the admin in and calls the admin routes with the token)."
 # A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
 RETRY_AFTER_S = 1
 
 
-# API Gateway's own refusals, in the API's error shape ({"error": {"code", "message"}}).
-_GATEWAY_ERRORS = {
+# API Gateway's own refusals, in the API's error shape ({"error": {"code", "message"}}) with the headers
+# every response of the functions carries (nija.api.responses). The two defaults cover every other type
+# (a Lambda timeout or failure, an authorizer failure, a body over API Gateway's 10 MB, ...), each
+# keeping its own status (None).
+_GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str]] = {
     apigw.ResponseType.THROTTLED: ("429", "rate_limited"),
     apigw.ResponseType.QUOTA_EXCEEDED: ("429", "rate_limited"),
     apigw.ResponseType.UNAUTHORIZED: ("401", "unauthenticated"),
     apigw.ResponseType.ACCESS_DENIED: ("403", "forbidden"),
     apigw.ResponseType.INVALID_API_KEY: ("403", "forbidden"),
     apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "not_found"),  # no such route or method
+    apigw.ResponseType.REQUEST_TOO_LARGE: ("413", "payload_too_large"),
+    apigw.ResponseType.DEFAULT_4_XX: (None, "bad_request"),
+    apigw.ResponseType.DEFAULT_5_XX: (None, "internal_error"),
 }
 
 
@@ -165,7 +174,7 @@ class NijaRestApi(Construct):
         for response_type, (status, code) in _GATEWAY_ERRORS.items():
             headers = {
                 "Content-Type": "'application/json'",
-                "X-Content-Type-Options": "'nosniff'",  # as every response of the functions (nija.api.responses)
+                "X-Content-Type-Options": "'nosniff'",
                 "Cache-Control": "'no-store'",
             }
             if status == "429":

@@ -26,6 +26,12 @@ def totp(secret: str, at: float | None = None) -> str:
     return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
+def not_to_be_cached(response: httpx.Response) -> None:
+    """A response carrying tokens must not sit in any cache, nor be read as anything but JSON."""
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
 def test_totp_rfc6238_vector() -> None:
     secret = base64.b32encode(b"12345678901234567890").decode()  # RFC 6238, appendix B (SHA-1)
     assert totp(secret, at=59) == "287082" and totp(secret, at=1111111109) == "081804"
@@ -34,8 +40,9 @@ def test_totp_rfc6238_vector() -> None:
 def test_a_user_enrols_totp_and_signs_in_with_it(stack) -> None:  # type: ignore[no-untyped-def]
     api, email = stack.api, f"totp-{uuid.uuid4().hex[:8]}@example.com"
     assert httpx.post(f"{api}/v1/auth/signup", json={"email": email, "password": PASSWORD}).status_code == 201
-    tokens = httpx.post(f"{api}/v1/auth/login", json={"email": email, "password": PASSWORD}).json()
-    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    signed_in = httpx.post(f"{api}/v1/auth/login", json={"email": email, "password": PASSWORD})
+    not_to_be_cached(signed_in)
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 
     assert httpx.post(f"{api}/v1/auth/mfa/setup").status_code == 401  # a signed-in route
     setup = httpx.post(f"{api}/v1/auth/mfa/setup", headers=headers)
@@ -53,5 +60,6 @@ def test_a_user_enrols_totp_and_signs_in_with_it(stack) -> None:  # type: ignore
         json={"email": email, "session": challenge["session"], "code": totp(secret)},
     )
     assert verified.status_code == 200, verified.text
+    not_to_be_cached(verified)
     me = httpx.get(f"{api}/v1/me", headers={"Authorization": f"Bearer {verified.json()['access_token']}"})
     assert me.status_code == 200 and me.json()["email"] == email

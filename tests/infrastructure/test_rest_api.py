@@ -47,6 +47,7 @@ ROUTES = {
     ("DELETE", "/v1/brokers/{broker}/credentials"): (TRADING, USER),
     ("ANY", "/admin/{proxy+}"): (ADMIN, USER),
     ("GET", "/admin/console"): (ADMIN, PUBLIC),
+    ("GET", "/admin/console.js"): (ADMIN, PUBLIC),
 }
 PUBLIC_AUTH = [route for route, (_, auth) in ROUTES.items() if auth == PUBLIC and "/auth/" in route[1]]
 
@@ -95,6 +96,19 @@ def test_routes_and_who_may_call_them(dev: Synth) -> None:
     assert {route: m["AuthorizationType"] for route, m in methods.items()} == {
         route: auth for route, (_, auth) in ROUTES.items()
     }
+
+
+def test_exactly_the_public_routes_of_the_one_table_have_no_authorization(dev: Synth, prod: Synth) -> None:
+    """nija.api.routes, which the local stack's token check and the OpenAPI document read too."""
+    from nija.api import routes
+
+    public = {(m, r.path) for r in routes.ROUTES if r.public for m in r.methods}
+    assert ("POST", "/v1/auth/login") in public and ("POST", "/v1/auth/mfa/setup") not in public
+    for synth in (dev, prod):
+        methods = _methods(synth.service_json)
+        assert {(m, r.path) for r in routes.ROUTES for m in r.methods} == set(methods)
+        assert {route for route, m in methods.items() if m["AuthorizationType"] == "NONE"} == public
+        assert all(m["AuthorizationType"] == "CUSTOM" for route, m in methods.items() if route not in public)
 
 
 def test_user_routes_need_the_api_key_the_authorizer_returns(dev: Synth) -> None:
@@ -233,17 +247,21 @@ def test_keyless_auth_routes_have_their_own_low_throttle(dev: Synth, prod: Synth
         ("ACCESS_DENIED", "403", "forbidden"),
         ("INVALID_API_KEY", "403", "forbidden"),
         ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
+        ("REQUEST_TOO_LARGE", "413", "payload_too_large"),
+        # Every other type (a Lambda timeout, an authorizer failure, ...), with its own status.
+        ("DEFAULT_4XX", None, "bad_request"),
+        ("DEFAULT_5XX", None, "internal_error"),
     ],
 )
 def test_gateway_refusals_use_the_api_error_shape(
-    dev: Synth, response_type: str, status: str, code: str
+    dev: Synth, response_type: str, status: str | None, code: str
 ) -> None:
     (response,) = [
         r["Properties"]
         for r in resources(dev.service_json, "AWS::ApiGateway::GatewayResponse").values()
         if r["Properties"]["ResponseType"] == response_type
     ]
-    assert response["StatusCode"] == status
+    assert response.get("StatusCode") == status
     template = response["ResponseTemplates"]["application/json"]
     body = json.loads(template.replace("$context.error.messageString", '"Too Many Requests"'))
     assert body["error"]["code"] == code
@@ -251,6 +269,15 @@ def test_gateway_refusals_use_the_api_error_shape(
         assert int(response["ResponseParameters"]["gatewayresponse.header.Retry-After"].strip("'")) >= 1
     assert response["ResponseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
     assert response["ResponseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
+    assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/json'"
+
+
+def test_every_gateway_response_says_nosniff(dev: Synth) -> None:
+    responses = resources(dev.service_json, "AWS::ApiGateway::GatewayResponse").values()
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= {r["Properties"]["ResponseType"] for r in responses}
+    for r in responses:
+        headers = r["Properties"]["ResponseParameters"]
+        assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'", r
 
 
 def test_service_template_has_no_dependency_cycle(dev: Synth) -> None:

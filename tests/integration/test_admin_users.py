@@ -107,4 +107,6 @@ def test_the_console_page_is_served_without_data(admin_api: Any) -> None:
     page = admin_api.fn(admin_api.event("console"))
     assert page["statusCode"] == 200
     assert page["headers"]["content-type"].startswith("text/html")
-    assert "NIJA admin console" in page["body"] and "/admin/users" in page["body"]
+    assert "NIJA admin console" in page["body"] and '<script src="console.js">' in page["body"]
+    script = admin_api.fn(admin_api.event("console_script"))  # public too: the page needs it signed out
+    assert script["statusCode"] == 200 and "/admin/users" in script["body"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from nija import wiring
 from nija.adapters.aws import client
+from nija.api.routes import ROUTES, route_for
 from nija.config import get_settings, reset_settings
 from nija.local import identity
 from nija.local.provision import create_vault_key, provision_data_plane
@@ -201,3 +203,33 @@ def test_a_disabled_user_is_refused(world: World) -> None:
     wiring.store().put_user(carol.model_copy(update={"status": UserStatus.DISABLED}))
     r = call(world, "GET", "/v1/me", f"Bearer {token}")
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}/]+\}", "x", re.sub(r"\{[^}/]+\+\}", "x/y", path))
+
+
+def test_the_token_check_follows_the_route_table(world: World) -> None:
+    """nija.api.routes decides, per route and method: a public route answers without a token, every
+    other call (any method a route does not list, OPTIONS included) is 401 without one."""
+    checked = 0
+    for route in ROUTES:
+        path = _concrete(route.path)
+        listed = ("GET", "POST") if "ANY" in route.methods else route.methods
+        for method in (*listed, "OPTIONS"):
+            r = call(world, method, path, None)
+            public = method in listed and route_for(method, path) is route and route.public
+            if public:
+                assert r.status_code != 401, (method, path, r.text)
+            else:
+                assert r.status_code == 401, (method, path, r.status_code, r.text)
+                assert r.json()["error"]["code"] == "unauthenticated"
+            checked += 1
+    assert checked > len(ROUTES)
+
+
+def test_a_valid_token_starts_totp_enrolment(world: World) -> None:
+    """/v1/auth/mfa/setup is not public: the token is verified and the route gets its caller."""
+    r = call(world, "POST", "/v1/auth/mfa/setup", f"Bearer {world.bob['AccessToken']}")
+    assert r.status_code == 200, r.text
+    assert r.json()["secret_code"] and r.json()["otpauth_uri"].startswith("otpauth://totp/")

@@ -1,10 +1,12 @@
-"""The admin console page's script, run by Node against a stub DOM and a recording fetch: served under
-API Gateway's stage path it calls that stage's routes (not the domain's root, which has none), and an
-admin with MFA on signs in through the code challenge, then sees the user list."""
+"""The admin console page's script (console.js, a file served beside the page), run by Node against a
+stub DOM and a recording fetch: served under API Gateway's stage path it calls that stage's routes (not
+the domain's root, which has none), and an admin with MFA on signs in through the code challenge, then
+sees the user list."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from importlib import resources
@@ -14,7 +16,7 @@ import pytest
 NODE = shutil.which("node")
 
 HARNESS = r"""
-const src = process.argv[1].match(/<script>([\s\S]*)<\/script>/)[1];
+const src = process.argv[1];
 const els = {};
 function el(id) {
   return (els[id] ||= {
@@ -52,11 +54,22 @@ eval(src);
 """
 
 
+def _asset(name: str) -> str:
+    return resources.files("nija.api").joinpath(name).read_text(encoding="utf-8")
+
+
+def test_the_page_loads_its_script_from_a_file_and_has_none_inline() -> None:
+    """Its Content-Security-Policy allows scripts from its own origin only (nija.api.routers.admin_users)."""
+    page = _asset("console.html")
+    assert re.findall(r"<script\b[^>]*>[^<]*</script>", page) == ['<script src="console.js"></script>']
+    assert not re.search(r"<[^>]+\s(on[a-z]+|style)=", page)  # no inline handler or style attribute
+    assert "javascript:" not in page
+
+
 def _run(path: str, replies: list[tuple[int, object]]) -> dict[str, object]:
-    page = resources.files("nija.api").joinpath("console.html").read_text(encoding="utf-8")
     assert NODE is not None
     out = subprocess.run(
-        [NODE, "-e", HARNESS, page, path, json.dumps(replies)],
+        [NODE, "-e", HARNESS, _asset("console.js"), path, json.dumps(replies)],
         capture_output=True,
         text=True,
         timeout=30,

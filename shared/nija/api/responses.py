@@ -6,6 +6,9 @@ headers every response carries, and the error shape for the errors the framework
   Content-Security-Policy that allows nothing (a route serving a page sets its own).
 - An error response that is not JSON (Starlette's 413 for a body over the limit, answered before
   any route or exception handler runs) is replaced by `{"error": {"code", "message"}}`.
+- An unhandled exception is answered here, as a 500 in that shape with these headers: Starlette
+  answers it in ServerErrorMiddleware, outside every middleware, so its reply would lack them. The
+  exception still goes on up, so that ServerErrorMiddleware's handler (nija.api.errors) logs it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from http import HTTPStatus
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nija.api.errors import HTTP_CODES
+from nija.api.errors import HTTP_CODES, error_response
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -53,11 +56,12 @@ class ApiResponses:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        replaced = False
+        replaced = started = False
 
         async def sending(message: Message) -> None:
-            nonlocal replaced
+            nonlocal replaced, started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 status = int(message["status"])
                 if status >= 400 and not headers.get("content-type", "").startswith("application/json"):
@@ -74,4 +78,9 @@ class ApiResponses:
                 return  # the framework's plain-text body: already answered in the API's shape
             await send(message)
 
-        await self.app(scope, receive, sending)
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if not started:
+                await error_response(500, "internal_error", "internal error")(scope, receive, sending)
+            raise

@@ -49,14 +49,17 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/brokers/{broker}/credentials", ("PUT", "DELETE"), "trading_api"),
     # The admin app checks the admins group itself and answers 403 to everyone else.
     Route("/admin/{proxy+}", ("ANY",), "admin_api"),
-    # The console page: no data in it; it signs the admin in and calls the admin routes with the token.
+    # The console page and its script: no data in them; the page signs the admin in and calls the admin
+    # routes with the token. The script is a file of its own so that the page's CSP allows no inline one.
     Route("/admin/console", ("GET",), "admin_api", public=True),
+    Route("/admin/console.js", ("GET",), "admin_api", public=True),
 )
 
-# The local stack's own pages (API Gateway routes none of them; docs are off in prod): the API's docs,
-# and the app's web build under /app (nija.local.web_app), which holds no data of anyone.
+# The local stack's own pages, read only (API Gateway routes none of them; docs are off in prod): the
+# API's docs, and the app's web build under /app (nija.local.web_app), which holds no data of anyone.
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json"})
 LOCAL_PAGES = "/app"
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -90,8 +93,10 @@ def route_for(method: str, path: str) -> Route | None:
 
 
 def is_public(method: str, path: str) -> bool:
-    """Whether the call needs no bearer token: a public route, or (locally) the API's docs."""
-    if path in DOCS_PATHS or path == LOCAL_PAGES or path.startswith(LOCAL_PAGES + "/"):
+    """Whether the call needs no bearer token: a public route, or (locally) reading the API's docs or
+    the app's pages."""
+    local_page = path in DOCS_PATHS or path == LOCAL_PAGES or path.startswith(LOCAL_PAGES + "/")
+    if local_page and method.upper() in READ_METHODS:
         return True
     route = route_for(method, path)
     return route is not None and route.public

@@ -84,11 +84,9 @@ class VerifyTokenMiddleware:
         return principal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or is_public(scope["method"], scope["path"])
-            or scope["method"] == "OPTIONS"
-        ):
+        # Public or not is the route table's call alone (OPTIONS included: API Gateway has no CORS
+        # preflight methods here, and its ANY routes send OPTIONS through the authorizer).
+        if scope["type"] != "http" or is_public(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
