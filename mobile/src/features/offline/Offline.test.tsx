@@ -10,9 +10,6 @@ beforeEach(async () => {
   await AsyncStorage.clear();
 });
 
-// The snapshot write waits 500 ms after the last answer: let the last one land before jest leaves.
-afterAll(() => new Promise((resolve) => setTimeout(resolve, 700)));
-
 async function signedInAt(url: string, user = "u-1") {
   const store = makeStore();
   store.dispatch(signedIn({ accessToken: accessToken(user), email: `${user}@example.com` }));
@@ -29,27 +26,42 @@ async function stored(user: string): Promise<Record<string, unknown>> {
   return JSON.parse(text ?? "{}") as Record<string, unknown>;
 }
 
-test("the last good dashboard is kept and shown read-only, with its time, when the API cannot be reached", async () => {
-  const api = fakeApi().on("GET", "/v1/dashboard", { body: DASHBOARD });
-  const first = await signedInAt("/dashboard");
-  await first.screen.findByLabelText("Equity: 100,250.50");
-  expect(Object.keys(await stored("u-1"))).toContain("dashboard");
+const ORDER = {
+  order_id: "int_1",
+  client_order_id: "nj",
+  broker: "paper",
+  symbol: "ETH/USD",
+  side: "sell",
+  type: "market",
+  quantity: "1",
+  status: "filled",
+  filled_quantity: "1",
+  fees: "0",
+  cancel_requested: false,
+  created_at: "2026-12-05T10:00:00Z",
+  updated_at: "2026-12-05T10:00:00Z",
+};
 
-  // Later, the service is down: a new start of the app, the same user.
+test("each good answer is kept for the signed-in user, with its time", async () => {
+  fakeApi().on("GET", "/v1/dashboard", { body: DASHBOARD });
+  const { screen } = await signedInAt("/dashboard");
+  await screen.findByLabelText("Equity: 100,250.50");
+  const kept = (await stored("u-1")) as Record<string, { data: unknown; at: string }>;
+  expect(kept.dashboard?.data).toEqual(DASHBOARD);
+  expect(Number.isNaN(Date.parse(kept.dashboard?.at ?? ""))).toBe(false);
+});
+
+test("when the API cannot be reached the kept dashboard is shown read-only with its time", async () => {
+  await AsyncStorage.setItem("nija.offline.u-1", JSON.stringify({ dashboard: { data: DASHBOARD, at: "2026-12-05T09:30:00Z" } }));
   fakeApi();
   const { screen } = await signedInAt("/dashboard");
   expect(await screen.findByLabelText(/^Offline: showing your data as of /)).toBeTruthy();
   expect(screen.getByLabelText("Equity: 100,250.50")).toBeTruthy();
-  expect(api.calls).toHaveLength(1);
 });
 
-test("lists are kept too, and no further page is offered offline", async () => {
-  const order = { order_id: "int_1", client_order_id: "nj", broker: "paper", symbol: "ETH/USD", side: "sell", type: "market", quantity: "1", status: "filled", filled_quantity: "1", fees: "0", cancel_requested: false, created_at: "2026-12-05T10:00:00Z", updated_at: "2026-12-05T10:00:00Z" };
-  fakeApi().on("GET", "/v1/orders", { body: { items: [order], next_token: "more" } });
-  const first = await signedInAt("/orders");
-  await first.screen.findByLabelText("Sell 1 ETH/USD on paper, filled");
-  await stored("u-1");
-
+test("a kept list is shown offline, and no further page is offered", async () => {
+  const orders = { pages: [{ items: [ORDER], next_token: "more" }], pageParams: [undefined] };
+  await AsyncStorage.setItem("nija.offline.u-1", JSON.stringify({ orders: { data: orders, at: "2026-12-05T09:30:00Z" } }));
   fakeApi();
   const { screen } = await signedInAt("/orders");
   expect(await screen.findByLabelText(/^Offline: /)).toBeTruthy();

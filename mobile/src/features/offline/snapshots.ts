@@ -52,8 +52,7 @@ interface State {
 
 export const offlineListener = createListenerMiddleware();
 
-// Every good answer of a kept endpoint becomes that screen's snapshot, written after a short pause.
-let writing: ReturnType<typeof setTimeout> | undefined;
+// Every good answer of a kept endpoint becomes that screen's snapshot, stored at once (a few KB).
 offlineListener.startListening({
   predicate: (action) => KEPT.some((name) => nijaApi.endpoints[name].matchFulfilled(action)),
   effect: (action, api) => {
@@ -66,13 +65,7 @@ offlineListener.startListening({
     const userId = state.session.userId;
     if (data === undefined || !userId) return;
     api.dispatch(snapshotTaken({ key: snapshotKey(endpointName, originalArgs), snapshot: { data, at: new Date().toISOString() } }));
-    clearTimeout(writing);
-    writing = setTimeout(() => {
-      const now = api.getState() as State;
-      if (now.session.userId === userId) {
-        void AsyncStorage.setItem(storageKey(userId), JSON.stringify(now.offline.snapshots));
-      }
-    }, 500);
+    void AsyncStorage.setItem(storageKey(userId), JSON.stringify((api.getState() as State).offline.snapshots));
   },
 });
 
@@ -80,7 +73,6 @@ offlineListener.startListening({
 offlineListener.startListening({
   matcher: isAnyOf(signedIn, signedOut),
   effect: async (action, api) => {
-    clearTimeout(writing);
     const keys = (await AsyncStorage.getAllKeys()).filter((k) => k.startsWith(PREFIX));
     if (signedOut.match(action)) {
       await AsyncStorage.multiRemove(keys);
