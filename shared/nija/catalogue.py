@@ -45,6 +45,12 @@ class TableDef:
     stream: bool = False
     append_only: bool = False  # no principal may update or delete an item (a resource policy denies it)
 
+    def index(self, name: str) -> Index:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        raise KeyError(f"table {self.name} has no index {name}")
+
     @property
     def attributes(self) -> tuple[KeyAttr, ...]:
         seen: dict[str, KeyAttr] = {}
