@@ -67,7 +67,7 @@ class UserPool(Construct):
             auth_flows=cognito.AuthFlow(user_password=True),
             disable_o_auth=True,
             access_token_validity=Duration.minutes(cat.access_token_minutes),
-            id_token_validity=Duration.minutes(cat.access_token_minutes),
+            id_token_validity=Duration.minutes(cat.id_token_minutes),
             refresh_token_validity=Duration.days(cat.refresh_token_days),
             enable_token_revocation=True,
             # Unknown email and wrong password answer alike (no account enumeration through login).

@@ -45,6 +45,12 @@ class TableDef:
     stream: bool = False
     append_only: bool = False  # no principal may update or delete an item (a resource policy denies it)
 
+    def index(self, name: str) -> Index:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        raise KeyError(f"table {self.name} has no index {name}")
+
     @property
     def attributes(self) -> tuple[KeyAttr, ...]:
         seen: dict[str, KeyAttr] = {}
@@ -98,8 +104,10 @@ class Catalogue:
     user_pool_name: str = ""
     user_pool_client_name: str = ""
     admins_group: str = "admins"
-    # The app client's token lifetimes: the deployed pool's and the local stack's.
+    # The app client's token lifetimes: the deployed pool's and the local stack's (whose emulator
+    # is made to keep them: nija.local.moto_cognito). expires_in is the access token's.
     access_token_minutes: int = 15
+    id_token_minutes: int = 15
     # How long API Gateway keeps an authorizer verdict (per Authorization header); the local stack too.
     authorizer_cache_seconds: int = 60
     refresh_token_days: int = 30

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from nija import cli_backtest
 from nija.domain.errors import Conflict
-from nija.domain.models import BrokerName
+from nija.domain.models import BrokerName, instant
 
 if TYPE_CHECKING:
     from nija.logic.audit_anchor import AuditAnchoring
@@ -25,9 +25,14 @@ if TYPE_CHECKING:
 def _rewrap(args: argparse.Namespace) -> int:
     from nija import wiring
 
-    before = datetime.fromisoformat(args.before) if args.before else datetime.now(UTC)
-    if before.tzinfo is None:
-        before = before.replace(tzinfo=UTC)
+    try:
+        before = datetime.fromisoformat(args.before) if args.before else datetime.now(UTC)
+        if before.tzinfo is None:
+            before = before.replace(tzinfo=UTC)
+        instant(before)  # in range; the value itself is kept as given (the resume line repeats it)
+    except ValueError as exc:
+        print(f"nija vault rewrap: error: --before: {exc}", file=sys.stderr)
+        return 2
     print(f"re-wrapping every secret sealed before {before.isoformat()}", flush=True)
     print(f"(to resume after an interruption: nija vault rewrap --before {before.isoformat()})", flush=True)
     count = wiring.vault_service().rewrap_all(

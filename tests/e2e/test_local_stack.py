@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from nija.catalogue import catalogue
 from nija.local.identity import DEMO_EMAIL, DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
@@ -21,7 +22,9 @@ def login(api: str) -> dict[str, str]:
     r = httpx.post(f"{api}/v1/auth/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}, timeout=10)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] > 0 and body["refresh_token"]
+    assert body["token_type"] == "Bearer" and body["refresh_token"]
+    # the deployed pool client's access token lifetime (the catalogue's), not moto's hour
+    assert body["expires_in"] == catalogue("local").access_token_minutes * 60 == 900
     return {"Authorization": f"Bearer {body['access_token']}"}
 
 

@@ -421,10 +421,11 @@ def test_mobile_client_flows_and_token_lifetimes(dev: Synth) -> None:
     assert props["GenerateSecret"] is False
     assert props["PreventUserExistenceErrors"] == "ENABLED"
     minutes = {"minutes": 1, "hours": 60, "days": 24 * 60}
-    units = props["TokenValidityUnits"]
-    assert props["AccessTokenValidity"] * minutes[units["AccessToken"]] == 15
-    assert props["IdTokenValidity"] * minutes[units["IdToken"]] == 15
-    assert props["RefreshTokenValidity"] * minutes[units["RefreshToken"]] == 30 * 24 * 60
+    units, cat = props["TokenValidityUnits"], dev.catalogue  # the local pool reads the same figures
+    assert props["AccessTokenValidity"] * minutes[units["AccessToken"]] == cat.access_token_minutes == 15
+    assert props["IdTokenValidity"] * minutes[units["IdToken"]] == cat.id_token_minutes == 15
+    assert props["RefreshTokenValidity"] * minutes[units["RefreshToken"]] == cat.refresh_token_days * 24 * 60
+    assert cat.refresh_token_days == 30
 
 
 def test_prod_user_pool_is_retained(prod: Synth) -> None:

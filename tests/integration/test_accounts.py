@@ -214,19 +214,125 @@ def test_a_gone_users_refresh_token_is_401_not_503(dashboard: Any) -> None:
     assert r.status == 401 and r.body["error"]["code"] == "unauthenticated", r.body
 
 
+def refused_refresh(dashboard: Any, refresh_token: str) -> None:
+    r = dashboard("auth_refresh", refresh_token=refresh_token)
+    assert r.status == 401 and r.body["error"]["code"] == "unauthenticated", r.body
+    assert "refresh token" in r.body["error"]["message"], r.body
+
+
+def test_a_deleted_users_refresh_token_is_401_even_once_the_address_signs_up_again(
+    dashboard: Any, pool: identity.Pool
+) -> None:
+    """A real pool user, a real refresh token, the user deleted from the pool: Cognito answers
+    NotAuthorizedException (moto failed: 503). An account made again under the same address is
+    another user: the old token must not reach it (moto gave the new account's tokens)."""
+    address = email()
+    first = signup(dashboard, address).body["user_id"]
+    old = login(dashboard, address).body["refresh_token"]
+    client("cognito-idp").admin_delete_user(UserPoolId=pool.pool_id, Username=address)
+    refused_refresh(dashboard, old)
+    again = login(dashboard, address)
+    assert again.status == 401 and again.body["error"]["message"] == "incorrect email or password"
+
+    assert signup(dashboard, address).body["user_id"] != first
+    refused_refresh(dashboard, old)
+    assert (
+        dashboard("auth_refresh", refresh_token=login(dashboard, address).body["refresh_token"]).status == 200
+    )
+
+
+def test_a_disabled_users_refresh_token_is_401(dashboard: Any, pool: identity.Pool) -> None:
+    """Disabled in the pool directly (no global sign-out): Cognito refuses, moto gave tokens."""
+    address = email()
+    signup(dashboard, address)
+    refresh_token = login(dashboard, address).body["refresh_token"]
+    client("cognito-idp").admin_disable_user(UserPoolId=pool.pool_id, Username=address)
+    refused_refresh(dashboard, refresh_token)
+
+
+def with_totp(dashboard: Any, address: str) -> str:
+    """A signed-up user with TOTP on; returns the session of a sign-in's MFA challenge."""
+    user_id = signup(dashboard, address).body["user_id"]
+    token = login(dashboard, address).body["access_token"]
+    assert dashboard("auth_mfa_setup", user_id=user_id, token=token).status == 200
+    assert dashboard("auth_mfa_enable", user_id=user_id, token=token, code="123456").status == 200
+    challenge = login(dashboard, address).body
+    assert challenge["challenge"] == "SOFTWARE_TOKEN_MFA", challenge
+    return str(challenge["session"])
+
+
+def test_mfa_verify_with_a_stale_or_foreign_session_is_401(dashboard: Any, pool: identity.Pool) -> None:
+    alice, bob = email(), email()
+    session = with_totp(dashboard, alice)
+    signup(dashboard, bob)
+    stale = dashboard("auth_mfa_verify", email=alice, session="s" * 40, code="123456")
+    assert stale.status == 401 and "session" in stale.body["error"]["message"], stale.body
+    # Alice's session (her password, her code) with Bob's address: moto signed Bob in.
+    foreign = dashboard("auth_mfa_verify", email=bob, session=session, code="123456")
+    assert foreign.status == 401 and "session" in foreign.body["error"]["message"], foreign.body
+    client("cognito-idp").admin_delete_user(UserPoolId=pool.pool_id, Username=alice)
+    gone = dashboard("auth_mfa_verify", email=alice, session=session, code="123456")
+    assert gone.status == 401 and "session" in gone.body["error"]["message"], gone.body
+
+
+def test_confirm_of_an_unknown_or_confirmed_account(dashboard: Any) -> None:
+    """An unknown address answers as a wrong code (no account enumeration); an account confirmed
+    already (the local stack confirms at sign-up) is a 409, as Cognito's NotAuthorizedException."""
+    unknown = dashboard("auth_confirm", email=email())
+    assert unknown.status == 401 and unknown.body["error"]["code"] == "invalid_code", unknown.body
+    address = email()
+    signup(dashboard, address)
+    again = dashboard("auth_confirm", email=address)
+    assert again.status == 409 and again.body["error"]["code"] == "already_confirmed", again.body
+
+
+def test_mfa_setup_with_a_signed_out_token_is_401(dashboard: Any, pool: identity.Pool) -> None:
+    address = email()
+    user_id = signup(dashboard, address).body["user_id"]
+    token = login(dashboard, address).body["access_token"]
+    client("cognito-idp").admin_user_global_sign_out(UserPoolId=pool.pool_id, Username=address)
+    r = dashboard("auth_mfa_setup", user_id=user_id, token=token)
+    assert r.status == 401 and "access token" in r.body["error"]["message"], r.body
+
+
 def test_tokens_live_as_long_as_the_pool_client_says(dashboard: Any) -> None:
-    """15 minutes, as the deployed pool's client (the catalogue's figure): moto said an hour."""
+    """15 minutes, as the deployed pool's client (the catalogue's figures, which the CDK app gives
+    it): moto said an hour. expires_in is the access token's lifetime."""
     import jwt
 
-    lifetime = get_settings().catalogue.access_token_minutes * 60
+    cat = get_settings().catalogue
+    access, id_ = cat.access_token_minutes * 60, cat.id_token_minutes * 60
     address = email()
     signup(dashboard, address)
     tokens = login(dashboard, address).body
     refreshed = dashboard("auth_refresh", refresh_token=tokens["refresh_token"]).body
-    assert tokens["expires_in"] == refreshed["expires_in"] == lifetime == 900
-    for token in (tokens["access_token"], tokens["id_token"], refreshed["access_token"]):
+    assert tokens["expires_in"] == refreshed["expires_in"] == access == 900
+    for token, lifetime in (
+        (tokens["access_token"], access),
+        (tokens["id_token"], id_),
+        (refreshed["access_token"], access),
+        (refreshed["id_token"], id_),
+    ):
         claims = jwt.decode(token, options={"verify_signature": False})
         assert claims["exp"] - claims["iat"] == lifetime
+
+
+def test_a_refresh_token_is_refused_once_its_days_are_over(
+    dashboard: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool client's refresh token validity (the catalogue's 30 days): moto's never expired.
+    The emulator's clock is moved, nothing sleeps."""
+    from nija.local import moto_cognito
+
+    lifetime = get_settings().catalogue.refresh_token_days * 86_400
+    address = email()
+    signup(dashboard, address)
+    refresh_token = login(dashboard, address).body["refresh_token"]
+    issued = moto_cognito.clock()  # at or just after the token's issue
+    monkeypatch.setattr(moto_cognito, "clock", lambda: issued + lifetime - 60)
+    assert dashboard("auth_refresh", refresh_token=refresh_token).status == 200
+    monkeypatch.setattr(moto_cognito, "clock", lambda: issued + lifetime + 1)
+    refused_refresh(dashboard, refresh_token)
 
 
 def test_totp_setup_enable_and_the_login_challenge(dashboard: Any) -> None:

@@ -98,10 +98,12 @@ def test_a_valid_access_token_is_allowed(cognito: Cognito, authorizer, load_even
 
 
 def test_a_token_is_refused_once_its_15_minutes_are_over(
-    cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+    cognito: Cognito, monkeypatch: pytest.MonkeyPatch, authorizer, load_event
 ) -> None:
     """The pool client's lifetime (the catalogue's, the deployed pool's), enforced by the verifier
-    through the token's exp: 14 minutes on it holds, a second past 15 it does not."""
+    through the token's exp: 14 minutes on it holds, a second past 15 it does not, in the verifier
+    and in the authorizer's answer (API Gateway's 401). The emulator issues the exp the cloud would
+    (nija.local.moto_cognito); the deployed verifier is the one that refuses."""
     import datetime as dt
 
     import jwt.api_jwt
@@ -113,7 +115,7 @@ def test_a_token_is_refused_once_its_15_minutes_are_over(
     issued = cognito.tokens()
     assert int(issued["ExpiresIn"]) == lifetime == 900
 
-    def verify_later(seconds: int) -> Any:
+    def later(seconds: int, check: Any) -> Any:
         class Later(dt.datetime):  # PyJWT's clock, moved on: no sleeping
             @classmethod
             def now(cls, tz: Any = None) -> Any:
@@ -121,11 +123,19 @@ def test_a_token_is_refused_once_its_15_minutes_are_over(
 
         with monkeypatch.context() as clock:
             clock.setattr(jwt.api_jwt, "datetime", Later)
-            return token_verifier().verify(issued["AccessToken"])
+            return check()
 
-    assert verify_later(lifetime - 60)["sub"] == cognito.user_id
+    def verify() -> Any:
+        return token_verifier().verify(issued["AccessToken"])
+
+    def authorize() -> Any:
+        return authorizer(load_event("authorizer/request", token=issued["AccessToken"]))
+
+    assert later(lifetime - 60, verify)["sub"] == cognito.user_id
     with pytest.raises(Unauthenticated, match="expired"):
-        verify_later(lifetime + 6)  # past the verifier's 5 s leeway
+        later(lifetime + 6, verify)  # past the verifier's 5 s leeway
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # API Gateway's 401, by this text
+        later(lifetime + 6, authorize)
 
 
 def test_header_names_are_case_insensitive(cognito: Cognito, authorizer, load_event) -> None:

@@ -96,6 +96,53 @@ def test_errors_exit_2_with_the_reason(
     assert err.startswith("nija backtest: error: ") and message in err, err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        # the same bounds as POST /v1/backtests, from the same use case (nija.logic.backtests)
+        (("--until", "0001-01-02T00:00:00"), "until is before 1970-01-01"),
+        (("--until", "0001-01-02T00:00:00", "--limit", "5000"), "until is before 1970-01-01"),
+        (("--until", "9999-12-31T23:59:59-05:00"), "until is in the future"),
+        (("--until", "0001-01-01T00:00:00+05:00"), "until is before 1970-01-01"),
+        (("--until", "1970-01-03T00:00:00Z", "--limit", "5000"), "would start before 1970-01-01"),
+        (("--limit", "1"), "limit must be between 2 and 5000"),
+    ],
+)
+def test_a_window_of_candles_that_cannot_exist_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+) -> None:
+    code, out, err = nija(capsys, "--broker", "paper", "--symbol", "BTC/USD", "--timeframe", "1d", *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("nija backtest: error: ") and message in err, err
+
+
+@pytest.mark.parametrize(
+    ("stamps", "when"),
+    [
+        (("1969-12-30T00:00:00Z", "1969-12-31T00:00:00Z"), "before 1970-01-01"),
+        (("4102358400000", "4102444800000"), "in the future"),
+    ],
+)
+def test_a_csv_candle_that_cannot_exist_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, stamps: tuple[str, str], when: str
+) -> None:
+    """A CSV file goes through the same check as inline candles over the API: no candle opened
+    before 1970 or after now (2099-12-31 and 2100-01-01 in epoch milliseconds)."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,open,high,low,close,volume\n" + "".join(f"{t},1,1,1,1,1\n" for t in stamps))
+    code, out, err = nija(capsys, "--csv", str(bad))
+    assert code == 2 and out == ""
+    assert "candles.0.timestamp" in err and when in err, err
+
+
+def test_a_csv_time_out_of_range_in_utc_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Year 1 east of UTC overflowed converting to UTC: a traceback, not a message."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,open,high,low,close,volume\n0001-01-01T00:00:00+01:00,1,1,1,1,1\n")
+    code, _, err = nija(capsys, "--csv", str(bad))
+    assert code == 2 and "line 2: timestamp: out of range in UTC" in err, err
+
+
 def test_a_bad_csv_line_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(SAMPLE.read_text().replace("2025-12-28T12:45:00Z", "2025-12-28T12:40:00Z", 1))

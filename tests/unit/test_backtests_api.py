@@ -5,7 +5,7 @@ broker's candles come from its deterministic feed."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -184,4 +184,24 @@ def test_inline_candles_out_of_time_are_422(client: TestClient) -> None:
     candle = {"open": "1", "high": "1", "low": "1", "close": "1", "volume": "1"}
     candles = [{**candle, "timestamp": "0001-01-01T00:00:00"}, {**candle, "timestamp": "0001-01-01T00:05:00"}]
     status, answer = post(client, {"candles": candles})
+    assert status == 422 and answer["error"]["field"] == "candles.0.timestamp", answer
+
+
+def test_inline_candles_in_the_future_are_422(client: TestClient) -> None:
+    """Candles that cannot exist yet: a timestamp after now (it was let through up to 2100)."""
+    candle = {"open": "1", "high": "1", "low": "1", "close": "1", "volume": "1"}
+    later = datetime.now(UTC) + timedelta(days=2)
+    candles = [
+        {**candle, "timestamp": (later - timedelta(days=3)).isoformat()},
+        {**candle, "timestamp": later.isoformat()},
+    ]
+    status, answer = post(client, {"candles": candles, "timeframe": "1d"})
+    assert status == 422 and answer["error"]["field"] == "candles.1.timestamp", answer
+
+
+def test_inline_candles_of_year_1_east_of_utc_are_422(client: TestClient) -> None:
+    """Converted to UTC, 0001-01-01T00:00+01:00 is before year 1: compared, never converted."""
+    candle = {"open": "1", "high": "1", "low": "1", "close": "1", "volume": "1"}
+    stamps = ("0001-01-01T00:00:00+01:00", "0001-01-02T00:00:00+01:00")
+    status, answer = post(client, {"candles": [{**candle, "timestamp": t} for t in stamps]})
     assert status == 422 and answer["error"]["field"] == "candles.0.timestamp", answer

@@ -133,6 +133,20 @@ def test_bad_inputs_are_invalid_input() -> None:
         feed.candles("BTC/USD", "5m", 0, T0)
 
 
+@pytest.mark.parametrize(
+    "until", [datetime(1, 1, 2, tzinfo=UTC), datetime(1970, 1, 3, tzinfo=UTC), datetime(1969, 6, 1)]
+)
+def test_a_window_before_the_epoch_is_invalid_input_naming_limit(until: datetime) -> None:
+    """No candle opened before 1970: a window reaching back past it was a negative epoch (year 1
+    with 5000 candles: ValueError, 'year -13 is out of range', a 500 wherever it was asked)."""
+    with pytest.raises(InvalidInput) as refused:
+        PaperFeed(7).candles("BTC/USD", "1d", 5000, until)
+    assert refused.value.field == "limit"
+    assert PaperFeed(7).candles("BTC/USD", "1d", 2, datetime(1970, 1, 3, tzinfo=UTC))[0].timestamp == (
+        datetime(1970, 1, 1, tzinfo=UTC)
+    )
+
+
 @pytest.mark.parametrize("symbol", SYMBOLS)
 def test_rsi_on_5m_candles_crosses_30_and_70_within_a_day(symbol: str) -> None:
     for seed in (7, 11):

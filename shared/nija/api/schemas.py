@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nija.domain.credentials import CredentialMetadata
 from nija.domain.models import BrokerName, Money, OrderType, Role, Side, Tier, User, UserStatus
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import TradingMode
+from nija.domain.tokens import MAX_TOKEN
 
 T = TypeVar("T")
+
+# A listing's next_token as a query parameter: opaque, bounded; its content is checked where it is read.
+PageToken = Annotated[str | None, Query(max_length=MAX_TOKEN)]
 
 
 class Page(BaseModel, Generic[T]):

@@ -17,6 +17,9 @@ class Outcome(StrEnum):
     REFUSED = "refused"
 
 
+MAX_SUBJECT = 200  # characters in a subject or an actor as input (a search, a verify token)
+
+
 class AuditEvent(Frozen):
     action: str  # dotted, e.g. "auth.login", "admin.tier_change"
     outcome: Outcome

@@ -20,6 +20,8 @@ from nija.domain.audit import AuditEvent
 from nija.domain.models import Frozen
 
 GENESIS = "0" * 64  # the prev_hash of a chain's first record
+HASH_PATTERN = r"^[0-9a-f]{64}$"  # a record's hash: SHA-256, lower-case hex
+MAX_SEQ = 10**12 - 1  # seqs are stored as 12 digits, so that their text sorts as their number
 
 
 def canonical_time(at: datetime) -> str:

@@ -41,7 +41,10 @@ def parse_timestamp(text: str) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise ValueError(f"not an ISO-8601 time or epoch milliseconds: {text!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, or 9999 west of it
+        raise ValueError(f"out of range in UTC: {text}") from None
 
 
 def parse_candles_csv(text: str) -> list[Candle]:

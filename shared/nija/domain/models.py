@@ -22,7 +22,8 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _instant(at: datetime) -> datetime:
+def instant(at: datetime) -> datetime:
+    """`at` as an input time: UTC (naive means UTC), or ValueError outside [EARLIEST, LATEST)."""
     at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     if not EARLIEST <= at < LATEST:
         raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
@@ -30,7 +31,7 @@ def _instant(at: datetime) -> datetime:
 
 
 # A time taken as input: naive means UTC; bounded (see EARLIEST, LATEST).
-Instant = Annotated[datetime, AfterValidator(_instant)]
+Instant = Annotated[datetime, AfterValidator(instant)]
 
 # Decimal that accepts JSON strings or numbers and serialises as a canonical string.
 Money = Annotated[

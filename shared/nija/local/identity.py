@@ -48,7 +48,7 @@ def create_user_pool(cat: Catalogue) -> Pool:
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         AccessTokenValidity=cat.access_token_minutes,
-        IdTokenValidity=cat.access_token_minutes,
+        IdTokenValidity=cat.id_token_minutes,
         RefreshTokenValidity=cat.refresh_token_days,
         TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
     )["UserPoolClient"]

@@ -1,40 +1,68 @@
 """moto's Cognito, made to answer as the deployed user pool does where the local stack relies on it.
 
+The deployed code (nija.adapters.cognito, the token verifier) is the same in both places; it is the
+emulator that is brought into line, so that the local stack gives what the cloud gives:
+
 - Tokens live as long as the app client says (AccessTokenValidity and IdTokenValidity, in the
   client's TokenValidityUnits, hours by default as in Cognito): moto gives every token an hour, so
-  the local stack handed out 60-minute access tokens where the cloud gives 15.
-- A refresh token whose user is gone (deleted, an erased account) is NotAuthorizedException, as
-  Cognito answers: moto failed on the missing user (AttributeError, a 500 the API mapped to 503).
+  the local stack handed out 60-minute access tokens where the cloud gives 15. Their `exp` is what
+  every verifier checks, so a token past its lifetime is refused as in the cloud.
+- A refresh token lives RefreshTokenValidity (days by default): moto's never expired.
+- A refresh token whose user is gone (deleted, an erased account), was replaced by a new account
+  under the same address, or is disabled, is NotAuthorizedException, as Cognito answers: moto failed
+  on the missing user (AttributeError, a 500 the API mapped to 503) and gave the new account's
+  tokens for the old account's refresh token.
+- An MFA challenge's session is its user's: moto signed in whichever USERNAME came with it.
+- Confirming an account that is confirmed already is NotAuthorizedException: moto confirmed again.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-VALIDITY = {"access": ("AccessTokenValidity", "AccessToken"), "id": ("IdTokenValidity", "IdToken")}
+# token use -> (the client's validity setting, its unit's name, Cognito's default unit)
+VALIDITY = {
+    "access": ("AccessTokenValidity", "AccessToken", "hours"),
+    "id": ("IdTokenValidity", "IdToken", "hours"),
+    "refresh": ("RefreshTokenValidity", "RefreshToken", "days"),
+}
+MFA_CHALLENGES = ("SOFTWARE_TOKEN_MFA", "SMS_MFA")
+
+clock: Callable[[], float] = time.time  # when refresh tokens are issued and checked (tests move it)
 
 
 def validity_seconds(client_config: dict[str, Any], token_use: str) -> int | None:
     """The app client's lifetime for this kind of token, in seconds; None when it sets none."""
     if token_use not in VALIDITY:
         return None
-    name, unit_name = VALIDITY[token_use]
+    name, unit_name, default_unit = VALIDITY[token_use]
     value = client_config.get(name)
     if value is None:
         return None
-    unit = (client_config.get("TokenValidityUnits") or {}).get(unit_name, "hours")
+    unit = (client_config.get("TokenValidityUnits") or {}).get(unit_name, default_unit)
     return int(value) * SECONDS[unit]
+
+
+def _issued(pool: Any) -> dict[str, tuple[float, str]]:
+    """Each refresh token of the pool: when it was issued, and to which user (their sub)."""
+    if not hasattr(pool, "nija_refresh_issued"):
+        pool.nija_refresh_issued = {}
+    return pool.nija_refresh_issued  # type: ignore[no-any-return]
 
 
 def install() -> None:
     from moto.cognitoidp import models
     from moto.cognitoidp.exceptions import NotAuthorizedError
 
-    pool = models.CognitoIdpUserPool
+    pool, backend = models.CognitoIdpUserPool, models.CognitoIdpBackend
     if getattr(pool.create_jwt, "nija_fixed", False):
         return
-    create_jwt, from_refresh = pool.create_jwt, pool.create_tokens_from_refresh_token
+    create_jwt, create_refresh = pool.create_jwt, pool.create_refresh_token
+    from_refresh = pool.create_tokens_from_refresh_token
+    respond, confirm = backend.respond_to_auth_challenge, backend.confirm_sign_up
 
     def create_jwt_for_client(
         self: Any,
@@ -48,12 +76,49 @@ def install() -> None:
         configured = validity_seconds(app.extended_config, token_use) if app is not None else None
         return create_jwt(self, client_id, username, token_use, configured or expires_in, extra_data)  # type: ignore[no-any-return]
 
+    def create_refresh_token_of_a_user(self: Any, client_id: str, username: str) -> tuple[str, str]:
+        token, origin_jti = create_refresh(self, client_id, username)
+        _issued(self)[token] = (clock(), self._get_user(username).id)
+        return token, origin_jti  # type: ignore[no-any-return]
+
     def tokens_of_a_present_user(self: Any, refresh_token: str) -> tuple[str, str, int]:
         held = self.refresh_tokens.get(refresh_token)
-        if held is not None and self._get_user(held[1]) is None:
-            raise NotAuthorizedError("Refresh Token has been revoked")
+        if held is not None:
+            client_id, username, _ = held
+            user = self._get_user(username)
+            issued_at, sub = _issued(self).get(refresh_token, (clock(), user.id if user else ""))
+            if user is None or user.id != sub:
+                raise NotAuthorizedError("Refresh Token has been revoked")
+            if not user.enabled:
+                raise NotAuthorizedError("User is disabled.")
+            app = self.clients.get(client_id)
+            lifetime = validity_seconds(app.extended_config, "refresh") if app is not None else None
+            if lifetime is not None and clock() >= issued_at + lifetime:
+                raise NotAuthorizedError("Refresh Token has expired")
         return from_refresh(self, refresh_token)  # type: ignore[no-any-return]
+
+    def respond_as_the_sessions_user(
+        self: Any, session: str, client_id: str, challenge_name: str, challenge_responses: dict[str, str]
+    ) -> dict[str, Any]:
+        held = self.sessions.get(session)
+        if held is not None and challenge_name in MFA_CHALLENGES:
+            username, user_pool = held
+            asked = user_pool._get_user(challenge_responses.get("USERNAME", ""))
+            if asked is not None and asked is not user_pool._get_user(username):
+                raise NotAuthorizedError("Invalid session for the user.")
+        return respond(self, session, client_id, challenge_name, challenge_responses)  # type: ignore[no-any-return]
+
+    def confirm_once(self: Any, client_id: str, username: str) -> str:
+        for user_pool in self.user_pools.values():
+            if client_id in user_pool.clients:
+                user = user_pool._get_user(username)
+                if user is not None and user.status is models.UserStatus.CONFIRMED:
+                    raise NotAuthorizedError("User cannot be confirmed. Current status is CONFIRMED")
+        return confirm(self, client_id, username)  # type: ignore[no-any-return]
 
     create_jwt_for_client.nija_fixed = True  # type: ignore[attr-defined]
     pool.create_jwt = create_jwt_for_client  # type: ignore[method-assign]
+    pool.create_refresh_token = create_refresh_token_of_a_user  # type: ignore[method-assign]
     pool.create_tokens_from_refresh_token = tokens_of_a_present_user  # type: ignore[method-assign]
+    backend.respond_to_auth_challenge = respond_as_the_sessions_user  # type: ignore[method-assign]
+    backend.confirm_sign_up = confirm_once  # type: ignore[method-assign]

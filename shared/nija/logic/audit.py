@@ -9,17 +9,24 @@ writes, so a break seen there is confirmed on the table before it is named.
 
 from __future__ import annotations
 
-import base64
-import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from nija.domain.audit import is_person
-from nija.domain.audit_chain import Break, ChainedRecord, ChainState, ChainWalker, verify_chain
+from nija.domain.audit import MAX_SUBJECT, is_person
+from nija.domain.audit_chain import (
+    HASH_PATTERN,
+    MAX_SEQ,
+    Break,
+    ChainedRecord,
+    ChainState,
+    ChainWalker,
+    verify_chain,
+)
 from nija.domain.errors import InvalidInput
+from nija.domain.tokens import decode_token, encode_token, refused
 from nija.logic.audit_anchor import AuditAnchoring
 from nija.ports.audit import AuditReader
 
@@ -37,21 +44,32 @@ class Verification:
     next_token: str | None = None  # more records remain: pass it back to go on
 
 
+class _Position(BaseModel):
+    """What a verify token carries: the walk's scope and the last record it checked. Strict: a
+    token is input, and each value must be what a walk could have reached."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    scope: str
+    subject: str = Field(min_length=1, max_length=MAX_SUBJECT)
+    seq: int = Field(ge=1, le=MAX_SEQ)
+    hash: str = Field(pattern=HASH_PATTERN)
+
+
 def _encode(state: ChainState, scope: str) -> str:
-    body = {"scope": scope, **state.model_dump()}
-    return base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
+    return encode_token({"scope": scope, **state.model_dump()})
 
 
 def _decode(token: str | None, scope: str) -> ChainState | None:
     if not token:
         return None
     try:
-        body = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if not isinstance(body, dict) or body.pop("scope", None) != scope:
-            raise ValueError("another walk's token")
-        return ChainState.model_validate(body)
-    except (ValueError, TypeError, ValidationError):
-        raise InvalidInput("next_token is not a token this API issued", field="next_token") from None
+        position = _Position.model_validate(decode_token(token))
+    except ValidationError:
+        raise refused() from None
+    if position.scope != scope:  # another walk's token
+        raise refused()
+    return ChainState(subject=position.subject, seq=position.seq, hash=position.hash)
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -98,7 +116,7 @@ class AuditService:
         scope = f"user:{subject}"
         state = _decode(cursor, scope) or ChainState(subject=subject)
         if state.subject != subject:
-            raise InvalidInput("next_token is not a token this API issued", field="next_token")
+            raise refused()
         walker = ChainWalker(state)
         while walker.checked < limit:
             page = min(READ_PAGE, limit - walker.checked)

@@ -4,7 +4,7 @@ the candles (given, or fetched through the MarketData port), and replay the stra
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from nija.domain.models import EARLIEST, Frozen, Money, utcnow
 from nija.domain.strategies import DEFAULT_STRATEGY, get_strategy, parse_settings
 from nija.ports.market_data import MarketData
 
+MIN_CANDLES = 2  # a backtest decides on a candle's close and fills at the next one's open
 MAX_FETCH = 5000  # candles fetched for one backtest at most (the paper feed's limit too)
 
 
@@ -67,6 +68,9 @@ def run(options: BacktestOptions, candles: list[Candle], timeframe: str | None =
     from the candles' spacing when not given."""
     if not candles:
         raise InvalidInput("no candles to backtest", field="candles")
+    if len(candles) < MIN_CANDLES:
+        raise InvalidInput(f"a backtest needs at least {MIN_CANDLES} candles", field="candles")
+    check_candles_exist(candles, utcnow())
     check_series(candles)
     if timeframe is None:
         timeframe = infer_timeframe(candles)
@@ -77,25 +81,43 @@ def run(options: BacktestOptions, candles: list[Candle], timeframe: str | None =
     return run_backtest(strategy, settings, candles, timeframe, options.costs())
 
 
+def check_candles_exist(candles: list[Candle], now: datetime) -> None:
+    """No candle opened before the epoch or after now: a series that says otherwise is not market
+    data (inline over the API, or a CSV file), and the engine's time arithmetic would not hold."""
+    for n, candle in enumerate(candles):
+        at = _aware(candle.timestamp)
+        if not EARLIEST <= at <= now:
+            when = f"before {EARLIEST:%Y-%m-%d}" if at < EARLIEST else "in the future"
+            raise InvalidInput(
+                f"candles.{n}.timestamp: {at.isoformat()} is {when}: no such candle exists",
+                field=f"candles.{n}.timestamp",
+            )
+
+
 def fetch_candles(
     market: MarketData, symbol: str, timeframe: str, limit: int, until: datetime | None = None
 ) -> list[Candle]:
-    """The last `limit` closed candles up to `until` (now when None), through the MarketData port."""
+    """The last `limit` closed candles up to `until` (now when None), through the MarketData port.
+    Only candles that can exist: `until` from EARLIEST to now, a window that starts at EARLIEST or
+    later (closed_window refuses one reaching back before it)."""
     if timeframe not in TIMEFRAME_SECONDS:
         raise InvalidInput(f"timeframe must be one of {', '.join(TIMEFRAME_SECONDS)}", field="timeframe")
-    if not 1 <= limit <= MAX_FETCH:
-        raise InvalidInput(f"limit must be between 1 and {MAX_FETCH}", field="limit")
+    if not MIN_CANDLES <= limit <= MAX_FETCH:
+        raise InvalidInput(f"limit must be between {MIN_CANDLES} and {MAX_FETCH}", field="limit")
     now = utcnow()
-    if until is not None and until > now:
-        raise InvalidInput("until is in the future: no candle has closed there yet", field="until")
-    first, _ = closed_window(timeframe, limit, until or now)
-    if first < EARLIEST.timestamp():
-        raise InvalidInput(
-            f"{limit} {timeframe} candles up to {(until or now):%Y-%m-%d} would start before "
-            f"{EARLIEST:%Y-%m-%d}: no such candles exist; ask for fewer or a later until",
-            field="limit",
-        )
+    if until is not None:
+        until = _aware(until)
+        if until > now:
+            raise InvalidInput("until is in the future: no candle has closed there yet", field="until")
+        if until < EARLIEST:
+            raise InvalidInput(f"until is before {EARLIEST:%Y-%m-%d}: no candle had closed", field="until")
+    closed_window(timeframe, limit, until or now)
     candles = market.candles(symbol, timeframe, limit, until)
     if not candles:
         raise InvalidInput(f"no candles for {symbol} {timeframe}", field="symbol")
     return candles
+
+
+def _aware(at: datetime) -> datetime:
+    # Naive means UTC. No conversion: an offset on year 1 or 9999 would overflow (compared, it does not).
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at

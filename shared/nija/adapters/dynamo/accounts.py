@@ -9,17 +9,25 @@ from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
-from nija.adapters.dynamo.cursor import PageKey, decode_cursor, encode_cursor
+from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
 from nija.adapters.dynamo.writes import ConditionFailed, Update, conditional_failed, write
+from nija.config import get_settings
 from nija.domain.audit import AuditEvent
 from nija.domain.lockout import LoginGuard
 from nija.domain.models import Role, Tier, User, UserStatus
 
 USERS_INDEX = "USERS"
-USERS_PAGE = PageKey(
-    fixed={"gsi2pk": USERS_INDEX, "sk": keys.PROFILE}, prefixed={"pk": "USER#", "gsi2sk": ""}
-)
+
+
+def _users_page() -> Listing:
+    """A page of every profile by time: the index's one USERS partition, profile items only."""
+    return Listing(
+        get_settings().catalogue.state_table,
+        UserItem.by_time.Meta.index_name,
+        fixed={"gsi2pk": USERS_INDEX, "sk": keys.PROFILE},
+        prefixed={"pk": "USER#"},
+    )
 
 
 def _user_item(user: User) -> UserItem:
@@ -102,7 +110,7 @@ class AccountRecords(AuditRecords):
             USERS_INDEX,
             filter_condition=condition,
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, USERS_PAGE),
+            last_evaluated_key=decode_cursor(cursor, _users_page()),
             scan_index_forward=False,
         )
         return [_user(item) for item in result], encode_cursor(result.last_evaluated_key)

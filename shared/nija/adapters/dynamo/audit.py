@@ -18,9 +18,10 @@ from pynamodb.exceptions import TransactWriteError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
-from nija.adapters.dynamo.cursor import PageKey, decode_cursor, encode_cursor
+from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import AuditOutboxItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
+from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome, is_person
 from nija.domain.audit_chain import ChainedRecord, link
 from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
@@ -202,14 +203,15 @@ class AuditRecords:
         index: Any
         only_actor = None  # a filter: one subject's records by one actor
         if subject is not None:
-            index, sort, index_pk = AuditItem.by_subject_time, AuditItem.gsi2sk, "gsi2pk"
-            partition = keys.audit_pk(subject)
+            index, sort, partition = AuditItem.by_subject_time, AuditItem.gsi2sk, keys.audit_pk(subject)
             only_actor = AuditItem.actor == actor if actor is not None else None
+            fixed = {"gsi2pk": partition, "pk": partition}  # the subject's own chain
         elif actor is not None:
-            index, sort, index_pk = AuditItem.by_actor, AuditItem.gsi4sk, "gsi4pk"
-            partition = keys.audit_actor_pk(actor)
+            index, sort, partition = AuditItem.by_actor, AuditItem.gsi4sk, keys.audit_actor_pk(actor)
+            fixed = {"gsi4pk": partition}
         else:
-            index, sort, index_pk, partition = AuditItem.by_time, AuditItem.gsi1sk, "gsi1pk", ALL_BY_TIME
+            index, sort, partition = AuditItem.by_time, AuditItem.gsi1sk, ALL_BY_TIME
+            fixed = {"gsi1pk": partition}
         low = keys.sortable_time(since) if since is not None else None
         high = keys.sortable_time(until) + "~" if until is not None else None  # "~" sorts after "#..."
         condition = (
@@ -217,19 +219,21 @@ class AuditRecords:
             if low is not None and high is not None
             else (sort >= low if low is not None else (sort <= high if high is not None else None))
         )
+        listing = Listing(
+            get_settings().catalogue.audit_table,
+            index.Meta.index_name,
+            fixed=fixed,
+            prefixed={} if subject is not None else {"pk": "AUDIT#"},
+            low=low,
+            high=high,
+        )
         result = index.query(
             partition,
             condition,
             filter_condition=only_actor,
             limit=limit,
             scan_index_forward=False,
-            last_evaluated_key=decode_cursor(
-                cursor,
-                PageKey(
-                    fixed={index_pk: partition},
-                    prefixed={"pk": "AUDIT#", "sk": "", index_pk.replace("pk", "sk"): ""},
-                ),
-            ),
+            last_evaluated_key=decode_cursor(cursor, listing),
         )
         records = [_record(item) for item in result]
         return records, encode_cursor(result.last_evaluated_key)

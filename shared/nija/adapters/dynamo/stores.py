@@ -8,7 +8,7 @@ from typing import Any
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords
-from nija.adapters.dynamo.cursor import PageKey, decode_cursor, encode_cursor
+from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import (
     OrderItem,
     PnlBucketItem,
@@ -17,6 +17,7 @@ from nija.adapters.dynamo.models import (
     TradeItem,
 )
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
+from nija.config import get_settings
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
 from nija.domain.models import (
@@ -174,9 +175,15 @@ def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
     return actions
 
 
-def _by_time_page(pk: str, kind: str) -> PageKey:
-    """A page of one user's orders or trades by time (gsi2, partitioned by the user's own pk)."""
-    return PageKey(fixed={"pk": pk, "gsi2pk": pk}, prefixed={"sk": kind, "gsi2sk": kind})
+def _by_time_page(index: Any, pk: str, kind: str) -> Listing:
+    """A page of one user's orders or trades by time: the user's own partition of the index (gsi2),
+    sort keys of that kind only (the query's begins_with)."""
+    return Listing(
+        get_settings().catalogue.state_table,
+        index.Meta.index_name,
+        fixed={"pk": pk, "gsi2pk": pk},
+        prefixed={"sk": kind, "gsi2sk": kind},
+    )
 
 
 # --- the store -------------------------------------------------------------------------------
@@ -225,7 +232,7 @@ class DynamoStore(AccountRecords):
             pk,
             OrderItem.gsi2sk.startswith("ORDER#"),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, _by_time_page(pk, "ORDER#")),
+            last_evaluated_key=decode_cursor(cursor, _by_time_page(OrderItem.by_time, pk, "ORDER#")),
             scan_index_forward=False,
         )
         orders = [_order(item) for item in result]
@@ -327,7 +334,7 @@ class DynamoStore(AccountRecords):
             pk,
             TradeItem.gsi2sk.startswith("TRADE#"),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, _by_time_page(pk, "TRADE#")),
+            last_evaluated_key=decode_cursor(cursor, _by_time_page(TradeItem.by_time, pk, "TRADE#")),
             scan_index_forward=False,
         )
         return [_trade(i) for i in result], encode_cursor(result.last_evaluated_key)

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from nija.domain.errors import InvalidInput
 from nija.domain.instruments import Instrument, instrument
-from nija.domain.market import TIMEFRAME_SECONDS, Candle
+from nija.domain.market import TIMEFRAME_SECONDS, Candle, closed_window
 from nija.domain.models import BrokerName, utcnow
 from nija.domain.money import quantize
 
@@ -123,9 +123,7 @@ class PaperFeed:
         if not 1 <= limit <= MAX_CANDLES:
             raise InvalidInput(f"limit must be between 1 and {MAX_CANDLES}", field="limit")
         step = TIMEFRAME_SECONDS[timeframe]
-        # The last closed bar is the one whose end is at or before `until`.
-        last_open = (math.floor(_epoch(until or self.clock())) // step - 1) * step
-        first_open = last_open - (limit - 1) * step
+        first_open, _ = closed_window(timeframe, limit, until or self.clock())
         return [self._candle(inst, timeframe, step, first_open + i * step) for i in range(limit)]
 
     def _candle(self, inst: Instrument, timeframe: str, step: int, start: int) -> Candle:

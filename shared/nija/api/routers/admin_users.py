@@ -18,7 +18,7 @@ from nija import wiring
 from nija.api.routers.admin import Admin
 from nija.api.routers.auth import client_ip
 from nija.api.routers.me import DeleteMeIn
-from nija.api.schemas import MeOut, Page
+from nija.api.schemas import MeOut, Page, PageToken
 from nija.domain.models import Tier, UserStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -30,7 +30,7 @@ def list_users(
     status: UserStatus | None = None,
     tier: Tier | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+    next_token: PageToken = None,
 ) -> Page[MeOut]:
     """Users, newest first. Filtered pages may hold fewer than `limit`: follow `next_token`."""
     users, token = wiring.accounts().list_users(status, tier, limit, next_token)

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from nija import wiring
 from nija.api.routers.admin import Admin
-from nija.api.schemas import Page
-from nija.domain.audit import Outcome
+from nija.api.schemas import Page, PageToken
+from nija.domain.audit import MAX_SUBJECT, Outcome
 from nija.domain.audit_chain import BreakReason, ChainedRecord
 from nija.domain.models import Instant
 from nija.logic.audit import DEFAULT_VERIFY, MAX_SEARCH, MAX_VERIFY, AuditService
@@ -64,12 +64,12 @@ def _service() -> AuditService:
 @router.get("/audit", response_model=Page[AuditRecordOut], response_model_exclude_none=True)
 def search_audit(
     caller: Admin,
-    user_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    user_id: Annotated[str | None, Query(min_length=1, max_length=MAX_SUBJECT)] = None,
     since: Instant | None = None,
     until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_SEARCH)] = 50,
-    next_token: str | None = None,
-    actor: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    next_token: PageToken = None,
+    actor: Annotated[str | None, Query(min_length=1, max_length=MAX_SUBJECT)] = None,
 ) -> Page[AuditRecordOut]:
     """Audit records newest first: one user's (their chain, by time) or everyone's, between `since`
     and `until` (ISO 8601, both inclusive, either optional). `actor` (a user's or an admin's id) keeps
@@ -82,9 +82,9 @@ def search_audit(
 @router.get("/audit/verify", response_model=VerifyOut, response_model_exclude_none=True)
 def verify_audit(
     caller: Admin,
-    user_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    user_id: Annotated[str | None, Query(min_length=1, max_length=MAX_SUBJECT)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_VERIFY)] = DEFAULT_VERIFY,
-    next_token: str | None = None,
+    next_token: PageToken = None,
 ) -> VerifyOut:
     """Walk one user's chain (`user_id`) or every chain, checking each record's hash and its link to
     the one before; `first_broken` names the first broken link (subject, seq, reason). At most `limit`

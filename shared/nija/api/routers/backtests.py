@@ -3,7 +3,6 @@ sent inline, with fees and slippage; the same engine as `nija backtest` (nija.lo
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -14,9 +13,9 @@ from nija.api.auth import current_principal
 from nija.domain.backtest import BacktestResult
 from nija.domain.errors import InvalidInput
 from nija.domain.market import Candle
-from nija.domain.models import EARLIEST, LATEST, BrokerName, Instant, Principal
+from nija.domain.models import BrokerName, Instant, Principal
 from nija.logic import backtests
-from nija.logic.backtests import MAX_FETCH, BacktestOptions
+from nija.logic.backtests import MAX_FETCH, MIN_CANDLES, BacktestOptions
 
 router = APIRouter(prefix="/v1", tags=["backtests"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -32,10 +31,13 @@ class BacktestBody(BacktestOptions):
     broker: BrokerName | None = Field(None, description="fetch candles from this broker's market data")
     symbol: str | None = Field(None, min_length=1, max_length=32, description="unified symbol, e.g. BTC/USD")
     timeframe: str | None = Field(None, description="candle length; inferred from inline candles if omitted")
-    limit: int = Field(500, ge=2, le=MAX_FETCH, description="how many candles to fetch")
+    limit: int = Field(500, ge=MIN_CANDLES, le=MAX_FETCH, description="how many candles to fetch")
     until: Instant | None = Field(None, description="the last fetched candle closes at or before this (now)")
     candles: list[Candle] | None = Field(
-        None, min_length=2, max_length=MAX_INLINE_CANDLES, description="candles to use instead of fetching"
+        None,
+        min_length=MIN_CANDLES,
+        max_length=MAX_INLINE_CANDLES,
+        description="candles to use instead of fetching",
     )
 
 
@@ -43,13 +45,6 @@ def candles_for(body: BacktestBody) -> list[Candle]:
     if body.candles is not None:
         if body.broker is not None or body.symbol is not None:
             raise InvalidInput("send either candles or broker and symbol, not both", field="candles")
-        for n, candle in enumerate(body.candles):
-            at = candle.timestamp if candle.timestamp.tzinfo else candle.timestamp.replace(tzinfo=UTC)
-            if not EARLIEST <= at < LATEST:
-                raise InvalidInput(
-                    f"candles.{n}.timestamp: must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}",
-                    field=f"candles.{n}.timestamp",
-                )
         return body.candles
     if body.broker is None:
         raise InvalidInput("broker is required unless candles are sent", field="broker")

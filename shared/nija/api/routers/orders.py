@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from nija import wiring
 from nija.api.auth import current_principal
-from nija.api.schemas import OrderOut, Page
+from nija.api.schemas import OrderOut, Page, PageToken
 from nija.api.standing import Acting
 from nija.domain.errors import Conflict
 from nija.domain.models import Principal
@@ -44,7 +44,7 @@ def place_order(
 def list_orders(
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+    next_token: PageToken = None,
 ) -> Page[OrderOut]:
     items, token = wiring.store().list_orders(caller.user_id, limit, next_token)
     return Page[OrderOut](items=[OrderOut.of(o) for o in items], next_token=token)

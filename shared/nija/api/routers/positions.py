@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from nija import wiring
 from nija.api.auth import current_principal
-from nija.api.schemas import Page, PositionOut, TradeOut
+from nija.api.schemas import Page, PageToken, PositionOut, TradeOut
 from nija.domain.models import Principal
 from nija.domain.money import ZERO
 
@@ -40,7 +40,7 @@ def list_positions(caller: Caller) -> Page[PositionOut]:
 def list_trades(
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+    next_token: PageToken = None,
 ) -> Page[TradeOut]:
     items, token = wiring.store().list_trades(caller.user_id, limit, next_token)
     return Page[TradeOut](items=[TradeOut.model_validate(t.model_dump()) for t in items], next_token=token)
