@@ -4,6 +4,8 @@ import { RefreshControl, ScrollView, StyleSheet, Text, View } from "react-native
 import { toAppError } from "@/api/errors";
 import { useDashboardQuery } from "@/api/nija";
 import { OfflineBanner } from "@/features/offline/OfflineBanner";
+
+import { DailyPnlChart, EquityChart } from "./Charts";
 import { snapshotKey } from "@/features/offline/snapshots";
 import { useLastGood } from "@/features/offline/useLastGood";
 import { signOut } from "@/features/session/session";
@@ -71,6 +73,12 @@ export function DashboardScreen() {
               <Text style={[styles.figureValue, { color: theme.text }]}>{data.open_positions}</Text>
             </View>
           </View>
+        ) : null}
+        {data && !offlineSince ? (
+          <>
+            <EquityChart />
+            <DailyPnlChart />
+          </>
         ) : null}
         <Button label="Sign out" onPress={leave} />
       </ScrollView>
