@@ -1,11 +1,10 @@
 import { useRouter } from "expo-router";
 import { Pressable } from "react-native";
 
-import { toAppError } from "@/api/errors";
 import { useOrdersInfiniteQuery } from "@/api/nija";
 import type { Order } from "@/api/types";
 import { snapshotKey } from "@/features/offline/snapshots";
-import { useLastGood } from "@/features/offline/useLastGood";
+import { usePagedList } from "@/features/offline/usePagedList";
 import { ListScreen, Row } from "@/ui/ListScreen";
 
 export function orderSummary(o: Order): string {
@@ -19,23 +18,14 @@ export function orderStatus(o: Order): string {
 }
 
 export function OrdersScreen() {
-  const answer = useOrdersInfiniteQuery();
-  const { error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } = answer;
-  const { data, offlineSince } = useLastGood(answer.data, error, snapshotKey("orders"));
+  const list = usePagedList(useOrdersInfiniteQuery(), snapshotKey("orders"), "More orders");
   const router = useRouter();
-  const orders = data?.pages.flatMap((page) => page.items) ?? [];
   return (
     <ListScreen
       title="Orders"
-      items={orders}
+      {...list}
       keyOf={(o) => o.order_id}
       empty="No orders yet."
-      loading={isLoading}
-      refreshing={isFetching && !isLoading && !isFetchingNextPage}
-      onRefresh={refetch}
-      error={toAppError(error)}
-      offlineSince={offlineSince}
-      more={{ has: hasNextPage, loading: isFetchingNextPage, load: () => void fetchNextPage(), label: "More orders" }}
       render={(o) => (
         <Pressable accessibilityRole="link" onPress={() => router.push(`/orders/${o.order_id}`)}>
           <Row label={`${orderSummary(o)}, ${orderStatus(o)}`} lines={[orderSummary(o), orderStatus(o)]} />

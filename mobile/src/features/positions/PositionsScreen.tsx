@@ -3,6 +3,7 @@ import { usePositionsQuery, useTradesInfiniteQuery } from "@/api/nija";
 import type { Position, Trade } from "@/api/types";
 import { snapshotKey } from "@/features/offline/snapshots";
 import { useLastGood } from "@/features/offline/useLastGood";
+import { usePagedList } from "@/features/offline/usePagedList";
 import { money } from "@/ui/format";
 import { ListScreen, Row } from "@/ui/ListScreen";
 
@@ -42,22 +43,13 @@ function tradeLines(t: Trade): string[] {
 }
 
 export function TradesScreen() {
-  const answer = useTradesInfiniteQuery();
-  const { error, isLoading, isFetching, isFetchingNextPage, hasNextPage, fetchNextPage, refetch } = answer;
-  const { data, offlineSince } = useLastGood(answer.data, error, snapshotKey("trades"));
-  const trades = data?.pages.flatMap((page) => page.items) ?? [];
+  const list = usePagedList(useTradesInfiniteQuery(), snapshotKey("trades"), "More trades");
   return (
     <ListScreen
       title="Trades"
-      items={trades}
+      {...list}
       keyOf={(t) => t.trade_id}
       empty="No trades yet."
-      loading={isLoading}
-      refreshing={isFetching && !isLoading && !isFetchingNextPage}
-      onRefresh={refetch}
-      error={toAppError(error)}
-      offlineSince={offlineSince}
-      more={{ has: hasNextPage, loading: isFetchingNextPage, load: () => void fetchNextPage(), label: "More trades" }}
       render={(t) => <Row label={tradeLines(t).join(", ")} lines={tradeLines(t)} />}
     />
   );
