@@ -24,20 +24,27 @@ function absolute(args: string | FetchArgs): FetchArgs {
   return { ...request, url: `${apiBaseUrl()}${request.url}` };
 }
 
-let refreshing: Promise<string | undefined> | undefined;
+export interface Renewal {
+  access?: string;
+  /** The service refused the refresh token (401): it is no good any more. */
+  refused: boolean;
+}
 
-/** A new access token from the stored refresh token; one refresh at a time however many calls fail. */
-async function refreshAccess(api: Parameters<BaseQueryFn>[1], extra: object): Promise<string | undefined> {
-  refreshing ??= (async () => {
+let refreshing: Promise<Renewal> | undefined;
+
+/** A new access token from the stored refresh token, one request however many callers ask at once:
+ * the calls a 401 failed, and the session restored at start. A network failure is neither. */
+export function renewAccess(): Promise<Renewal> {
+  refreshing ??= (async (): Promise<Renewal> => {
     const refreshToken = await tokenStore.read();
-    if (!refreshToken) return undefined;
-    const answer = await raw(
-      absolute({ url: "/v1/auth/refresh", method: "POST", body: { refresh_token: refreshToken } }),
-      api,
-      extra,
-    );
-    const access = (answer.data as { access_token?: string } | undefined)?.access_token;
-    return access ?? undefined;
+    if (!refreshToken) return { refused: false };
+    const response = await fetch(`${apiBaseUrl()}/v1/auth/refresh`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+    const access = response.ok ? (((await response.json()) as { access_token?: string }).access_token ?? undefined) : undefined;
+    return { access, refused: response.status === 401 };
   })().finally(() => {
     refreshing = undefined;
   });
@@ -51,7 +58,7 @@ export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = asy
   let result = await raw(request, api, extra ?? {});
   const path = typeof args === "string" ? args : args.url;
   if (result.error?.status === 401 && !NO_RETRY.includes(path)) {
-    const access = await refreshAccess(api, extra ?? {});
+    const { access } = await renewAccess().catch((): Renewal => ({ refused: false }));
     if (access) {
       api.dispatch(accessRenewed(access));
       result = await raw(request, api, extra ?? {});

@@ -21,16 +21,17 @@ class RequestLogKeys:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Built with the app, under the settings the app is built with: not once per request.
+        self.functions = {d.key: d.name for d in get_settings().catalogue.api_functions}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         route = route_for(scope["method"], scope["path"])
-        functions = {d.key: d.name for d in get_settings().catalogue.api_functions}
         context = (scope.get("aws.event") or {}).get("requestContext", {}).get("authorizer") or {}
         keys = {
-            "function_name": functions.get(route.function, "api") if route else "api",
+            "function_name": self.functions.get(route.function, "api") if route else "api",
             "user_id": context.get("user_id") or "anonymous",
             "correlation_id": str(uuid.uuid4()),
         }

@@ -1,5 +1,5 @@
 // Signing in, restoring a session at start, and signing out.
-import { apiBaseUrl } from "@/api/config";
+import { renewAccess } from "@/api/base";
 import type { Tokens } from "@/api/types";
 import type { AppDispatch } from "@/store";
 
@@ -17,25 +17,15 @@ export async function completeSignIn(dispatch: AppDispatch, tokens: Tokens, emai
 
 /** At start: a stored refresh token signs the user back in; none, or a refused one, signs them out. */
 export async function restoreSession(dispatch: AppDispatch): Promise<void> {
-  const refreshToken = await tokenStore.read();
-  if (!refreshToken) {
-    dispatch(signedOut());
-    return;
-  }
   try {
-    const response = await fetch(`${apiBaseUrl()}/v1/auth/refresh`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
-    });
-    const body = (await response.json()) as Tokens;
-    if (response.ok && body.access_token) {
-      dispatch(signedIn({ accessToken: body.access_token }));
+    const { access, refused } = await renewAccess();
+    if (access) {
+      dispatch(signedIn({ accessToken: access }));
       return;
     }
-    if (response.status === 401) await tokenStore.clear();
+    if (refused) await tokenStore.clear();
   } catch {
-    // The service cannot be reached: stay signed out until it can (the offline view comes later).
+    // The service cannot be reached: stay signed out until it can.
   }
   dispatch(signedOut());
 }
