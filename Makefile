@@ -82,14 +82,17 @@ layers: $(STAMP)
 	$(BIN)/python layers/build.py
 
 ## synth: build the layers, synthesize STAGE (dev) offline, run cdk-nag (in the app) and cfn-lint
+CDK_WEB_ORIGIN = $(if $(filter undefined,$(origin WEB_ORIGIN)),,-c web_origin=$(WEB_ORIGIN))
+
 synth: $(STAMP) $(CDK)
 	rm -rf cdk.out
-	$(OFFLINE_AWS) $(CDK) synth --quiet --no-notices -c stage=$(STAGE)
+	$(OFFLINE_AWS) $(CDK) synth --quiet --no-notices -c stage=$(STAGE) $(CDK_WEB_ORIGIN)
 	$(BIN)/cfn-lint --non-zero-exit-code error --ignore-checks W3005 -- cdk.out/*.template.json
 
 ## deploy: deploy STAGE (dev) with the pinned CDK CLI and the current AWS credentials
+## (WEB_ORIGIN=https://app.example.com: the one web origin allowed to call the API; "" for none)
 deploy: $(STAMP) $(CDK)
-	$(CDK) deploy --all -c stage=$(STAGE) --require-approval broadening
+	$(CDK) deploy --all -c stage=$(STAGE) $(CDK_WEB_ORIGIN) --require-approval broadening
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

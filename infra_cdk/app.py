@@ -1,6 +1,7 @@
 """The NIJA CDK app. Run from the repo root: ``python -m infra_cdk.app`` (cdk.json does this).
 
 ``-c stage=prod`` picks the stage (default dev); names come from ``nija.catalogue.catalogue(stage)``.
+``-c web_origin=https://app.example.com`` names the web origin allowed to call the API (nija.cors).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def build_app(
     """Compose the app; tests call this with their own outdir and stage context."""
     app = cdk.App(context=context, outdir=outdir)
     stage = app.node.try_get_context("stage") or DEFAULT_STAGE
-    settings = settings_for(stage)
+    settings = settings_for(stage, web_origin=app.node.try_get_context("web_origin"))
     prefix = settings.catalogue.prefix
     env = environment()
     data = DataStack(

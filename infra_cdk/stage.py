@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aws_cdk import Environment, RemovalPolicy
 from aws_cdk import aws_logs as logs
 
 from nija.catalogue import Catalogue, catalogue
+from nija.cors import LOCAL_DEV_ORIGINS, parse_origins
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -43,6 +44,9 @@ class StageSettings:
     # How long S3 Object Lock (compliance mode) keeps each audit anchor: nobody can remove one sooner.
     # A short one outside prod, where a stack is torn down and its anchors should not outlive it long.
     audit_anchor_retention_days: int = 1
+    # The one web origin (scheme://host[:port]) whose browser pages may call the API: the app's web
+    # build where it is hosted. API Gateway's own refusals can name only one. None: no CORS at all.
+    web_origin: str | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -53,7 +57,19 @@ class StageSettings:
         return self.stage == "prod"
 
 
-def settings_for(stage: str) -> StageSettings:
+def settings_for(stage: str, web_origin: str | None = None) -> StageSettings:
+    """A stage's settings; ``web_origin`` (``-c web_origin=https://app.example.com``) replaces the
+    stage's default one, and an empty string removes it."""
+    settings = _defaults(stage)
+    if web_origin is None:
+        return settings
+    origins = parse_origins(web_origin)
+    if len(origins) > 1:
+        raise ValueError(f"web_origin names one origin, got {web_origin!r}")
+    return replace(settings, web_origin=origins[0] if origins else None)
+
+
+def _defaults(stage: str) -> StageSettings:
     if not _STAGE_NAME.fullmatch(stage):
         raise ValueError(f"stage must match {_STAGE_NAME.pattern}, got {stage!r}")
     if stage == "prod":
@@ -79,6 +95,8 @@ def settings_for(stage: str) -> StageSettings:
         api_burst_limit=100,
         auth_rate_limit=5,
         auth_burst_limit=10,
+        # A developer's `npx expo start --web` may call a dev stage.
+        web_origin=LOCAL_DEV_ORIGINS[0],
     )
 
 

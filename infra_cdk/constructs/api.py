@@ -29,12 +29,17 @@ from constructs import Construct, IValidation
 from infra_cdk.constructs.nag import acknowledge
 from infra_cdk.constructs.tiers import TierUsagePlans
 from infra_cdk.stage import StageSettings
+from nija import cors
 from nija.api.routes import ROUTES
 from nija.catalogue import FunctionDef
 
 PUBLIC_REASON = "Public by design: liveness, the Cognito sign-up/confirm/login/refresh/MFA-challenge "
 PUBLIC_REASON += "calls that happen before a caller has a token, and the admin console's page and script, "
 PUBLIC_REASON += "which hold no data (the page signs the admin in and calls the admin routes with the token)."
+PREFLIGHT_REASON = "CORS preflight: a browser sends it without credentials; API Gateway answers it "
+PREFLIGHT_REASON += (
+    "itself (a mock integration naming the stage's one web origin) and nothing reaches a function."
+)
 # A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
 RETRY_AFTER_S = 1
 
@@ -76,6 +81,20 @@ def _access_log_format() -> apigw.AccessLogFormat:
                 "xray_trace_id": F.context_xray_trace_id(),
             }
         )
+    )
+
+
+def _preflight(web_origin: str | None) -> apigw.CorsOptions | None:
+    """Browsers' preflights answered by API Gateway itself (an OPTIONS mock on every resource, no
+    authorizer: a preflight carries no token); the functions add the headers to the answers."""
+    if not web_origin:
+        return None
+    return apigw.CorsOptions(
+        allow_origins=[web_origin],
+        allow_methods=list(cors.ALLOWED_METHODS),
+        allow_headers=list(cors.ALLOWED_HEADERS),
+        max_age=Duration.seconds(cors.MAX_AGE_S),
+        status_code=204,
     )
 
 
@@ -139,6 +158,7 @@ class NijaRestApi(Construct):
                 throttling_burst_limit=settings.api_burst_limit,
                 method_options=_public_auth_throttles(settings),
             ),
+            default_cors_preflight_options=_preflight(settings.web_origin),
         )
         # The construct's own CfnOutput has a hashed name; the stack exports a stable "ApiUrl" instead.
         self.api.node.try_remove_child("Endpoint")
@@ -179,6 +199,10 @@ class NijaRestApi(Construct):
             }
             if status == "429":
                 headers["Retry-After"] = f"'{RETRY_AFTER_S}'"
+            if settings.web_origin:  # so that the app can read a 401 (and refresh) or a 429's wait
+                headers["Access-Control-Allow-Origin"] = f"'{settings.web_origin}'"
+                headers["Access-Control-Expose-Headers"] = f"'{','.join(cors.EXPOSED_HEADERS)}'"
+                headers["Vary"] = "'Origin'"
             self.api.add_gateway_response(
                 f"{code.title().replace('_', '')}{response_type.response_type}",
                 type=response_type,
@@ -194,6 +218,11 @@ class NijaRestApi(Construct):
 
         for method in public_methods:
             acknowledge(method, {"AwsSolutions-APIG4": PUBLIC_REASON, "AwsSolutions-COG4": PUBLIC_REASON})
+        for method in self.api.methods:
+            if method.http_method == "OPTIONS":
+                acknowledge(
+                    method, {"AwsSolutions-APIG4": PREFLIGHT_REASON, "AwsSolutions-COG4": PREFLIGHT_REASON}
+                )
         acknowledge(
             self.api,
             {
@@ -244,6 +273,11 @@ class NijaRestApi(Construct):
     def verdicts_environment(self) -> dict[str, str]:
         """What a function needs to flush this stage's authorizer cache (nija.adapters.apigateway_verdicts)."""
         return {"NIJA_REST_API_ID": self.api.rest_api_id}
+
+    @property
+    def cors_environment(self) -> dict[str, str]:
+        """The web origin the functions' answers name (nija.config cors_origins), as the preflight does."""
+        return {"NIJA_CORS_ORIGINS": self.settings.web_origin} if self.settings.web_origin else {}
 
     def grant_flush_verdicts(self, grantee: iam.IGrantable) -> None:
         """FlushStageAuthorizersCache on this stage only: an account disabled, erased or moved to

@@ -163,6 +163,7 @@ class ServiceStack(Stack):
             **cognito_env,
             "NIJA_USAGE_PLAN_IDS": self.api.tiers.ids_json,
             **self.api.verdicts_environment,
+            **self.api.cors_environment,
         }
 
         def api_function(

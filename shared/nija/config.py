@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nija.catalogue import Catalogue, catalogue
+from nija.cors import parse_origins
 
 
 class Settings(BaseSettings):
@@ -66,6 +68,15 @@ class Settings(BaseSettings):
     # Write-once storage of the audit chains' heads (S3 with Object Lock in compliance mode): unset,
     # nothing is anchored and verification checks the links only (nija.domain.audit_anchor).
     audit_anchor_bucket: str | None = None
+    # Web origins allowed to call the API from a browser (nija.api.cors): JSON list or comma-separated.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = json.loads(value)
+        return parse_origins(value)  # type: ignore[arg-type]
 
     @property
     def catalogue(self) -> Catalogue:

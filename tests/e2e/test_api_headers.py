@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from nija.api.apps import MAX_BODY_BYTES
+from nija.cors import LOCAL_DEV_ORIGINS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
@@ -43,4 +44,45 @@ def test_framework_errors_are_in_the_api_shape(stack, body: bytes, status: int, 
     r = httpx.post(f"{stack.api}/v1/auth/login", content=body, headers={"content-type": "application/json"})
     assert r.status_code == status and r.headers["content-type"] == "application/json", r.text
     assert r.json()["error"]["code"] == code
+    _secure(r)
+
+
+DEV_ORIGIN = LOCAL_DEV_ORIGINS[0]
+
+
+def test_a_preflight_from_the_dev_server_is_answered_without_a_token(stack) -> None:  # type: ignore[no-untyped-def]
+    r = httpx.options(
+        f"{stack.api}/v1/orders",
+        headers={
+            "Origin": DEV_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["access-control-allow-origin"] == DEV_ORIGIN
+    allowed = {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type", "idempotency-key"} <= allowed
+    assert "POST" in r.headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in r.headers
+
+
+def test_an_origin_not_configured_gets_no_cors_grant(stack) -> None:  # type: ignore[no-untyped-def]
+    evil = "https://evil.example.com"
+    preflight = httpx.options(
+        f"{stack.api}/v1/orders",
+        headers={"Origin": evil, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+    r = httpx.get(f"{stack.api}/health", headers={"Origin": evil})
+    assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+
+
+def test_the_dev_server_can_read_a_refusal_and_its_retry_after(stack) -> None:  # type: ignore[no-untyped-def]
+    r = httpx.get(f"{stack.api}/v1/me", headers={"Origin": DEV_ORIGIN})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+    assert r.headers["access-control-allow-origin"] == DEV_ORIGIN
+    assert r.headers["access-control-expose-headers"] == "Retry-After"
+    assert r.headers["vary"] == "Origin"
     _secure(r)

@@ -75,12 +75,74 @@ def _paths(template: dict[str, Any]) -> dict[str, str]:
     return {rid: path(rid) for rid in api_resources}
 
 
-def _methods(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+def _methods(template: dict[str, Any], *, preflights: bool = False) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, path) -> properties; the CORS preflights (OPTIONS mocks) only when asked for."""
     paths = _paths(template)
+
+    def path(m: dict[str, Any]) -> str:
+        resource = m["Properties"]["ResourceId"]
+        return paths[resource["Ref"]] if "Ref" in resource else "/"  # the root: a GetAtt of the API
+
     return {
-        (m["Properties"]["HttpMethod"], paths[m["Properties"]["ResourceId"]["Ref"]]): m["Properties"]
+        (m["Properties"]["HttpMethod"], path(m)): m["Properties"]
         for m in resources(template, "AWS::ApiGateway::Method").values()
+        if preflights or m["Properties"]["HttpMethod"] != "OPTIONS"
     }
+
+
+def test_a_dev_stage_answers_preflights_for_the_expo_dev_server_only(dev: Synth, prod: Synth) -> None:
+    origin = "http://localhost:8081"
+    preflights = {
+        route: m for route, m in _methods(dev.service_json, preflights=True).items() if route[0] == "OPTIONS"
+    }
+    assert {path for _, path in preflights} == {"/"} | set(_paths(dev.service_json).values())
+    for route, method in preflights.items():
+        assert method["AuthorizationType"] == "NONE" and not method.get("ApiKeyRequired"), route
+        integration = method["Integration"]
+        assert integration["Type"] == "MOCK", route
+        (answer,) = integration["IntegrationResponses"]
+        headers = answer["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+        allowed = headers["method.response.header.Access-Control-Allow-Headers"]
+        assert allowed == "'Authorization,Content-Type,Idempotency-Key'"
+        assert "Access-Control-Allow-Credentials" not in str(headers)
+    # A prod stage has no web origin until its operator names one.
+    assert not [route for route in _methods(prod.service_json, preflights=True) if route[0] == "OPTIONS"]
+
+
+def test_gateway_refusals_name_the_web_origin_so_the_app_can_read_them(dev: Synth, prod: Synth) -> None:
+    for synth, origin in ((dev, "'http://localhost:8081'"), (prod, None)):
+        for response in resources(synth.service_json, "AWS::ApiGateway::GatewayResponse").values():
+            headers = response["Properties"]["ResponseParameters"]
+            assert headers.get("gatewayresponse.header.Access-Control-Allow-Origin") == origin
+            if origin:
+                assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
+
+
+def test_the_functions_name_the_same_origin(dev: Synth, prod: Synth) -> None:
+    for synth, expected in ((dev, "http://localhost:8081"), (prod, None)):
+        for definition in synth.catalogue.api_functions:
+            (fn,) = [
+                f
+                for f in resources(synth.service_json, "AWS::Lambda::Function").values()
+                if f["Properties"].get("FunctionName") == definition.name
+            ]
+            assert fn["Properties"]["Environment"]["Variables"].get("NIJA_CORS_ORIGINS") == expected
+
+
+def test_a_web_origin_is_one_exact_https_origin() -> None:
+    from infra_cdk.stage import settings_for
+
+    assert settings_for("prod", web_origin="https://App.example.com/").web_origin == "https://app.example.com"
+    assert settings_for("dev", web_origin="").web_origin is None
+    for bad in (
+        "*",
+        "https://a.example.com,https://b.example.com",
+        "http://app.example.com",
+        "https://x.io/app",
+    ):
+        with pytest.raises(ValueError):
+            settings_for("prod", web_origin=bad)
 
 
 def _plans(synth: Synth) -> dict[Tier, tuple[str, dict[str, Any]]]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
-from nija import __version__, wiring
+from nija import __version__, cors, wiring
 from nija.api.errors import install_error_handlers
 from nija.api.responses import ApiResponses
 from nija.config import get_settings
@@ -43,7 +44,17 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
         app.add_middleware(RequestLogKeys)  # innermost: after the token check names the user
         app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
         app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
-    app.add_middleware(ApiResponses)  # outermost: the middlewares' own refusals get its headers too
+    app.add_middleware(ApiResponses)  # the middlewares' own refusals get its headers too
+    origins = get_settings().cors_origins
+    if origins:  # outermost: a preflight needs no token, and every refusal needs the CORS headers
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(origins),
+            allow_methods=list(cors.ALLOWED_METHODS),
+            allow_headers=list(cors.ALLOWED_HEADERS),
+            expose_headers=list(cors.EXPOSED_HEADERS),
+            max_age=cors.MAX_AGE_S,
+        )
     return app
 
 

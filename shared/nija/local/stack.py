@@ -20,6 +20,7 @@ from typing import Any
 from nija.adapters.aws import client
 from nija.adapters.paper.broker import PaperBroker
 from nija.config import get_settings, reset_settings
+from nija.cors import LOCAL_DEV_ORIGINS
 from nija.domain.audit_anchor import ANCHOR_EVERY
 from nija.domain.models import BrokerName
 from nija.local import identity
@@ -99,6 +100,8 @@ def configure_environment(endpoint: str, stage: str) -> None:
         "NIJA_SCAN_FANOUT": "inline",
         "NIJA_PUSH_MODE": "record",
         "NIJA_REALTIME_PUSH": "local",
+        # The web build is served on the API's origin; the Expo dev server (`npx expo start --web`) is not.
+        "NIJA_CORS_ORIGINS": ",".join(LOCAL_DEV_ORIGINS),
         "POWERTOOLS_SERVICE_NAME": "nija-local",
         "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
         "POWERTOOLS_TRACE_DISABLED": "true",
