@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import uuid
@@ -66,3 +67,21 @@ def test_a_fill_shows_on_the_dashboard_without_a_reload(stack) -> None:  # type:
     )
     shown = _browse("live-fill.mjs", f"{stack.api}/app/", stack.api, email, password)
     assert (shown["before"], shown["after"]) == ("Open positions: 0", "Open positions: 1")
+
+
+def test_signed_up_in_the_app_then_offline_a_reload_shows_the_kept_dashboard(stack) -> None:  # type: ignore[no-untyped-def]
+    email, password = f"away-{uuid.uuid4().hex[:8]}@example.com", "Away-Passw0rd-42!"
+    shown = _browse("offline-reload.mjs", f"{stack.api}/app/", email, password)
+    assert shown["online"] == shown["offline"] == "Equity: 0.00"
+    assert shown["banner"].startswith("Offline: showing your data as of ")
+    # What the page keeps: the lock preference and this user's figures, never a token.
+    user_id = httpx.post(f"{stack.api}/v1/auth/login", json={"email": email, "password": password}).json()
+    assert not any("token" in key for key in shown["storage"])
+    assert [k for k in shown["storage"] if k.startswith("nija.offline.")] == [
+        f"nija.offline.{_subject(user_id['access_token'])}"
+    ]
+
+
+def _subject(token: str) -> str:
+    payload = token.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])

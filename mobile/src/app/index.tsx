@@ -12,5 +12,5 @@ export default function Index() {
       </View>
     );
   }
-  return <Redirect href={status === "signedIn" ? "/dashboard" : "/sign-in"} />;
+  return <Redirect href={status === "signedOut" ? "/sign-in" : "/dashboard"} />;
 }

@@ -1,4 +1,4 @@
-import { Link, useRouter } from "expo-router";
+import { Link, useLocalSearchParams, useRouter } from "expo-router";
 import { useState } from "react";
 
 import { toAppError } from "@/api/errors";
@@ -12,7 +12,9 @@ import { FormError, Screen } from "@/ui/Screen";
 import { placeError } from "./fieldErrors";
 
 export function SignInScreen() {
-  const [email, setEmail] = useState("");
+  // A sign-up or confirmation just now passes the address on.
+  const params = useLocalSearchParams<{ email?: string }>();
+  const [email, setEmail] = useState(params.email ?? "");
   const [password, setPassword] = useState("");
   const [logIn, { isLoading, error }] = useLogInMutation();
   const dispatch = useAppDispatch();

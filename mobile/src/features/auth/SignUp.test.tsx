@@ -57,6 +57,7 @@ test("a new account not yet confirmed goes on to the code, then to sign in", asy
   await fireEvent.changeText(await screen.findByLabelText("Confirmation code"), "123456");
   await fireEvent.press(screen.getByRole("button", { name: "Confirm" }));
   expect(await screen.findByRole("button", { name: "Sign in" })).toBeTruthy();
+  expect(screen.getByLabelText("Email", { exact: true })).toHaveDisplayValue("new@example.com");
   expect(api.calls.map((c) => c.path)).toEqual(["/v1/auth/signup", "/v1/auth/confirm"]);
   expect(api.calls[1]?.body).toEqual({ email: "new@example.com", code: "123456" });
 });

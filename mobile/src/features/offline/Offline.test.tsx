@@ -1,6 +1,9 @@
 import AsyncStorage from "@react-native-async-storage/async-storage";
 import { fireEvent, waitFor } from "expo-router/testing-library";
 
+import * as SecureStore from "expo-secure-store";
+
+import { restoreSession } from "@/features/session/session";
 import { signedIn } from "@/features/session/sessionSlice";
 import { makeStore } from "@/store";
 import { accessToken, DASHBOARD, fakeApi } from "@/testing/fakeApi";
@@ -75,6 +78,53 @@ test("another user, offline, never sees what was kept for the previous one, whic
   const { screen } = await signedInAt("/dashboard", "u-2");
   expect(await screen.findByLabelText("Offline: the NIJA service cannot be reached.")).toBeTruthy();
   expect(screen.queryByLabelText(/^Equity: /)).toBeNull();
+  await waitFor(async () => expect(await AsyncStorage.getItem("nija.offline.u-1")).toBeNull());
+});
+
+async function startedAt(url: string) {
+  const store = makeStore();
+  await restoreSession(store.dispatch);
+  const { screen } = await renderApp(url, store);
+  return { screen, store };
+}
+
+test("started without the API, the last user's kept dashboard is shown read-only", async () => {
+  await AsyncStorage.setItem("nija.offline.u-1", JSON.stringify({ dashboard: { data: DASHBOARD, at: "2026-12-05T09:30:00Z" } }));
+  const api = fakeApi(); // nothing answers: the refresh and the health check fail as a dead network does
+  await SecureStore.setItemAsync("nija.refresh_token", "kept-refresh");
+  const { screen, store } = await startedAt("/");
+  expect(store.getState().session).toEqual({ status: "offline", userId: "u-1" });
+  expect(await screen.findByLabelText(/^Offline: showing your data as of /)).toBeTruthy();
+  expect(screen.getByLabelText("Equity: 100,250.50")).toBeTruthy();
+  expect(api.calls.every((call) => call.method === "GET" || call.path === "/v1/auth/refresh")).toBe(true);
+  await SecureStore.deleteItemAsync("nija.refresh_token");
+});
+
+test("offline, the API answering again renews the kept session and the screen goes live", async () => {
+  await AsyncStorage.setItem("nija.offline.u-1", JSON.stringify({ dashboard: { data: DASHBOARD, at: "2026-12-05T09:30:00Z" } }));
+  await SecureStore.setItemAsync("nija.refresh_token", "kept-refresh");
+  fakeApi();
+  const store = makeStore();
+  await restoreSession(store.dispatch);
+  expect(store.getState().session.status).toBe("offline");
+  fakeApi()
+    .on("POST", "/v1/auth/refresh", { body: { access_token: accessToken("u-1"), expires_in: 900 } })
+    .on("GET", "/v1/dashboard", ({ headers }) =>
+      headers.get("Authorization") ? { body: { ...DASHBOARD, equity: "100300" } } : { status: 401, body: { error: { code: "unauthenticated", message: "no token" } } },
+    );
+  const { screen } = await renderApp("/dashboard", store);
+  expect(await screen.findByLabelText("Equity: 100,300.00")).toBeTruthy();
+  expect(store.getState().session).toMatchObject({ status: "signedIn", userId: "u-1" });
+  expect(screen.queryByLabelText(/^Offline: /)).toBeNull();
+  await SecureStore.deleteItemAsync("nija.refresh_token");
+});
+
+test("started with the API there but no session to renew, the app asks to sign in and erases what was kept", async () => {
+  await AsyncStorage.setItem("nija.offline.u-1", JSON.stringify({ dashboard: { data: DASHBOARD, at: "2026-12-05T09:30:00Z" } }));
+  fakeApi().on("GET", "/health", { body: { status: "ok" } });
+  const store = makeStore();
+  await restoreSession(store.dispatch);
+  expect(store.getState().session).toEqual({ status: "signedOut" });
   await waitFor(async () => expect(await AsyncStorage.getItem("nija.offline.u-1")).toBeNull());
 });
 

@@ -5,7 +5,7 @@ import AsyncStorage from "@react-native-async-storage/async-storage";
 import { createListenerMiddleware, createSlice, isAnyOf, type PayloadAction } from "@reduxjs/toolkit";
 
 import { nijaApi } from "@/api/nija";
-import { signedIn, signedOut } from "@/features/session/sessionSlice";
+import { resumedOffline, signedIn, signedOut } from "@/features/session/sessionSlice";
 
 export const PREFIX = "nija.offline.";
 const KEPT = ["dashboard", "orders", "positions", "trades", "me", "order"] as const;
@@ -45,6 +45,12 @@ export function snapshotKey(endpoint: Kept, arg: unknown = undefined): string {
 
 const storageKey = (userId: string) => `${PREFIX}${userId}`;
 
+/** Whose data is kept: a sign-in erases everyone else's, so there is at most one. */
+export async function keptUser(): Promise<string | undefined> {
+  const keys = (await AsyncStorage.getAllKeys()).filter((k) => k.startsWith(PREFIX));
+  return keys.length === 1 ? keys[0]?.slice(PREFIX.length) : undefined;
+}
+
 interface State {
   session: { userId?: string };
   offline: OfflineState;
@@ -69,9 +75,10 @@ offlineListener.startListening({
   },
 });
 
-// A sign-in loads that user's snapshots and erases anyone else's; a sign-out erases the user's.
+// A sign-in (or a start offline) loads that user's snapshots and erases anyone else's; a sign-out
+// erases the user's.
 offlineListener.startListening({
-  matcher: isAnyOf(signedIn, signedOut),
+  matcher: isAnyOf(signedIn, resumedOffline, signedOut),
   effect: async (action, api) => {
     const keys = (await AsyncStorage.getAllKeys()).filter((k) => k.startsWith(PREFIX));
     if (signedOut.match(action)) {

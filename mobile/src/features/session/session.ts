@@ -1,10 +1,12 @@
 // Signing in, restoring a session at start, and signing out.
 import { renewAccess } from "@/api/base";
+import { apiBaseUrl } from "@/api/config";
+import { keptUser } from "@/features/offline/snapshots";
 import type { Tokens } from "@/api/types";
 import type { AppDispatch } from "@/store";
 
 import { unlocked } from "./lockSlice";
-import { signedIn, signedOut } from "./sessionSlice";
+import { resumedOffline, signedIn, signedOut } from "./sessionSlice";
 import { tokenStore } from "./tokenStore";
 
 /** Keep what a sign-in returned: the access token in memory, the refresh token in the secure store. */
@@ -15,8 +17,11 @@ export async function completeSignIn(dispatch: AppDispatch, tokens: Tokens, emai
   dispatch(unlocked()); // the user just proved who they are
 }
 
-/** At start: a stored refresh token signs the user back in; none, or a refused one, signs them out. */
+/** At start: a stored refresh token signs the user back in; a refused one, or none while the API
+ * answers, signs them out. When the API cannot be reached, the last signed-in user's kept data is
+ * shown read-only (a reload on the web keeps no token, so it is asked whether the API is there). */
 export async function restoreSession(dispatch: AppDispatch): Promise<void> {
+  const kept = await keptUser();
   try {
     const { access, refused } = await renewAccess();
     if (access) {
@@ -24,10 +29,26 @@ export async function restoreSession(dispatch: AppDispatch): Promise<void> {
       return;
     }
     if (refused) await tokenStore.clear();
+    else if (kept && !(await reachable())) {
+      dispatch(resumedOffline({ userId: kept }));
+      return;
+    }
   } catch {
-    // The service cannot be reached: stay signed out until it can.
+    if (kept) {
+      dispatch(resumedOffline({ userId: kept }));
+      return;
+    }
   }
   dispatch(signedOut());
+}
+
+async function reachable(): Promise<boolean> {
+  try {
+    await fetch(`${apiBaseUrl()}/health`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function signOut(dispatch: AppDispatch): Promise<void> {

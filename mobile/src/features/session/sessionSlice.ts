@@ -1,7 +1,9 @@
 // Who is signed in. The access token lives here, in memory only: it is never persisted.
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
 
-export type SessionStatus = "restoring" | "signedOut" | "signedIn";
+// offline: the app started without reaching the API; the last signed-in user's kept data is shown
+// read-only until the API answers again (then the session is renewed, or the user signs in).
+export type SessionStatus = "restoring" | "signedOut" | "signedIn" | "offline";
 
 export interface SessionState {
   status: SessionStatus;
@@ -36,7 +38,13 @@ export const sessionSlice = createSlice({
       if (action.payload.email) state.email = action.payload.email;
     },
     accessRenewed(state, action: PayloadAction<string>) {
+      state.status = "signedIn"; // also the way back from offline
       state.accessToken = action.payload;
+      state.userId = subjectOf(action.payload);
+    },
+    resumedOffline(state, action: PayloadAction<{ userId: string }>) {
+      state.status = "offline";
+      state.userId = action.payload.userId;
     },
     signedOut() {
       return { status: "signedOut" } satisfies SessionState;
@@ -44,4 +52,4 @@ export const sessionSlice = createSlice({
   },
 });
 
-export const { signedIn, accessRenewed, signedOut } = sessionSlice.actions;
+export const { signedIn, accessRenewed, resumedOffline, signedOut } = sessionSlice.actions;
