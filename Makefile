@@ -69,7 +69,7 @@ test-mobile: $(MOBILE_STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(MOBILE)/dist/index.html $(CHROMIUM)
 	$(BIN)/python -m bench
 
 ## openapi: rewrite the committed OpenAPI document (shared/nija/api/openapi.json) from the code

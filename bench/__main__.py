@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from bench import (
+    app_web,
     cold_start,
     dashboard,
     executor_import,
@@ -32,6 +33,9 @@ BENCHMARKS = {
     "scan": scan.main,
     "dashboard": dashboard.main,
     "realtime": realtime.main,
+    "app_load": app_web.load,
+    "app_fill": app_web.fill,
+    "app_size": app_web.size,
 }
 
 
