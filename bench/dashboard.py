@@ -26,13 +26,15 @@ def _setup() -> str:
     from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side, User, utcnow
     from nija.domain.orders import Order, OrderStatus
     from nija.logic.execution import Executor
+    from nija.logic.executor_parts import NoBreakers, NoGuard
     from nija.ports.broker import BrokerOrder
+    from nija.ports.telemetry import NoTelemetry
 
     user_id = str(uuid.uuid4())
     store, paper = wiring.store(), wiring.broker(BrokerName.PAPER)
     store.put_user(User(user_id=user_id, email="bench@nija.local"))
     paper.seed_balances(user_id, {"USD": Decimal("1000000"), "BTC": Decimal("1")})  # type: ignore[attr-defined]
-    executor = Executor(store, paper)
+    executor = Executor(store, paper, NoGuard(), NoBreakers(), store, NoTelemetry())
     now = utcnow()
     for n in range(TRADES):
         symbol = SYMBOLS[n % len(SYMBOLS)]

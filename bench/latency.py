@@ -24,7 +24,9 @@ def _setup() -> tuple[Any, str]:
     from nija.local import identity
     from nija.local.lambda_runtime import load_function
     from nija.logic.execution import Executor
+    from nija.logic.executor_parts import NoBreakers, NoGuard
     from nija.logic.orders import OrderRequest, place_order
+    from nija.ports.telemetry import NoTelemetry
 
     user_id = str(uuid.uuid4())
     wiring.store().put_user(User(user_id=user_id, email="bench@nija.local"))
@@ -45,7 +47,9 @@ def _setup() -> tuple[Any, str]:
 
         url = queue_url(get_settings().catalogue.queue("paper").name)
         msg = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]
-        Executor(wiring.store(), paper).handle(parse_order_message(msg["Body"]))
+        Executor(wiring.store(), paper, NoGuard(), NoBreakers(), wiring.store(), NoTelemetry()).handle(
+            parse_order_message(msg["Body"])
+        )
         client("sqs").delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
         assert wiring.store().get_order(user_id, order.order_id).status.value == "filled"  # type: ignore[union-attr]
     return load_function("trading_api", "bench"), user_id

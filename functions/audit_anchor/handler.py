@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
 from nija.domain.errors import Conflict
-from nija.observability import AUDIT_CHAINS_BROKEN, lambda_tracer, route_library_logs, trace_handler
+from nija.observability import function_tools
+from nija.ports.telemetry import AUDIT_CHAINS_BROKEN
 
-logger = Logger()
-tracer = lambda_tracer()
-metrics = Metrics()
-route_library_logs(logger)
+tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
+logger, metrics = tools.logger, tools.metrics
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -48,4 +46,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return result
 
 
-handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = tools.wrap(_handle)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -14,12 +13,10 @@ from nija.api.auth import authorizer_context, bearer_token
 from nija.api.verify import token_verifier
 from nija.domain.errors import Forbidden, Unauthenticated
 from nija.logic.identity import active_user, principal_of
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import function_tools
 
-logger = Logger()
-metrics = Metrics()
-tracer = lambda_tracer()  # botocore and httplib (the JWKS fetch) only: see nija.observability
-route_library_logs(logger)
+tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib: the JWKS fetch)
+logger, metrics = tools.logger, tools.metrics
 
 
 def _policy(
@@ -63,6 +60,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 # The correlation id is API Gateway's request id, the same one the API function's lines carry.
-handler = logger.inject_lambda_context(
-    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
-)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = tools.wrap(_handle, correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,26 +19,13 @@ from nija.adapters.sqs_queue import quarantine
 from nija.config import get_settings
 from nija.domain.messages import parse_order_message
 from nija.domain.models import BrokerName
-from nija.logic.execution import Executor
 from nija.logic.reconcile import Reconciler
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import function_tools
 
-logger = Logger()
-tracer = lambda_tracer()  # botocore and httplib (the brokers' HTTP) only: see nija.observability
-metrics = Metrics()
-route_library_logs(logger)
+tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
+logger, metrics = tools.logger, tools.metrics
+
 processor = SqsFifoPartialProcessor(skip_group_on_error=True, logger=logger)  # type: ignore[arg-type]
-
-
-def _executor(broker: BrokerName) -> Executor:
-    return Executor(
-        store=wiring.store(),
-        broker=wiring.broker(broker),
-        connected=wiring.connected,
-        guard=wiring.guard(),
-        controls=wiring.controls(),
-        audit=wiring.store(),
-    )
 
 
 def _quarantine(record: SQSRecord, broker: BrokerName, reason: str) -> None:
@@ -67,7 +53,7 @@ def record_handler(record: SQSRecord) -> None:
         return
     logger.append_keys(user_id=message.user_id, correlation_id=message.dedup_id)
     started = time.time()
-    order = _executor(broker).handle(message)
+    order = wiring.executor(broker).handle(message)
     if order is not None:
         # In the queue: from SendMessage to this instance taking it up (redeliveries included).
         queued_ms = started * 1000 - int(record.attributes.sent_timestamp)
@@ -93,7 +79,7 @@ def _sync(event: dict[str, Any]) -> dict[str, Any]:
     # Platform work, no one user: the sync's lines say so, and carry the schedule event's id.
     logger.append_keys(user_id="system", correlation_id=f"sync:{broker.value}:{event.get('id', '')}")
     open_orders = wiring.store().open_orders(broker)
-    synced = _executor(broker).sync_open_orders(open_orders)
+    synced = wiring.executor(broker).sync_open_orders(open_orders)
     users = sorted({m.user_id for m in wiring.credential_index().all_metadata() if m.broker is broker})
     differences = Reconciler(wiring.broker(broker), wiring.store(), wiring.store()).run(users)
     metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=synced.changed)
@@ -116,4 +102,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
 
-handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = tools.wrap(_handle)

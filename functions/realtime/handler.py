@@ -11,21 +11,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from nija import wiring
 from nija.api.auth import bearer_token
 from nija.domain.errors import Forbidden, Unauthenticated
-from nija.observability import emit, lambda_tracer, route_library_logs, trace_handler
+from nija.observability import emit, function_tools
 
-logger = Logger()
 CONNECTIONS_OPENED, CONNECTIONS_CLOSED, CONNECTIONS_REFUSED = (
     "WebSocketConnected",
     "WebSocketDisconnected",
     "WebSocketRefused",
 )
-tracer = lambda_tracer()  # botocore only: see nija.observability
-route_library_logs(logger)
+
+tools = function_tools()  # Logger and the Tracer (botocore and httplib only)
+logger = tools.logger
 # Metrics through nija.observability.emit (Powertools' single_metric, one EMF blob each), not a
 # Metrics instance: that buffer is shared by every function in one process, and the local stack and
 # the tests run this handler beside the stream processor's thread, which flushes its own.
@@ -96,4 +94,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _message(event)
 
 
-handler = logger.inject_lambda_context(clear_state=True)(trace_handler(_handle, tracer))
+handler = tools.wrap(_handle, flush_metrics=False)

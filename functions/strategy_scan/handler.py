@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from nija import wiring
@@ -20,21 +19,11 @@ from nija.config import get_settings
 from nija.domain.errors import ServiceUnavailable
 from nija.domain.models import BrokerName
 from nija.domain.settings import SCAN_SHARDS
-from nija.observability import (
-    BROKER,
-    SCAN_DURATION,
-    SCAN_USERS_SKIPPED,
-    emit,
-    lambda_tracer,
-    route_library_logs,
-    scan_correlation_id,
-    trace_handler,
-)
+from nija.observability import emit, function_tools, scan_correlation_id
+from nija.ports.telemetry import BROKER, SCAN_DURATION, SCAN_USERS_SKIPPED
 
-logger = Logger()
-tracer = lambda_tracer()  # botocore and httplib (the market data's HTTP) only: see nija.observability
-metrics = Metrics()
-route_library_logs(logger)
+tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
+logger, metrics = tools.logger, tools.metrics
 
 
 def scan_shard(broker: BrokerName, shard: int) -> dict[str, Any]:
@@ -68,4 +57,4 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"broker": broker.value, "shards": SCAN_SHARDS, "dispatched": dispatched}
 
 
-handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = tools.wrap(_handle)

@@ -35,7 +35,7 @@ from infra_cdk.constructs.audit_anchors import ANCHOR_PERIOD
 from infra_cdk.constructs.audit_writer import AuditWriter
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.stage import StageSettings
-from nija.observability import (
+from nija.ports.telemetry import (
     AUDIT_CHAINS_BROKEN,
     BREAKER_OPEN,
     BROKER,

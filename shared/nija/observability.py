@@ -1,8 +1,8 @@
 """Powertools in every function: the business metrics (CloudWatch embedded metric format), the tracer,
 and the platform's library loggers routed through the function's Powertools Logger.
 
-Metric names and dimensions live here and nowhere else: the CDK app (infra_cdk/constructs/
-observability.py) builds its alarms and dashboard from the same constants.
+The use cases speak through nija.ports.telemetry (which also holds the metric names and dimensions the
+CDK app's alarms and dashboard read); PowertoolsTelemetry is that port in a function.
 
 Tracing: Powertools' ``Tracer()`` patches every library the X-Ray SDK knows (``patch_all``), about
 110 ms of a cold start in Lambda, and even a disabled Tracer imports the SDK (outside Lambda that import
@@ -16,41 +16,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from nija.ports.telemetry import NAMESPACE
+
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger, Tracer
-
-NAMESPACE = "NIJA"
-
-# One data point per order the trading API accepted (POST /v1/orders answered 202). Dimension: broker.
-ORDERS_PLACED = "OrdersPlaced"
-# One per order that became fully filled at its broker. Dimension: broker.
-ORDERS_FILLED = "OrdersFilled"
-# One per order the executor refused or the broker rejected. Dimensions: broker, reason_code (the error
-# codes of nija.domain.errors and the pre-trade refusals: a fixed, small set).
-ORDERS_REFUSED = "OrdersRefused"
-# One per order message dropped because its account is being erased or gone (nija.domain.standing).
-# Dimension: broker.
-ORDERS_DROPPED = "OrdersDropped"
-# Milliseconds one shard of a strategy scan took. Dimension: broker.
-SCAN_DURATION = "ScanDuration"
-# Users a scan shard passed over, by why (nija.logic.scan: halted, halted_or_disabled, reducing,
-# no_size, no_candles, market_data_error, signal_error, invalid_settings, broker_error,
-# account_inactive, unavailable, enqueue_error, error). Dimensions: broker, reason.
-SCAN_USERS_SKIPPED = "ScanUsersSkipped"
-# A broker's circuit breaker: 1 when it opens (and for each call it holds back), 0 when it closes.
-# Dimension: broker. The alarm keeps its state while no data comes (see the CDK construct).
-BREAKER_OPEN = "BreakerOpen"
-# Audit chains an anchoring run found no longer holding their anchored head. Dimension: service.
-AUDIT_CHAINS_BROKEN = "AuditChainsBroken"
-
-BROKER = "broker"
-REASON_CODE = "reason_code"
+    from aws_lambda_powertools import Logger, Metrics, Tracer
 
 TRACED_MODULES = ("botocore", "httplib")
 
@@ -113,3 +89,55 @@ def scan_correlation_id(broker: str, shard: int, now: datetime | None = None, ev
     now = (now or datetime.now(UTC)).astimezone(UTC)
     tick = now.replace(minute=now.minute - now.minute % every_min, second=0, microsecond=0)
     return f"scan:{broker}:{shard}:{tick.strftime('%Y-%m-%dT%H:%MZ')}"
+
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class FunctionTools:
+    """A function's Powertools: its Logger (library loggers routed through it in Lambda), Metrics and
+    Tracer, and the one way every handler is wrapped in them."""
+
+    logger: Logger
+    metrics: Metrics
+    tracer: Tracer | None
+
+    def wrap(
+        self, handle: Handler, *, correlation_id_path: str | None = None, flush_metrics: bool = True
+    ) -> Handler:
+        """Logger context (cleared per invocation), metrics flushed after it, the ## handler
+        subsegment. ``flush_metrics=False`` for a function that emits each metric at once (emit)."""
+        traced = trace_handler(handle, self.tracer)
+        body = self.metrics.log_metrics(traced) if flush_metrics else traced
+        wrapped: Handler = self.logger.inject_lambda_context(
+            correlation_id_path=correlation_id_path, clear_state=True
+        )(body)
+        return wrapped
+
+
+def function_tools() -> FunctionTools:
+    from aws_lambda_powertools import Logger, Metrics
+
+    logger = Logger()
+    route_library_logs(logger)
+    return FunctionTools(logger=logger, metrics=Metrics(), tracer=lambda_tracer())
+
+
+class PowertoolsTelemetry:
+    """The telemetry port (nija.ports.telemetry) in a function: each count an EMF blob of its own
+    (emit), each line through the service's Powertools logger with the invocation's keys."""
+
+    def __init__(self) -> None:
+        from aws_lambda_powertools import Logger
+
+        self._logger = Logger(child=True)
+
+    def count(self, metric: str, value: float = 1, **dimensions: str) -> None:
+        emit(metric, value, **dimensions)
+
+    def info(self, message: str, **fields: Any) -> None:
+        self._logger.info(message, extra=fields, stacklevel=3)  # the caller's line as location
+
+    def warning(self, message: str, **fields: Any) -> None:
+        self._logger.warning(message, extra=fields, stacklevel=3)  # the caller's line as location

@@ -31,13 +31,16 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.audit_anchor import AuditAnchoring
     from nija.logic.controls import Controls
     from nija.logic.data_rights import DataRights
+    from nija.logic.execution import Executor
     from nija.logic.notify import Notifier
+    from nija.logic.orders import OrderDesk
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
     from nija.ports.push import PushSender
+    from nija.ports.telemetry import Telemetry
     from nija.ports.timeseries import TimeSeries
 
 
@@ -218,6 +221,37 @@ def guard() -> PreTradeGuard:
     return PreTradeGuard(store(), store(), risk_store(), mark_price, fee_rate, DynamoPreTradeReader())
 
 
+@cache
+def telemetry() -> Telemetry:
+    """Business metrics and log lines from the use cases: the function's Powertools."""
+    from nija.observability import PowertoolsTelemetry
+
+    return PowertoolsTelemetry()
+
+
+@cache
+def order_desk() -> OrderDesk:
+    """POST, GET and DELETE /v1/orders."""
+    from nija.logic.orders import OrderDesk
+
+    return OrderDesk(store(), order_queue(), connected, controls().mode_for, telemetry())
+
+
+@cache
+def executor(name: BrokerName) -> Executor:
+    """One broker's order messages and open-order sync (function executor, one deployment per broker)."""
+    from nija.logic.execution import Executor
+
+    return Executor(
+        store=store(),
+        broker=broker(name),
+        guard=guard(),
+        breakers=controls(),
+        audit=store(),
+        telemetry=telemetry(),
+    )
+
+
 @on_reset
 def reset() -> None:
     for factory in (
@@ -232,6 +266,8 @@ def reset() -> None:
         vault,
         vault_service,
         vault_reader,
+        order_desk,
+        executor,
     ):
         factory.cache_clear()
 
@@ -250,6 +286,7 @@ def scanner() -> Scanner:
         sizer=EquitySizer(risk_store(), broker),
         store=store(),
         queue=order_queue(),
+        telemetry=telemetry(),
     )
 
 

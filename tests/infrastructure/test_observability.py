@@ -16,7 +16,7 @@ from infra_cdk.constructs.observability import (
     EXECUTOR_ERROR_RATE_PERCENT,
 )
 from nija.catalogue import BROKERS
-from nija.observability import BREAKER_OPEN, NAMESPACE, ORDERS_FILLED, ORDERS_PLACED, ORDERS_REFUSED
+from nija.ports.telemetry import BREAKER_OPEN, NAMESPACE, ORDERS_FILLED, ORDERS_PLACED, ORDERS_REFUSED
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 

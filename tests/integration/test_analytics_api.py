@@ -18,7 +18,9 @@ from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side, U
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import RiskSettings
 from nija.logic.execution import Executor
+from nija.logic.executor_parts import NoBreakers, NoGuard
 from nija.ports.broker import BrokerOrder
+from nija.ports.telemetry import NoTelemetry
 
 D = Decimal
 
@@ -60,7 +62,14 @@ def fill(user_id: str, symbol: str, side: str, qty: str, price: str, fee: str, a
             Fill(trade_id=f"t-{intent.intent_id}", quantity=D(qty), price=D(price), fee=D(fee), timestamp=at),
         ),
     )
-    executor = Executor(wiring.store(), wiring.broker(BrokerName.PAPER))
+    executor = Executor(
+        wiring.store(),
+        wiring.broker(BrokerName.PAPER),
+        NoGuard(),
+        NoBreakers(),
+        wiring.store(),
+        NoTelemetry(),
+    )
     executor.reconcile(order, remote)
     executor.reconcile(order, remote)  # reported again: recorded once
 
@@ -234,7 +243,7 @@ def test_an_order_through_the_executor_keeps_a_snapshot(dashboard_api: Any) -> N
         quantity=D("0.01"),
         source="test",
     )
-    executor = Executor(wiring.store(), paper, guard=wiring.guard())
+    executor = Executor(wiring.store(), paper, wiring.guard(), NoBreakers(), wiring.store(), NoTelemetry())
     assert executor.place(PlaceOrder(intent=intent)).status is OrderStatus.FILLED
     now = utcnow()
     r = dashboard_api(

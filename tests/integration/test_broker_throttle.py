@@ -238,7 +238,9 @@ def test_a_throttled_submit_waits_in_the_queue_without_counting_against_the_brok
     from nija.domain.messages import PlaceOrder
     from nija.domain.models import Principal
     from nija.logic.execution import Executor
+    from nija.logic.executor_parts import NoGuard
     from nija.logic.orders import OrderRequest, build_intent
+    from nija.ports.telemetry import NoTelemetry
 
     venue = VENUES["alpaca"]
     busy, idle = Instance(venue, clock), Instance(venue, clock)
@@ -250,7 +252,14 @@ def test_a_throttled_submit_waits_in_the_queue_without_counting_against_the_brok
         OrderRequest(broker=BrokerName.ALPACA, symbol=symbol, side="buy", quantity=quantity),
         "throttled",
     )
-    executor = Executor(store=wiring.store(), broker=idle.broker, controls=wiring.controls())
+    executor = Executor(
+        store=wiring.store(),
+        broker=idle.broker,
+        guard=NoGuard(),
+        breakers=wiring.controls(),
+        audit=wiring.store(),
+        telemetry=NoTelemetry(),
+    )
     with replay_of(venue, "adapter_market_buy") as replay:
         for _ in range(6):  # more than the breaker's threshold
             with pytest.raises(BrokerThrottled):

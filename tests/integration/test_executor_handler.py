@@ -54,7 +54,9 @@ def place(user: str, key: str, **fields: Any) -> Order:
     """An order as the API places it: recorded as queued and sent to its broker's queue."""
     body = {"broker": "paper", "symbol": "BTC/USD", "side": "buy", "type": "market", "quantity": "0.01"}
     request = OrderRequest.model_validate({**body, **fields})
-    return orders.place_order(Principal(user_id=user), request, key, wiring.store(), wiring.order_queue())
+    return orders.place_order(
+        Principal(user_id=user), request, key, wiring.store(), wiring.order_queue(), wiring.telemetry()
+    )
 
 
 def receive(broker: str = "paper", *, dlq: bool = False) -> list[dict[str, Any]]:

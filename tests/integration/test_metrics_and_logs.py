@@ -113,7 +113,12 @@ def test_a_breaker_reports_open_while_it_holds_calls_back_and_closed_after_a_pro
         controls.after_call("paper", ok=False)
     fund(ALICE)
     run = Executor(
-        store=wiring.store(), broker=wiring.broker(BrokerName.PAPER), controls=controls, audit=wiring.store()
+        store=wiring.store(),
+        broker=wiring.broker(BrokerName.PAPER),
+        guard=wiring.guard(),  # reads the breaker as the controls store it
+        breakers=controls,
+        audit=wiring.store(),
+        telemetry=wiring.telemetry(),
     )
     output(capsys, logged)
 

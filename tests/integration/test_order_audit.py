@@ -15,7 +15,9 @@ from nija.domain.models import BrokerName, Principal
 from nija.local import identity
 from nija.logic import orders
 from nija.logic.execution import Executor
+from nija.logic.executor_parts import NoBreakers
 from nija.logic.orders import OrderRequest
+from nija.ports.telemetry import NoTelemetry
 
 ALICE = "a11ce000-0000-4000-8000-0000000000aa"
 pytestmark = pytest.mark.members(ALICE)
@@ -39,7 +41,9 @@ def _executor() -> Executor:
         store=wiring.store(),
         broker=wiring.broker(BrokerName.PAPER),
         guard=wiring.guard(),
+        breakers=NoBreakers(),
         audit=wiring.store(),
+        telemetry=NoTelemetry(),
     )
 
 

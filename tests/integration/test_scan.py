@@ -87,6 +87,7 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
         sizer=EquitySizer(wiring.risk_store(), wiring.broker),
         store=wiring.store(),
         queue=wiring.order_queue(),
+        telemetry=wiring.telemetry(),
         clock=lambda: NOW,
     )
     yield scanner, series, members

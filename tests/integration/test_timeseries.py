@@ -117,7 +117,9 @@ def test_the_stream_processor_writes_fills_latency_and_equity(
     from nija.local.streams import StreamPoller
     from nija.logic import orders
     from nija.logic.execution import Executor
+    from nija.logic.executor_parts import NoBreakers
     from nija.logic.orders import OrderRequest
+    from nija.ports.telemetry import NoTelemetry
 
     monkeypatch.setenv("NIJA_TIMESTREAM_ENABLED", "true")
     reset_settings()
@@ -140,7 +142,14 @@ def test_the_stream_processor_writes_fills_latency_and_equity(
     placed = orders.place_order(
         Principal(user_id=user), request, "ts-1", wiring.store(), wiring.order_queue()
     )
-    executor = Executor(store=wiring.store(), broker=paper, guard=wiring.guard(), audit=wiring.store())
+    executor = Executor(
+        store=wiring.store(),
+        broker=paper,
+        guard=wiring.guard(),
+        breakers=NoBreakers(),
+        audit=wiring.store(),
+        telemetry=NoTelemetry(),
+    )
     assert executor.place(PlaceOrder(intent=placed.to_intent())).status.value == "filled"
 
     processor = catalogue.stream_processor

@@ -23,7 +23,9 @@ from nija.domain.models import BrokerName, Principal, User
 from nija.domain.orders import OrderStatus
 from nija.logic import orders
 from nija.logic.execution import Executor
+from nija.logic.executor_parts import NoBreakers
 from nija.logic.orders import OrderRequest
+from nija.ports.telemetry import NoTelemetry
 
 ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
 pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members(ALICE, BOB)]
@@ -112,7 +114,9 @@ def test_disconnect_removes_secret_and_metadata_and_refuses_queued_orders() -> N
 
     url = queue_url(get_settings().catalogue.queue(PAPER).name)
     (message,) = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    executor = Executor(wiring.store(), wiring.broker(PAPER), connected=wiring.connected)
+    executor = Executor(
+        wiring.store(), wiring.broker(PAPER), wiring.guard(), NoBreakers(), wiring.store(), NoTelemetry()
+    )
     done = executor.handle(parse_order_message(message["Body"]))
     assert done is not None and done.status is OrderStatus.REJECTED
     assert done.reason_code == "broker_not_connected"

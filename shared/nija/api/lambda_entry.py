@@ -14,22 +14,19 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from fastapi import FastAPI
 from mangum import Mangum
 
 from nija.config import on_reset
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import function_tools
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def api_handler(create_app: Callable[[], FastAPI]) -> Handler:
-    logger = Logger()
-    metrics = Metrics()
-    tracer = lambda_tracer()
-    route_library_logs(logger)
+    tools = function_tools()
+    logger, tracer = tools.logger, tools.tracer
 
     @cache
     def asgi() -> Mangum:
@@ -56,6 +53,4 @@ def api_handler(create_app: Callable[[], FastAPI]) -> Handler:
         )
         return response
 
-    return logger.inject_lambda_context(
-        correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
-    )(metrics.log_metrics(trace_handler(handle, tracer)))
+    return tools.wrap(handle, correlation_id_path=correlation_paths.API_GATEWAY_REST)

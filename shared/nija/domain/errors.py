@@ -82,6 +82,13 @@ class BrokerTemporaryError(BrokerError):
     retryable = True
 
 
+class CircuitOpen(BrokerTemporaryError):
+    """The broker's circuit breaker holds calls back (open, or a probe already running): the message
+    waits and comes back."""
+
+    code = "circuit_open"
+
+
 class BrokerRateLimited(BrokerTemporaryError):
     code = "broker_rate_limited"
 

@@ -60,6 +60,7 @@ class RefusalCode(StrEnum):
     POSITION_SIZE = "position_size"
     MAX_OPEN_POSITIONS = "max_open_positions"
     EXPOSURE_CAP = "exposure_cap"
+    BROKER_NOT_CONNECTED = "broker_not_connected"
 
 
 class UserRiskSettings(Frozen):

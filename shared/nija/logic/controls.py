@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.errors import BrokerTemporaryError
+from nija.domain.errors import CircuitOpen
 from nija.domain.models import utcnow
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import Breaker, KillSwitch, SwitchScope
@@ -75,7 +75,7 @@ class Controls:
     # --- circuit breaker ---------------------------------------------------------------------
 
     def before_call(self, broker: str, seen: Breaker | None = None) -> Breaker:
-        """Raise BrokerTemporaryError while the breaker is open (the message goes back to the queue).
+        """Raise CircuitOpen while the breaker is open (the message goes back to the queue).
         `seen` is the breaker as just read (the executor's pre-trade read), saving a read. Returns the
         breaker as it stands for this call."""
         for _ in range(RACE_RETRIES):
@@ -83,12 +83,10 @@ class Controls:
             seen = None
             allowed, updated = current.allows(self.clock(), self.cooldown)
             if not allowed:
-                raise BrokerTemporaryError(
-                    f"{broker} is failing; calls are paused (circuit open)", code="circuit_open"
-                )
+                raise CircuitOpen(f"{broker} is failing; calls are paused (circuit open)")
             if updated is current or self.store.put_breaker(updated):
                 return updated
-        raise BrokerTemporaryError(f"{broker}'s circuit breaker is busy", code="circuit_open")
+        raise CircuitOpen(f"{broker}'s circuit breaker is busy")
 
     def after_call(self, broker: str, ok: bool, seen: Breaker | None = None) -> Breaker:
         """Record a call's outcome: ok, or a temporary failure (a refusal like insufficient funds is

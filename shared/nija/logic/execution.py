@@ -7,50 +7,45 @@ placing it again. Every fill is recorded once, by trade id, together with the po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, NamedTuple, Protocol
-
-from aws_lambda_powertools import Logger
+from typing import NamedTuple, Protocol
 
 from nija.domain.errors import (
     AccountInactive,
     BrokerAuthFailed,
     BrokerError,
     BrokerThrottled,
+    CircuitOpen,
     Conflict,
     DuplicateFill,
     OrderNotFound,
     UnknownOutcome,
 )
 from nija.domain.messages import CancelOrder, PlaceOrder
-from nija.domain.models import BrokerName, Fill, Position, Trade, utcnow
+from nija.domain.models import Fill, Position, Trade, utcnow
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
-from nija.domain.switches import BreakerState
+from nija.domain.risk import RefusalCode
+from nija.domain.switches import Breaker, BreakerState
+from nija.logic.executor_parts import Breakers, Guard
 from nija.logic.order_diff import audit_event, diff_order
 from nija.logic.orders import order_event
 from nija.logic.positions import apply_fill
-from nija.observability import (
+from nija.logic.pretrade import PreTradeState
+from nija.ports.audit import AuditLog
+from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
+from nija.ports.stores import Ledger, OrderStore
+from nija.ports.telemetry import (
     BREAKER_OPEN,
     BROKER,
     ORDERS_DROPPED,
     ORDERS_FILLED,
     ORDERS_REFUSED,
     REASON_CODE,
-    emit,
+    Telemetry,
 )
-
-if TYPE_CHECKING:
-    from nija.domain.switches import Breaker
-    from nija.logic.controls import Controls
-    from nija.logic.pretrade import PreTradeGuard, PreTradeState
-from nija.ports.audit import AuditLog
-from nija.ports.broker import Broker, BrokerAccount, BrokerOrder, BrokerOrderRequest
-from nija.ports.stores import Ledger, OrderStore
-
-logger = Logger(child=True)
 
 MAX_CONFLICT_RETRIES = 5
 # How long a claimed order may be absent at the broker before the sync calls it missing: the
@@ -71,10 +66,6 @@ class SyncResult(NamedTuple):
     differences: int  # differences found (and audited) between our records and the broker's
 
 
-def always_connected(user_id: str, broker: BrokerName) -> bool:
-    return True
-
-
 BROKER_ENDED = {  # the audit action of an order the broker ended
     OrderStatus.CANCELED: "orders.canceled",
     OrderStatus.EXPIRED: "orders.expired",
@@ -86,14 +77,13 @@ BROKER_ENDED = {  # the audit action of an order the broker ended
 class Executor:
     store: Store
     broker: Broker
-    # Whether the user still has keys for the broker (a disconnect refuses orders still queued).
-    connected: Callable[[str, BrokerName], bool] = always_connected
-    # Kill switches, the user's state and the hard risk controls, checked just before a submit.
-    guard: PreTradeGuard | None = None
+    # Keys still there, kill switches, the user's state and the hard risk controls, just before a submit.
+    guard: Guard
     # The broker's circuit breaker, around every submit.
-    controls: Controls | None = None
+    breakers: Breakers
     # Where the open-order sync records each difference it finds with the broker.
-    audit: AuditLog | None = None
+    audit: AuditLog
+    telemetry: Telemetry
 
     def handle(self, message: PlaceOrder | CancelOrder) -> Order | None:
         try:
@@ -103,25 +93,25 @@ class Executor:
         except AccountInactive:
             # Being erased or gone (nija.domain.standing): nothing more is sent or recorded for the
             # account, and the erasure removes what is left. A retry could not change that.
-            logger.warning("dropped an order message: the account is being erased or gone")
-            emit(ORDERS_DROPPED, **{BROKER: message.broker.value})
+            self.telemetry.warning("dropped an order message: the account is being erased or gone")
+            self.telemetry.count(ORDERS_DROPPED, **{BROKER: message.broker.value})
             return None
 
     def place(self, message: PlaceOrder) -> Order:
         intent = message.intent
         order, claimed = self.store.claim_for_submission(Order.from_intent(intent))
         if not claimed and (order.status.is_terminal or order.status is OrderStatus.QUEUED):
-            logger.info(
-                "order already settled; nothing to do",
-                extra={"order_id": order.order_id, "status": order.status},
+            self.telemetry.info(
+                "order already settled; nothing to do", order_id=order.order_id, status=order.status
             )
             return order
-        state = self.guard.state(order) if self.guard is not None else None
-        if not (state.connected if state is not None else self.connected(intent.user_id, intent.broker)):
+        state = self.guard.state(order)
+        if not state.connected:  # the keys were removed while the order waited in the queue
             return self._reject(
                 order,
                 BrokerAuthFailed(
-                    f"the {intent.broker.value} account was disconnected", code="broker_not_connected"
+                    f"the {intent.broker.value} account was disconnected",
+                    code=RefusalCode.BROKER_NOT_CONNECTED,
                 ),
             )
         try:
@@ -132,16 +122,14 @@ class Executor:
             return self._reject(order, exc)
         remote = None if claimed else account.get_order(order.client_order_id)
         if remote is None:
-            if self.guard is not None and (refusal := self.guard(order, account, state)) is not None:
+            if (refusal := self.guard(order, account, state)) is not None:
                 return self._refuse(order, refusal.code, refusal.message)
             remote = self._submit(account, order, state)
             if remote is None:
                 return order
         return self.reconcile(order, remote)
 
-    def _submit(
-        self, account: BrokerAccount, order: Order, state: PreTradeState | None = None
-    ) -> BrokerOrder | None:
+    def _submit(self, account: BrokerAccount, order: Order, state: PreTradeState) -> BrokerOrder | None:
         request = BrokerOrderRequest(
             client_order_id=order.client_order_id,
             symbol=order.symbol,
@@ -151,15 +139,12 @@ class Executor:
             limit_price=order.limit_price,
         )
         broker = order.broker.value
-        breaker = None
-        if self.controls is not None:
-            # Raises while the breaker is open: the message waits (and the open state is reported).
-            try:
-                breaker = self.controls.before_call(broker, state.breaker if state is not None else None)
-            except BrokerError as exc:
-                if exc.code == "circuit_open":
-                    emit(BREAKER_OPEN, 1, **{BROKER: broker})
-                raise
+        # Raises while the breaker is open: the message waits (and the open state is reported).
+        try:
+            breaker = self.breakers.before_call(broker, state.breaker)
+        except CircuitOpen:
+            self.telemetry.count(BREAKER_OPEN, 1, **{BROKER: broker})
+            raise
         try:
             placed = account.place_order(request)
         except BrokerThrottled:
@@ -176,27 +161,21 @@ class Executor:
             self._broker_result(order, breaker, ok=not exc.retryable)
             if exc.retryable:
                 raise
-            if self.guard is not None and (reason := self.guard.broker_result(order.user_id, ok=False)):
-                logger.warning(
-                    "trading disabled for a user", extra={"user_id": order.user_id, "reason": reason}
-                )
+            if reason := self.guard.broker_result(order.user_id, ok=False):
+                self.telemetry.warning("trading disabled for a user", user_id=order.user_id, reason=reason)
             self._reject(order, exc)
             return None
         self._broker_result(order, breaker, ok=True)
-        if self.guard is not None:
-            self.guard.broker_result(order.user_id, ok=True, seen=state)
+        self.guard.broker_result(order.user_id, ok=True, seen=state)
         return placed
 
-    def _broker_result(self, order: Order, breaker: Breaker | None, *, ok: bool) -> None:
-        if self.controls is None:
-            return
+    def _broker_result(self, order: Order, breaker: Breaker, *, ok: bool) -> None:
         broker = order.broker.value
-        after = self.controls.after_call(broker, ok, breaker)
-        before = breaker.state if breaker is not None else None
-        if after.state != before and after.state in (BreakerState.OPEN, BreakerState.CLOSED):
+        after = self.breakers.after_call(broker, ok, breaker)
+        if after.state != breaker.state and after.state in (BreakerState.OPEN, BreakerState.CLOSED):
             # Opened (1) or closed again after a probe (0): the BreakerOpen alarm follows these.
-            emit(BREAKER_OPEN, int(after.state is BreakerState.OPEN), **{BROKER: broker})
-            logger.warning(f"the {broker} circuit breaker is {after.state.value}", extra={BROKER: broker})
+            self.telemetry.count(BREAKER_OPEN, int(after.state is BreakerState.OPEN), **{BROKER: broker})
+            self.telemetry.warning(f"the {broker} circuit breaker is {after.state.value}", **{BROKER: broker})
 
     def _reject(self, order: Order, exc: BrokerError) -> Order:
         return self._refuse(order, exc.code, exc.message)
@@ -206,8 +185,8 @@ class Executor:
         order.reject(code, message)
         event = order_event("orders.reject", order, "executor", reason_code=code)
         self.store.save_order(order, expected, fills, audit=event)
-        logger.warning("order rejected", extra={"order_id": order.order_id, "reason_code": code})
-        emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: code})
+        self.telemetry.warning("order rejected", order_id=order.order_id, reason_code=code)
+        self.telemetry.count(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: code})
         return order
 
     def cancel(self, message: CancelOrder) -> Order | None:
@@ -228,9 +207,7 @@ class Executor:
         except BrokerError as exc:
             if exc.retryable:
                 raise
-            logger.warning(
-                "the broker refused a cancel", extra={"order_id": order.order_id, "error": exc.code}
-            )
+            self.telemetry.warning("the broker refused a cancel", order_id=order.order_id, error=exc.code)
             return order
         return self.reconcile(order, remote)
 
@@ -245,9 +222,8 @@ class Executor:
                     continue  # claimed, its message still on its way to the broker: not a difference
                 differences = diff_order(order, remote)
                 found += len(differences)
-                if self.audit is not None:
-                    for diff in differences:
-                        self.audit.record(audit_event(diff))
+                for diff in differences:
+                    self.audit.record(audit_event(diff))
                 if remote is None:
                     # Audited, status unchanged: a lookup miss may be the exchange's lookup window
                     # (some find an order by client id only for a limited time), not proof the
@@ -256,9 +232,7 @@ class Executor:
                 before = (order.status, len(order.trade_ids))
                 after = self.reconcile(order, remote)
             except (BrokerError, Conflict, AccountInactive) as exc:
-                logger.warning(
-                    "could not sync an order", extra={"order_id": order.order_id, "error": exc.code}
-                )
+                self.telemetry.warning("could not sync an order", order_id=order.order_id, error=exc.code)
                 continue
             changed += (after.status, len(after.trade_ids)) != before
         return SyncResult(changed, found)
@@ -304,7 +278,7 @@ class Executor:
             event = order_event(BROKER_ENDED[final], order, "executor", broker_reason=remote.reason or "")
             self.store.save_order(order, expected, fills, audit=event)
             if final is OrderStatus.REJECTED:  # taken by the broker, then rejected there
-                emit(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: final.value})
+                self.telemetry.count(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: final.value})
         return order
 
     def _record_fill(self, current: Order, fill: Fill) -> Order:
@@ -347,5 +321,5 @@ class Executor:
                 raise Conflict(f"order {order.order_id} vanished")
             return fresh
         if order.status is OrderStatus.FILLED:  # this fill completed it; recorded once, counted once
-            emit(ORDERS_FILLED, **{BROKER: order.broker.value})
+            self.telemetry.count(ORDERS_FILLED, **{BROKER: order.broker.value})
         return order

@@ -1,8 +1,11 @@
-"""Manual orders from the API: validate, record as queued, enqueue; read and cancel."""
+"""Manual orders from the API: validate, record as queued, enqueue; read and cancel (OrderDesk, the
+use case the /v1/orders routes call; the functions under it serve the tests and benchmarks too)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,9 +17,10 @@ from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Money, OrderIntent, OrderType, Principal, Side
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
-from nija.observability import BROKER, ORDERS_PLACED, emit
+from nija.domain.risk import RefusalCode, TradingMode
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
+from nija.ports.telemetry import BROKER, ORDERS_PLACED, NoTelemetry, Telemetry
 
 MAX_REQUEST_ID = 64
 
@@ -64,6 +68,7 @@ def place_order(
     request_id: str | None,
     store: OrderStore,
     queue: OrderQueue,
+    telemetry: Telemetry = NoTelemetry(),  # noqa: B008 - stateless
 ) -> Order:
     """Record the order as queued (with its `orders.place` audit event, atomically), then enqueue it.
     A retried request (same Idempotency-Key) is a no-op that re-sends the intent while it is still
@@ -78,7 +83,7 @@ def place_order(
     if order.status is OrderStatus.QUEUED:
         queue.send(PlaceOrder(intent=intent if created else order.to_intent()))
     if created:  # a retry with the same Idempotency-Key is the same order: counted once
-        emit(ORDERS_PLACED, **{BROKER: order.broker.value})
+        telemetry.count(ORDERS_PLACED, **{BROKER: order.broker.value})
     return order
 
 
@@ -138,3 +143,41 @@ def cancel_order(principal: Principal, order_id: str, store: OrderStore, queue: 
     if not updated.status.is_terminal:
         queue.send(CancelOrder(user_id=order.user_id, broker=order.broker, order_id=order.order_id))
     return updated
+
+
+@dataclass(frozen=True)
+class OrderDesk:
+    """The /v1/orders use cases for one caller at a time."""
+
+    store: OrderStore
+    queue: OrderQueue
+    connected: Callable[[str, BrokerName], bool]  # keys for the broker now (a consistent read)
+    mode_for: Callable[[str, str], TradingMode]  # the strictest kill switch for user and broker
+    telemetry: Telemetry
+
+    def place(self, principal: Principal, request: OrderRequest, request_id: str | None) -> Order:
+        """Refuse at once what the executor would refuse for sure (no keys, a halting kill switch),
+        then record and queue."""
+        broker = request.broker.value
+        if not self.connected(principal.user_id, request.broker):
+            raise Conflict(
+                f"connect your {broker} account first: PUT /v1/brokers/{broker}/credentials",
+                code=RefusalCode.BROKER_NOT_CONNECTED,
+            )
+        if self.mode_for(principal.user_id, broker) is TradingMode.HALTED:
+            raise Conflict(
+                "trading is halted by a kill switch; no new orders are accepted",
+                code=RefusalCode.KILL_SWITCH_HALTED,
+            )
+        return place_order(principal, request, request_id, self.store, self.queue, self.telemetry)
+
+    def list(
+        self, principal: Principal, limit: int, next_token: str | None
+    ) -> tuple[list[Order], str | None]:
+        return self.store.list_orders(principal.user_id, limit, next_token)
+
+    def get(self, principal: Principal, order_id: str) -> Order:
+        return get_order(principal, order_id, self.store)
+
+    def cancel(self, principal: Principal, order_id: str) -> Order:
+        return cancel_order(principal, order_id, self.store, self.queue)

@@ -4,6 +4,8 @@
 order may go to the broker. The executor records the refusal on the order as its reason_code
 (`Refusal.code`) and reason_message. The codes are stable (`nija.domain.risk.RefusalCode`):
 
+- ``broker_not_connected``: the user removed their keys for the broker while the order waited (the
+  executor checks before the risk checks; the API refuses a new order at once with the same code).
 - ``trading_disabled``: the user's trading was disabled (for example after `max_consecutive_errors`
   broker errors in a row, see `register_broker_result`); every order is refused, closing ones too,
   until someone enables trading again. The reason is `AccountView.disabled_reason`.

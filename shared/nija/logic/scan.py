@@ -26,8 +26,6 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Protocol
 
-from aws_lambda_powertools import Logger
-
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import AccountInactive, BrokerError, NijaError
 from nija.domain.ids import client_order_id, intent_id
@@ -43,9 +41,9 @@ from nija.domain.strategies import Action, Reason, closed_candles, get_strategy
 from nija.ports.market_data import MarketData
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
+from nija.ports.telemetry import Telemetry
 
 CANDLES = 100  # enough closed candles for RSI_14's Wilder smoothing to settle
-logger = Logger(child=True)
 
 
 @dataclass(frozen=True)
@@ -120,6 +118,7 @@ class Scanner:
     sizer: Sizer
     store: OrderStore
     queue: OrderQueue
+    telemetry: Telemetry
     clock: Callable[[], datetime] = utcnow
 
     def run(self, shard: int, broker: BrokerName | None = None) -> ScanReport:
@@ -130,7 +129,7 @@ class Scanner:
         groups: dict[tuple[BrokerName, str, str, str], list[tuple[str, StrategySettings]]] = defaultdict(list)
         for user_id, settings in self.users.enabled_in_shard(shard):
             if settings is None:
-                logger.warning("unreadable strategy settings", extra={"user_id": user_id})
+                self.telemetry.warning("unreadable strategy settings", user_id=user_id)
                 report.users += 1
                 report.skipped["invalid_settings"] += 1
                 continue
@@ -154,9 +153,11 @@ class Scanner:
                     self.market(broker).candles(symbol, timeframe, CANDLES, now), timeframe, now
                 )
             except Exception as exc:  # one series' market data: its users only, the others go on
-                logger.warning(
+                self.telemetry.warning(
                     "no candles for a series",
-                    extra={"symbol": symbol, "timeframe": timeframe, "error": _kind(exc)},
+                    symbol=symbol,
+                    timeframe=timeframe,
+                    error=_kind(exc),
                 )
                 report.skipped["market_data_error"] += len(members)
                 continue
@@ -167,9 +168,11 @@ class Scanner:
             try:
                 shared = _series(broker, symbol, timeframe, name, candles, now)
             except Exception as exc:  # as for its candles: this series' users only
-                logger.warning(
+                self.telemetry.warning(
                     "no signals for a series",
-                    extra={"symbol": symbol, "timeframe": timeframe, "error": _kind(exc)},
+                    symbol=symbol,
+                    timeframe=timeframe,
+                    error=_kind(exc),
                 )
                 report.skipped["signal_error"] += len(members)
                 continue
@@ -181,9 +184,11 @@ class Scanner:
                 try:  # one user's failure (their keys, their broker account) is theirs alone
                     decided = self._decide(user_id, settings, state, modes[broker], shared, report)
                 except Exception as exc:
-                    logger.warning(
+                    self.telemetry.warning(
                         "could not decide for a user",
-                        extra={"user_id": user_id, "symbol": symbol, "error": _kind(exc)},
+                        user_id=user_id,
+                        symbol=symbol,
+                        error=_kind(exc),
                     )
                     report.skipped[_skip_reason(exc)] += 1
                     continue
@@ -236,9 +241,7 @@ class Scanner:
                     Order.from_intent(intent), audit=_audited(intent, reason)
                 )
             except Exception as exc:  # disabled or erased since the read, say: this user only
-                logger.warning(
-                    "could not record an intent", extra={"user_id": intent.user_id, "error": _kind(exc)}
-                )
+                self.telemetry.warning("could not record an intent", user_id=intent.user_id, error=_kind(exc))
                 report.skipped[_skip_reason(exc)] += 1
                 continue
             if created:
@@ -250,9 +253,11 @@ class Scanner:
         if not messages:
             return
         for message, error in self.queue.send_batch(messages):
-            logger.warning(
+            self.telemetry.warning(
                 "could not queue an intent",
-                extra={"user_id": message.user_id, "order_id": message.dedup_id, "error": error},
+                user_id=message.user_id,
+                order_id=message.dedup_id,
+                error=error,
             )
             report.skipped["enqueue_error"] += 1
 
