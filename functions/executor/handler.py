@@ -19,7 +19,6 @@ from nija.adapters.sqs_queue import quarantine
 from nija.config import get_settings
 from nija.domain.messages import parse_order_message
 from nija.domain.models import BrokerName
-from nija.logic.reconcile import Reconciler
 from nija.observability import function_tools
 
 tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
@@ -78,20 +77,11 @@ def _sync(event: dict[str, Any]) -> dict[str, Any]:
     broker = get_settings().catalogue.broker_of(event["resources"][0])
     # Platform work, no one user: the sync's lines say so, and carry the schedule event's id.
     logger.append_keys(user_id="system", correlation_id=f"sync:{broker.value}:{event.get('id', '')}")
-    open_orders = wiring.store().open_orders(broker)
-    synced = wiring.executor(broker).sync_open_orders(open_orders)
-    users = sorted({m.user_id for m in wiring.credential_index().all_metadata() if m.broker is broker})
-    differences = Reconciler(wiring.broker(broker), wiring.store(), wiring.store()).run(users)
-    metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=synced.changed)
-    metrics.add_metric(name="OrderDifferences", unit=MetricUnit.Count, value=synced.differences)
-    metrics.add_metric(name="ReconciliationDifferences", unit=MetricUnit.Count, value=len(differences))
-    return {
-        "broker": broker.value,
-        "open": len(open_orders),
-        "changed": synced.changed,
-        "order_differences": synced.differences,
-        "differences": len(differences),
-    }
+    report = wiring.broker_sync(broker).run()
+    metrics.add_metric(name="OrdersSynced", unit=MetricUnit.Count, value=report.changed)
+    metrics.add_metric(name="OrderDifferences", unit=MetricUnit.Count, value=report.order_differences)
+    metrics.add_metric(name="ReconciliationDifferences", unit=MetricUnit.Count, value=report.differences)
+    return report.as_dict()
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

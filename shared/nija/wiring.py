@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.accounts import Accounts
     from nija.logic.analytics import Analytics
     from nija.logic.audit_anchor import AuditAnchoring
+    from nija.logic.broker_sync import BrokerSync
     from nija.logic.controls import Controls
     from nija.logic.data_rights import DataRights
     from nija.logic.execution import Executor
@@ -249,6 +250,22 @@ def executor(name: BrokerName) -> Executor:
         breakers=controls(),
         audit=store(),
         telemetry=telemetry(),
+    )
+
+
+def broker_sync(name: BrokerName) -> BrokerSync:
+    """The executor's schedule for one broker: open orders, then balances against positions."""
+    from nija.logic.broker_sync import BrokerSync
+    from nija.logic.reconcile import Reconciler
+
+    def connected_users(broker: BrokerName) -> list[str]:
+        return sorted({m.user_id for m in credential_index().all_metadata() if m.broker is broker})
+
+    return BrokerSync(
+        executor=executor(name),
+        orders=store(),
+        reconciler=Reconciler(broker(name), store(), store()),
+        connected_users=connected_users,
     )
 
 
