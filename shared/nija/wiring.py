@@ -30,11 +30,12 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.analytics import Analytics
     from nija.logic.audit_anchor import AuditAnchoring
     from nija.logic.broker_sync import BrokerSync
-    from nija.logic.controls import Controls
+    from nija.logic.controls import Controls, OwnSwitch
     from nija.logic.data_rights import DataRights
     from nija.logic.execution import Executor
     from nija.logic.notify import Notifier
     from nija.logic.orders import OrderDesk
+    from nija.logic.positions import PositionBook
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
@@ -253,6 +254,25 @@ def executor(name: BrokerName) -> Executor:
     )
 
 
+@cache
+def position_book() -> PositionBook:
+    """GET /v1/positions and /v1/trades: the mark price from each position's broker."""
+    from nija.logic.positions import PositionBook
+
+    def mark(name: BrokerName, symbol: str) -> Decimal | None:
+        return broker(name).mark_price(symbol)
+
+    return PositionBook(store().list_positions, store().list_trades, mark)
+
+
+@cache
+def own_switch() -> OwnSwitch:
+    """POST /v1/kill-switch."""
+    from nija.logic.controls import OwnSwitch
+
+    return OwnSwitch(controls(), store())
+
+
 def broker_sync(name: BrokerName) -> BrokerSync:
     """The executor's schedule for one broker: open orders, then balances against positions."""
     from nija.logic.broker_sync import BrokerSync
@@ -285,6 +305,8 @@ def reset() -> None:
         vault_reader,
         order_desk,
         executor,
+        position_book,
+        own_switch,
     ):
         factory.cache_clear()
 

@@ -13,6 +13,7 @@ from nija.domain.models import BrokerName, Money, OrderType, Role, Side, Tier, U
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import TradingMode
 from nija.domain.tokens import MAX_TOKEN
+from nija.logic.positions import MarkedPosition
 
 T = TypeVar("T")
 
@@ -59,6 +60,19 @@ class PositionOut(BaseModel):
     realized_pnl: Money
     mark_price: Money | None = None
     unrealized_pnl: Money | None = None
+
+    @classmethod
+    def of(cls, marked: MarkedPosition) -> PositionOut:
+        p = marked.position
+        return cls(
+            broker=p.broker,
+            symbol=p.symbol,
+            quantity=p.quantity,
+            average_price=p.average_price,
+            realized_pnl=p.realized_pnl,
+            mark_price=marked.mark_price,
+            unrealized_pnl=marked.unrealized_pnl,
+        )
 
 
 class TradeOut(BaseModel):

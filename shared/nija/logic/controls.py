@@ -13,6 +13,7 @@ from nija.domain.models import utcnow
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import Breaker, KillSwitch, SwitchScope
 from nija.ports.controls import ControlStore
+from nija.ports.stores import UserStore
 
 BREAKER_THRESHOLD = 5  # consecutive temporary failures that open a broker's breaker
 BREAKER_COOLDOWN = timedelta(seconds=30)
@@ -100,3 +101,30 @@ class Controls:
             if updated is current or self.store.put_breaker(updated):
                 return updated
         return current
+
+
+@dataclass(frozen=True)
+class OwnSwitch:
+    """A user's own kill switch (POST /v1/kill-switch)."""
+
+    controls: Controls
+    users: UserStore
+
+    def set(self, user_id: str, engaged: bool, mode: TradingMode) -> KillSwitch | None:
+        """Engage or release it. Releasing it also re-enables trading the platform stopped after
+        repeated broker errors (the user has seen the reason on GET /v1/me), audited as such."""
+        switch = self.controls.set_switch(user_id, SwitchScope.USER, user_id, engaged, mode)
+        if not engaged:
+            user = self.users.get_user(user_id)
+            if user is not None and (user.trading_disabled_reason or user.consecutive_broker_errors):
+                resumed = AuditEvent(
+                    action="controls.trading_resumed",
+                    outcome=Outcome.SUCCESS,
+                    subject=user_id,
+                    actor=user_id,
+                    details={"was": str(user.trading_disabled_reason or "")},
+                )
+                self.users.update_user(
+                    user_id, audit=resumed, trading_disabled_reason=None, consecutive_broker_errors=0
+                )
+        return switch

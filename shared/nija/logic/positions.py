@@ -1,10 +1,13 @@
-"""Position arithmetic: a signed quantity, its average entry price and realized PnL."""
+"""Position arithmetic: a signed quantity, its average entry price and realized PnL; and a user's
+open positions valued at the broker's mark (GET /v1/positions)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
-from nija.domain.models import Fill, Position, Side, utcnow
+from nija.domain.models import BrokerName, Fill, Position, Side, Trade, utcnow
 from nija.domain.money import ZERO
 
 
@@ -40,3 +43,32 @@ def apply_fill(position: Position, side: Side, fill: Fill) -> tuple[Position, De
         }
     )
     return updated, realized
+
+
+@dataclass(frozen=True)
+class MarkedPosition:
+    position: Position
+    mark_price: Decimal | None  # None where the broker has no price
+
+    @property
+    def unrealized_pnl(self) -> Decimal | None:
+        return self.position.unrealized_pnl(self.mark_price) if self.mark_price is not None else None
+
+
+@dataclass(frozen=True)
+class PositionBook:
+    """A user's open positions at the mark, and their trades."""
+
+    positions: Callable[[str], list[Position]]
+    trades: Callable[[str, int, str | None], tuple[list[Trade], str | None]]
+    mark_price: Callable[[BrokerName, str], Decimal | None]
+
+    def open(self, user_id: str) -> list[MarkedPosition]:
+        return [
+            MarkedPosition(p, self.mark_price(p.broker, p.symbol))
+            for p in self.positions(user_id)
+            if p.quantity != ZERO
+        ]
+
+    def trades_page(self, user_id: str, limit: int, next_token: str | None) -> tuple[list[Trade], str | None]:
+        return self.trades(user_id, limit, next_token)
