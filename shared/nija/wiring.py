@@ -6,15 +6,17 @@ import os
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from nija.adapters.dynamo.credentials import DynamoCredentialIndex
 from nija.adapters.dynamo.stores import DynamoStore
 from nija.adapters.sqs_queue import SqsOrderQueue
 from nija.config import get_settings, on_reset
 from nija.domain.credentials import BrokerCredentials, Permission
-from nija.domain.errors import BrokerError, NijaError, ServiceUnavailable
+from nija.domain.errors import ServiceUnavailable
 from nija.domain.models import BrokerName
+from nija.logic import prices
+from nija.logic.prices import assumed_fee_rate, trading_price
 from nija.ports.broker import Balance, Broker
 from nija.ports.identity import Verdicts
 from nija.ports.market_data import MarketData
@@ -25,10 +27,12 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.adapters.dynamo.devices import DynamoDevices
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
+    from nija.adapters.paper.broker import PaperBroker
     from nija.adapters.vault import KmsSecretsVault
     from nija.logic.accounts import Accounts
     from nija.logic.analytics import Analytics
     from nija.logic.audit_anchor import AuditAnchoring
+    from nija.logic.broker_keys import ConnectCheck
     from nija.logic.broker_sync import BrokerSync
     from nija.logic.controls import Controls, OwnSwitch
     from nija.logic.data_rights import DataRights
@@ -150,23 +154,32 @@ def vault() -> KmsSecretsVault:
     return KmsSecretsVault(settings.catalogue, settings.vault_key_id)
 
 
-def check_keys(credentials: BrokerCredentials, *, user_id: str) -> Permission:
+def paper_broker() -> PaperBroker:
+    # The paper broker (or what a test put in its place), with its paper-only seed_balances.
+    return cast("PaperBroker", broker(BrokerName.PAPER))
+
+
+def _ask_broker(credentials: BrokerCredentials, user_id: str) -> Permission:
     from nija.adapters.brokers.key_check import check_credentials  # the broker clients load only here
 
-    if credentials.broker is BrokerName.PAPER:
-        # Connecting the paper broker opens a paper account: it starts with the configured cash
-        # (seeding is idempotent: a returning user keeps what they have).
-        paper = broker(BrokerName.PAPER)
-        paper.seed_balances(user_id, {"USD": get_settings().paper_starting_cash})  # type: ignore[attr-defined]
-
     return check_credentials(credentials, user_id=user_id).permission
+
+
+def check_keys() -> ConnectCheck:
+    from nija.logic.broker_keys import ConnectCheck
+
+    return ConnectCheck(
+        paper=paper_broker,
+        starting_cash=get_settings().paper_starting_cash,
+        ask_broker=_ask_broker,
+    )
 
 
 @cache
 def vault_service() -> VaultService:
     from nija.logic.vault import VaultService
 
-    return VaultService(vault(), credential_index(), check_keys, store(), function_name())
+    return VaultService(vault(), credential_index(), check_keys(), store(), function_name())
 
 
 @cache
@@ -197,22 +210,11 @@ def risk_store() -> DynamoRiskStore:
 
 
 def mark_price(broker_name: BrokerName, symbol: str) -> Decimal | None:
-    """The broker's current price, None when it has none. A temporary failure (rate limit, timeout)
-    propagates: the order waits and tries again rather than being refused for want of a price."""
-    try:
-        return broker(broker_name).mark_price(symbol)
-    except BrokerError as exc:
-        if exc.retryable:
-            raise
-        return None
-    except NijaError:
-        return None
+    return trading_price(broker(broker_name), symbol)
 
 
 def fee_rate(broker_name: BrokerName) -> Decimal:
-    """Taker fee assumed by the capital check: the paper broker's setting; 0.6% (the highest base
-    taker fee of the supported exchanges) elsewhere, so the check errs on the safe side."""
-    return get_settings().paper_fee_rate if broker_name is BrokerName.PAPER else Decimal("0.006")
+    return assumed_fee_rate(broker_name, get_settings().paper_fee_rate)
 
 
 @cache
@@ -401,11 +403,7 @@ def live_balances(broker_name: BrokerName, user_id: str) -> dict[str, Balance] |
 
 
 def display_price(broker_name: BrokerName, symbol: str) -> Decimal | None:
-    """A mark price for display: None rather than an error when the broker cannot give one now."""
-    try:
-        return broker(broker_name).mark_price(symbol)
-    except NijaError:
-        return None
+    return prices.display_price(broker(broker_name), symbol)
 
 
 @cache

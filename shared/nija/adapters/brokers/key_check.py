@@ -67,9 +67,9 @@ def check_credentials(credentials: BrokerCredentials, *, user_id: str) -> KeyChe
 
 
 def _check_paper(user_id: str) -> KeyCheck:
-    from nija import wiring
+    from nija.adapters.paper.broker import PaperBroker
 
-    balances = wiring.broker(BrokerName.PAPER).account(user_id).balances()
+    balances = PaperBroker.from_settings().account(user_id).balances()
     return KeyCheck(
         permission=Permission(read=True, trade=True, withdraw=False),
         balances={k: b for k, b in balances.items() if b.total or b.free},
