@@ -21,6 +21,8 @@ from nija.config import get_settings
 from nija.domain.errors import Forbidden
 from nija.domain.models import Principal, Role
 from nija.domain.switches import SwitchScope
+from nija.logic.accounts import Accounts
+from nija.logic.controls import Controls
 
 
 def admin(caller: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -31,31 +33,32 @@ def admin(caller: Annotated[Principal, Depends(current_principal)]) -> Principal
 
 Admin = Annotated[Principal, Depends(admin)]
 router = APIRouter(prefix="/admin", tags=["admin"])
+AccountsDep = Annotated[Accounts, Depends(wiring.accounts)]
+ControlsDep = Annotated[Controls, Depends(wiring.controls)]
 
 
 @router.put("/users/{user_id}/tier", response_model=MeOut)
-def change_tier(user_id: str, body: TierIn, caller: Admin) -> MeOut:
+def change_tier(user_id: str, body: TierIn, caller: Admin, accounts: AccountsDep) -> MeOut:
     """Move a user to another tier: their API key changes usage plan, their rate limit follows."""
-    return MeOut.of(wiring.accounts().change_tier(caller.user_id, user_id, body.tier))
+    return MeOut.of(accounts.change_tier(caller.user_id, user_id, body.tier))
 
 
 @router.post("/kill-switch", response_model=KillSwitchOut)
-def platform_kill_switch(body: AdminKillSwitchIn, caller: Admin) -> KillSwitchOut:
+def platform_kill_switch(body: AdminKillSwitchIn, caller: Admin, controls: ControlsDep) -> KillSwitchOut:
     """Engage or release the global switch or one broker's: it stops submissions at once, for orders
     already queued too."""
     scope = SwitchScope.GLOBAL if body.scope == "global" else SwitchScope.BROKER
     target = "global" if body.broker is None else body.broker.value
-    switch = wiring.controls().set_switch(caller.user_id, scope, target, body.engaged, body.mode)
+    switch = controls.set_switch(caller.user_id, scope, target, body.engaged, body.mode)
     return KillSwitchOut.of(scope, target, switch)
 
 
 @router.get("/health", response_model=HealthOut)
-def health(caller: Admin) -> HealthOut:
+def health(caller: Admin, controls: ControlsDep) -> HealthOut:
     """Queue and dead-letter depths per broker, circuit breakers and engaged platform switches."""
     from nija.adapters.sqs_queue import queue_depths
 
     depths = queue_depths(get_settings().catalogue)
-    controls = wiring.controls()
     return HealthOut(
         queues=[QueueDepth(**d) for d in depths if not d["queue"].endswith("-dlq.fifo")],
         dead_letter_queues=[QueueDepth(**d) for d in depths if d["queue"].endswith("-dlq.fifo")],

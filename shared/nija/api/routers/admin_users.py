@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from nija import wiring
@@ -20,42 +20,51 @@ from nija.api.routers.auth import client_ip
 from nija.api.routers.me import DeleteMeIn
 from nija.api.schemas import MeOut, Page, PageToken
 from nija.domain.models import Tier, UserStatus
+from nija.logic.accounts import Accounts
+from nija.logic.data_rights import DataRights
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+AccountsDep = Annotated[Accounts, Depends(wiring.accounts)]
+DataRightsDep = Annotated[DataRights, Depends(wiring.data_rights)]
 
 
 @router.get("/users", response_model=Page[MeOut], response_model_exclude_none=True)
 def list_users(
     caller: Admin,
+    accounts: AccountsDep,
     status: UserStatus | None = None,
     tier: Tier | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: PageToken = None,
 ) -> Page[MeOut]:
     """Users, newest first. Filtered pages may hold fewer than `limit`: follow `next_token`."""
-    users, token = wiring.accounts().list_users(status, tier, limit, next_token)
+    users, token = accounts.list_users(status, tier, limit, next_token)
     return Page[MeOut](items=[MeOut.of(u) for u in users], next_token=token)
 
 
 @router.post("/users/{user_id}/disable", response_model=MeOut)
-def disable_user(user_id: str, caller: Admin) -> MeOut:
+def disable_user(user_id: str, caller: Admin, accounts: AccountsDep) -> MeOut:
     """No sign-in, every session ended, every API call refused, no order placed for them."""
-    return MeOut.of(wiring.accounts().set_status(caller.user_id, user_id, UserStatus.DISABLED))
+    return MeOut.of(accounts.set_status(caller.user_id, user_id, UserStatus.DISABLED))
 
 
 @router.post("/users/{user_id}/enable", response_model=MeOut)
-def enable_user(user_id: str, caller: Admin) -> MeOut:
-    return MeOut.of(wiring.accounts().set_status(caller.user_id, user_id, UserStatus.ACTIVE))
+def enable_user(user_id: str, caller: Admin, accounts: AccountsDep) -> MeOut:
+    return MeOut.of(accounts.set_status(caller.user_id, user_id, UserStatus.ACTIVE))
 
 
 @router.post("/users/{user_id}/erase", status_code=204)
 def erase_user(
-    user_id: str, body: Annotated[DeleteMeIn, Body()], caller: Admin, request: Request
+    user_id: str,
+    body: Annotated[DeleteMeIn, Body()],
+    caller: Admin,
+    request: Request,
+    data_rights: DataRightsDep,
 ) -> Response:
     """Erase an account on its owner's request when they cannot sign in to DELETE /v1/me themselves
     (a disabled account): the same erasure, confirmed with the account's email address, audited with
     the admin as the actor. 409 open_orders while an order may still fill; 404 for no such user."""
-    wiring.data_rights().delete_account(user_id, body.confirm, client_ip(request), actor=caller.user_id)
+    data_rights.delete_account(user_id, body.confirm, client_ip(request), actor=caller.user_id)
     return Response(status_code=204)
 
 

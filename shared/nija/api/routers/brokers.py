@@ -12,8 +12,10 @@ from nija.api.auth import current_principal
 from nija.api.schemas import CredentialOut, Page
 from nija.api.standing import Acting
 from nija.domain.models import BrokerName, Principal
+from nija.logic.vault import VaultService
 
 router = APIRouter(prefix="/v1/brokers", tags=["brokers"])
+VaultServiceDep = Annotated[VaultService, Depends(wiring.vault_service)]
 Caller = Annotated[Principal, Depends(current_principal)]
 
 EXAMPLES = {
@@ -31,11 +33,9 @@ EXAMPLES = {
 
 
 @router.get("", response_model=Page[CredentialOut])
-def list_brokers(caller: Caller) -> Page[CredentialOut]:
+def list_brokers(caller: Caller, vault_service: VaultServiceDep) -> Page[CredentialOut]:
     """Connected brokers: masked key id, permissions, when stored and validated. Never the keys."""
-    return Page[CredentialOut](
-        items=[CredentialOut.of(m) for m in wiring.vault_service().list(caller.user_id)]
-    )
+    return Page[CredentialOut](items=[CredentialOut.of(m) for m in vault_service.list(caller.user_id)])
 
 
 @router.put("/{broker}/credentials", response_model=CredentialOut)
@@ -43,15 +43,16 @@ def put_credentials(
     broker: BrokerName,
     caller: Acting,
     body: Annotated[dict[str, Any], Body(openapi_examples=EXAMPLES)],
+    vault_service: VaultServiceDep,
 ) -> CredentialOut:
     """Store (or replace) this broker's API keys. They are checked with the broker first (a balance
     call); keys that may withdraw funds are refused. Fields: coinbase api_key_name + private_key;
     kraken and binance api_key + api_secret; alpaca key_id + secret_key + paper; paper api_key +
     api_secret (any non-empty values)."""
-    return CredentialOut.of(wiring.vault_service().connect(caller.user_id, broker, body))
+    return CredentialOut.of(vault_service.connect(caller.user_id, broker, body))
 
 
 @router.delete("/{broker}/credentials", status_code=204)
-def delete_credentials(broker: BrokerName, caller: Acting) -> None:
+def delete_credentials(broker: BrokerName, caller: Acting, vault_service: VaultServiceDep) -> None:
     """Remove the keys and stop trading on this broker: orders still queued for it are refused."""
-    wiring.vault_service().disconnect(caller.user_id, broker)
+    vault_service.disconnect(caller.user_id, broker)

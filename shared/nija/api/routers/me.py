@@ -14,8 +14,12 @@ from nija.api.auth import current_principal
 from nija.api.routers.auth import client_ip
 from nija.api.schemas import MeOut
 from nija.domain.models import Principal
+from nija.logic.accounts import Accounts
+from nija.logic.data_rights import DataRights
 
 router = APIRouter(prefix="/v1", tags=["profile"])
+AccountsDep = Annotated[Accounts, Depends(wiring.accounts)]
+DataRightsDep = Annotated[DataRights, Depends(wiring.data_rights)]
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
@@ -43,15 +47,15 @@ class ExportOut(BaseModel):
 
 
 @router.get("/me", response_model=MeOut)
-def me(caller: Caller) -> MeOut:
-    return MeOut.of(wiring.accounts().profile(caller.user_id))
+def me(caller: Caller, accounts: AccountsDep) -> MeOut:
+    return MeOut.of(accounts.profile(caller.user_id))
 
 
 @router.get("/me/export", response_model=ExportOut)
-def export_me(caller: Caller) -> JSONResponse:
+def export_me(caller: Caller, data_rights: DataRightsDep) -> JSONResponse:
     """Everything NIJA holds about you, as one JSON document (up to about 5 MB: see `complete`).
     Never a secret: no API key, no broker key."""
-    document = wiring.data_rights().export(caller.user_id)
+    document = data_rights.export(caller.user_id)
     return JSONResponse(
         document,
         headers={
@@ -62,9 +66,11 @@ def export_me(caller: Caller) -> JSONResponse:
 
 
 @router.delete("/me", status_code=204)
-def delete_me(body: Annotated[DeleteMeIn, Body()], caller: Caller, request: Request) -> Response:
+def delete_me(
+    body: Annotated[DeleteMeIn, Body()], caller: Caller, request: Request, data_rights: DataRightsDep
+) -> Response:
     """Delete your account: broker keys, settings, orders, positions, trades, figures, API key and
     sign-in. Refused (409 open_orders) while an order may still fill. A retry finishes an erasure
     that stopped half-way. Your audit trail stays, under your random user id only."""
-    wiring.data_rights().delete_account(caller.user_id, body.confirm, client_ip(request))
+    data_rights.delete_account(caller.user_id, body.confirm, client_ip(request))
     return Response(status_code=204)

@@ -15,9 +15,10 @@ from nija.api.standing import Acting
 from nija.domain.models import Principal
 from nija.domain.risk import UserRiskSettings
 from nija.domain.settings import StrategySettings
-from nija.logic.settings import UserSettings
+from nija.logic.settings import SettingsService, UserSettings
 
 router = APIRouter(prefix="/v1", tags=["settings"])
+SettingsServiceDep = Annotated[SettingsService, Depends(wiring.settings_service)]
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
@@ -62,9 +63,9 @@ EXAMPLES: dict[str, Any] = {
 
 
 @router.get("/settings", response_model=UserSettings)
-def get_settings(caller: Caller) -> UserSettings:
+def get_settings(caller: Caller, settings_service: SettingsServiceDep) -> UserSettings:
     """The caller's strategy and risk settings; the defaults (strategy disabled) until they save any."""
-    return wiring.settings_service().get(caller.user_id)
+    return settings_service.get(caller.user_id)
 
 
 @router.put("/settings", response_model=UserSettings)
@@ -72,6 +73,7 @@ def put_settings(
     caller: Acting,
     request: Request,
     body: Annotated[SettingsIn, Body(openapi_examples=EXAMPLES)],
+    settings_service: SettingsServiceDep,
 ) -> UserSettings:
     """Replace the caller's settings. Send both `strategy` and `risk`; inside each, a field left out
     takes its default (what GET shows a new user). Fractions and money are JSON strings (numbers are
@@ -81,4 +83,4 @@ def put_settings(
     `risk.position_share`. Every change is audited (action settings.update, the changed fields with
     old and new values). The scan picks a change up at its next run."""
     settings = UserSettings(strategy=body.strategy, risk=body.risk)
-    return wiring.settings_service().put(caller.user_id, settings, client_ip(request))
+    return settings_service.put(caller.user_id, settings, client_ip(request))
