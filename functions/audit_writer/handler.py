@@ -9,41 +9,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from nija import wiring
 from nija.domain.audit_outbox import outbox_event
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import function_tools
 
-logger = Logger()
-tracer = lambda_tracer()
-metrics = Metrics()
-route_library_logs(logger)
+tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
+logger, metrics = tools.logger, tools.metrics
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
-_failed: set[str] = set()  # the outbox partitions (chains) with a failed event in this batch
 
 
 class RetryAfterEarlierFailure(Exception):
     """Not appended: an earlier event of the same chain failed in this batch."""
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    change = record.dynamodb
-    if change is None or record.event_name is None:
-        return
-    chain = str(change.keys.get("pk", ""))  # OUTBOX#<subject>: one chain's events, in write order
-    if chain in _failed:
-        # An earlier event of this chain failed in this batch: this one waits for its retry too, so
-        # the chain keeps the order the events were written in.
-        raise RetryAfterEarlierFailure(f"an earlier event of {chain} failed in this batch")
-    try:
-        _append(record)
-    except Exception:
-        _failed.add(chain)
-        raise
+class Batch:
+    """One batch's records, in order; remembers the outbox partitions (chains) that failed in it."""
+
+    def __init__(self) -> None:
+        self.failed: set[str] = set()
+
+    def __call__(self, record: DynamoDBRecord) -> None:
+        change = record.dynamodb
+        if change is None or record.event_name is None:
+            return
+        chain = str(change.keys.get("pk", ""))  # OUTBOX#<subject>: one chain's events, in write order
+        if chain in self.failed:
+            # An earlier event of this chain failed in this batch: this one waits for its retry too,
+            # so the chain keeps the order the events were written in.
+            raise RetryAfterEarlierFailure(f"an earlier event of {chain} failed in this batch")
+        try:
+            _append(record)
+        except Exception:
+            self.failed.add(chain)
+            raise
 
 
 def _append(record: DynamoDBRecord) -> None:
@@ -62,10 +64,7 @@ def _append(record: DynamoDBRecord) -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _failed.clear()
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=Batch(), processor=processor, context=context)
 
 
-handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = tools.wrap(_handle)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -20,31 +19,36 @@ from nija.domain.errors import NijaError
 from nija.domain.models import utcnow
 from nija.domain.realtime import UserEvent, connection_change, user_event
 from nija.logic.telemetry import stream_points
-from nija.observability import lambda_tracer, route_library_logs, trace_handler
+from nija.observability import function_tools
 from nija.ports.timeseries import TimePoint
 
-logger = Logger()
-tracer = lambda_tracer()  # botocore and httplib (Expo's push API) only: see nija.observability
-metrics = Metrics()
-route_library_logs(logger)
+tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib: Expo's push API)
+logger, metrics = tools.logger, tools.metrics
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, logger=logger)  # type: ignore[arg-type]
-_points: list[TimePoint] = []  # this batch's time-series points, written once at its end
-_updates: list[UserEvent] = []  # this batch's user events, notified once at its end
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    change = record.dynamodb
-    if change is None or record.event_name is None:
-        return
-    name = record.event_name.name
-    if (opened_or_closed := connection_change(name, change.keys)) is not None:
-        wiring.realtime().connection_changed(opened_or_closed)
-        return
-    update = user_event(name, change.keys, change.new_image, change.old_image)
-    if update is not None:
-        _push(update, record.event_id)
-    # After the push: a fill's fill_to_push latency ends here.
-    _points.extend(stream_points(name, change.keys, change.new_image, utcnow()))
+class Batch:
+    """One batch's records: each pushed as it comes; its notifications and time-series points kept
+    for one send and one write at the batch's end."""
+
+    def __init__(self) -> None:
+        self.points: list[TimePoint] = []
+        self.updates: list[UserEvent] = []
+
+    def __call__(self, record: DynamoDBRecord) -> None:
+        change = record.dynamodb
+        if change is None or record.event_name is None:
+            return
+        name = record.event_name.name
+        if (opened_or_closed := connection_change(name, change.keys)) is not None:
+            wiring.realtime().connection_changed(opened_or_closed)
+            return
+        update = user_event(name, change.keys, change.new_image, change.old_image)
+        if update is not None:
+            _push(update, record.event_id)
+            self.updates.append(update)
+        # After the push: a fill's fill_to_push latency ends here.
+        self.points.extend(stream_points(name, change.keys, change.new_image, utcnow()))
 
 
 def _push(update: UserEvent, correlation_id: str | None) -> None:
@@ -57,14 +61,12 @@ def _push(update: UserEvent, correlation_id: str | None) -> None:
     metrics.add_metric(name="RealtimeEventsSent", unit=MetricUnit.Count, value=delivery.sent)
     if delivery.gone:
         metrics.add_metric(name="RealtimeConnectionsGone", unit=MetricUnit.Count, value=delivery.gone)
-    _updates.append(update)
 
 
-def _notify() -> None:
+def _notify(updates: list[UserEvent]) -> None:
     """The batch's push notifications, once its WebSocket pushes are out: one read of each user's
     devices and choices, one send for them all. Best effort: a push service outage must not replay
     the stream (and the WebSocket pushes)."""
-    updates, _updates[:] = list(_updates), []
     if not updates:
         return
     try:
@@ -77,10 +79,9 @@ def _notify() -> None:
             metrics.add_metric(name="PushNotificationsSent", unit=MetricUnit.Count, value=pushed)
 
 
-def _write_points() -> None:
+def _write_points(points: list[TimePoint]) -> None:
     """The batch's time-series points, in writes of at most 100 (Timestream when the stack has it,
     else nothing). Best effort, as the pushes: analytics never replay the stream."""
-    points, _points[:] = list(_points), []
     if not points:
         return
     try:
@@ -94,14 +95,11 @@ def _write_points() -> None:
 
 
 def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    _points.clear()
-    _updates.clear()
-    result = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    _notify()
-    _write_points()
+    batch = Batch()
+    result = process_partial_response(event=event, record_handler=batch, processor=processor, context=context)
+    _notify(batch.updates)
+    _write_points(batch.points)
     return result
 
 
-handler = logger.inject_lambda_context(clear_state=True)(metrics.log_metrics(trace_handler(_handle, tracer)))
+handler = tools.wrap(_handle)
