@@ -612,10 +612,10 @@ def test_wiring_opens_real_brokers_with_the_users_keys_from_the_vault(aws: None)
                 raise NotFound(f"no {broker.value} credentials are stored for this user")
             return VENUES[broker.value].credentials
 
-    # Undone before the aws fixture's teardown resets wiring (which clears vault_reader's cache).
+    # A container of its own, its vault reader this test's; dropped at the end.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(wiring, "vault_reader", Reader)
-        wiring.broker.cache_clear()
+        wiring.reset()
+        patch.setattr(wiring.container(), "vault_reader", Reader())
         try:
             kraken, alpaca = wiring.broker(BrokerName.KRAKEN), wiring.broker(BrokerName.ALPACA)
             assert isinstance(kraken, CcxtBroker) and isinstance(alpaca, AlpacaBroker) and reads == []
@@ -629,7 +629,7 @@ def test_wiring_opens_real_brokers_with_the_users_keys_from_the_vault(aws: None)
             assert raised.value.code == "broker_not_connected"
             assert reads == [("user-1", BrokerName.KRAKEN), ("user-2", BrokerName.ALPACA)]
         finally:
-            wiring.broker.cache_clear()
+            wiring.reset()
 
 
 def test_importing_the_adapters_loads_no_broker_library() -> None:

@@ -494,7 +494,7 @@ def rig(cloud: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
     paper = PaperBroker.from_settings(clock=clock)
     real_broker = wiring.broker
 
-    @functools.cache  # cached like the factories it replaces (wiring's reset clears them)
+    @functools.cache  # one, like the container's
     def faulty_store() -> FaultyStore:
         return FaultyStore(store, faults)
 
@@ -502,8 +502,8 @@ def rig(cloud: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
     def broker(name: BrokerName) -> Any:
         return FaultyBroker(paper, faults) if name is BrokerName.PAPER else real_broker(name)
 
-    monkeypatch.setattr(wiring, "store", faulty_store)
-    monkeypatch.setattr(wiring, "broker", broker)
+    monkeypatch.setattr(wiring.container(), "store", faulty_store())
+    monkeypatch.setattr(wiring.container(), "broker", broker)
     yield Rig(store, paper, faults, clock)
 
 

@@ -370,7 +370,7 @@ def test_a_resting_limit_order_fills_on_the_sync_schedule(
     def broker(name: BrokerName) -> Any:
         return timed if name is BrokerName.PAPER else real_broker(name)
 
-    monkeypatch.setattr(wiring, "broker", broker)
+    monkeypatch.setattr(wiring.container(), "broker", broker)
     fund(ALICE)
     mark = timed.mark_price("SOL/USD")
     assert mark is not None

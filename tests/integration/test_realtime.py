@@ -93,6 +93,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
         env.setenv("NIJA_STAGE", f"rt{uuid.uuid4().hex[:6]}")
         env.setenv("NIJA_AUTH_MODE", "verify")
         env.setenv("NIJA_REALTIME_PUSH", "local")
+        wiring.use_local_pusher(SOCKETS)
         reset_settings()
         cat = get_settings().catalogue
         provision_data_plane(cat)

@@ -139,7 +139,9 @@ def test_a_resting_fill_at_the_broker_is_audited_once_and_recorded_once(
     timed = PaperBroker.from_settings(clock=clock)
     real_broker = wiring.broker
     monkeypatch.setattr(
-        wiring, "broker", functools.cache(lambda name: timed if name is PAPER else real_broker(name))
+        wiring.container(),
+        "broker",
+        functools.cache(lambda name: timed if name is PAPER else real_broker(name)),
     )
     connect(ALICE)
     mark = timed.mark_price("SOL/USD")

@@ -334,7 +334,7 @@ def test_a_shard_that_could_not_queue_fails_after_reporting_and_its_rerun_sends(
     from nija.local.provision import create_queues
 
     scanner, _, members = scan
-    monkeypatch.setattr(wiring, "scanner", lambda: scanner)  # the handler, over this test's market
+    monkeypatch.setattr(wiring.container(), "scanner", scanner)  # the handler, over this test's market
     handler = load_function("strategy_scan", "unsent").handler
     event = {"broker": "paper", "shard": scan_shard(members[0])}
     context = LambdaContext("nija-test-scan-paper")

@@ -33,6 +33,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import CandlesItem, bind
+from nija.config import Settings
 from nija.domain.market import TIMEFRAME_SECONDS, Candle, closed_window
 from nija.domain.models import BrokerName, utcnow
 from nija.domain.money import fmt
@@ -184,3 +185,29 @@ def decode(body: str) -> list[Candle]:
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def market_data_for(broker: BrokerName, settings: Settings) -> MarketData:
+    """The broker's candles and prices, candles cached per (broker, symbol, timeframe, candle):
+    coinbase, kraken and binance through ccxt's public endpoints, alpaca through alpaca-py's data
+    clients (keyless: crypto only), each request within the broker's shared budgets; all shared
+    through the state table. The paper feed is pure and computes a window faster than a table read,
+    so its candles are kept in this process only."""
+    if broker is BrokerName.PAPER:
+        from nija.adapters.paper.feed import PaperFeed
+
+        return CachedMarketData(PaperFeed(settings.feed_seed), broker, shared=False)
+    from nija.adapters.brokers.throttle import throttle_for
+    from nija.adapters.dynamo.throttle import DynamoTokenBuckets
+
+    throttle = throttle_for(broker, DynamoTokenBuckets(), max_wait_s=settings.broker_throttle_wait_s)
+    inner: MarketData
+    if broker is BrokerName.ALPACA:
+        from nija.adapters.brokers.alpaca_candles import AlpacaMarketData
+
+        inner = AlpacaMarketData(throttle=throttle)
+    else:
+        from nija.adapters.brokers.ccxt_candles import CcxtMarketData
+
+        inner = CcxtMarketData(broker, throttle=throttle)
+    return CachedMarketData(inner, broker)

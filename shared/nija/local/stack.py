@@ -111,6 +111,10 @@ def configure_environment(endpoint: str, stage: str) -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     reset_settings()
+    from nija import wiring
+    from nija.local.websocket import SOCKETS
+
+    wiring.use_local_pusher(SOCKETS)  # the stream processor pushes to the sockets /ws holds open
 
 
 def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:

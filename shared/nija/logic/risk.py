@@ -42,11 +42,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from nija.domain.models import Side
+from nija.domain.models import Side, utcnow
 from nija.domain.money import ZERO, fmt
 from nija.domain.risk import (
     AccountView,
@@ -258,6 +258,11 @@ def check_order(
         if refusal is not None:
             return refusal
     return None
+
+
+def trading_day(time_zone: str, now: datetime | None = None) -> date:
+    """The user's trading day now: the local date of the day that started at `local_day_start`."""
+    return local_day_start(now or utcnow(), time_zone).astimezone(ZoneInfo(time_zone)).date()
 
 
 def local_day_start(now: datetime, time_zone: str) -> datetime:
