@@ -14,18 +14,16 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from kit import an_order
 
 from nija import wiring
 from nija.adapters.aws import client
 from nija.adapters.dynamo.stores import DynamoStore
 from nija.config import get_settings, reset_settings
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.ids import client_order_id, intent_id
 from nija.domain.models import (
     BrokerName,
     Fill,
-    OrderIntent,
-    OrderType,
     Position,
     Principal,
     Side,
@@ -80,21 +78,7 @@ def login(dashboard: Any, address: str) -> Any:
 
 
 def _order(user: str, n: int) -> Order:
-    iid = intent_id(user, f"manual:{n}", "BTC/USD", "buy")
-    return Order.from_intent(
-        OrderIntent(
-            intent_id=iid,
-            client_order_id=client_order_id(iid),
-            user_id=user,
-            broker=BrokerName.PAPER,
-            symbol="BTC/USD",
-            side=Side.BUY,
-            type=OrderType.MARKET,
-            quantity=Decimal("1"),
-            source=f"manual:{n}",
-            created_at=T0 + timedelta(minutes=n),
-        )
-    )
+    return an_order(user, f"manual:{n}", created_at=T0 + timedelta(minutes=n))
 
 
 def filled_order(user: str, n: int) -> Order:

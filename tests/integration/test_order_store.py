@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from kit import an_order
 
 from nija.adapters.dynamo.stores import DynamoStore
 from nija.domain.errors import Conflict, InvalidInput
-from nija.domain.ids import client_order_id, intent_id
-from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Side, Trade
+from nija.domain.models import BrokerName, Fill, Position, Side, Trade
 from nija.domain.orders import Order, OrderStatus
 
 pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members("u1", "u2")]
@@ -20,21 +20,7 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def order(user: str, n: int) -> Order:
-    iid = intent_id(user, f"manual:{n}", "BTC/USD", "buy")
-    return Order.from_intent(
-        OrderIntent(
-            intent_id=iid,
-            client_order_id=client_order_id(iid),
-            user_id=user,
-            broker=BrokerName.PAPER,
-            symbol="BTC/USD",
-            side=Side.BUY,
-            type=OrderType.MARKET,
-            quantity=Decimal("1"),
-            source=f"manual:{n}",
-            created_at=T0 + timedelta(minutes=n),
-        )
-    )
+    return an_order(user, f"manual:{n}", created_at=T0 + timedelta(minutes=n))
 
 
 def test_create_is_conditional() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from kit import a_fill, an_order
+
 from nija.domain.audit import Outcome
-from nija.domain.ids import client_order_id, intent_id
-from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side
+from nija.domain.models import Fill, OrderType
 from nija.domain.orders import Order, OrderStatus
 from nija.logic.order_diff import OrderDifferenceKind as Kind
 from nija.logic.order_diff import audit_event, diff_order
@@ -16,21 +17,7 @@ S = OrderStatus
 
 
 def accepted(qty: str = "2") -> Order:
-    iid = intent_id("u1", "manual:r1", "SOL/USD", "buy")
-    order = Order.from_intent(
-        OrderIntent(
-            intent_id=iid,
-            client_order_id=client_order_id(iid),
-            user_id="u1",
-            broker=BrokerName.PAPER,
-            symbol="SOL/USD",
-            side=Side.BUY,
-            type=OrderType.LIMIT,
-            quantity=Decimal(qty),
-            limit_price=Decimal("100"),
-            source="manual:r1",
-        )
-    )
+    order = an_order(symbol="SOL/USD", type=OrderType.LIMIT, quantity=qty, limit_price="100")
     order.transition(S.SUBMITTED)
     order.transition(S.ACCEPTED)
     order.broker_order_id = "b-1"
@@ -38,7 +25,7 @@ def accepted(qty: str = "2") -> Order:
 
 
 def fill(trade_id: str, qty: str) -> Fill:
-    return Fill(trade_id=trade_id, quantity=Decimal(qty), price=Decimal("100"), fee=Decimal("0.1"))
+    return a_fill(trade_id, qty)
 
 
 def remote(order: Order, status: OrderStatus, *fills: Fill) -> BrokerOrder:

@@ -1,28 +1,16 @@
 from decimal import Decimal
 
 import pytest
+from kit import an_order
 
 from nija.domain.errors import DuplicateFill, InvalidTransition
 from nija.domain.ids import client_order_id, intent_id
-from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side
+from nija.domain.models import Fill
 from nija.domain.orders import TRANSITIONS, Order, OrderStatus
 
 
 def make_order(qty: str = "2") -> Order:
-    iid = intent_id("u1", "manual:r1", "BTC/USD", "buy")
-    return Order.from_intent(
-        OrderIntent(
-            intent_id=iid,
-            client_order_id=client_order_id(iid),
-            user_id="u1",
-            broker=BrokerName.PAPER,
-            symbol="BTC/USD",
-            side=Side.BUY,
-            type=OrderType.MARKET,
-            quantity=Decimal(qty),
-            source="manual:r1",
-        )
-    )
+    return an_order(quantity=qty)
 
 
 def fill(trade_id: str, qty: str, price: str = "100", fee: str = "0.1") -> Fill:

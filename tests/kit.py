@@ -1,0 +1,132 @@
+"""The test kit: builders of the platform's values (orders, fills) that the tests share instead of
+copying, and in-memory fakes of the ports that let a use case's unit test run without moto."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from nija.domain.audit import AuditEvent
+from nija.domain.errors import Conflict
+from nija.domain.ids import client_order_id, intent_id
+from nija.domain.messages import CancelOrder, PlaceOrder
+from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side
+from nija.domain.orders import Order, OrderStatus
+
+# --- builders ------------------------------------------------------------------------------------
+
+
+def an_order(
+    user: str = "u1",
+    source: str = "manual:r1",
+    *,
+    symbol: str = "BTC/USD",
+    side: Side = Side.BUY,
+    type: OrderType = OrderType.MARKET,
+    quantity: str = "1",
+    limit_price: str | None = None,
+    broker: BrokerName = BrokerName.PAPER,
+    created_at: datetime | None = None,
+) -> Order:
+    """A queued order, its ids derived as the platform derives them from user, source, symbol and side."""
+    iid = intent_id(user, source, symbol, side.value)
+    fields: dict[str, Any] = {"created_at": created_at} if created_at is not None else {}
+    return Order.from_intent(
+        OrderIntent(
+            intent_id=iid,
+            client_order_id=client_order_id(iid),
+            user_id=user,
+            broker=broker,
+            symbol=symbol,
+            side=side,
+            type=type,
+            quantity=Decimal(quantity),
+            limit_price=Decimal(limit_price) if limit_price is not None else None,
+            source=source,
+            **fields,
+        )
+    )
+
+
+def a_fill(trade_id: str, quantity: str, price: str = "100", fee: str = "0.1") -> Fill:
+    return Fill(trade_id=trade_id, quantity=Decimal(quantity), price=Decimal(price), fee=Decimal(fee))
+
+
+# --- in-memory fakes -----------------------------------------------------------------------------
+
+
+@dataclass
+class MemoryOrders:
+    """The order-store port (what the API's order use cases use) in a dict, with the same conditions
+    as the DynamoDB store: a request key maps to one order, an order is created once, a cancel
+    applies to a live order only. Audit events are kept in `audit`."""
+
+    orders: dict[tuple[str, str], Order] = field(default_factory=dict)
+    request_keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    audit: list[AuditEvent] = field(default_factory=list)
+
+    def claim_request_key(self, user_id: str, key: str, order_id: str) -> None:
+        held = self.request_keys.setdefault((user_id, key), order_id)
+        if held != order_id:
+            raise Conflict("this Idempotency-Key was already used for a different order")
+
+    def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:
+        key = (order.user_id, order.order_id)
+        if key in self.orders:
+            return self.orders[key], False
+        self.orders[key] = order.model_copy(deep=True)
+        self.audit.extend([audit] if audit else [])
+        return order, True
+
+    def get_order(self, user_id: str, order_id: str) -> Order | None:
+        return self.orders.get((user_id, order_id))
+
+    def list_orders(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        mine = sorted((o for (u, _), o in self.orders.items() if u == user_id), key=lambda o: o.created_at)
+        return mine[::-1][:limit], None
+
+    def request_cancel(self, order: Order, audit: AuditEvent | None = None) -> Order | None:
+        stored = self.orders.get((order.user_id, order.order_id))
+        if stored is None or stored.status.is_terminal:
+            return None
+        stored.cancel_requested = True
+        if stored.status is OrderStatus.QUEUED:
+            stored.status = OrderStatus.CANCELED
+        self.audit.extend([audit] if audit else [])
+        return stored
+
+
+@dataclass
+class MemoryQueue:
+    """The order queue: what was sent, in order."""
+
+    sent: list[PlaceOrder | CancelOrder] = field(default_factory=list)
+
+    def send(self, message: PlaceOrder | CancelOrder) -> None:
+        self.sent.append(message)
+
+    def send_batch(
+        self, messages: Sequence[PlaceOrder | CancelOrder]
+    ) -> list[tuple[PlaceOrder | CancelOrder, str]]:
+        self.sent.extend(messages)
+        return []
+
+
+@dataclass
+class RecordedTelemetry:
+    """The telemetry port, kept: counts by (metric, dimensions) and the log lines."""
+
+    counts: list[tuple[str, float, dict[str, str]]] = field(default_factory=list)
+    lines: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def count(self, metric: str, value: float = 1, **dimensions: str) -> None:
+        self.counts.append((metric, value, dimensions))
+
+    def info(self, message: str, **fields: Any) -> None:
+        self.lines.append(("INFO", message, fields))
+
+    def warning(self, message: str, **fields: Any) -> None:
+        self.lines.append(("WARNING", message, fields))
