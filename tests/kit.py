@@ -13,7 +13,7 @@ from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
 from nija.domain.ids import client_order_id, intent_id
 from nija.domain.messages import CancelOrder, PlaceOrder
-from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side
+from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Side, Trade
 from nija.domain.orders import Order, OrderStatus
 
 # --- builders ------------------------------------------------------------------------------------
@@ -97,6 +97,72 @@ class MemoryOrders:
             stored.status = OrderStatus.CANCELED
         self.audit.extend([audit] if audit else [])
         return stored
+
+
+@dataclass
+class MemoryStore(MemoryOrders):
+    """Orders and the ledger (what the executor needs), with the DynamoDB store's conditions: a claim
+    takes a queued order once, a save or a fill applies only to the order (and position) as read, a
+    trade id is recorded once."""
+
+    positions: dict[tuple[str, BrokerName, str], Position] = field(default_factory=dict)
+    trades: dict[str, Trade] = field(default_factory=dict)
+
+    def claim_for_submission(self, order: Order) -> tuple[Order, bool]:
+        stored = self.orders.get((order.user_id, order.order_id))
+        if stored is not None and stored.status is not OrderStatus.QUEUED:
+            return stored.model_copy(deep=True), False
+        claimed = order.model_copy(deep=True)
+        if claimed.status is OrderStatus.QUEUED:
+            claimed.transition(OrderStatus.SUBMITTED)
+        self.orders[(order.user_id, order.order_id)] = claimed.model_copy(deep=True)
+        return claimed, True
+
+    def save_order(
+        self, order: Order, expected: OrderStatus, expected_fills: int, audit: AuditEvent | None = None
+    ) -> None:
+        stored = self.orders.get((order.user_id, order.order_id))
+        if stored is None or (stored.status, len(stored.trade_ids)) != (expected, expected_fills):
+            raise Conflict(f"order {order.order_id} changed since it was read")
+        self.orders[(order.user_id, order.order_id)] = order.model_copy(deep=True)
+        self.audit.extend([audit] if audit else [])
+
+    def open_orders(self, broker: BrokerName, limit: int | None = None) -> list[Order]:
+        live = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
+        found = [
+            o.model_copy(deep=True) for o in self.orders.values() if o.broker is broker and o.status in live
+        ]
+        return found[:limit] if limit is not None else found
+
+    def record_fill(
+        self, order: Order, fill: Fill, position: Position, trade: Trade, audit: AuditEvent | None = None
+    ) -> bool:
+        if trade.trade_id in self.trades:
+            return False
+        stored = self.orders.get((order.user_id, order.order_id))
+        held = self.positions.get((position.user_id, position.broker, position.symbol))
+        if stored is None or len(stored.trade_ids) != len(order.trade_ids) - 1:
+            raise Conflict(f"order {order.order_id} changed since it was read")
+        if (held.version if held else 0) != position.version - 1:
+            raise Conflict(f"the position of order {order.order_id} changed since it was read")
+        self.trades[trade.trade_id] = trade
+        self.orders[(order.user_id, order.order_id)] = order.model_copy(deep=True)
+        self.positions[(position.user_id, position.broker, position.symbol)] = position
+        self.audit.extend([audit] if audit else [])
+        return True
+
+    def get_position(self, user_id: str, broker: BrokerName, symbol: str) -> Position | None:
+        return self.positions.get((user_id, broker, symbol))
+
+    def list_positions(self, user_id: str) -> list[Position]:
+        return [p for (u, _, _), p in self.positions.items() if u == user_id]
+
+    def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
+        mine = sorted((t for t in self.trades.values() if t.user_id == user_id), key=lambda t: t.timestamp)
+        return mine[::-1][:limit], None
+
+    def record(self, event: AuditEvent) -> None:  # the audit log port (the sync's differences)
+        self.audit.append(event)
 
 
 @dataclass
