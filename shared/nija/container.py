@@ -142,26 +142,10 @@ class Container:
         return self._brokers[name]
 
     def _make_broker(self, name: BrokerName) -> Broker:
-        if name is BrokerName.PAPER:
-            from nija.adapters.paper.broker import PaperBroker
+        from nija.adapters.brokers.factory import broker_for
 
-            return PaperBroker.from_settings(self.settings)
-
-        def credentials(user_id: str) -> BrokerCredentials:  # the vault opens on first use, not here
-            return self.vault_reader.read(user_id, name)
-
-        from nija.adapters.brokers.throttle import throttle_for
-        from nija.adapters.dynamo.throttle import DynamoTokenBuckets
-
-        # The exchange's rate limits, shared with every other instance through the state table.
-        throttle = throttle_for(name, DynamoTokenBuckets(), max_wait_s=self.settings.broker_throttle_wait_s)
-        if name is BrokerName.ALPACA:
-            from nija.adapters.brokers.alpaca_broker import AlpacaBroker
-
-            return AlpacaBroker(credentials, throttle=throttle)
-        from nija.adapters.brokers.ccxt_broker import CcxtBroker
-
-        return CcxtBroker(name, credentials, throttle=throttle)
+        # Each user's keys come from the vault when their account is first used, not here.
+        return broker_for(name, self.settings, lambda user_id: self.vault_reader.read(user_id, name))
 
     def paper_broker(self) -> PaperBroker:
         # The paper broker (or what a test put in its place), with its paper-only seed_balances.
