@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from nija.config import get_settings, reset_settings
+from nija.local import identity
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function
 
 
@@ -175,3 +177,23 @@ def executor(aws: None) -> Callable[[str], Function]:
         return function("executor", fn.name, instance=f"integration-{broker}", timeout_s=fn.timeout_s)
 
     return deployment
+
+
+@pytest.fixture
+def pool(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[identity.Pool]:
+    """A user pool and tier plans as the local stack makes them; handlers trust the gateway context."""
+    cat = get_settings().catalogue
+    made = identity.create_user_pool(cat)
+    monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
+    monkeypatch.setenv("NIJA_USER_POOL_ID", made.pool_id)
+    monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
+    monkeypatch.setenv("NIJA_USAGE_PLAN_IDS", json.dumps(identity.create_usage_plans(cat)))
+    monkeypatch.setenv("NIJA_AUTO_CONFIRM_SIGNUP", "true")
+    reset_settings()
+    yield made
+    reset_settings()
+
+
+@pytest.fixture
+def dashboard(pool: identity.Pool, api: Any) -> Any:
+    return api("dashboard_api")

@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from nija import wiring
 from nija.adapters.aws import client
-from nija.config import get_settings, reset_settings
+from nija.config import get_settings
 from nija.domain.lockout import MAX_FAILURES
 from nija.local import identity
 
 PASSWORD = "Sample-Passw0rd!"
 CANARY = "Canary-Passw0rd-7f3a!"  # a password that must never be stored or echoed
-
-
-@pytest.fixture
-def pool(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[identity.Pool]:
-    """A user pool and tier plans as the local stack makes them; handlers trust the gateway context."""
-    cat = get_settings().catalogue
-    made = identity.create_user_pool(cat)
-    monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
-    monkeypatch.setenv("NIJA_USER_POOL_ID", made.pool_id)
-    monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
-    monkeypatch.setenv("NIJA_USAGE_PLAN_IDS", json.dumps(identity.create_usage_plans(cat)))
-    monkeypatch.setenv("NIJA_AUTO_CONFIRM_SIGNUP", "true")
-    reset_settings()
-    yield made
-    reset_settings()
-
-
-@pytest.fixture
-def dashboard(pool: identity.Pool, api: Any) -> Any:
-    return api("dashboard_api")
 
 
 @pytest.fixture

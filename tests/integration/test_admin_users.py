@@ -8,18 +8,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_accounts import dashboard, email, login, pool, signup  # noqa: F401 - fixtures
+from test_accounts import email, login, signup
 
 from nija import wiring
 from nija.domain.models import Tier
 
 
 @pytest.fixture
-def admin_api(pool: Any, api: Any) -> Any:  # noqa: F811
+def admin_api(pool: Any, api: Any) -> Any:
     return api("admin_api")
 
 
-def test_the_user_list_pages_and_filters(dashboard: Any, admin_api: Any) -> None:  # noqa: F811
+def test_the_user_list_pages_and_filters(dashboard: Any, admin_api: Any) -> None:
     ids = [signup(dashboard, email()).body["user_id"] for _ in range(5)]
     admin_id = ids[0]
     accounts = wiring.accounts()
@@ -54,7 +54,7 @@ def test_the_user_list_pages_and_filters(dashboard: Any, admin_api: Any) -> None
 
 
 def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(
-    dashboard: Any,  # noqa: F811
+    dashboard: Any,
     admin_api: Any,
     audit_writer: Callable[[], None],
 ) -> None:

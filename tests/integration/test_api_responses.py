@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_accounts import dashboard, email, login, pool, signup  # noqa: F401 - fixtures
+from test_accounts import email, login, signup
 
 from nija.api.apps import MAX_BODY_BYTES
 
@@ -183,7 +183,7 @@ def test_through_lambda_the_console_page_and_its_script(aws: None, api: Any) -> 
     assert "/admin/users" in script["body"]
 
 
-def test_through_lambda_every_answer_with_tokens_is_not_to_be_cached(dashboard: Any) -> None:  # noqa: F811
+def test_through_lambda_every_answer_with_tokens_is_not_to_be_cached(dashboard: Any) -> None:
     """login, refresh and the MFA challenge's answer: the responses that carry tokens."""
     address = email()
     user_id = signup(dashboard, address).body["user_id"]

@@ -7,19 +7,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 from kit import an_order
 
 from nija import wiring
 from nija.adapters.aws import client
 from nija.adapters.dynamo.stores import DynamoStore
-from nija.config import get_settings, reset_settings
+from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.models import (
     BrokerName,
@@ -32,7 +30,6 @@ from nija.domain.models import (
 )
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import RiskSettings
-from nija.local import identity
 from nija.logic import orders
 from nija.logic.data_rights import DELETION_REASON
 from nija.logic.orders import OrderRequest
@@ -40,25 +37,6 @@ from nija.ports.user_data import BULKY
 
 PASSWORD = "Sample-Passw0rd!"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def pool(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[identity.Pool]:
-    cat = get_settings().catalogue
-    made = identity.create_user_pool(cat)
-    monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
-    monkeypatch.setenv("NIJA_USER_POOL_ID", made.pool_id)
-    monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
-    monkeypatch.setenv("NIJA_USAGE_PLAN_IDS", json.dumps(identity.create_usage_plans(cat)))
-    monkeypatch.setenv("NIJA_AUTO_CONFIRM_SIGNUP", "true")
-    reset_settings()
-    yield made
-    reset_settings()
-
-
-@pytest.fixture
-def dashboard(pool: identity.Pool, api: Any) -> Any:
-    return api("dashboard_api")
 
 
 @dataclasses.dataclass(frozen=True)
