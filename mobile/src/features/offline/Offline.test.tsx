@@ -1,5 +1,5 @@
 import AsyncStorage from "@react-native-async-storage/async-storage";
-import { fireEvent, waitFor } from "expo-router/testing-library";
+import { fireEvent } from "expo-router/testing-library";
 
 import * as SecureStore from "expo-secure-store";
 
@@ -20,12 +20,20 @@ async function signedInAt(url: string, user = "u-1") {
   return { screen, store };
 }
 
+/** AsyncStorage's value for `key` once it is there (`present`) or gone: the app writes it from async
+ * listeners. Polled outside act(): an async waitFor callback would overlap the renders' act scopes. */
+async function settled(key: string, present: boolean): Promise<string | null> {
+  for (let i = 0; i < 100; i += 1) {
+    const value = await AsyncStorage.getItem(key);
+    if (present ? value !== null : value === null) return value;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return AsyncStorage.getItem(key);
+}
+
 async function stored(user: string): Promise<Record<string, unknown>> {
-  let text: string | null = null;
-  await waitFor(async () => {
-    text = await AsyncStorage.getItem(`nija.offline.${user}`);
-    expect(text).not.toBeNull();
-  });
+  const text = await settled(`nija.offline.${user}`, true);
+  expect(text).not.toBeNull();
   return JSON.parse(text ?? "{}") as Record<string, unknown>;
 }
 
@@ -78,7 +86,7 @@ test("another user, offline, never sees what was kept for the previous one, whic
   const { screen } = await signedInAt("/dashboard", "u-2");
   expect(await screen.findByLabelText("Offline: the NIJA service cannot be reached.")).toBeTruthy();
   expect(screen.queryByLabelText(/^Equity: /)).toBeNull();
-  await waitFor(async () => expect(await AsyncStorage.getItem("nija.offline.u-1")).toBeNull());
+  expect(await settled("nija.offline.u-1", false)).toBeNull();
 });
 
 async function startedAt(url: string) {
@@ -125,7 +133,7 @@ test("started with the API there but no session to renew, the app asks to sign i
   const store = makeStore();
   await restoreSession(store.dispatch);
   expect(store.getState().session).toEqual({ status: "signedOut" });
-  await waitFor(async () => expect(await AsyncStorage.getItem("nija.offline.u-1")).toBeNull());
+  expect(await settled("nija.offline.u-1", false)).toBeNull();
 });
 
 // Last in the file: expo-router's test harness keeps a sign-out's navigation for any render after it.
@@ -135,5 +143,6 @@ test("signing out erases the kept data", async () => {
   await screen.findByLabelText("Equity: 100,250.50");
   await stored("u-1");
   await fireEvent.press(screen.getByRole("button", { name: "Sign out" }));
-  await waitFor(async () => expect(await AsyncStorage.getItem("nija.offline.u-1")).toBeNull());
+  expect(await settled("nija.offline.u-1", false)).toBeNull();
+  expect(await screen.findByRole("button", { name: "Sign in" })).toBeTruthy(); // and the app is back at sign-in
 });
