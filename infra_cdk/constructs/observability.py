@@ -65,6 +65,7 @@ class Observability(Construct):
         settings: StageSettings,
         executors: Mapping[str, NijaFunction],
         scans: Mapping[str, NijaFunction],
+        scan_failures: Mapping[str, sqs.IQueue],
         functions: Sequence[NijaFunction],
         dlqs: Mapping[str, sqs.IQueue],
         api: apigw.RestApi,
@@ -129,6 +130,17 @@ class Observability(Construct):
                 f"{broker}-dlq-not-empty",
                 f"Orders for {broker} reached the dead-letter queue: a human decides",
                 dlq.metric_approximate_number_of_messages_visible(
+                    period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
+                ),
+            )
+
+        for broker, failed in scan_failures.items():
+            alarm_on_any(
+                f"ScanFailed{broker.capitalize()}",
+                f"{broker}-scan-failed",
+                f"A {broker} strategy scan (or one of its shards) failed after its retries: its event is "
+                "on the scan's failure queue",
+                failed.metric_approximate_number_of_messages_visible(
                     period=ONE_MINUTE, statistic=cw.Stats.MAXIMUM
                 ),
             )

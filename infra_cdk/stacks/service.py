@@ -11,7 +11,9 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra_cdk.constructs.api import NijaRestApi
@@ -69,6 +71,7 @@ class ServiceStack(Stack):
 
         self.executors: dict[str, NijaFunction] = {}
         self.scans: dict[str, NijaFunction] = {}
+        self.scan_failures: dict[str, sqs.Queue] = {}
         for broker, order_queue in data.order_queues.by_broker.items():
             executor = NijaFunction(
                 self,
@@ -142,8 +145,33 @@ class ServiceStack(Stack):
                 schedule=events.Schedule.rate(Duration.minutes(settings.scan_every_minutes)),
                 targets=[targets.LambdaFunction(scan.function)],
             )
+            # A scan (the schedule's, or one shard's) that still fails after Lambda's two retries lands
+            # here with its event, and the scan-failed alarm fires: no shard is lost silently.
+            failed = sqs.Queue(
+                self,
+                f"Scan{broker.value.capitalize()}Failed",
+                queue_name=f"{cat.prefix}-scan-{broker.value}-failed",
+                retention_period=Duration.days(14),
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=data.key,
+                enforce_ssl=True,
+                removal_policy=settings.removal_policy,
+            )
+            scan.function.configure_async_invoke(
+                on_failure=destinations.SqsDestination(failed),
+                retry_attempts=2,
+                max_event_age=Duration.minutes(settings.scan_every_minutes),  # the next tick supersedes it
+            )
+            acknowledge(
+                failed,
+                {
+                    "AwsSolutions-SQS3": "This queue is the scan's on-failure destination (a dead-letter "
+                    "queue for its asynchronous invocations): it has no dead-letter queue of its own."
+                },
+            )
             acknowledge(scan.function, KMS_DATA_KEY_ACTIONS)
             self.scans[broker.value] = scan
+            self.scan_failures[broker.value] = failed
 
         self.authorizer = NijaFunction(
             self,
@@ -301,6 +329,7 @@ class ServiceStack(Stack):
             settings=settings,
             executors=self.executors,
             scans=self.scans,
+            scan_failures=self.scan_failures,
             functions=[c for c in self.node.find_all() if isinstance(c, NijaFunction)],
             dlqs={broker.value: oq.dlq for broker, oq in data.order_queues.by_broker.items()},
             api=self.api.api,

@@ -78,6 +78,29 @@ def test_dlq_depth_above_zero(dev: Synth, broker: str) -> None:
 
 
 @pytest.mark.parametrize("broker", BROKERS, ids=str)
+def test_a_failed_scan_lands_on_its_queue_and_alarms(dev: Synth, broker: str) -> None:
+    """The scan's asynchronous invocations (the schedule's and each shard's) retry twice, then go to
+    an encrypted failure queue; a message there fires the alarm."""
+    queue_name = f"{dev.catalogue.prefix}-scan-{broker}-failed"
+    queue_id = logical_id(dev.service_json, "AWS::SQS::Queue", QueueName=queue_name)
+    queue = dev.service_json["Resources"][queue_id]["Properties"]
+    assert "KmsMasterKeyId" in queue and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    fn_id = logical_id(
+        dev.service_json, "AWS::Lambda::Function", FunctionName=dev.catalogue.strategy_scan(broker).name
+    )
+    (config,) = [
+        c["Properties"]
+        for c in resources(dev.service_json, "AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    props = _alarm(dev, f"{dev.catalogue.prefix}-{broker}-scan-failed")
+    assert (props["MetricName"], props["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    assert _dimensions(props)["QueueName"] == {"Fn::GetAtt": [queue_id, "QueueName"]}
+
+
+@pytest.mark.parametrize("broker", BROKERS, ids=str)
 def test_executor_error_rate(dev: Synth, broker: str) -> None:
     props = _alarm(dev, f"{dev.catalogue.prefix}-{broker}-executor-error-rate")
     assert (props["Threshold"], props["ComparisonOperator"]) == (
