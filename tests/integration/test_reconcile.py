@@ -39,9 +39,9 @@ def test_the_sync_schedule_records_a_drift_between_ledger_and_broker(aws: None) 
 
     assert sync(event, LambdaContext("nija-test-executor-paper"))["differences"] == 0
     # Our ledger says the user holds BTC the paper broker never gave them: a drift to report.
-    from nija.adapters.dynamo.stores import _position_item
+    from nija.adapters.dynamo.mapping import position_item
 
-    _position_item(
+    position_item(
         Position(user_id=USER, broker=PAPER, symbol="BTC/USD", quantity=Decimal("0.25"), version=1)
     ).save()
     assert sync(event, LambdaContext("nija-test-executor-paper"))["differences"] == 1

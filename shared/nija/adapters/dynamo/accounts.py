@@ -10,14 +10,13 @@ from pynamodb.exceptions import PutError
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
+from nija.adapters.dynamo.mapping import USERS_INDEX, user_from, user_item
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
 from nija.adapters.dynamo.writes import ConditionFailed, Update, conditional_failed, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent
 from nija.domain.lockout import LoginGuard
-from nija.domain.models import Role, Tier, User, UserStatus
-
-USERS_INDEX = "USERS"
+from nija.domain.models import Tier, User, UserStatus
 
 
 def _users_page() -> Listing:
@@ -30,51 +29,16 @@ def _users_page() -> Listing:
     )
 
 
-def _user_item(user: User) -> UserItem:
-    return UserItem(
-        keys.user_pk(user.user_id),
-        keys.PROFILE,
-        gsi2pk=USERS_INDEX,
-        gsi2sk=f"{user.created_at.isoformat()}#{user.user_id}",
-        email=user.email,
-        tier=user.tier.value,
-        status=user.status.value,
-        role=user.role.value,
-        mfa_enabled=user.mfa_enabled,
-        api_key_id=user.api_key_id,
-        api_key=user.api_key,
-        trading_disabled_reason=user.trading_disabled_reason,
-        consecutive_broker_errors=user.consecutive_broker_errors,
-        created_at=user.created_at,
-    )
-
-
-def _user(item: UserItem) -> User:
-    return User(
-        user_id=item.pk.removeprefix("USER#"),
-        email=item.email,
-        tier=Tier(item.tier),
-        status=UserStatus(item.status),
-        role=Role(item.role),
-        mfa_enabled=bool(item.mfa_enabled),
-        api_key_id=item.api_key_id,
-        api_key=item.api_key,
-        trading_disabled_reason=item.trading_disabled_reason,
-        consecutive_broker_errors=int(item.consecutive_broker_errors or 0),
-        created_at=item.created_at,
-    )
-
-
 class AccountRecords(AuditRecords):
     # users
     def get_user(self, user_id: str) -> User | None:
         try:
-            return _user(UserItem.get(keys.user_pk(user_id), keys.PROFILE, consistent_read=True))
+            return user_from(UserItem.get(keys.user_pk(user_id), keys.PROFILE, consistent_read=True))
         except UserItem.DoesNotExist:
             return None
 
     def put_user(self, user: User) -> None:
-        _user_item(user).save()
+        user_item(user).save()
 
     def update_user(self, user_id: str, audit: AuditEvent | None = None, **fields: object) -> User | None:
         """Change only these fields of the profile, whatever else changed since it was read (an admin's
@@ -90,7 +54,7 @@ class AccountRecords(AuditRecords):
             write([Update(item, actions, UserItem.pk.exists())], audit)
         except ConditionFailed:
             return None
-        return self.get_user(user_id) if audit is not None else _user(item)  # update() refreshes the item
+        return self.get_user(user_id) if audit is not None else user_from(item)  # update() refreshes the item
 
     def list_users(
         self, status: UserStatus | None, tier: Tier | None, limit: int, cursor: str | None
@@ -113,12 +77,12 @@ class AccountRecords(AuditRecords):
             last_evaluated_key=decode_cursor(cursor, _users_page()),
             scan_index_forward=False,
         )
-        return [_user(item) for item in result], encode_cursor(result.last_evaluated_key)
+        return [user_from(item) for item in result], encode_cursor(result.last_evaluated_key)
 
     def create_user(self, user: User) -> bool:
         """Write the profile if the user has none yet; False when one exists."""
         try:
-            _user_item(user).save(condition=UserItem.pk.does_not_exist())
+            user_item(user).save(condition=UserItem.pk.does_not_exist())
         except PutError as exc:
             if conditional_failed(exc):
                 return False

@@ -9,44 +9,12 @@ from __future__ import annotations
 
 from pynamodb.exceptions import PutError
 
-from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.mapping import CONTROL, breaker_from, switch_from, switch_key
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
 from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
 from nija.domain.standing import AccountGuard, active
-from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
-
-CONTROL = "CONTROL"
-
-
-def _switch_key(scope: SwitchScope, target: str) -> tuple[str, str]:
-    if scope is SwitchScope.USER:
-        return keys.user_pk(target), "SWITCH"
-    if scope is SwitchScope.BROKER:
-        return CONTROL, f"SWITCH#broker#{target}"
-    return CONTROL, "SWITCH#global"
-
-
-def _switch(item: SwitchItem) -> KillSwitch:
-    return KillSwitch(
-        scope=SwitchScope(item.scope),
-        target=item.target,
-        mode=item.mode,
-        engaged_by=item.engaged_by,
-        reason=item.reason or "",
-        engaged_at=item.engaged_at,
-    )
-
-
-def _breaker(item: BreakerItem) -> Breaker:
-    return Breaker(
-        broker=item.broker,
-        state=BreakerState(item.state),
-        failures=int(item.failures),
-        opened_at=item.opened_at,
-        probe_until=item.probe_until,
-        version=int(item.version),
-    )
+from nija.domain.switches import Breaker, KillSwitch, SwitchScope
 
 
 def _owner(scope: SwitchScope, target: str) -> AccountGuard | None:
@@ -60,7 +28,7 @@ class DynamoControls:
 
     # kill switches
     def engage(self, switch: KillSwitch, audit: AuditEvent | None = None) -> None:
-        pk, sk = _switch_key(switch.scope, switch.target)
+        pk, sk = switch_key(switch.scope, switch.target)
         item = SwitchItem(
             pk,
             sk,
@@ -74,13 +42,13 @@ class DynamoControls:
         write([Save(item)], audit, account=_owner(switch.scope, switch.target))
 
     def release(self, scope: SwitchScope, target: str, audit: AuditEvent | None = None) -> None:
-        pk, sk = _switch_key(scope, target)
+        pk, sk = switch_key(scope, target)
         write([Delete(SwitchItem(pk, sk))], audit, account=_owner(scope, target))
 
     def switch(self, scope: SwitchScope, target: str) -> KillSwitch | None:
-        pk, sk = _switch_key(scope, target)
+        pk, sk = switch_key(scope, target)
         try:
-            return _switch(SwitchItem.get(pk, sk, consistent_read=True))
+            return switch_from(SwitchItem.get(pk, sk, consistent_read=True))
         except SwitchItem.DoesNotExist:
             return None
 
@@ -89,23 +57,23 @@ class DynamoControls:
         from nija.adapters.dynamo.batch import batch_get
 
         wanted = [
-            _switch_key(SwitchScope.GLOBAL, "global"),
-            _switch_key(SwitchScope.BROKER, broker),
-            _switch_key(SwitchScope.USER, user_id),
+            switch_key(SwitchScope.GLOBAL, "global"),
+            switch_key(SwitchScope.BROKER, broker),
+            switch_key(SwitchScope.USER, user_id),
         ]
         found = batch_get(wanted)
-        return [_switch(SwitchItem.from_raw_data(found[key])) for key in wanted if key in found]
+        return [switch_from(SwitchItem.from_raw_data(found[key])) for key in wanted if key in found]
 
     def platform_switches(self) -> list[KillSwitch]:
         return [
-            _switch(i)
+            switch_from(i)
             for i in SwitchItem.query(CONTROL, SwitchItem.sk.startswith("SWITCH#"), consistent_read=True)
         ]
 
     # circuit breakers
     def breaker(self, broker: str) -> Breaker:
         try:
-            return _breaker(BreakerItem.get(CONTROL, f"BREAKER#{broker}", consistent_read=True))
+            return breaker_from(BreakerItem.get(CONTROL, f"BREAKER#{broker}", consistent_read=True))
         except BreakerItem.DoesNotExist:
             return Breaker(broker=broker)
 
@@ -133,6 +101,6 @@ class DynamoControls:
 
     def breakers(self) -> list[Breaker]:
         return [
-            _breaker(i)
+            breaker_from(i)
             for i in BreakerItem.query(CONTROL, BreakerItem.sk.startswith("BREAKER#"), consistent_read=True)
         ]

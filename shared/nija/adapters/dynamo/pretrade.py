@@ -7,9 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import _user
 from nija.adapters.dynamo.batch import batch_get
-from nija.adapters.dynamo.controls import CONTROL, _breaker, _switch, _switch_key
+from nija.adapters.dynamo.mapping import CONTROL, breaker_from, switch_from, switch_key, user_from
 from nija.adapters.dynamo.models import (
     BreakerItem,
     EquityItem,
@@ -36,9 +35,9 @@ class DynamoPreTradeReader:
             "risk": (pk, "RISK"),
             "keys": (pk, keys.credential_sk(broker.value)),
             "breaker": (CONTROL, f"BREAKER#{broker.value}"),
-            "global": _switch_key(SwitchScope.GLOBAL, "global"),
-            "broker": _switch_key(SwitchScope.BROKER, broker.value),
-            "user": _switch_key(SwitchScope.USER, user_id),
+            "global": switch_key(SwitchScope.GLOBAL, "global"),
+            "broker": switch_key(SwitchScope.BROKER, broker.value),
+            "user": switch_key(SwitchScope.USER, user_id),
             "day_start": (pk, DAY_START),
             # the last valuation at every broker: the total equity without a query
             **{f"equity:{b.value}": (pk, f"EQUITY#{b.value}") for b in BrokerName},
@@ -52,10 +51,10 @@ class DynamoPreTradeReader:
         }
         day = EquityItem.from_raw_data(raw["day_start"]) if raw["day_start"] else None
         switches = tuple(
-            _switch(SwitchItem.from_raw_data(raw[s])) for s in ("global", "broker", "user") if raw[s]
+            switch_from(SwitchItem.from_raw_data(raw[s])) for s in ("global", "broker", "user") if raw[s]
         )
         return PreTradeState(
-            user=_user(UserItem.from_raw_data(raw["profile"])) if raw["profile"] else None,
+            user=user_from(UserItem.from_raw_data(raw["profile"])) if raw["profile"] else None,
             settings=(
                 RiskSettings.model_validate_json(RiskSettingsItem.from_raw_data(raw["risk"]).settings)
                 if raw["risk"]
@@ -64,7 +63,7 @@ class DynamoPreTradeReader:
             connected=raw["keys"] is not None,
             switches=switches,
             breaker=(
-                _breaker(BreakerItem.from_raw_data(raw["breaker"]))
+                breaker_from(BreakerItem.from_raw_data(raw["breaker"]))
                 if raw["breaker"]
                 else Breaker(broker=broker.value)
             ),

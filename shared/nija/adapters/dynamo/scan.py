@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import _user
 from nija.adapters.dynamo.batch import batch_get
-from nija.adapters.dynamo.controls import DynamoControls, _switch, _switch_key
+from nija.adapters.dynamo.controls import DynamoControls
+from nija.adapters.dynamo.mapping import position_from, switch_from, switch_key, user_from
 from nija.adapters.dynamo.models import PositionItem, SwitchItem, UserItem, bind
-from nija.adapters.dynamo.stores import _position
 from nija.domain.models import BrokerName, User, UserStatus
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import SwitchScope
@@ -28,7 +27,7 @@ class DynamoUserStates:
         wanted: list[tuple[str, str]] = []
         for user_id in users:
             pk = keys.user_pk(user_id)
-            wanted += [(pk, keys.PROFILE), _switch_key(SwitchScope.USER, user_id)]
+            wanted += [(pk, keys.PROFILE), switch_key(SwitchScope.USER, user_id)]
             wanted += [(pk, keys.position_sk(b.value, s)) for b, s in series]
         found = batch_get(wanted)
         states: dict[str, UserScanState] = {}
@@ -37,17 +36,17 @@ class DynamoUserStates:
             profile = found.get((pk, keys.PROFILE))
             if profile is None:  # settings without a profile: a deleted user; nothing to trade for
                 continue
-            switch = found.get(_switch_key(SwitchScope.USER, user_id))
+            switch = found.get(switch_key(SwitchScope.USER, user_id))
             positions = {}
             for broker, symbol in series:
                 raw = found.get((pk, keys.position_sk(broker.value, symbol)))
                 if raw is not None:
-                    positions[(broker, symbol)] = _position(PositionItem.from_raw_data(raw))
+                    positions[(broker, symbol)] = position_from(PositionItem.from_raw_data(raw))
             states[user_id] = UserScanState(
-                mode=TradingMode(_switch(SwitchItem.from_raw_data(switch)).mode)
+                mode=TradingMode(switch_from(SwitchItem.from_raw_data(switch)).mode)
                 if switch
                 else TradingMode.ACTIVE,
-                disabled=_disabled(_user(UserItem.from_raw_data(profile))),
+                disabled=_disabled(user_from(UserItem.from_raw_data(profile))),
                 positions=positions,
             )
         return states

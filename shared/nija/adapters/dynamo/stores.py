@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.accounts import AccountRecords
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
+from nija.adapters.dynamo.mapping import (
+    order_from,
+    order_item,
+    position_from,
+    position_item,
+    trade_from,
+    trade_item,
+)
 from nija.adapters.dynamo.models import (
     OrderItem,
     PnlBucketItem,
@@ -23,143 +30,14 @@ from nija.domain.errors import Conflict
 from nija.domain.models import (
     BrokerName,
     Fill,
-    OrderType,
     Position,
-    Side,
     Trade,
 )
-from nija.domain.money import ZERO, fmt
+from nija.domain.money import ZERO
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.standing import active, kept
 
 REQUEST_KEY_TTL_S = 7 * 24 * 3600
-
-
-# --- mapping between domain and storage ------------------------------------------------------
-
-
-def _order_item(order: Order) -> OrderItem:
-    is_open = order.status.is_open or order.status is OrderStatus.SUBMITTED
-    return OrderItem(
-        keys.user_pk(order.user_id),
-        keys.order_sk(order.order_id),
-        gsi1pk=keys.open_orders_pk(order.broker.value) if is_open else None,
-        gsi1sk=f"{order.user_id}#{order.order_id}" if is_open else None,
-        order_id=order.order_id,
-        client_order_id=order.client_order_id,
-        user_id=order.user_id,
-        broker=order.broker.value,
-        symbol=order.symbol,
-        side=order.side.value,
-        order_type=order.type.value,
-        quantity=fmt(order.quantity),
-        limit_price=fmt(order.limit_price) if order.limit_price is not None else None,
-        status=order.status.value,
-        filled_quantity=fmt(order.filled_quantity),
-        average_fill_price=fmt(order.average_fill_price) if order.average_fill_price is not None else None,
-        fees=fmt(order.fees),
-        broker_order_id=order.broker_order_id,
-        reason_code=order.reason_code,
-        reason_message=order.reason_message,
-        cancel_requested=int(order.cancel_requested),
-        source=order.source,
-        trade_ids=list(order.trade_ids),
-        fill_count=len(order.trade_ids),
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-        gsi2pk=keys.user_pk(order.user_id),
-        gsi2sk=keys.order_by_time_sk(order.created_at, order.order_id),
-    )
-
-
-def _order(item: OrderItem) -> Order:
-    return Order(
-        order_id=item.order_id,
-        client_order_id=item.client_order_id,
-        user_id=item.user_id,
-        broker=BrokerName(item.broker),
-        symbol=item.symbol,
-        side=Side(item.side),
-        type=OrderType(item.order_type),
-        quantity=Decimal(item.quantity),
-        limit_price=Decimal(item.limit_price) if item.limit_price else None,
-        status=OrderStatus(item.status),
-        filled_quantity=Decimal(item.filled_quantity),
-        average_fill_price=Decimal(item.average_fill_price) if item.average_fill_price else None,
-        fees=Decimal(item.fees),
-        broker_order_id=item.broker_order_id,
-        reason_code=item.reason_code,
-        reason_message=item.reason_message,
-        cancel_requested=bool(item.cancel_requested),
-        source=item.source,
-        trade_ids=list(item.trade_ids or []),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
-
-
-def _position_item(p: Position) -> PositionItem:
-    return PositionItem(
-        keys.user_pk(p.user_id),
-        keys.position_sk(p.broker.value, p.symbol),
-        user_id=p.user_id,
-        broker=p.broker.value,
-        symbol=p.symbol,
-        quantity=fmt(p.quantity),
-        average_price=fmt(p.average_price),
-        realized_pnl=fmt(p.realized_pnl),
-        version=p.version,
-        updated_at=p.updated_at,
-    )
-
-
-def _position(item: PositionItem) -> Position:
-    return Position(
-        user_id=item.user_id,
-        broker=BrokerName(item.broker),
-        symbol=item.symbol,
-        quantity=Decimal(item.quantity),
-        average_price=Decimal(item.average_price),
-        realized_pnl=Decimal(item.realized_pnl),
-        version=int(item.version),
-        updated_at=item.updated_at,
-    )
-
-
-def _trade_item(t: Trade) -> TradeItem:
-    return TradeItem(
-        keys.user_pk(t.user_id),
-        keys.trade_sk(t.broker.value, t.order_id, t.trade_id),
-        user_id=t.user_id,
-        broker=t.broker.value,
-        order_id=t.order_id,
-        trade_id=t.trade_id,
-        symbol=t.symbol,
-        side=t.side.value,
-        quantity=fmt(t.quantity),
-        price=fmt(t.price),
-        fee=fmt(t.fee),
-        realized_pnl=fmt(t.realized_pnl),
-        timestamp=t.timestamp,
-        gsi2pk=keys.user_pk(t.user_id),
-        gsi2sk=keys.trade_by_time_sk(t.timestamp, t.trade_id),
-    )
-
-
-def _trade(item: TradeItem) -> Trade:
-    return Trade(
-        user_id=item.user_id,
-        broker=BrokerName(item.broker),
-        order_id=item.order_id,
-        trade_id=item.trade_id,
-        symbol=item.symbol,
-        side=Side(item.side),
-        quantity=Decimal(item.quantity),
-        price=Decimal(item.price),
-        fee=Decimal(item.fee),
-        realized_pnl=Decimal(item.realized_pnl),
-        timestamp=item.timestamp,
-    )
 
 
 def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
@@ -196,7 +74,7 @@ class DynamoStore(AccountRecords):
     def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:
         try:
             write(
-                [Save(_order_item(order), OrderItem.pk.does_not_exist())],
+                [Save(order_item(order), OrderItem.pk.does_not_exist())],
                 audit,
                 account=active(order.user_id),
             )
@@ -222,7 +100,9 @@ class DynamoStore(AccountRecords):
 
     def get_order(self, user_id: str, order_id: str) -> Order | None:
         try:
-            return _order(OrderItem.get(keys.user_pk(user_id), keys.order_sk(order_id), consistent_read=True))
+            return order_from(
+                OrderItem.get(keys.user_pk(user_id), keys.order_sk(order_id), consistent_read=True)
+            )
         except OrderItem.DoesNotExist:
             return None
 
@@ -235,7 +115,7 @@ class DynamoStore(AccountRecords):
             last_evaluated_key=decode_cursor(cursor, _by_time_page(OrderItem.by_time, pk, "ORDER#")),
             scan_index_forward=False,
         )
-        orders = [_order(item) for item in result]
+        orders = [order_from(item) for item in result]
         return orders, encode_cursor(result.last_evaluated_key)
 
     def claim_for_submission(self, order: Order) -> tuple[Order, bool]:
@@ -245,7 +125,7 @@ class DynamoStore(AccountRecords):
         condition = OrderItem.pk.does_not_exist() | (OrderItem.status == OrderStatus.QUEUED.value)
         try:
             # Only for an account still kept: a message queued before an erasure recreates nothing.
-            write([Save(_order_item(claimed), condition)], account=kept(order.user_id))
+            write([Save(order_item(claimed), condition)], account=kept(order.user_id))
         except ConditionFailed as exc:
             stored = self.get_order(order.user_id, order.order_id)
             if stored is None:
@@ -258,7 +138,7 @@ class DynamoStore(AccountRecords):
     ) -> None:
         condition = (OrderItem.status == expected.value) & (OrderItem.fill_count == expected_fills)
         try:
-            write([Save(_order_item(order), condition)], audit, account=kept(order.user_id))
+            write([Save(order_item(order), condition)], audit, account=kept(order.user_id))
         except ConditionFailed as exc:
             raise Conflict(f"order {order.order_id} changed since it was read") from exc
 
@@ -282,7 +162,7 @@ class DynamoStore(AccountRecords):
     def open_orders(self, broker: BrokerName, limit: int | None = None) -> list[Order]:
         """Every order still open at the broker (all pages unless limited)."""
         query = OrderItem.open_orders.query(keys.open_orders_pk(broker.value), limit=limit)
-        return [_order(item) for item in query]
+        return [order_from(item) for item in query]
 
     # ledger
     def record_fill(
@@ -299,9 +179,9 @@ class DynamoStore(AccountRecords):
         try:
             write(
                 [
-                    Save(_trade_item(trade), TradeItem.pk.does_not_exist()),
-                    Save(_order_item(order), OrderItem.fill_count == previous_fills),
-                    Save(_position_item(position), position_condition),
+                    Save(trade_item(trade), TradeItem.pk.does_not_exist()),
+                    Save(order_item(order), OrderItem.fill_count == previous_fills),
+                    Save(position_item(position), position_condition),
                     Update(bucket, _pnl_actions(fill, position, trade)),
                 ],
                 audit,
@@ -320,11 +200,11 @@ class DynamoStore(AccountRecords):
             )
         except PositionItem.DoesNotExist:
             return None
-        return _position(item)
+        return position_from(item)
 
     def list_positions(self, user_id: str) -> list[Position]:
         return [
-            _position(i)
+            position_from(i)
             for i in PositionItem.query(keys.user_pk(user_id), PositionItem.sk.startswith("POS#"))
         ]
 
@@ -337,4 +217,4 @@ class DynamoStore(AccountRecords):
             last_evaluated_key=decode_cursor(cursor, _by_time_page(TradeItem.by_time, pk, "TRADE#")),
             scan_index_forward=False,
         )
-        return [_trade(i) for i in result], encode_cursor(result.last_evaluated_key)
+        return [trade_from(i) for i in result], encode_cursor(result.last_evaluated_key)

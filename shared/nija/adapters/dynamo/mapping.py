@@ -1,0 +1,205 @@
+"""Between the domain's values and the state table's items: one mapping, used by every store and
+reader (orders, positions, trades, profiles, kill switches, breakers)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.models import BreakerItem, OrderItem, PositionItem, SwitchItem, TradeItem, UserItem
+from nija.domain.models import BrokerName, OrderType, Position, Role, Side, Tier, Trade, User, UserStatus
+from nija.domain.money import fmt
+from nija.domain.orders import Order, OrderStatus
+from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
+
+CONTROL = "CONTROL"
+USERS_INDEX = "USERS"  # gsi2: every profile by creation time (the admin console's user list)
+
+
+def order_item(order: Order) -> OrderItem:
+    is_open = order.status.is_open or order.status is OrderStatus.SUBMITTED
+    return OrderItem(
+        keys.user_pk(order.user_id),
+        keys.order_sk(order.order_id),
+        gsi1pk=keys.open_orders_pk(order.broker.value) if is_open else None,
+        gsi1sk=f"{order.user_id}#{order.order_id}" if is_open else None,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        user_id=order.user_id,
+        broker=order.broker.value,
+        symbol=order.symbol,
+        side=order.side.value,
+        order_type=order.type.value,
+        quantity=fmt(order.quantity),
+        limit_price=fmt(order.limit_price) if order.limit_price is not None else None,
+        status=order.status.value,
+        filled_quantity=fmt(order.filled_quantity),
+        average_fill_price=fmt(order.average_fill_price) if order.average_fill_price is not None else None,
+        fees=fmt(order.fees),
+        broker_order_id=order.broker_order_id,
+        reason_code=order.reason_code,
+        reason_message=order.reason_message,
+        cancel_requested=int(order.cancel_requested),
+        source=order.source,
+        trade_ids=list(order.trade_ids),
+        fill_count=len(order.trade_ids),
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        gsi2pk=keys.user_pk(order.user_id),
+        gsi2sk=keys.order_by_time_sk(order.created_at, order.order_id),
+    )
+
+
+def order_from(item: OrderItem) -> Order:
+    return Order(
+        order_id=item.order_id,
+        client_order_id=item.client_order_id,
+        user_id=item.user_id,
+        broker=BrokerName(item.broker),
+        symbol=item.symbol,
+        side=Side(item.side),
+        type=OrderType(item.order_type),
+        quantity=Decimal(item.quantity),
+        limit_price=Decimal(item.limit_price) if item.limit_price else None,
+        status=OrderStatus(item.status),
+        filled_quantity=Decimal(item.filled_quantity),
+        average_fill_price=Decimal(item.average_fill_price) if item.average_fill_price else None,
+        fees=Decimal(item.fees),
+        broker_order_id=item.broker_order_id,
+        reason_code=item.reason_code,
+        reason_message=item.reason_message,
+        cancel_requested=bool(item.cancel_requested),
+        source=item.source,
+        trade_ids=list(item.trade_ids or []),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def position_item(p: Position) -> PositionItem:
+    return PositionItem(
+        keys.user_pk(p.user_id),
+        keys.position_sk(p.broker.value, p.symbol),
+        user_id=p.user_id,
+        broker=p.broker.value,
+        symbol=p.symbol,
+        quantity=fmt(p.quantity),
+        average_price=fmt(p.average_price),
+        realized_pnl=fmt(p.realized_pnl),
+        version=p.version,
+        updated_at=p.updated_at,
+    )
+
+
+def position_from(item: PositionItem) -> Position:
+    return Position(
+        user_id=item.user_id,
+        broker=BrokerName(item.broker),
+        symbol=item.symbol,
+        quantity=Decimal(item.quantity),
+        average_price=Decimal(item.average_price),
+        realized_pnl=Decimal(item.realized_pnl),
+        version=int(item.version),
+        updated_at=item.updated_at,
+    )
+
+
+def trade_item(t: Trade) -> TradeItem:
+    return TradeItem(
+        keys.user_pk(t.user_id),
+        keys.trade_sk(t.broker.value, t.order_id, t.trade_id),
+        user_id=t.user_id,
+        broker=t.broker.value,
+        order_id=t.order_id,
+        trade_id=t.trade_id,
+        symbol=t.symbol,
+        side=t.side.value,
+        quantity=fmt(t.quantity),
+        price=fmt(t.price),
+        fee=fmt(t.fee),
+        realized_pnl=fmt(t.realized_pnl),
+        timestamp=t.timestamp,
+        gsi2pk=keys.user_pk(t.user_id),
+        gsi2sk=keys.trade_by_time_sk(t.timestamp, t.trade_id),
+    )
+
+
+def trade_from(item: TradeItem) -> Trade:
+    return Trade(
+        user_id=item.user_id,
+        broker=BrokerName(item.broker),
+        order_id=item.order_id,
+        trade_id=item.trade_id,
+        symbol=item.symbol,
+        side=Side(item.side),
+        quantity=Decimal(item.quantity),
+        price=Decimal(item.price),
+        fee=Decimal(item.fee),
+        realized_pnl=Decimal(item.realized_pnl),
+        timestamp=item.timestamp,
+    )
+
+
+def user_item(user: User) -> UserItem:
+    return UserItem(
+        keys.user_pk(user.user_id),
+        keys.PROFILE,
+        gsi2pk=USERS_INDEX,
+        gsi2sk=f"{user.created_at.isoformat()}#{user.user_id}",
+        email=user.email,
+        tier=user.tier.value,
+        status=user.status.value,
+        role=user.role.value,
+        mfa_enabled=user.mfa_enabled,
+        api_key_id=user.api_key_id,
+        api_key=user.api_key,
+        trading_disabled_reason=user.trading_disabled_reason,
+        consecutive_broker_errors=user.consecutive_broker_errors,
+        created_at=user.created_at,
+    )
+
+
+def user_from(item: UserItem) -> User:
+    return User(
+        user_id=item.pk.removeprefix("USER#"),
+        email=item.email,
+        tier=Tier(item.tier),
+        status=UserStatus(item.status),
+        role=Role(item.role),
+        mfa_enabled=bool(item.mfa_enabled),
+        api_key_id=item.api_key_id,
+        api_key=item.api_key,
+        trading_disabled_reason=item.trading_disabled_reason,
+        consecutive_broker_errors=int(item.consecutive_broker_errors or 0),
+        created_at=item.created_at,
+    )
+
+
+def switch_key(scope: SwitchScope, target: str) -> tuple[str, str]:
+    if scope is SwitchScope.USER:
+        return keys.user_pk(target), "SWITCH"
+    if scope is SwitchScope.BROKER:
+        return CONTROL, f"SWITCH#broker#{target}"
+    return CONTROL, "SWITCH#global"
+
+
+def switch_from(item: SwitchItem) -> KillSwitch:
+    return KillSwitch(
+        scope=SwitchScope(item.scope),
+        target=item.target,
+        mode=item.mode,
+        engaged_by=item.engaged_by,
+        reason=item.reason or "",
+        engaged_at=item.engaged_at,
+    )
+
+
+def breaker_from(item: BreakerItem) -> Breaker:
+    return Breaker(
+        broker=item.broker,
+        state=BreakerState(item.state),
+        failures=int(item.failures),
+        opened_at=item.opened_at,
+        probe_until=item.probe_until,
+        version=int(item.version),
+    )
