@@ -15,6 +15,7 @@ from nija.domain.ids import client_order_id, intent_id
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Side, Trade
 from nija.domain.orders import Order, OrderStatus
+from nija.ports.broker import BrokerOrderRequest
 
 # --- builders ------------------------------------------------------------------------------------
 
@@ -48,6 +49,20 @@ def an_order(
             source=source,
             **fields,
         )
+    )
+
+
+def a_request(
+    cid: str, side: str, qty: str, limit: str | None = None, symbol: str = "BTC/USD"
+) -> BrokerOrderRequest:
+    """What the executor asks a broker to place: a limit order when `limit` is given, else market."""
+    return BrokerOrderRequest(
+        client_order_id=cid,
+        symbol=symbol,
+        side=Side(side),
+        type=OrderType.LIMIT if limit else OrderType.MARKET,
+        quantity=Decimal(qty),
+        limit_price=Decimal(limit) if limit else None,
     )
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kit import a_request
 
 from nija.adapters.paper import book
 from nija.adapters.paper.broker import PaperBroker
@@ -16,7 +17,6 @@ from nija.adapters.paper.dynamo import DynamoPaperStore
 from nija.adapters.paper.feed import PaperFeed
 from nija.config import get_settings
 from nija.domain.errors import InsufficientFunds, InvalidOrder
-from nija.domain.models import OrderType, Side
 from nija.domain.orders import OrderStatus
 from nija.ports.broker import BrokerOrderRequest
 
@@ -36,14 +36,7 @@ class Clock:
 def req(
     cid: str, side: str, qty: str, limit: str | None = None, symbol: str = "ETH/USD"
 ) -> BrokerOrderRequest:
-    return BrokerOrderRequest(
-        client_order_id=cid,
-        symbol=symbol,
-        side=Side(side),
-        type=OrderType.LIMIT if limit else OrderType.MARKET,
-        quantity=Decimal(qty),
-        limit_price=Decimal(limit) if limit else None,
-    )
+    return a_request(cid, side, qty, limit, symbol)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from kit import a_request
 
 from nija.adapters.paper import book
 from nija.adapters.paper.broker import PaperBroker
@@ -36,17 +37,7 @@ def make(clock: Clock | None = None, store: MemoryPaperStore | None = None) -> t
     return broker, clock
 
 
-def req(
-    cid: str, side: str, qty: str, limit: str | None = None, symbol: str = "BTC/USD"
-) -> BrokerOrderRequest:
-    return BrokerOrderRequest(
-        client_order_id=cid,
-        symbol=symbol,
-        side=Side(side),
-        type=OrderType.LIMIT if limit else OrderType.MARKET,
-        quantity=Decimal(qty),
-        limit_price=Decimal(limit) if limit else None,
-    )
+req = a_request
 
 
 def first_time(feed: PaperFeed, symbol: str, start: datetime, test: object) -> tuple[datetime, Decimal]:
