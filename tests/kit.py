@@ -70,6 +70,38 @@ def a_fill(trade_id: str, quantity: str, price: str = "100", fee: str = "0.1") -
     return Fill(trade_id=trade_id, quantity=Decimal(quantity), price=Decimal(price), fee=Decimal(fee))
 
 
+# --- reading what the platform stored --------------------------------------------------------------
+
+
+def paper_orders(user: str) -> list[dict[str, Any]]:
+    """Every order on the paper broker's own book for this user (its DynamoDB items), open or not."""
+    from nija.adapters.aws import client
+    from nija.adapters.dynamo import keys
+    from nija.config import get_settings
+
+    return client("dynamodb").query(  # type: ignore[no-any-return]
+        TableName=get_settings().catalogue.state_table.name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.paper_pk(user)},
+            ":sk": {"S": keys.paper_order_sk("")},
+        },
+        ConsistentRead=True,
+    )["Items"]
+
+
+# A fill as the stream processor's user events carry it (nija.domain.realtime).
+FILL_EVENT: dict[str, str] = {
+    "type": "fill",
+    "order_id": "o1",
+    "side": "buy",
+    "symbol": "BTC/USD",
+    "quantity": "0.1",
+    "price": "50000",
+    "broker": "paper",
+}
+
+
 # --- in-memory fakes -----------------------------------------------------------------------------
 
 

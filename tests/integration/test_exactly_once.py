@@ -32,10 +32,10 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from kit import paper_orders
 
 from nija import wiring
 from nija.adapters.aws import client, queue_url
-from nija.adapters.dynamo import keys
 from nija.adapters.paper import book
 from nija.adapters.paper.broker import PaperBroker
 from nija.adapters.paper.feed import PaperFeed
@@ -436,16 +436,7 @@ class Rig:
         return stored  # type: ignore[no-any-return]
 
     def paper_orders(self, user: str) -> list[dict[str, Any]]:
-        """Every order on the paper broker's own book for this user, open or not."""
-        return client("dynamodb").query(  # type: ignore[no-any-return]
-            TableName=get_settings().catalogue.state_table.name,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-            ExpressionAttributeValues={
-                ":pk": {"S": keys.paper_pk(user)},
-                ":sk": {"S": keys.paper_order_sk("")},
-            },
-            ConsistentRead=True,
-        )["Items"]
+        return paper_orders(user)
 
     def trades(self, order: Order) -> list[Any]:
         return [

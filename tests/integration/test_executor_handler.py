@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from kit import paper_orders
 
 from nija import wiring
 from nija.adapters.aws import client, queue_url
@@ -108,19 +109,6 @@ def stored(user: str, order_id: str) -> Order:
 
 def trades(user: str) -> list[Any]:
     return wiring.store().list_trades(user, 100, None)[0]
-
-
-def paper_orders(user: str) -> list[dict[str, Any]]:
-    """Every order on the paper broker's own book for this user, open or not."""
-    return client("dynamodb").query(
-        TableName=get_settings().catalogue.state_table.name,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-        ExpressionAttributeValues={
-            ":pk": {"S": keys.paper_pk(user)},
-            ":sk": {"S": keys.paper_order_sk("")},
-        },
-        ConsistentRead=True,
-    )["Items"]
 
 
 def failures(result: dict[str, Any]) -> set[str]:

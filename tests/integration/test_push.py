@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kit import FILL_EVENT
 
 from nija import wiring
 from nija.adapters.push import ExpoPush, RecordedPush
@@ -27,15 +28,7 @@ TOKEN_A = "ExponentPushToken[aaaaaaaaaaaaaaaaaaaaaa]"
 TOKEN_A2 = "ExponentPushToken[a2a2a2a2a2a2a2a2a2a2a2]"
 TOKEN_B = "ExponentPushToken[bbbbbbbbbbbbbbbbbbbbbb]"
 DAY = date(2026, 3, 2)
-FILL = {
-    "type": "fill",
-    "order_id": "o1",
-    "side": "buy",
-    "symbol": "BTC/USD",
-    "quantity": "0.1",
-    "price": "50000",
-    "broker": "paper",
-}
+FILL = FILL_EVENT
 
 
 @pytest.fixture

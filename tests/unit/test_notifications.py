@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from kit import FILL_EVENT
 from pydantic import ValidationError
 
 from nija.domain.notifications import Device, NotificationPrefs, device_key, notification_for
 
-FILL = {
-    "type": "fill",
-    "order_id": "o1",
-    "side": "buy",
-    "symbol": "BTC/USD",
-    "quantity": "0.1",
-    "price": "50000",
-    "broker": "paper",
-}
+FILL = FILL_EVENT
 DAILY = {
     "type": "risk_refusal",
     "order_id": "o2",
