@@ -31,12 +31,14 @@ if TYPE_CHECKING:  # built on first use: a function imports only the use cases i
     from nija.logic.audit_anchor import AuditAnchoring
     from nija.logic.controls import Controls
     from nija.logic.data_rights import DataRights
+    from nija.logic.migrate.migrator import Migrator
     from nija.logic.notify import Notifier
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
+    from nija.ports.mail import Mailer
     from nija.ports.push import PushSender
     from nija.ports.timeseries import TimeSeries
 
@@ -404,6 +406,17 @@ def push_sender() -> PushSender:
     return ExpoPush(access_token=settings.expo_access_token)
 
 
+def mailer() -> Mailer | None:
+    """Where the platform's own email goes: None on AWS (Cognito sends its messages itself), the
+    local stack's outbox file (NIJA_EMAIL_MODE=record: nothing leaves the machine)."""
+    from pathlib import Path
+
+    from nija.adapters.mail import RecordedMail
+
+    settings = get_settings()
+    return RecordedMail(Path(settings.email_outbox)) if settings.email_mode == "record" else None
+
+
 def notifier() -> Notifier:
     from datetime import date
     from zoneinfo import ZoneInfo
@@ -461,3 +474,22 @@ def timeseries() -> TimeSeries:
 
 
 on_reset(timeseries.cache_clear)
+
+
+# --- moving a legacy installation over (issue 17) ------------------------------------------------
+
+
+def migrator() -> Migrator:
+    """`nija migrate`: the directory, profiles, vault, settings and audit chains of this stage,
+    through the same use cases as sign-up and the API (nija.logic.migrate.migrator)."""
+    from nija.adapters.cognito import CognitoIdentity
+    from nija.logic.migrate.migrator import Migrator
+
+    return Migrator(
+        directory=CognitoIdentity(),
+        accounts=accounts(),
+        vault=vault_service(),
+        settings=settings_service(),
+        ledger=audit_records(),
+        mailer=mailer(),
+    )

@@ -98,6 +98,7 @@ def configure_environment(endpoint: str, stage: str) -> None:
         "NIJA_AUTH_MODE": "verify",
         "NIJA_SCAN_FANOUT": "inline",
         "NIJA_PUSH_MODE": "record",
+        "NIJA_EMAIL_MODE": "record",
         "NIJA_REALTIME_PUSH": "local",
         "POWERTOOLS_SERVICE_NAME": "nija-local",
         "POWERTOOLS_METRICS_NAMESPACE": "NIJA",
