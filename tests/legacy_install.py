@@ -49,9 +49,13 @@ class Install:
     def write(self, relative: str, content: str | Any) -> None:
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2), encoding="utf-8")
+        path.write_text(
+            content if isinstance(content, str) else json.dumps(content, indent=2), encoding="utf-8"
+        )
 
-    def vault(self, rows: list[tuple[str, str, str, str, dict[str, Any] | None]], key: str | None = None) -> None:
+    def vault(
+        self, rows: list[tuple[str, str, str, str, dict[str, Any] | None]], key: str | None = None
+    ) -> None:
         """vault.db as legacy's SecureVault makes it; each row encrypted with `key` (the installation's)."""
         fernet = Fernet((key or self.vault_key).encode())
         with closing(sqlite3.connect(self.root / "vault.db")) as db:
@@ -62,7 +66,13 @@ class Install:
 
     @staticmethod
     def add_vault_row(
-        db: sqlite3.Connection, fernet: Fernet, user_id: str, broker: str, api_key: str, secret: str, params: Any
+        db: sqlite3.Connection,
+        fernet: Fernet,
+        user_id: str,
+        broker: str,
+        api_key: str,
+        secret: str,
+        params: Any,
     ) -> None:
         extra = fernet.encrypt(json.dumps(params).encode()).decode() if params is not None else None
         db.execute(
@@ -239,7 +249,10 @@ def standard(root: Path) -> Install:
         f"{USERS}/retail_alpaca.json",
         [entry("jane_roe", "retail", "alpaca"), entry("tania_gilbert_alpaca", "retail", "alpaca")],
     )
-    install.write(f"{USERS}/retail_coinbase.json", [entry("cora", "retail", "coinbase"), entry("dan", "retail", "coinbase")])
+    install.write(
+        f"{USERS}/retail_coinbase.json",
+        [entry("cora", "retail", "coinbase"), entry("dan", "retail", "coinbase")],
+    )
     install.write(f"{USERS}/investor_alpaca.json", {"user_id": "an object, not a list"})
     install.write(f"{USERS}/investor_coinbase.json", '[{"user_id": "cut", ')
     install.write(f"{USERS}/retail_okx.json", [entry("olga", "retail", "okx")])
@@ -250,12 +263,19 @@ def standard(root: Path) -> Install:
         ' "position_limits": {"max_positions": 3, "dust_threshold_usd": 1.5}}',
     )
     install.write(f"{USERS}/bob.json", '{"name": "Bob", "broker": ')
-    install.write(f"{USERS}/sam_ng.yaml", f"broker: KRAKEN\napi_key: K-SAMNG-0001\napi_secret: {s('sam-ng')}\nrisk_multiplier: 0.8\n")
-    install.write(f"{USERS}/finn.yaml", "broker: kraken\napi_key: YOUR_API_KEY_HERE\napi_secret: YOUR_API_SECRET_HERE\n")
+    install.write(
+        f"{USERS}/sam_ng.yaml",
+        f"broker: KRAKEN\napi_key: K-SAMNG-0001\napi_secret: {s('sam-ng')}\nrisk_multiplier: 0.8\n",
+    )
+    install.write(
+        f"{USERS}/finn.yaml", "broker: kraken\napi_key: YOUR_API_KEY_HERE\napi_secret: YOUR_API_SECRET_HERE\n"
+    )
     install.write(f"{USERS}/olga.yaml", f"broker: OKX\napi_key: OKX-OLGA-0001\napi_secret: {s('olga')}\n")
     install.write(f"{USERS}/broken.yaml", "broker: [kraken\napi_key: x\n")
     install.write(f"{USERS}/old.yml", "broker: kraken\n")
-    install.write(f"{USERS}/user.yaml.example", "broker: KRAKEN\napi_key: YOUR_API_KEY_HERE\ncopy_from_master: false\n")
+    install.write(
+        f"{USERS}/user.yaml.example", "broker: KRAKEN\napi_key: YOUR_API_KEY_HERE\ncopy_from_master: false\n"
+    )
     install.write(f"{USERS}/README.md", "# users\n")
     ann, vic = "user_0123456789abcdef", "user_fedcba9876543210"
     install.vault(
@@ -267,7 +287,9 @@ def standard(root: Path) -> Install:
         ]
     )
     with closing(sqlite3.connect(root / "vault.db")) as db:  # a row sealed under another key
-        install.add_vault_row(db, Fernet(Fernet.generate_key()), "jane_roe", "kraken", "K-OLD", s("jane-old"), None)
+        install.add_vault_row(
+            db, Fernet(Fernet.generate_key()), "jane_roe", "kraken", "K-OLD", s("jane-old"), None
+        )
         db.commit()
     install.users_db(
         [

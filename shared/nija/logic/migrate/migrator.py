@@ -91,14 +91,16 @@ class Migrator:
     def each(
         self,
         users: list[PlannedUser],
-        work: Callable[[PlannedUser], UserRow],
+        work: Callable[[PlannedUser, UserRow], None],
         workers: int,
         on_done: Callable[[UserRow], None] | None = None,
     ) -> list[UserRow]:
-        """`work` for every user, `workers` at a time (users are independent), rows in plan order."""
+        """`work` for every user, `workers` at a time (users are independent), rows in plan order.
+        A user that fails keeps the steps done so far, with its error; the others go on."""
 
         def one(user: PlannedUser) -> UserRow:
-            row = _guarded(user, work)
+            row = user.row()
+            _guarded(user, row, work)
             if on_done is not None:
                 on_done(row)
             return row
@@ -118,6 +120,7 @@ class Migrator:
         if self.ledger.appended(migrated_event_id(found.user_id)):
             row.state = "migrated"
             connected = {m.broker for m in self.vault.list(found.user_id)}
+            row.settings = user.settings(tuple(b for b in user.brokers_named if b in connected))
             for step in ("profile", "settings", "record"):
                 row.steps[step] = Step.DONE
             if row.steps["status"] is Step.TO_DO:
@@ -136,13 +139,12 @@ class Migrator:
 
     # --- survey: a plan at the stage, reads only -------------------------------------------------
 
-    def survey(self, user: PlannedUser) -> UserRow:
-        row = user.row()
+    def survey(self, user: PlannedUser, row: UserRow) -> None:
         if self._known(user, row) or row.user_id is None:
-            return row
+            return
         profile = self.accounts.users.get_user(row.user_id)
         if profile is None:
-            return row
+            return
         row.steps["profile"] = Step.DONE
         connected = {m.broker for m in self.vault.list(row.user_id)}
         for b in row.brokers:
@@ -153,14 +155,12 @@ class Migrator:
             row.steps["settings"] = _settings_step(current, desired, Step.TO_DO)
         if user.status is UserStatus.DISABLED and profile.status is UserStatus.DISABLED:
             row.steps["status"] = Step.DONE
-        return row
 
     # --- apply ------------------------------------------------------------------------------------
 
-    def apply(self, user: PlannedUser) -> UserRow:
-        row = user.row()
+    def apply(self, user: PlannedUser, row: UserRow) -> None:
         if self._known(user, row):
-            return row
+            return
         user_id = row.user_id or self._invite(user, row)
         profile = self.accounts.users.get_user(user_id)
         row.steps["profile"] = Step.DONE if profile else Step.MADE
@@ -183,7 +183,7 @@ class Migrator:
                 self.accounts.set_status(OPERATOR, user_id, UserStatus.DISABLED)
         if any(b.step is Step.PENDING for b in row.brokers):
             row.steps["record"] = Step.PENDING  # recorded once every broker has its answer
-            return row
+            return
         event = AuditEvent(
             action=MIGRATED,
             outcome=Outcome.SUCCESS,
@@ -199,7 +199,6 @@ class Migrator:
             },
         )
         row.steps["record"] = Step.MADE if self.ledger.append_once(event) is not None else Step.DONE
-        return row
 
     def _invite(self, user: PlannedUser, row: UserRow) -> str:
         """The directory user. An active user is invited: by the directory itself (Cognito's email),
@@ -256,17 +255,14 @@ def _settings_step(current: UserSettings, desired: UserSettings, to_write: Step)
     return to_write if current == UserSettings() or (fewer and same == desired) else Step.SKIPPED
 
 
-def _guarded(user: PlannedUser, work: Callable[[PlannedUser], UserRow]) -> UserRow:
+def _guarded(user: PlannedUser, row: UserRow, work: Callable[[PlannedUser, UserRow], None]) -> None:
     try:
-        return work(user)
+        work(user, row)
     except NijaError as exc:
-        error = f"{exc.code}: {exc.message}"
+        row.state, row.error = "error", f"{exc.code}: {exc.message}"
     except Exception as exc:  # a bug or an AWS answer nobody maps: the user stays to do, the run goes on
-        log.warning("migrating a user failed", extra={"error": type(exc).__name__})
-        error = f"unexpected {type(exc).__name__}"
-    row = user.row()
-    row.state, row.error = "error", error
-    return row
+        log.warning("migrating a user failed: %s", type(exc).__name__)
+        row.state, row.error = "error", f"unexpected {type(exc).__name__}"
 
 
 def invitation(user: PlannedUser, temporary: str) -> Email:
@@ -278,7 +274,8 @@ def invitation(user: PlannedUser, temporary: str) -> Email:
         f"Sign in with this address: {user.email}\n"
         f"Temporary password: {temporary}\n"
         "At the first sign-in you choose a password of your own; the temporary one expires in 7 days.\n\n"
-        f"Your broker keys moved with your account: {brokers}.\n"
+        f"Your broker keys come with your account: {brokers}; Brokers in the app shows which are\n"
+        "connected (connect again any your broker refused).\n"
         "Trading is OFF: nothing is traded for you until you choose symbols and turn the strategy on\n"
         "in Settings. Your former sizing and symbol choices have no exact equivalent; check them there.\n"
     )

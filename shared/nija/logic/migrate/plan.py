@@ -132,7 +132,7 @@ def build(install: LegacyInstall, emails_csv: str) -> Plan:
     sources = Sources()
     env_text = install.env_text()
     env = parse_env(env_text) if env_text is not None else {}
-    status = f"read: {len(env)} names" if env_text is not None else "absent"
+    status = f"read, names: {len(env)}" if env_text is not None else "absent"
     sources.files.append(FileNote(path=".env", kind="environment", status=status))
     read_files(install, sources)
     read_vault(install, env.get("VAULT_ENCRYPTION_KEY"), sources)
@@ -249,10 +249,10 @@ def _merge(candidates: list[_Candidate], sources: Sources) -> list[PlannedUser]:
         users.append(
             PlannedUser(
                 email=email,
-                email_source=", ".join(c.email_source for c in group),
+                email_source=", ".join(dict.fromkeys(c.email_source for c in group)),
                 legacy_user_ids=tuple(c.user_id for c in group),
                 tier=group[0].tier,
-                tier_source=", ".join(c.tier_source for c in group),
+                tier_source=", ".join(dict.fromkeys(c.tier_source for c in group)),
                 status=group[0].status,
                 brokers=tuple(sorted((b for c in group for b in c.brokers), key=lambda b: b.broker.value)),
                 max_open_positions=next(iter(limits)) if len(limits) == 1 else None,

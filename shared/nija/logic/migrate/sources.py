@@ -198,7 +198,7 @@ def _read_list(path: str, stem: str, text: str, sources: Sources) -> None:
         sources.files.append(FileNote(path=path, kind="account_list", status="not an array"))
         sources.skip(Code.NOT_AN_ARRAY, path, detail=f"a JSON {type(data).__name__}: legacy dropped the file")
         return
-    sources.files.append(FileNote(path=path, kind="account_list", status=f"read: {len(data)} entries"))
+    sources.files.append(FileNote(path=path, kind="account_list", status=f"read, entries: {len(data)}"))
     account_type, broker = stem.split("_", 1)
     for n, raw in enumerate(data):
         source = f"{path} #{n}"
@@ -230,7 +230,7 @@ def _read_json(path: str, stem: str, text: str, sources: Sources) -> None:
         return
     if isinstance(data, list) and _OTHER_LIST.match(stem):
         sources.files.append(FileNote(path=path, kind="account_list", status="not read by legacy"))
-        detail = f"{len(data)} entries; legacy reads only the six {{retail,investor}}_{{kraken,alpaca,coinbase}} lists"
+        detail = f"entries: {len(data)}; legacy reads only the six {{retail,investor}}_{{kraken,alpaca,coinbase}} lists"
         sources.skip(Code.FILE_NOT_READ, path, detail=detail)
         return
     sources.files.append(FileNote(path=path, kind="user_settings", status="read"))
@@ -285,7 +285,7 @@ def read_vault(install: LegacyInstall, key: str | None, sources: Sources) -> Non
     if rows is None:
         sources.files.append(FileNote(path="vault.db", kind="vault", status="absent"))
         return
-    sources.files.append(FileNote(path="vault.db", kind="vault", status=f"read: {len(rows)} rows"))
+    sources.files.append(FileNote(path="vault.db", kind="vault", status=f"read, rows: {len(rows)}"))
     for row in rows:
         source = f"vault.db credentials row {row.row}"
         if not sources.check_id(row.user_id, source):
@@ -304,7 +304,7 @@ def read_saas(install: LegacyInstall, sources: Sources) -> None:
     if rows is None:
         sources.files.append(FileNote(path="users.db", kind="saas_users", status="absent"))
         return
-    sources.files.append(FileNote(path="users.db", kind="saas_users", status=f"read: {len(rows)} users"))
+    sources.files.append(FileNote(path="users.db", kind="saas_users", status=f"read, users: {len(rows)}"))
     for row in rows:
         _read_saas_row(row, sources)
 
