@@ -74,6 +74,8 @@ class Ledger(Protocol):
 
     def appended(self, event_id: str) -> bool: ...
 
+    def flush_outbox(self, subject: str) -> int: ...
+
     def append_once(self, event: AuditEvent) -> object: ...
 
 
@@ -105,8 +107,12 @@ class Migrator:
                 on_done(row)
             return row
 
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(one, users))
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        try:
+            futures = [pool.submit(one, user) for user in users]
+            return [f.result() for f in futures]
+        finally:  # stopped (Ctrl-C): the users under way finish, the others do not start
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _known(self, user: PlannedUser, row: UserRow) -> bool:
         """Fill `row` for an address the directory knows; True when nothing more is to be done."""
@@ -198,6 +204,9 @@ class Migrator:
                 "status": user.status.value,
             },
         )
+        # The import's events still in the outbox (keys stored, settings saved) go into the chain
+        # first, so that account.migrated is its last record, as it is the last step.
+        self.ledger.flush_outbox(user_id)
         row.steps["record"] = Step.MADE if self.ledger.append_once(event) is not None else Step.DONE
 
     def _invite(self, user: PlannedUser, row: UserRow) -> str:
