@@ -5,7 +5,8 @@
 when the audit writer's event source dropped records (alarm audit-writer-dropped-records);
 `nija audit anchor` anchors every chain's head now (as the hourly schedule does), and
 `nija audit verify-anchors` checks that each anchor follows the one before and that every anchored
-chain still holds its anchored head."""
+chain still holds its anchored head; `nija migrate plan|apply` brings a legacy NIJA bot
+installation's users over (nija.cli_migrate)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from nija import cli_backtest
+from nija import cli_backtest, cli_migrate
 from nija.domain.errors import Conflict
 from nija.domain.models import BrokerName, instant
 
@@ -133,6 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     cli_backtest.add_arguments(backtest)
     backtest.set_defaults(run=cli_backtest.run)
+    migrate = commands.add_parser(
+        "migrate",
+        help="bring a legacy NIJA bot installation's users over (plan, then apply)",
+        description=cli_migrate.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cli_migrate.add_arguments(migrate)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

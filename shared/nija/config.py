@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     push_mode: Literal["expo", "record"] = "expo"
     push_outbox: str = ".nija-local/push-outbox.jsonl"
     expo_access_token: str | None = None
+    # Email the platform sends itself (an imported account's invitation): Cognito's own messages
+    # (AWS), or (the local stack) recorded to `email_outbox`, a JSON-lines file; nothing is sent.
+    email_mode: Literal["cognito", "record"] = "cognito"
+    email_outbox: str = ".nija-local/email-outbox.jsonl"
     # Local stack only: confirm sign-ups at once instead of waiting for the emailed code.
     auto_confirm_signup: bool = False
     # Where the stream processor pushes WebSocket messages: API Gateway's Management API at

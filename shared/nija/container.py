@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from nija.logic.controls import Controls, OwnSwitch
     from nija.logic.data_rights import DataRights
     from nija.logic.execution import Executor
+    from nija.logic.migrate.migrator import Migrator
     from nija.logic.notify import Notifier
     from nija.logic.orders import OrderDesk
     from nija.logic.positions import PositionBook
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
+    from nija.ports.mail import Mailer
     from nija.ports.push import Devices, PushSender
     from nija.ports.telemetry import Telemetry
     from nija.ports.timeseries import TimeSeries
@@ -424,4 +426,31 @@ class Container:
             keys=ApiGatewayKeys(self.settings.usage_plan_ids),
             idp=CognitoIdentity(),
             verdicts=self.verdicts,
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer | None:
+        """Where the platform's own email goes: None on AWS (Cognito sends its messages itself), the
+        local stack's outbox file (NIJA_EMAIL_MODE=record: nothing leaves the machine)."""
+        from pathlib import Path
+
+        from nija.adapters.mail import RecordedMail
+
+        settings = self.settings
+        return RecordedMail(Path(settings.email_outbox)) if settings.email_mode == "record" else None
+
+    @cached_property
+    def migrator(self) -> Migrator:
+        """`nija migrate`: the directory, profiles, vault, settings and audit chains of this stage,
+        through the same use cases as sign-up and the API (nija.logic.migrate.migrator)."""
+        from nija.adapters.cognito import CognitoIdentity
+        from nija.logic.migrate.migrator import Migrator
+
+        return Migrator(
+            directory=CognitoIdentity(),
+            accounts=self.accounts,
+            vault=self.vault_service,
+            settings=self.settings_service,
+            ledger=self.audit_records,
+            mailer=self.mailer,
         )

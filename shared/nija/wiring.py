@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from nija.logic.controls import Controls, OwnSwitch
     from nija.logic.data_rights import DataRights
     from nija.logic.execution import Executor
+    from nija.logic.migrate.migrator import Migrator
     from nija.logic.notify import Notifier
     from nija.logic.orders import OrderDesk
     from nija.logic.positions import PositionBook
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
+    from nija.ports.mail import Mailer
     from nija.ports.push import Devices, PushSender
     from nija.ports.telemetry import Telemetry
     from nija.ports.timeseries import TimeSeries
@@ -189,6 +191,14 @@ def data_rights() -> DataRights:
 
 def check_keys() -> ConnectCheck:
     return container().check_keys
+
+
+def mailer() -> Mailer | None:
+    return container().mailer
+
+
+def migrator() -> Migrator:
+    return container().migrator
 
 
 def broker(name: BrokerName) -> Broker:

@@ -23,7 +23,7 @@ from nija.domain.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from nija.ports.identity import Challenge, Tokens
+from nija.ports.identity import Challenge, DirectoryUser, Tokens
 
 BAD_LOGIN = "incorrect email or password"
 Make = Callable[[str], NijaError]
@@ -285,3 +285,32 @@ class CognitoIdentity:
             self._idp.set_user_mfa_preference(
                 AccessToken=access_token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
             )
+
+    def find(self, email: str) -> DirectoryUser | None:
+        try:
+            with _mapped(_provider_refused, UserNotFoundException=_no_directory_user):
+                found = self._idp.admin_get_user(UserPoolId=self.pool_id, Username=email)
+        except NotFound:
+            return None
+        sub = next(a["Value"] for a in found.get("UserAttributes", []) if a["Name"] == "sub")
+        return DirectoryUser(
+            user_id=sub, status=found["UserStatus"], enabled=bool(found.get("Enabled", True))
+        )
+
+    def invite(self, email: str, temporary_password: str | None) -> str:
+        delivery: dict[str, Any] = (
+            {"DesiredDeliveryMediums": ["EMAIL"]}
+            if temporary_password is None
+            else {"TemporaryPassword": temporary_password, "MessageAction": "SUPPRESS"}
+        )
+        with _mapped(_provider_refused):
+            created = self._idp.admin_create_user(
+                UserPoolId=self.pool_id,
+                Username=email,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                **delivery,
+            )["User"]
+        return str(next(a["Value"] for a in created["Attributes"] if a["Name"] == "sub"))

@@ -37,3 +37,22 @@ def check_password(password: str) -> None:
         raise InvalidInput(
             f"the password needs {needs} (rules: {', '.join(broken)})", field="password", code="weak_password"
         )
+
+
+def temporary_password() -> str:
+    """A random password within the policy, for an invitation (the person replaces it at once)."""
+    import secrets
+    import string
+
+    pick = secrets.choice
+    chars = [
+        pick(string.ascii_uppercase),
+        pick(string.ascii_lowercase),
+        pick(string.digits),
+        pick("!#%+-=?@"),
+    ]
+    chars += [pick(string.ascii_letters + string.digits) for _ in range(16)]
+    secrets.SystemRandom().shuffle(chars)
+    password = "".join(chars)
+    check_password(password)
+    return password

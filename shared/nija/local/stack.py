@@ -99,6 +99,7 @@ def configure_environment(endpoint: str, stage: str) -> None:
         "NIJA_AUTH_MODE": "verify",
         "NIJA_SCAN_FANOUT": "inline",
         "NIJA_PUSH_MODE": "record",
+        "NIJA_EMAIL_MODE": "record",
         "NIJA_REALTIME_PUSH": "local",
         # The web build is served on the API's origin; the Expo dev server (`npx expo start --web`) is not.
         "NIJA_CORS_ORIGINS": ",".join(LOCAL_DEV_ORIGINS),

@@ -92,7 +92,7 @@ class Accounts:
         try:
             if self.auto_confirm:
                 self.idp.confirm_at_once(email)
-            user = self._provision(user_id, email)
+            user = self.provision(user_id, email)
         except Exception as exc:
             self.idp.delete(email)  # nothing half-made: no directory user without a profile
             self._audit(
@@ -102,9 +102,9 @@ class Accounts:
         self._audit("auth.signup", Outcome.SUCCESS, user_id, source_ip=source_ip)
         return user
 
-    def _provision(self, user_id: str, email: str) -> User:
-        """The profile with its API key, or the one that exists already (given a key if it has none:
-        accounts made before tiers had keys, or by a sign-up that stopped half-way)."""
+    def provision(self, user_id: str, email: str, tier: Tier = Tier.BASIC) -> User:
+        """The profile with its API key in `tier`'s plan, or the one that exists already (given a key
+        if it has none: accounts made before tiers had keys, or by a sign-up that stopped half-way)."""
         existing = self.users.get_user(user_id)
         if existing is not None:
             if existing.api_key_id is None and (key := self.keys.create(user_id, existing.tier)):
@@ -112,10 +112,11 @@ class Accounts:
                     self.users.update_user(user_id, api_key_id=key.key_id, api_key=key.value) or existing
                 )
             return existing
-        key = self.keys.create(user_id, Tier.BASIC)
+        key = self.keys.create(user_id, tier)
         user = User(
             user_id=user_id,
             email=email,
+            tier=tier,
             api_key_id=key.key_id if key else None,
             api_key=key.value if key else None,
         )
@@ -171,7 +172,7 @@ class Accounts:
     def _succeeded(self, email: str, action: str, tokens: Tokens, source_ip: str | None) -> Tokens:
         self._update_guard(email, lambda g: g.after_success())
         user_id = token_subject(tokens.access_token)
-        self._provision(user_id, email)
+        self.provision(user_id, email)
         self._audit(action, Outcome.SUCCESS, user_id, source_ip=source_ip)
         return tokens
 

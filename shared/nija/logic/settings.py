@@ -63,12 +63,20 @@ class SettingsService:
             risk=UserRiskSettings.model_validate(risk.model_dump(include=set(UserRiskSettings.model_fields))),
         )
 
-    def put(self, user_id: str, new: UserSettings, source_ip: str | None = None) -> UserSettings:
-        """Check the brokers, then store what changed with its audit record, in one write."""
+    def put(
+        self, user_id: str, new: UserSettings, source_ip: str | None = None, actor: str | None = None
+    ) -> UserSettings:
+        """Check the brokers, then store what changed with its audit record, in one write. `actor`:
+        who saves them when it is not the user (an operator's import)."""
         missing = [b.value for b in new.strategy.brokers if not self.connected(user_id, b)]
         if missing:
             self._record(
-                user_id, Outcome.REFUSED, source_ip, reason="broker_not_connected", brokers=",".join(missing)
+                user_id,
+                Outcome.REFUSED,
+                source_ip,
+                actor,
+                reason="broker_not_connected",
+                brokers=",".join(missing),
             )
             raise InvalidInput(
                 f"not connected: {', '.join(missing)}; connect with PUT /v1/brokers/{missing[0]}/credentials",
@@ -79,26 +87,30 @@ class SettingsService:
         diff = changes(old, new)
         shown = {path: f"{_show(a)} -> {_show(b)}"[:MAX_AUDIT_VALUE] for path, (a, b) in diff.items()}
         if not diff:
-            self._record(user_id, Outcome.SUCCESS, source_ip, changed="none")
+            self._record(user_id, Outcome.SUCCESS, source_ip, actor, changed="none")
             return new
         risk = None
         if any(path.startswith("risk.") for path in diff):
             risk = self.risks.settings(user_id).model_copy(update=new.risk.model_dump())
         # Strategy, risk and the save's record in one write: a save lands whole or not at all.
-        event = self._event(user_id, Outcome.SUCCESS, source_ip, changed=",".join(diff), **shown)
+        event = self._event(user_id, Outcome.SUCCESS, source_ip, actor, changed=",".join(diff), **shown)
         self.strategies.put(user_id, new.strategy, risk=risk, audit=event)
         return new
 
-    def _record(self, user_id: str, outcome: Outcome, source_ip: str | None, **details: str) -> None:
-        self.audit.record(self._event(user_id, outcome, source_ip, **details))
+    def _record(
+        self, user_id: str, outcome: Outcome, source_ip: str | None, actor: str | None, **details: str
+    ) -> None:
+        self.audit.record(self._event(user_id, outcome, source_ip, actor, **details))
 
     @staticmethod
-    def _event(user_id: str, outcome: Outcome, source_ip: str | None, **details: str) -> AuditEvent:
+    def _event(
+        user_id: str, outcome: Outcome, source_ip: str | None, actor: str | None, **details: str
+    ) -> AuditEvent:
         return AuditEvent(
             action=AUDIT_ACTION,
             outcome=outcome,
             subject=user_id,
-            actor=user_id,
+            actor=actor or user_id,
             details=details,
             source_ip=source_ip,
         )

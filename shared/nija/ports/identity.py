@@ -23,6 +23,18 @@ class Challenge(BaseModel):
     session: str
 
 
+class DirectoryUser(BaseModel):
+    """A user of the directory as an administrator sees it."""
+
+    user_id: str  # the token's `sub`
+    status: str  # Cognito's UserStatus: CONFIRMED, FORCE_CHANGE_PASSWORD (invited, never signed in), ...
+    enabled: bool
+
+    @property
+    def never_signed_in(self) -> bool:
+        return self.status == "FORCE_CHANGE_PASSWORD"
+
+
 class IdentityProvider(Protocol):
     """Errors: InvalidInput (e.g. weak password), Conflict (email taken), Unauthenticated (bad
     credentials or code), RateLimited, ServiceUnavailable."""
@@ -56,6 +68,17 @@ class IdentityProvider(Protocol):
         ...
 
     def enable_totp(self, access_token: str, code: str) -> None: ...
+
+    def find(self, email: str) -> DirectoryUser | None:
+        """The directory user with this address, None when there is none (an administrator's read)."""
+        ...
+
+    def invite(self, email: str, temporary_password: str | None) -> str:
+        """Create a directory user for someone else (an imported account), address verified, who
+        must choose a password at their first sign-in; returns its user id. Without a temporary
+        password the directory makes one and emails the invitation itself; with one, it sends
+        nothing (the caller delivers the invitation, or withholds it). Conflict: the address is taken."""
+        ...
 
 
 class ApiKey(BaseModel):

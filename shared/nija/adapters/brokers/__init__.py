@@ -12,10 +12,13 @@ broker's words we quote, so that our exception messages carry no secret and no (
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
@@ -37,6 +40,16 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_DETAIL = 200
+_IMPORTING = threading.Lock()
+
+
+def library(module: str) -> ModuleType:
+    """A client library's module, imported by one thread at a time: ccxt's package imports its
+    exchanges in a cycle, and two threads importing it first at once get a half-made module
+    (ImportError, KeyError: 'ccxt'), as many key checks at once (an import of users) found."""
+    with _IMPORTING:
+        return importlib.import_module(module)
+
 
 # Called with (HTTP method, URL) before a client sends a request: it returns when the request may
 # go, or raises (a BrokerError) to keep it from being sent at all.

@@ -15,6 +15,7 @@ from nija.adapters.brokers import (
     client_settings,
     error_for_status,
     gate_requests,
+    library,
     mount,
     scrub,
 )
@@ -46,10 +47,8 @@ def build_trading_client(
 
     alpaca-py sets no timeout and retries 429/504 three times, 3 s apart: here every request has
     the settings' timeout and no retry (a retried order placement is the executor's decision)."""
-    from alpaca.trading.client import TradingClient
-
     settings = settings or client_settings()
-    client = TradingClient(
+    client = library("alpaca.trading.client").TradingClient(
         api_key=credentials.key_id,
         secret_key=credentials.secret_key.get_secret_value(),
         paper=credentials.paper,
@@ -99,12 +98,12 @@ def fetch_balances(client: TradingClient) -> dict[str, Balance]:
 @contextmanager
 def translated(*, order_placement: bool = False, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     """Run alpaca-py calls, raising the taxonomy's error for an API or transport error."""
-    from alpaca.common.exceptions import APIError
     from requests import RequestException
 
+    api_error = library("alpaca.common.exceptions").APIError
     try:
         yield
-    except APIError as exc:
+    except api_error as exc:
         raise map_api_error(exc, order_placement=order_placement, secrets=secrets) from exc
     except RequestException as exc:
         raise map_transport_error(exc, order_placement=order_placement) from exc

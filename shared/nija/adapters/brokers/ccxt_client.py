@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import json
 import logging
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from nija.adapters.brokers import (
     client_settings,
     error_for_status,
     gate_requests,
+    library,
     mount,
     scrub,
 )
@@ -94,7 +94,7 @@ class _WireLog:
 def exchange_class(broker: BrokerName) -> type[Exchange]:
     """The exchange's ccxt class, importing only its module."""
     exchange_id = EXCHANGE_IDS[broker]
-    return getattr(importlib.import_module(f"ccxt.{exchange_id}"), exchange_id)  # type: ignore[no-any-return]
+    return getattr(library(f"ccxt.{exchange_id}"), exchange_id)  # type: ignore[no-any-return]
 
 
 def build_exchange(
@@ -216,11 +216,11 @@ def translated(
     broker: BrokerName, *, order_placement: bool = False, secrets: tuple[str, ...] = ()
 ) -> Iterator[None]:
     """Run ccxt calls, raising the taxonomy's error for any ccxt error."""
-    from ccxt.base.errors import BaseError
+    base_error = library("ccxt.base.errors").BaseError
 
     try:
         yield
-    except BaseError as exc:
+    except base_error as exc:
         raise map_ccxt_error(exc, broker, order_placement=order_placement, secrets=secrets) from exc
 
 
@@ -229,7 +229,7 @@ def map_ccxt_error(
 ) -> BrokerError:
     """The one mapping of ccxt's errors onto ours. order_placement: the call was placing an order,
     so a timeout (or a connection lost mid-request) leaves its outcome unknown: UnknownOutcome."""
-    from ccxt.base import errors as ccxt
+    ccxt = library("ccxt.base.errors")
 
     name = broker.value
     detail = _detail(exc, name, secrets)

@@ -41,6 +41,11 @@ def chain_sk(subject: str, seq: int) -> str:
     return f"{subject}#{seq_sk(seq)}"
 
 
+def _event_key(event_id: str) -> tuple[str, str]:
+    """The marker append_once leaves for an event id, so that it appends each event once."""
+    return f"EVENT#{event_id}", "EVENT"
+
+
 def _item(record: ChainedRecord) -> AuditItem:
     event, seq = record.event, record.seq
     at = keys.sortable_time(event.at)
@@ -121,7 +126,7 @@ class AuditRecords:
     def append_once(self, event: AuditEvent) -> ChainedRecord | None:
         """Append the event unless an earlier call did (its event id is taken): at-least-once delivery
         (an outbox item's stream record, retried) makes exactly one record. None when already there."""
-        marker_key = (f"EVENT#{event.event_id}", "EVENT")
+        marker_key = _event_key(event.event_id)
         subject = event.subject
         for attempt in range(MAX_APPEND_ATTEMPTS):
             # The head this instance appended last, if any: a writer appending a chain's events one
@@ -150,6 +155,14 @@ class AuditRecords:
             if head is None:  # a fresh head lost a race: wait a little; a remembered one was just stale
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
         raise Conflict(f"could not append to the audit chain of {subject}")
+
+    def appended(self, event_id: str) -> bool:
+        """Whether append_once appended the event with this id (a consistent read of its marker)."""
+        try:
+            AuditEventKeyItem.get(*_event_key(event_id), consistent_read=True)
+        except AuditEventKeyItem.DoesNotExist:
+            return False
+        return True
 
     def _remember(self, record: ChainedRecord) -> None:
         if len(self._heads) >= HEADS_KEPT:
