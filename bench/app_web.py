@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.pipeline import PASSWORD, login, start_stack
+from bench.pipeline import PASSWORD, login, new_trader, start_stack
 from bench.report import line, percentile
 from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -50,24 +50,14 @@ def _browse(*args: str) -> dict[str, list[dict[str, object]]]:
 
 
 def _new_user(api: str, *, trader: bool) -> str:
-    """A user signed up through the API; a trader also gets the paper broker and the enterprise tier
-    (1,000 requests a minute: 50 orders and the app's reads after each of their events)."""
-    email = f"app-bench-{uuid.uuid4().hex[:8]}@example.com"
+    """A user signed up through the API; a trader as the pipeline benchmark makes one (enterprise
+    tier: 50 orders and the app's reads after each of their events; the paper broker connected)."""
     with httpx.Client(base_url=api, timeout=10) as client:
-        user_id = client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}).json()[
-            "user_id"
-        ]
         if trader:
-            admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
-            client.put(
-                f"/admin/users/{user_id}/tier", json={"tier": "enterprise"}, headers=admin
-            ).raise_for_status()
-            client.put(
-                "/v1/brokers/paper/credentials",
-                json={"api_key": "bench", "api_secret": "bench"},
-                headers=login(client, email, PASSWORD),
-            ).raise_for_status()
-    return email
+            return new_trader(client, login(client, ADMIN_EMAIL, ADMIN_PASSWORD), "app-bench")[0]
+        email = f"app-bench-{uuid.uuid4().hex[:8]}@example.com"
+        client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}).raise_for_status()
+        return email
 
 
 def _seconds(samples: list[dict[str, object]], key: str) -> list[float]:

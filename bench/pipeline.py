@@ -59,15 +59,23 @@ def login(client: httpx.Client, email: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def user_session(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
-    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+def new_trader(
+    client: httpx.Client, admin: dict[str, str], prefix: str = "bench"
+) -> tuple[str, dict[str, str]]:
+    """A user signed up through the API, on the enterprise tier (1,000 requests a minute), with the
+    paper broker connected: their email and signed-in headers."""
+    email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
     user_id = client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}).json()["user_id"]
     client.put(f"/admin/users/{user_id}/tier", json={"tier": "enterprise"}, headers=admin).raise_for_status()
     headers = login(client, email, PASSWORD)
     client.put(
         "/v1/brokers/paper/credentials", json={"api_key": "bench", "api_secret": "bench"}, headers=headers
     ).raise_for_status()
-    return headers
+    return email, headers
+
+
+def user_session(client: httpx.Client, admin: dict[str, str]) -> dict[str, str]:
+    return new_trader(client, admin)[1]
 
 
 def trade(

@@ -311,7 +311,7 @@ class Container:
         def mark(name: BrokerName, symbol: str) -> Decimal | None:
             return self.broker(name).mark_price(symbol)
 
-        return PositionBook(self.store.list_positions, self.store.list_trades, mark)
+        return PositionBook(self.store, mark)
 
     @cached_property
     def own_switch(self) -> OwnSwitch:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from nija.domain.models import BrokerName, Fill, Position, Side, Trade, utcnow
 from nija.domain.money import ZERO
+from nija.ports.stores import Ledger
 
 
 def apply_fill(position: Position, side: Side, fill: Fill) -> tuple[Position, Decimal]:
@@ -59,16 +60,15 @@ class MarkedPosition:
 class PositionBook:
     """A user's open positions at the mark, and their trades."""
 
-    positions: Callable[[str], list[Position]]
-    trades: Callable[[str, int, str | None], tuple[list[Trade], str | None]]
+    ledger: Ledger
     mark_price: Callable[[BrokerName, str], Decimal | None]
 
     def open(self, user_id: str) -> list[MarkedPosition]:
         return [
             MarkedPosition(p, self.mark_price(p.broker, p.symbol))
-            for p in self.positions(user_id)
+            for p in self.ledger.list_positions(user_id)
             if p.quantity != ZERO
         ]
 
-    def trades_page(self, user_id: str, limit: int, next_token: str | None) -> tuple[list[Trade], str | None]:
-        return self.trades(user_id, limit, next_token)
+    def trades(self, user_id: str, limit: int, next_token: str | None) -> tuple[list[Trade], str | None]:
+        return self.ledger.list_trades(user_id, limit, next_token)

@@ -28,5 +28,5 @@ def list_trades(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: PageToken = None,
 ) -> Page[TradeOut]:
-    items, token = book.trades_page(caller.user_id, limit, next_token)
+    items, token = book.trades(caller.user_id, limit, next_token)
     return Page[TradeOut](items=[TradeOut.model_validate(t.model_dump()) for t in items], next_token=token)
