@@ -73,7 +73,7 @@ def test_an_origin_not_configured_gets_no_cors_grant(stack) -> None:  # type: ig
         f"{stack.api}/v1/orders",
         headers={"Origin": evil, "Access-Control-Request-Method": "POST"},
     )
-    assert preflight.status_code == 400
+    assert preflight.status_code == 400 and preflight.json()["error"]["code"] == "bad_request"
     assert "access-control-allow-origin" not in preflight.headers
     r = httpx.get(f"{stack.api}/health", headers={"Origin": evil})
     assert r.status_code == 200 and "access-control-allow-origin" not in r.headers

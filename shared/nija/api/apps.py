@@ -44,9 +44,8 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
         app.add_middleware(RequestLogKeys)  # innermost: after the token check names the user
         app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
         app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
-    app.add_middleware(ApiResponses)  # the middlewares' own refusals get its headers too
     origins = get_settings().cors_origins
-    if origins:  # outermost: a preflight needs no token, and every refusal needs the CORS headers
+    if origins:  # around the token check: a preflight needs no token, and every refusal the headers
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(origins),
@@ -55,6 +54,7 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
             expose_headers=list(cors.EXPOSED_HEADERS),
             max_age=cors.MAX_AGE_S,
         )
+    app.add_middleware(ApiResponses)  # outermost: every refusal, the middlewares' own too, in its shape
     return app
 
 
