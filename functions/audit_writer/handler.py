@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from nija import wiring
-from nija.domain.audit_outbox import outbox_event
+from nija.adapters.dynamo.stream_records import outbox_event
 from nija.observability import function_tools
 
 tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
@@ -36,7 +36,7 @@ class Batch:
         change = record.dynamodb
         if change is None or record.event_name is None:
             return
-        chain = str(change.keys.get("pk", ""))  # OUTBOX#<subject>: one chain's events, in write order
+        chain = str(change.keys.get("pk", ""))  # the outbox partition: one chain's events, in write order
         if chain in self.failed:
             # An earlier event of this chain failed in this batch: this one waits for its retry too,
             # so the chain keeps the order the events were written in.
