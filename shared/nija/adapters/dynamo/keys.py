@@ -61,6 +61,7 @@ Erasure (user_data.py) deletes every state item of the user's above, the profile
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -147,6 +148,21 @@ def pk_prefix(kind: K) -> str:
     return SHAPE[kind].pk.split("<", 1)[0]
 
 
+def _builder(prefix: str) -> Callable[[str], str]:
+    """The key of an item (or a partition) of a kind: its prefix, then a name (an id, a broker...)."""
+    return prefix.__add__
+
+
+def _reader(prefix: str) -> Callable[[str], str]:
+    """The name in a key that _builder(prefix) made."""
+    return lambda key: key.removeprefix(prefix)
+
+
+def sortable_time(at: datetime) -> str:
+    """Fixed-width UTC text, so that string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 # --- a user's partition --------------------------------------------------------------------------
 
 USER_PREFIX = "USER#"
@@ -164,30 +180,28 @@ EQUITY_PREFIX = "EQUITY#"  # the valuation at each broker, and the day start
 DAY_START = "EQUITY#~DAY"
 EQUITY_SNAPSHOT_PREFIX = "EQSNAP#"
 DEVICE_PREFIX = "DEVICE#"
+CONNECTION_SK = "CONN"  # a connection's own item, in its own partition
 
-
-def user_pk(user_id: str) -> str:
-    return f"{USER_PREFIX}{user_id}"
-
-
-def user_id_of(pk: str) -> str:
-    return pk.removeprefix(USER_PREFIX)
+user_pk = _builder(USER_PREFIX)
+user_id_of = _reader(USER_PREFIX)
+credential_sk = _builder(CREDENTIAL_PREFIX)  # and the broker
+credential_lock_sk = _builder("LOCK#CRED#")  # and the broker
+order_sk = _builder(ORDER_PREFIX)
+open_orders_pk = _builder("OPEN#")  # gsi1's partition of a broker's open orders
+request_key_sk = _builder("REQUEST#")
+equity_sk = _builder(EQUITY_PREFIX)  # and the broker
+device_sk = _builder(DEVICE_PREFIX)  # and the token's hash (nija.domain.notifications.device_key)
+notified_sk = _builder("NOTIFIED#")
+user_connection_sk = _builder("WS#")
+connection_pk = _builder("CONN#")
 
 
 def user_by_time_sk(created_at: datetime, user_id: str) -> str:
     return f"{created_at.isoformat()}#{user_id}"
 
 
-def credential_sk(broker: str) -> str:
-    return f"{CREDENTIAL_PREFIX}{broker}"
-
-
 def credential_index_sk(user_id: str, broker: str) -> str:
     return f"{user_id}#{broker}"
-
-
-def credential_lock_sk(broker: str) -> str:
-    return f"LOCK#CRED#{broker}"
 
 
 def scan_pk(shard: int) -> str:
@@ -195,29 +209,12 @@ def scan_pk(shard: int) -> str:
     return f"SCAN#{shard}"
 
 
-def order_sk(order_id: str) -> str:
-    return f"{ORDER_PREFIX}{order_id}"
-
-
-def open_orders_pk(broker: str) -> str:
-    return f"OPEN#{broker}"
-
-
 def open_order_sk(user_id: str, order_id: str) -> str:
     return f"{user_id}#{order_id}"
 
 
-def sortable_time(at: datetime) -> str:
-    """Fixed-width UTC text, so that string order is time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def order_by_time_sk(created_at: datetime, order_id: str) -> str:
     return f"{ORDER_PREFIX}{sortable_time(created_at)}#{order_id}"
-
-
-def request_key_sk(key: str) -> str:
-    return f"REQUEST#{key}"
 
 
 def position_sk(broker: str, symbol: str) -> str:
@@ -230,10 +227,6 @@ def trade_sk(broker: str, order_id: str, trade_id: str) -> str:
 
 def trade_by_time_sk(timestamp: datetime, trade_id: str) -> str:
     return f"{TRADE_PREFIX}{sortable_time(timestamp)}#{trade_id}"
-
-
-def equity_sk(broker: str) -> str:
-    return f"{EQUITY_PREFIX}{broker}"
 
 
 def equity_broker(sk: str) -> str | None:
@@ -265,76 +258,35 @@ def bucket_time(sk: str) -> datetime:
     return datetime.strptime(sk.partition("#")[2], _BUCKET_TIME).replace(tzinfo=UTC)
 
 
-def device_sk(device_key: str) -> str:
-    return f"{DEVICE_PREFIX}{device_key}"
+# --- the paper broker's book, the audit outbox ------------------------------------------------------
 
-
-def notified_sk(key: str) -> str:
-    return f"NOTIFIED#{key}"
-
-
-def user_connection_sk(connection_id: str) -> str:
-    return f"WS#{connection_id}"
-
-
-CONNECTION_SK = "CONN"
-
-
-def connection_pk(connection_id: str) -> str:
-    return f"CONN#{connection_id}"
-
-
-# --- the paper broker's book -------------------------------------------------------------------
-
-PAPER_PREFIX = "PAPER#"
 PAPER_OPEN = "PAPER_OPEN"  # gsi1: every resting paper order (its sort key: the user id)
 PAPER_BALANCE_PREFIX = "BAL#"
 PAPER_ORDER_PREFIX = "ORDER#"
-
-
-def paper_pk(user_id: str) -> str:
-    return f"{PAPER_PREFIX}{user_id}"
-
-
-def paper_user_id_of(pk: str) -> str:
-    return pk.removeprefix(PAPER_PREFIX)
-
-
-def paper_balance_sk(asset: str) -> str:
-    return f"{PAPER_BALANCE_PREFIX}{asset}"
-
-
-def paper_order_sk(client_order_id: str) -> str:
-    return f"{PAPER_ORDER_PREFIX}{client_order_id}"
-
-
-# --- the audit outbox, sign-in guards, request budgets, the platform's controls, candles -----------
-
 OUTBOX_PREFIX = "OUTBOX#"  # one partition per chain, so the stream keeps its order
 OUTBOX_SK_PREFIX = "AUDIT#"
 
+paper_pk = _builder("PAPER#")
+paper_user_id_of = _reader("PAPER#")
+paper_balance_sk = _builder(PAPER_BALANCE_PREFIX)  # and the asset
+paper_order_sk = _builder(PAPER_ORDER_PREFIX)  # and the client order id
+outbox_pk = _builder(OUTBOX_PREFIX)  # and the subject
+outbox_subject_of = _reader(OUTBOX_PREFIX)
+outbox_sk = _builder(OUTBOX_SK_PREFIX)  # and the event id
 
-def outbox_pk(subject: str) -> str:
-    return f"{OUTBOX_PREFIX}{subject}"
-
-
-def outbox_sk(event_id: str) -> str:
-    return f"{OUTBOX_SK_PREFIX}{event_id}"
-
-
-def outbox_subject_of(pk: str) -> str:
-    return pk.removeprefix(OUTBOX_PREFIX)
-
+# --- sign-in guards, request budgets, the platform's controls, candles --------------------------------
 
 GUARD = "GUARD"
+THROTTLE_BUCKET = "BUCKET"
+CONTROL = "CONTROL"
+SWITCH_PREFIX = "SWITCH#"  # the platform's switches, under CONTROL
+BREAKER_PREFIX = "BREAKER#"
+breaker_sk = _builder(BREAKER_PREFIX)
 
 
 def login_guard_pk(name: str) -> str:
     """Sign-in names are hashed: the guard item does not need the address itself."""
     return f"LOGIN#{hashlib.sha256(name.strip().lower().encode()).hexdigest()}"
-
-
-THROTTLE_BUCKET = "BUCKET"
 
 
 def throttle_pk(broker: str, account: str | None) -> str:
@@ -343,21 +295,12 @@ def throttle_pk(broker: str, account: str | None) -> str:
     return f"THROTTLE#{broker}" if account is None else f"THROTTLE#{broker}#{account}"
 
 
-CONTROL = "CONTROL"
-SWITCH_PREFIX = "SWITCH#"  # the platform's switches, under CONTROL
-BREAKER_PREFIX = "BREAKER#"
-
-
 def switch_key(scope: SwitchScope, target: str) -> tuple[str, str]:
     if scope is SwitchScope.USER:
         return user_pk(target), USER_SWITCH
     if scope is SwitchScope.BROKER:
         return CONTROL, f"{SWITCH_PREFIX}broker#{target}"
     return CONTROL, f"{SWITCH_PREFIX}global"
-
-
-def breaker_sk(broker: str) -> str:
-    return f"{BREAKER_PREFIX}{broker}"
 
 
 def candles_pk(broker: str, symbol: str, timeframe: str) -> str:
@@ -377,13 +320,10 @@ ALL_BY_TIME = "AUDIT"  # gsi1's one partition: every record by time
 CHAINS = "CHAINS"  # gsi3's one partition: every record in chain order
 EVENT_SK = "EVENT"
 
-
-def audit_pk(subject: str) -> str:
-    return f"{AUDIT_PREFIX}{subject}"
-
-
-def audit_subject_of(pk: str) -> str:
-    return pk.removeprefix(AUDIT_PREFIX)
+audit_pk = _builder(AUDIT_PREFIX)  # and the subject (gsi2's partition too)
+audit_subject_of = _reader(AUDIT_PREFIX)
+audit_actor_pk = _builder("ACTOR#")  # gsi4's partition: one person's acts
+audit_event_pk = _builder("EVENT#")  # and the event id
 
 
 def seq_sk(seq: int) -> str:
@@ -403,11 +343,3 @@ def audit_by_time_sk(at: datetime, subject: str, seq: int) -> str:
 def audit_subject_time_sk(at: datetime, seq: int) -> str:
     """gsi2's sort key: a subject's records by time."""
     return f"{sortable_time(at)}#{seq_sk(seq)}"
-
-
-def audit_actor_pk(actor: str) -> str:
-    return f"ACTOR#{actor}"
-
-
-def audit_event_pk(event_id: str) -> str:
-    return f"EVENT#{event_id}"
