@@ -17,7 +17,7 @@ from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.state_table import StateTable, stream_key_rules
 from infra_cdk.stage import StageSettings
-from nija.adapters.dynamo.stream_records import OUTBOX_FILTER
+from nija.adapters.dynamo.outbox_records import OUTBOX_FILTER
 
 BATCH_SIZE = 100
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra_cdk.stage import StageSettings
-from nija.adapters.dynamo.stream_records import StreamFilter
+from nija.adapters.dynamo.keys import StreamFilter
 from nija.catalogue import KeyAttr, TableDef
 
 _TYPES = {

@@ -11,7 +11,7 @@ import pytest
 from cdk_synth import Synth, logical_id, resources
 
 from nija.adapters.dynamo.keys import outbox_pk, outbox_sk
-from nija.adapters.dynamo.stream_records import is_outbox
+from nija.adapters.dynamo.outbox_records import is_outbox
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 

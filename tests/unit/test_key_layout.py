@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.stream_records import OUTBOX_FILTER, PROCESSOR_FILTER, WATCHED_FILTER
+from nija.adapters.dynamo.outbox_records import OUTBOX_FILTER
+from nija.adapters.dynamo.stream_records import PROCESSOR_FILTER, WATCHED_FILTER
 from nija.domain.items import ItemKey, ItemKind
 from nija.domain.realtime import STREAMED, WATCHED
 from nija.domain.switches import SwitchScope

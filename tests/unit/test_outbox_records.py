@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nija.adapters.dynamo.keys import outbox_pk, outbox_sk
-from nija.adapters.dynamo.stream_records import is_outbox, outbox_event
+from nija.adapters.dynamo.outbox_records import is_outbox, outbox_event
 from nija.domain.audit import AuditEvent, Outcome
 
 EVENT = AuditEvent(

@@ -9,7 +9,7 @@ exactly once, in the order its subject's writes were made (a stream keeps one pa
 
 Where the outbox items sit (a partition per subject, so the stream keeps each chain's order) is the
 storage's (nija.adapters.dynamo.keys); the stream decoder reads them back into events
-(nija.adapters.dynamo.stream_records.outbox_event).
+(nija.adapters.dynamo.outbox_records.outbox_event).
 """
 
 from __future__ import annotations

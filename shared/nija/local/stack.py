@@ -218,7 +218,7 @@ def audit_writer_poller(
 ) -> StreamPoller:
     """The audit writer on the state table's stream, filtered to the audit outbox as the CDK's event
     source is, retrying a failed batch until it goes through (start it, or `drain()` it in a test)."""
-    from nija.adapters.dynamo.stream_records import is_outbox
+    from nija.adapters.dynamo.outbox_records import is_outbox
 
     writer = get_settings().catalogue.audit_writer
     function = FunctionInstance(

@@ -1,7 +1,8 @@
 """Every key of the state and audit tables: prefixes, builders and the parser, and the layout below.
 
-The one place keys are spelt. Writers build them here; the stream decoders and the CDK app's stream
-filters (stream_records.py), the export and the erasure (user_data.py) read them here. Above the
+The one place keys are spelt. Writers build them here; the stream decoders (stream_records.py,
+outbox_records.py) read them here and make the event sources' filters of them (``stream_filter``: the
+CDK app's and the local pollers'), and so do the export and the erasure (user_data.py). Above the
 adapters an item is known by its kind (nija.domain.items), never by its key: ``parse`` names a key's
 kind. Tables, key attributes and indexes are defined in nija.catalogue; the state table's TTL
 attribute is ``expires_at``. STATE_SHAPES and AUDIT_SHAPES are this table as data, and a test holds
@@ -61,9 +62,10 @@ Erasure (user_data.py) deletes every state item of the user's above, the profile
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from nija.domain.items import ItemKey
 from nija.domain.items import ItemKind as K
@@ -146,6 +148,31 @@ def sk_prefix(kind: K) -> str:
 
 def pk_prefix(kind: K) -> str:
     return SHAPE[kind].pk.split("<", 1)[0]
+
+
+def key_of(keys: Mapping[str, Any]) -> ItemKey | None:
+    """``parse`` of a record's keys (a stream record's, as plain values)."""
+    return parse(str(keys.get("pk", "")), str(keys.get("sk", "")))
+
+
+@dataclass(frozen=True)
+class StreamFilter:
+    """Which records of the state table's stream an event source keeps: the partition key under one
+    prefix, the sort key under any of some (the CDK app's filter rules; the local pollers' ``keeps``)."""
+
+    pk_prefix: str
+    sk_prefixes: tuple[str, ...]
+
+    def keeps(self, keys: Mapping[str, Any]) -> bool:
+        pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
+        return pk.startswith(self.pk_prefix) and sk.startswith(self.sk_prefixes)
+
+
+def stream_filter(kinds: Iterable[K]) -> StreamFilter:
+    """The filter that keeps these kinds of item (kinds under one partition-key prefix)."""
+    kinds = tuple(kinds)
+    [prefix] = {pk_prefix(k) for k in kinds}
+    return StreamFilter(prefix, tuple(sk_prefix(k) for k in kinds))
 
 
 def _builder(prefix: str) -> Callable[[str], str]:
