@@ -1,5 +1,5 @@
-"""pynamodb storage models for the single state table. Kept apart from the domain models. Their keys
-(prefixes, builders, the layout of both tables) are in nija.adapters.dynamo.keys.
+"""pynamodb storage models for the single state table (keys: nija.adapters.dynamo.keys). Kept apart
+from the domain models.
 
 Table name, endpoint and region are bound on first use (see `bind`), never at import time.
 """
