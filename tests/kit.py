@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +68,42 @@ def a_request(
 
 def a_fill(trade_id: str, quantity: str, price: str = "100", fee: str = "0.1") -> Fill:
     return Fill(trade_id=trade_id, quantity=Decimal(quantity), price=Decimal(price), fee=Decimal(fee))
+
+
+def filled_order(user: str, n: int, start: datetime) -> Order:
+    """Order n (created n minutes after `start`) filled at the paper broker, recorded on the DynamoDB
+    store as the executor records it: the order, its trade, the position and the fill's PnL bucket."""
+    from nija.adapters.dynamo.stores import DynamoStore
+
+    store = DynamoStore()
+    at = start + timedelta(minutes=n)
+    o = an_order(user, f"manual:{n}", created_at=at)
+    store.create_order(o)
+    o, _ = store.claim_for_submission(o)
+    fill = Fill(trade_id=f"t{n}", quantity=Decimal("1"), price=Decimal("100"), timestamp=at)
+    o.apply_fill(fill)
+    held = store.get_position(user, BrokerName.PAPER, "BTC/USD")
+    position = Position(
+        user_id=user,
+        broker=BrokerName.PAPER,
+        symbol="BTC/USD",
+        quantity=(held.quantity if held else Decimal(0)) + 1,
+        average_price=Decimal(100),
+        version=(held.version if held else 0) + 1,
+    )
+    trade = Trade(
+        user_id=user,
+        broker=BrokerName.PAPER,
+        order_id=o.order_id,
+        trade_id=f"t{n}",
+        symbol="BTC/USD",
+        side=Side.BUY,
+        quantity=Decimal(1),
+        price=Decimal(100),
+        timestamp=at,
+    )
+    assert store.record_fill(o, fill, position, trade)
+    return o
 
 
 # --- reading what the platform stored --------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""audit_writer: the state table's stream, filtered to the audit outbox (nija.domain.audit_outbox).
-Each outbox item's event is appended to its subject's hash chain exactly once: the append is keyed by
-the event's id, so a retried batch appends nothing twice. A record that cannot be appended fails its
+"""audit_writer: the state table's stream, filtered to the audit outbox (nija.domain.audit_outbox; its
+records read by nija.adapters.dynamo.outbox_records). Each outbox item's event is appended to its
+subject's hash chain exactly once: the append is keyed by the event's id, so a retried batch appends
+nothing twice. A record that cannot be appended fails its
 batch from that record on (ReportBatchItemFailures), and the event source retries it until it is in:
 unlike a WebSocket push, an audit record is never skipped. The later events of the same chain in that
 batch fail with it, so a chain is appended in the order its events were written."""
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from nija import wiring
-from nija.domain.audit_outbox import outbox_event
+from nija.adapters.dynamo.outbox_records import outbox_event
 from nija.observability import function_tools
 
 tools = function_tools()  # Logger, Metrics and the Tracer (botocore and httplib only)
@@ -36,7 +37,7 @@ class Batch:
         change = record.dynamodb
         if change is None or record.event_name is None:
             return
-        chain = str(change.keys.get("pk", ""))  # OUTBOX#<subject>: one chain's events, in write order
+        chain = str(change.keys.get("pk", ""))  # the outbox partition: one chain's events, in write order
         if chain in self.failed:
             # An earlier event of this chain failed in this batch: this one waits for its retry too,
             # so the chain keeps the order the events were written in.

@@ -1,9 +1,10 @@
 """stream_processor: the state table's DynamoDB stream, a batch at a time (Powertools BatchProcessor,
 partial failures reported by sequence number). Each record that is a user's order, fill, position,
-kill switch or risk refusal (nija.domain.realtime) is pushed to that user's WebSocket connections
-only; a connection API Gateway reports gone is deleted. Fills, refusals and a tripped daily loss limit
-also notify the user's devices, as they chose (nija.logic.notify). Fills and equity snapshots become
-time-series points (nija.logic.telemetry), written once per batch through the TimeSeries port."""
+kill switch or risk refusal (nija.domain.realtime; its keys read by nija.adapters.dynamo.stream_records)
+is pushed to that user's WebSocket connections only; a connection API Gateway reports gone is deleted.
+Fills, refusals and a tripped daily loss limit also notify the user's devices, as they chose
+(nija.logic.notify). Fills and equity snapshots become time-series points (nija.logic.telemetry),
+written once per batch through the TimeSeries port."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nija import wiring
+from nija.adapters.dynamo.stream_records import connection_change, stream_points, user_event
 from nija.domain.errors import NijaError
 from nija.domain.models import utcnow
-from nija.domain.realtime import UserEvent, connection_change, user_event
-from nija.logic.telemetry import stream_points
+from nija.domain.realtime import UserEvent
 from nija.observability import function_tools
 from nija.ports.timeseries import TimePoint
 

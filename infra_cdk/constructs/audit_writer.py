@@ -15,9 +15,9 @@ from constructs import Construct
 
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
-from infra_cdk.constructs.state_table import StateTable
+from infra_cdk.constructs.state_table import StateTable, stream_key_rules
 from infra_cdk.stage import StageSettings
-from nija.domain.audit_outbox import OUTBOX_PREFIX, OUTBOX_SK_PREFIX
+from nija.adapters.dynamo.outbox_records import OUTBOX_FILTER
 
 BATCH_SIZE = 100
 
@@ -27,12 +27,7 @@ def outbox_filter() -> dict[str, object]:
     return lambda_.FilterCriteria.filter(
         {
             "eventName": lambda_.FilterRule.is_equal("INSERT"),
-            "dynamodb": {
-                "Keys": {
-                    "pk": {"S": lambda_.FilterRule.begins_with(OUTBOX_PREFIX)},
-                    "sk": {"S": lambda_.FilterRule.begins_with(OUTBOX_SK_PREFIX)},
-                }
-            },
+            "dynamodb": {"Keys": stream_key_rules(OUTBOX_FILTER)},
         }
     )
 

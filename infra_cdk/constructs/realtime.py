@@ -18,9 +18,9 @@ from constructs import Construct
 
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
-from infra_cdk.constructs.state_table import StateTable
+from infra_cdk.constructs.state_table import StateTable, stream_key_rules
 from infra_cdk.stage import StageSettings
-from nija.domain.realtime import STREAM_SORT_KEY_PREFIXES, USER_PREFIX
+from nija.adapters.dynamo.stream_records import PROCESSOR_FILTER
 
 STREAM_BATCH_SIZE = 100
 STREAM_RETRIES = 3  # then the records are skipped: a missed push is healed by the client's next GET
@@ -44,27 +44,9 @@ _ACCESS_LOG = json.dumps(
 
 
 def stream_filters() -> list[Mapping[str, object]]:
-    """Only the items the processor reads invoke it (nija.domain.realtime.streamed): one filter, pk
-    under USER# and the sort key under any of the prefixes (a list of rules is ORed), so more kinds
-    of item never meet the event source's limit of 5 filters."""
-    return [
-        lambda_.FilterCriteria.filter(
-            {
-                "dynamodb": {
-                    "Keys": {
-                        "pk": {"S": lambda_.FilterRule.begins_with(USER_PREFIX)},
-                        "sk": {
-                            "S": [
-                                rule
-                                for p in STREAM_SORT_KEY_PREFIXES
-                                for rule in lambda_.FilterRule.begins_with(p)
-                            ]
-                        },
-                    }
-                }
-            }
-        )
-    ]
+    """Only the items the processor reads invoke it (nija.adapters.dynamo.stream_records.streamed):
+    one filter, a user's partition and the sort key of any kind it reads."""
+    return [lambda_.FilterCriteria.filter({"dynamodb": {"Keys": stream_key_rules(PROCESSOR_FILTER)}})]
 
 
 class RealtimeApi(Construct):

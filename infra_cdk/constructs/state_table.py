@@ -5,9 +5,11 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra_cdk.stage import StageSettings
+from nija.adapters.dynamo.keys import StreamFilter
 from nija.catalogue import KeyAttr, TableDef
 
 _TYPES = {
@@ -40,6 +42,16 @@ CHANGE_ACTIONS = (
 
 def _attr(attr: KeyAttr) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=attr.name, type=_TYPES[attr.type])
+
+
+def stream_key_rules(kept: StreamFilter) -> dict[str, object]:
+    """An event source filter's rules on a stream record's keys: the partition key under the filter's
+    prefix, the sort key under any of its prefixes (a list of rules is ORed, so more kinds of item
+    never meet an event source's limit of 5 filters). The local pollers apply ``kept.keeps``."""
+    return {
+        "pk": {"S": lambda_.FilterRule.begins_with(kept.pk_prefix)},
+        "sk": {"S": [rule for p in kept.sk_prefixes for rule in lambda_.FilterRule.begins_with(p)]},
+    }
 
 
 class StateTable(Construct):

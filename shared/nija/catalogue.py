@@ -251,32 +251,8 @@ class Catalogue:
         )
 
 
-# Key layout of the single state table (pk, sk):
-#   USER#<user_id>  PROFILE                      the user record
-#   USER#<user_id>  ORDER#<order_id>             an order
-#       gsi1: OPEN#<broker> / <user_id>#<order_id> while open at the broker (the sync schedule)
-#       gsi2: USER#<user_id> / ORDER#<created>#<order_id> (newest first listing)
-#   USER#<user_id>  POS#<broker>#<symbol>        a position
-#   USER#<user_id>  TRADE#<broker>#<order_id>#<trade_id>   a recorded fill
-#       gsi2: USER#<user_id> / TRADE#<timestamp>#<trade_id>
-#   PAPER#<user_id> BAL#<asset> | ORDER#<client_order_id>  the paper broker's own book
-#       gsi1: PAPER_OPEN / <user_id> while a paper order rests
-#   LOGIN#<sha256 of email>  GUARD                 recent failed sign-ins and a lock
-#   USER#<user_id>  REQUEST#<idempotency key>      the order a client's key made (expires)
-#   THROTTLE#<broker>[#<user_id>]  BUCKET          a request budget at a broker (expires when full)
-#   CANDLES#<broker>#<symbol>#<timeframe>  <close>#<limit>  cached candles (expire after the next close)
-#   USER#<user_id>  STRATEGY   strategy settings; gsi1: SCAN#<scan_shard(user)> / <user_id> while enabled
-#   CONN#<connection id>  CONN                    a WebSocket connection's user (expires after 2 h)
-#   USER#<user_id>  WS#<connection id>            the user's WebSocket connections (expire after 2 h)
-#
-# Audit table (pk, sk): one hash chain per subject (nija.domain.audit_chain), appended with a
-# does-not-exist condition on the next seq, never updated or deleted (nija.adapters.dynamo.audit):
-#   AUDIT#<subject>  <seq, 12 digits>              record seq of the subject's chain (event, prev_hash, hash)
-#       gsi1: AUDIT / <time>#<subject>#<seq>          every record by time (search without a user)
-#       gsi2: AUDIT#<subject> / <time>#<seq>          a subject's records by time (search by user)
-#       gsi3: CHAINS / <subject>#<seq>                every record in chain order (verify every chain)
-#       gsi4: ACTOR#<person> / <time>#<subject>#<seq>  what one person (a user, an admin) did, to any
-#             chain; sparse: platform components (executor, strategy...) are not indexed (search by actor)
+# The key layout of both tables (every prefix, builder and parser, and the layout table itself) is
+# one module: nija.adapters.dynamo.keys. Here: the key attributes and the indexes they use.
 PK = KeyAttr("pk")
 SK = KeyAttr("sk")
 GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))

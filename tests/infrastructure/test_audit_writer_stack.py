@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from cdk_synth import Synth, logical_id, resources
 
-from nija.domain.audit_outbox import is_outbox, outbox_pk, outbox_sk
+from nija.adapters.dynamo.keys import outbox_pk, outbox_sk
+from nija.adapters.dynamo.outbox_records import is_outbox
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cdk_synth import Synth, logical_id, resources
 
-from nija.domain.realtime import STREAM_SORT_KEY_PREFIXES, WATCHED_SORT_KEY_PREFIXES
+from nija.adapters.dynamo.stream_records import STREAM_SORT_KEY_PREFIXES, WATCHED_SORT_KEY_PREFIXES
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 

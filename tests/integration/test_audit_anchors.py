@@ -15,8 +15,8 @@ from audit_events import admin_get, event
 from botocore.exceptions import ClientError
 
 from nija import wiring
-from nija.adapters.dynamo.audit import AuditRecords, _item, seq_sk
-from nija.adapters.dynamo.keys import audit_pk
+from nija.adapters.dynamo.audit import AuditRecords, _item
+from nija.adapters.dynamo.keys import audit_pk, seq_sk
 from nija.cli import main as cli
 from nija.config import get_settings, reset_settings
 from nija.domain.audit import AuditEvent, Outcome

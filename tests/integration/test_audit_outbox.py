@@ -14,10 +14,11 @@ from members import member
 
 from nija import wiring
 from nija.adapters.aws import client
+from nija.adapters.dynamo.keys import OUTBOX_PREFIX, outbox_pk, outbox_sk
+from nija.adapters.dynamo.outbox_records import is_outbox
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import verify_chain
-from nija.domain.audit_outbox import OUTBOX_PREFIX, is_outbox, outbox_pk, outbox_sk
 from nija.domain.errors import Conflict
 from nija.domain.models import BrokerName, Principal, Side
 from nija.domain.orders import OrderStatus

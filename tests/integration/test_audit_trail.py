@@ -16,8 +16,8 @@ import pytest
 from audit_events import T0, admin_get, event
 
 from nija import wiring
-from nija.adapters.dynamo.audit import AuditRecords, seq_sk
-from nija.adapters.dynamo.keys import audit_pk
+from nija.adapters.dynamo.audit import AuditRecords
+from nija.adapters.dynamo.keys import audit_pk, seq_sk
 from nija.config import get_settings, reset_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.audit_chain import verify_chain

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
-from kit import an_order
+from kit import an_order, filled_order
 
 from nija import wiring
 from nija.adapters.aws import client
@@ -21,11 +21,8 @@ from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.models import (
     BrokerName,
-    Fill,
-    Position,
     Principal,
     Side,
-    Trade,
     UserStatus,
 )
 from nija.domain.orders import Order, OrderStatus
@@ -59,41 +56,6 @@ def _order(user: str, n: int) -> Order:
     return an_order(user, f"manual:{n}", created_at=T0 + timedelta(minutes=n))
 
 
-def filled_order(user: str, n: int) -> Order:
-    """An order filled at the paper broker: the order, its trade and the position, as the executor
-    records them."""
-    store = DynamoStore()
-    o = _order(user, n)
-    store.create_order(o)
-    o, _ = store.claim_for_submission(o)
-    fill = Fill(
-        trade_id=f"t{n}", quantity=Decimal("1"), price=Decimal("100"), timestamp=T0 + timedelta(minutes=n)
-    )
-    o.apply_fill(fill)
-    held = store.get_position(user, BrokerName.PAPER, "BTC/USD")
-    position = Position(
-        user_id=user,
-        broker=BrokerName.PAPER,
-        symbol="BTC/USD",
-        quantity=(held.quantity if held else Decimal(0)) + 1,
-        average_price=Decimal(100),
-        version=(held.version if held else 0) + 1,
-    )
-    trade = Trade(
-        user_id=user,
-        broker=BrokerName.PAPER,
-        order_id=o.order_id,
-        trade_id=f"t{n}",
-        symbol="BTC/USD",
-        side=Side.BUY,
-        quantity=Decimal(1),
-        price=Decimal(100),
-        timestamp=T0 + timedelta(minutes=n),
-    )
-    assert store.record_fill(o, fill, position, trade)
-    return o
-
-
 def put_raw(pk: str, sk: str, **fields: str) -> None:
     client("dynamodb").put_item(
         TableName=get_settings().catalogue.state_table.name,
@@ -116,7 +78,7 @@ def member(dashboard: Any) -> Member:
     )
     wiring.risk_store().put_settings(user_id, RiskSettings())
     wiring.risk_store().record_equity(user_id, "paper", Decimal("10100"), T0)
-    order = filled_order(user_id, 1)
+    order = filled_order(user_id, 1, T0)
     DynamoStore().claim_request_key(user_id, "key-1", order.order_id)
     put_raw(f"USER#{user_id}", "EQSNAP#2026-11-01T00:00", equity="10100", at=T0.isoformat())
     put_raw(f"USER#{user_id}", "PNL#2026-10-01T00:00", note="raw")
@@ -218,7 +180,7 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
 def test_an_export_past_its_budget_keeps_the_newest_and_says_so(dashboard: Any) -> None:
     alice = member(dashboard)
     for n in range(2, 12):
-        filled_order(alice.user_id, n)
+        filled_order(alice.user_id, n, T0)
     whole = wiring.data_rights().export(alice.user_id)
     assert whole["complete"] is True and len(whole["data"]["orders"]) == 11
     # Room for everything but half the orders (the first bulky kind) and all the bulky kinds after them.

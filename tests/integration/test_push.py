@@ -160,7 +160,7 @@ def test_the_daily_loss_limit_notifies_once_a_trading_day(aws: None, expo: str) 
 
 
 def test_an_admins_disable_notifies_and_an_erasure_does_not(aws: None, expo: str) -> None:
-    from nija.domain.realtime import user_event
+    from nija.adapters.dynamo.stream_records import user_event
 
     devices, store = wiring.devices(), wiring.settings_store()
     devices.add(ALICE, Device(token=TOKEN_A, platform="ios"))

@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 from nija import wiring
 from nija.adapters.aws import client, queue_url
 from nija.adapters.dynamo.connections import DynamoConnections
+from nija.adapters.dynamo.stream_records import streamed
 from nija.config import get_settings, reset_settings
 from nija.domain.models import UserStatus
-from nija.domain.realtime import streamed
 from nija.local import identity
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function, queue_arn, sqs_event
 from nija.local.pollers import FunctionInstance

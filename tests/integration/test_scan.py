@@ -259,8 +259,8 @@ def test_a_user_whose_stored_settings_no_longer_validate_is_skipped_and_counted(
     """Settings saved valid can stop validating (a symbol delisted since, say): before, reading
     them failed the whole shard."""
     from nija.adapters.dynamo import keys
+    from nija.adapters.dynamo.keys import STRATEGY
     from nija.adapters.dynamo.models import StrategySettingsItem
-    from nija.adapters.dynamo.settings import STRATEGY
 
     scanner, _, members = scan
     stale, *others = members

@@ -108,9 +108,9 @@ def test_the_stream_processor_writes_fills_latency_and_equity(
     executor's valuation made, in one write for the batch."""
     import threading
 
+    from nija.adapters.dynamo.stream_records import streamed
     from nija.domain.messages import PlaceOrder
     from nija.domain.models import Principal
-    from nija.domain.realtime import streamed
     from nija.local import identity
     from nija.local.lambda_runtime import load_function
     from nija.local.pollers import FunctionInstance

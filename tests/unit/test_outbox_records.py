@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from nija.adapters.dynamo.keys import outbox_pk, outbox_sk
+from nija.adapters.dynamo.outbox_records import is_outbox, outbox_event
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.audit_outbox import is_outbox, outbox_event, outbox_pk, outbox_sk
 
 EVENT = AuditEvent(
     action="orders.place", outcome=Outcome.SUCCESS, subject="u1", actor="u1", details={"a": "1"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nija.domain.realtime import WATCHED_SORT_KEY_PREFIXES, user_event, watched
+from nija.adapters.dynamo.stream_records import WATCHED_SORT_KEY_PREFIXES, user_event, watched
 
 USER = "u-1"
 T = "2025-01-02T03:04:05.123456+0000"
@@ -204,7 +204,8 @@ def test_a_profile_speaks_only_when_trading_is_disabled() -> None:
 
 
 def test_a_users_connection_items_are_connection_changes_not_events() -> None:
-    from nija.domain.realtime import ConnectionChange, connection_change, streamed
+    from nija.adapters.dynamo.stream_records import connection_change, streamed
+    from nija.domain.realtime import ConnectionChange
 
     keys = {"pk": "USER#u1", "sk": "WS#abc="}
     assert streamed(keys)  # the event source passes them: the processor keeps its map of them

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from nija.logic.telemetry import stream_points
+from nija.adapters.dynamo.stream_records import stream_points
 
 NOW = datetime(2026, 3, 1, 12, 0, 1, 250000, tzinfo=UTC)
 TRADE = {

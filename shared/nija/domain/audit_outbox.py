@@ -7,44 +7,15 @@ and its event are stored, or neither. The stream holds every insert for 24 hours
 retries until it appends, and the append is keyed by the event's id, so each event is in its chain
 exactly once, in the order its subject's writes were made (a stream keeps one partition's order).
 
-Pure: the stream record's keys and new image (plain Python values) in, the event out.
+Where the outbox items sit (a partition per subject, so the stream keeps each chain's order) is the
+storage's (nija.adapters.dynamo.keys); the stream decoder reads them back into events
+(nija.adapters.dynamo.outbox_records.outbox_event).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from nija.domain.audit import AuditEvent
-
-OUTBOX_PREFIX = "OUTBOX#"  # pk: OUTBOX#<subject>, one partition per chain, so the stream keeps its order
-OUTBOX_SK_PREFIX = "AUDIT#"  # sk: AUDIT#<event_id>
 OUTBOX_KEEP = timedelta(
     days=7
 )  # then the table's TTL removes it: the stream keeps 24 h, the writer needs less
-
-
-def outbox_pk(subject: str) -> str:
-    return f"{OUTBOX_PREFIX}{subject}"
-
-
-def outbox_sk(event_id: str) -> str:
-    return f"{OUTBOX_SK_PREFIX}{event_id}"
-
-
-def is_outbox(keys: dict[str, Any]) -> bool:
-    """Whether a stream record is an outbox item's (the audit writer's event source filter)."""
-    return str(keys.get("pk", "")).startswith(OUTBOX_PREFIX) and str(keys.get("sk", "")).startswith(
-        OUTBOX_SK_PREFIX
-    )
-
-
-def outbox_event(event_name: str, keys: dict[str, Any], new: dict[str, Any] | None) -> AuditEvent | None:
-    """The event an outbox item's insert carries; None for any other record (its TTL removal, an item
-    that is not the outbox's). A malformed event raises: the writer must not skip a record silently."""
-    if event_name != "INSERT" or not is_outbox(keys) or not new:
-        return None
-    event = AuditEvent.model_validate_json(str(new["event"]))
-    if outbox_pk(event.subject) != keys["pk"] or outbox_sk(event.event_id) != keys["sk"]:
-        raise ValueError(f"outbox item {keys['pk']}/{keys['sk']} holds another event ({event.event_id})")
-    return event

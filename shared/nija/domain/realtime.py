@@ -1,8 +1,10 @@
 """What a user sees in real time: a change to one of their state-table items, as a user event.
 
-Pure: the stream processor hands in a stream record's event name, keys and images (already plain
-Python values), and gets back the user the event is for and the event itself, or None for an item no
-user watches (candles, throttles, controls, the paper broker's book, connections, profiles...).
+Pure: the stream processor hands in a stream record's event name, the item's key as read by the
+stream decoder (nija.adapters.dynamo.stream_records: its kind and whose it is; no key is spelt here)
+and its images (already plain Python values), and gets back the user the event is for and the event
+itself, or None for an item no user watches (candles, throttles, controls, the paper broker's book,
+connections...).
 
 Events (JSON, `type` first; decimals as strings, times as ISO 8601):
   order         an order was recorded or its status / filled quantity changed
@@ -22,36 +24,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from nija.domain.items import ItemKey, ItemKind
 from nija.domain.risk import RefusalCode
 from nija.domain.standing import ACCOUNT_DELETION
 
 EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 
-USER_PREFIX = "USER#"
-ORDER_PREFIX = "ORDER#"
-TRADE_PREFIX = "TRADE#"
-POSITION_PREFIX = "POS#"
-SWITCH_SK = "SWITCH"
-PROFILE_SK = "PROFILE"
-# The sort keys (prefixes) of the items users watch, under pk USER#<id>: also the stream event
-# source's filters (infra_cdk) and the local poller's, so Lambda is not invoked for anything else.
-WATCHED_SORT_KEY_PREFIXES: tuple[str, ...] = (
-    ORDER_PREFIX,
-    TRADE_PREFIX,
-    POSITION_PREFIX,
-    SWITCH_SK,
-    PROFILE_SK,
+# The kinds of item users watch, in their own partitions: also the stream event source's filter
+# (infra_cdk) and the local poller's, so Lambda is not invoked for anything else.
+WATCHED: tuple[ItemKind, ...] = (
+    ItemKind.ORDER,
+    ItemKind.TRADE,
+    ItemKind.POSITION,
+    ItemKind.USER_SWITCH,
+    ItemKind.PROFILE,
 )
-
-EQUITY_SNAPSHOT_PREFIX = "EQSNAP#"
-CONNECTION_PREFIX = "WS#"  # USER#<id> / WS#<connection id>: one of the user's WebSocket connections
-# Items the stream processor also reads without making a user event: equity snapshots for time
-# series (nija.logic.telemetry), the user's connections to keep its map of them (nija.logic.realtime).
-SERIES_SORT_KEY_PREFIXES: tuple[str, ...] = (EQUITY_SNAPSHOT_PREFIX,)
-# Everything the stream processor's event source keeps (one filter, its sort key prefixes ORed).
-STREAM_SORT_KEY_PREFIXES: tuple[str, ...] = (
-    WATCHED_SORT_KEY_PREFIXES + SERIES_SORT_KEY_PREFIXES + (CONNECTION_PREFIX,)
-)
+# Everything the stream processor reads: also equity snapshots for time series (nija.logic.telemetry)
+# and the user's connections, to keep its map of them (nija.logic.realtime).
+STREAMED: tuple[ItemKind, ...] = (*WATCHED, ItemKind.EQUITY_SNAPSHOT, ItemKind.USER_CONNECTION)
 
 _RISK_CODES = frozenset(code.value for code in RefusalCode)
 _PYNAMODB_TIME = "%Y-%m-%dT%H:%M:%S.%f%z"
@@ -67,19 +57,6 @@ class UserEvent:
         return str(self.event["type"])
 
 
-def watched(keys: dict[str, Any]) -> bool:
-    """Whether an item with these keys can make a user event."""
-    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
-    return pk.startswith(USER_PREFIX) and sk.startswith(WATCHED_SORT_KEY_PREFIXES)
-
-
-def streamed(keys: dict[str, Any]) -> bool:
-    """Whether the stream processor reads an item's changes: a user event or a time-series point
-    (its event source's filter, and the local poller's)."""
-    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
-    return pk.startswith(USER_PREFIX) and sk.startswith(STREAM_SORT_KEY_PREFIXES)
-
-
 @dataclass(frozen=True)
 class ConnectionChange:
     user_id: str
@@ -87,15 +64,12 @@ class ConnectionChange:
     opened: bool
 
 
-def connection_change(event_name: str, keys: dict[str, Any]) -> ConnectionChange | None:
+def connection_for(event_name: str, key: ItemKey) -> ConnectionChange | None:
     """A user's connection item written ($connect) or removed ($disconnect, a gone connection, the
-    TTL), or None for any other record."""
-    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
-    if not pk.startswith(USER_PREFIX) or not sk.startswith(CONNECTION_PREFIX):
+    TTL), or None for any other item."""
+    if key.kind is not ItemKind.USER_CONNECTION:
         return None
-    return ConnectionChange(
-        pk.removeprefix(USER_PREFIX), sk.removeprefix(CONNECTION_PREFIX), opened=event_name != "REMOVE"
-    )
+    return ConnectionChange(key.owner, key.name, opened=event_name != "REMOVE")
 
 
 def pynamodb_time(value: Any) -> datetime | None:
@@ -106,30 +80,28 @@ def pynamodb_time(value: Any) -> datetime | None:
         return None
 
 
-def user_event(
+def event_for(
     event_name: EventName | str,
-    keys: dict[str, Any],
+    key: ItemKey,
     new: dict[str, Any] | None,
     old: dict[str, Any] | None,
 ) -> UserEvent | None:
-    """The event a stream record makes for its user, or None."""
-    if not watched(keys):
+    """The event a change to this item makes for its user, or None."""
+    if key.kind not in WATCHED:
         return None
-    user_id = str(keys["pk"]).removeprefix(USER_PREFIX)
-    sk = str(keys["sk"])
     new, old = new or {}, old or {}
     event: dict[str, Any] | None
-    if sk == SWITCH_SK:
+    if key.kind is ItemKind.USER_SWITCH:
         event = _kill_switch(event_name, new)
-    elif sk == PROFILE_SK:
+    elif key.kind is ItemKind.PROFILE:
         event = _trading_disabled(new, old)
-    elif sk.startswith(ORDER_PREFIX):
+    elif key.kind is ItemKind.ORDER:
         event = _order(event_name, new, old)
-    elif sk.startswith(TRADE_PREFIX):
+    elif key.kind is ItemKind.TRADE:
         event = _fill(new) if event_name == "INSERT" else None
     else:
         event = _position(event_name, new, old)
-    return UserEvent(user_id, event) if event is not None else None
+    return UserEvent(key.owner, event) if event is not None else None
 
 
 def _text(value: Any) -> str | None:

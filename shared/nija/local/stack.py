@@ -174,7 +174,7 @@ def start_event_sources(
         )
         threads.append(Schedule(cat.scan_rule_name(broker), scanner, scan_every_s, stop))
     # The state table's stream feeds the stream processor, filtered as the CDK event source is.
-    from nija.domain.realtime import streamed
+    from nija.adapters.dynamo.stream_records import streamed
 
     processor = cat.stream_processor
     threads.append(
@@ -219,7 +219,7 @@ def audit_writer_poller(
 ) -> StreamPoller:
     """The audit writer on the state table's stream, filtered to the audit outbox as the CDK's event
     source is, retrying a failed batch until it goes through (start it, or `drain()` it in a test)."""
-    from nija.domain.audit_outbox import is_outbox
+    from nija.adapters.dynamo.outbox_records import is_outbox
 
     writer = get_settings().catalogue.audit_writer
     function = FunctionInstance(

@@ -8,8 +8,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from nija.domain.items import ItemKey, ItemKind
 from nija.domain.models import Trade
-from nija.domain.realtime import EQUITY_SNAPSHOT_PREFIX, TRADE_PREFIX, USER_PREFIX, pynamodb_time
+from nija.domain.realtime import pynamodb_time
 from nija.ports.timeseries import TimePoint
 
 
@@ -50,15 +51,13 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def stream_points(
-    event_name: str, keys: dict[str, Any], new: dict[str, Any] | None, now: datetime
-) -> list[TimePoint]:
-    """The points one state-table stream record makes (plain Python images), none for most records."""
-    pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
-    if event_name == "REMOVE" or not new or not pk.startswith(USER_PREFIX):
+def points_for(event_name: str, key: ItemKey, new: dict[str, Any] | None, now: datetime) -> list[TimePoint]:
+    """The points a change to one state-table item makes (its key read by the stream decoder,
+    nija.adapters.dynamo.stream_records; plain Python images), none for most items."""
+    if event_name == "REMOVE" or not new:
         return []
-    user_id = pk.removeprefix(USER_PREFIX)
-    if sk.startswith(TRADE_PREFIX) and event_name == "INSERT":
+    user_id = key.owner
+    if key.kind is ItemKind.TRADE and event_name == "INSERT":
         at = pynamodb_time(new.get("timestamp"))
         values = [_decimal(new.get(f)) for f in ("price", "quantity", "realized_pnl")]
         if at is None or None in values:
@@ -75,7 +74,7 @@ def stream_points(
             *_fill_points(dims, price, quantity, realized, at),  # type: ignore[arg-type]
             latency_point("fill_to_push", latency, now, broker=dims["broker"]),
         ]
-    if sk.startswith(EQUITY_SNAPSHOT_PREFIX):
+    if key.kind is ItemKind.EQUITY_SNAPSHOT:
         at, equity = pynamodb_time(new.get("at")), _decimal(new.get("equity"))
         return [equity_point(user_id, equity, at)] if at is not None and equity is not None else []
     return []

@@ -14,8 +14,9 @@ class UserRecords(Protocol):
     def small_records(self, user_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every record of the user's that is not of a BULKY kind, as (kind, fields), read a page at
         a time: profile, settings, broker key metadata, positions, equity, switches, connections,
-        devices, paper balances, and any kind this version does not name ("other", with its key). Never a
-        secret: no API key value, no broker key (those live in the vault, never here)."""
+        devices, notifications sent, paper balances, and any kind this version does not name ("other",
+        with its key). Never a secret: no API key value, no broker key (those live in the vault,
+        never here)."""
         ...
 
     def bulky_records(self, user_id: str, kind: str) -> Iterator[dict[str, Any]]:

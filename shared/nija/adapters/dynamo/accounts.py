@@ -10,7 +10,7 @@ from pynamodb.exceptions import PutError
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit import AuditRecords
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
-from nija.adapters.dynamo.mapping import USERS_INDEX, user_from, user_item
+from nija.adapters.dynamo.mapping import user_from, user_item
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem
 from nija.adapters.dynamo.writes import ConditionFailed, Update, conditional_failed, write
 from nija.config import get_settings
@@ -24,8 +24,8 @@ def _users_page() -> Listing:
     return Listing(
         get_settings().catalogue.state_table,
         UserItem.by_time.Meta.index_name,
-        fixed={"gsi2pk": USERS_INDEX, "sk": keys.PROFILE},
-        prefixed={"pk": "USER#"},
+        fixed={"gsi2pk": keys.USERS_INDEX, "sk": keys.PROFILE},
+        prefixed={"pk": keys.USER_PREFIX},
     )
 
 
@@ -71,7 +71,7 @@ class AccountRecords(AuditRecords):
                 else condition & (UserItem.tier == tier.value)
             )
         result = UserItem.by_time.query(
-            USERS_INDEX,
+            keys.USERS_INDEX,
             filter_condition=condition,
             limit=limit,
             last_evaluated_key=decode_cursor(cursor, _users_page()),

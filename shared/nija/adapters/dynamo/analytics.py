@@ -1,19 +1,16 @@
-"""The analytics' reads and the equity snapshot write, over the state table.
-
-USER#<id> / EQSNAP#<yyyy-mm-ddThh:mm>  the user's equity, last valuation in each 5-minute bucket (UTC)
-USER#<id> / PNL#<yyyy-mm-ddThh:mm>     realized PnL, fills, closing fills and wins per 15 minutes (UTC),
-                                       added to by each fill's transaction (DynamoStore.record_fill)
-USER#<id> / EQUITY#<broker>, EQUITY#~DAY  the latest valuation per broker and the day start (risk.py)
+"""The analytics' reads and the equity snapshot write, over the state table: in each user's partition
+(keys: nija.adapters.dynamo.keys), the user's equity as the last valuation in each 5-minute bucket
+(UTC); realized PnL, fills, closing fills and wins per 15 minutes (UTC), added to by each fill's
+transaction (DynamoStore.record_fill); the latest valuation per broker and the day start (risk.py).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import EquityItem, EquitySnapshotItem, PnlBucketItem, bind
-from nija.adapters.dynamo.risk import DAY_START
 from nija.adapters.dynamo.writes import Save, write
 from nija.domain.money import fmt
 from nija.domain.standing import kept
@@ -22,12 +19,8 @@ from nija.ports.analytics import EquityPoint, PnlBucket
 SNAPSHOT_TTL = timedelta(days=400)
 
 
-def _bucket_time(sk: str) -> datetime:
-    return datetime.strptime(sk.partition("#")[2], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
-
-
 def _point(item: EquitySnapshotItem) -> EquityPoint:
-    return EquityPoint(_bucket_time(item.sk), item.at, Decimal(item.equity))
+    return EquityPoint(keys.bucket_time(item.sk), item.at, Decimal(item.equity))
 
 
 def record_snapshot(user_id: str, equity: Decimal, at: datetime) -> None:
@@ -54,11 +47,12 @@ class DynamoAnalyticsStore:
     ) -> tuple[dict[str, tuple[datetime, Decimal]], tuple[datetime, Decimal] | None]:
         equities: dict[str, tuple[datetime, Decimal]] = {}
         day_start = None
-        for i in EquityItem.query(keys.user_pk(user_id), EquityItem.sk.startswith("EQUITY#")):
-            if i.sk == DAY_START:
+        for i in EquityItem.query(keys.user_pk(user_id), EquityItem.sk.startswith(keys.EQUITY_PREFIX)):
+            broker = keys.equity_broker(i.sk)
+            if broker is None:
                 day_start = (i.at, Decimal(i.equity))
             else:
-                equities[i.sk.removeprefix("EQUITY#")] = (i.at, Decimal(i.equity))
+                equities[broker] = (i.at, Decimal(i.equity))
         return equities, day_start
 
     def snapshots(self, user_id: str, since: datetime, until: datetime) -> list[EquityPoint]:
@@ -71,7 +65,7 @@ class DynamoAnalyticsStore:
     def last_snapshot_before(self, user_id: str, before: datetime) -> EquityPoint | None:
         query = EquitySnapshotItem.query(
             keys.user_pk(user_id),
-            EquitySnapshotItem.sk.between("EQSNAP#", keys.equity_snapshot_sk(before)),
+            EquitySnapshotItem.sk.between(keys.EQUITY_SNAPSHOT_PREFIX, keys.equity_snapshot_sk(before)),
             scan_index_forward=False,
             limit=2,
         )
@@ -84,7 +78,7 @@ class DynamoAnalyticsStore:
         )
         out = []
         for i in query:
-            start = _bucket_time(i.sk)
+            start = keys.bucket_time(i.sk)
             if since <= start < until:
                 out.append(PnlBucket(start, i.realized, int(i.trades), int(i.closing), int(i.wins)))
         return out

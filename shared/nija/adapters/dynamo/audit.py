@@ -4,7 +4,8 @@ Appending reads the chain's head (a consistent Query of the newest record), link
 (nija.domain.audit_chain) and puts it at key AUDIT#<subject> / <seq> on condition that no record has
 that key yet. Two writers that read the same head race for the same key: one wins, the other reads the
 new head and tries again, so a chain never forks and never skips a number. Records are never updated
-or deleted (IAM gives no role UpdateItem, DeleteItem or BatchWriteItem on the table).
+or deleted (IAM gives no role UpdateItem, DeleteItem or BatchWriteItem on the table). Its keys and
+indexes are in nija.adapters.dynamo.keys.
 """
 
 from __future__ import annotations
@@ -24,43 +25,32 @@ from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome, is_person
 from nija.domain.audit_chain import ChainedRecord, link
-from nija.domain.audit_outbox import OUTBOX_PREFIX, outbox_pk
 from nija.domain.errors import Conflict
 
 MAX_APPEND_ATTEMPTS = 50
 HEADS_KEPT = 10_000  # chains whose head append_once remembers (the oldest forgotten first)
-ALL_BY_TIME = "AUDIT"  # gsi1's one partition: every record by time
-CHAINS = "CHAINS"  # gsi3's one partition: every record in chain order
-
-
-def seq_sk(seq: int) -> str:
-    return f"{seq:012d}"
-
-
-def chain_sk(subject: str, seq: int) -> str:
-    return f"{subject}#{seq_sk(seq)}"
 
 
 def _event_key(event_id: str) -> tuple[str, str]:
     """The marker append_once leaves for an event id, so that it appends each event once."""
-    return f"EVENT#{event_id}", "EVENT"
+    return keys.audit_event_pk(event_id), keys.EVENT_SK
 
 
 def _item(record: ChainedRecord) -> AuditItem:
     event, seq = record.event, record.seq
-    at = keys.sortable_time(event.at)
+    by_time = keys.audit_by_time_sk(event.at, event.subject, seq)
     person = is_person(event.actor)
     return AuditItem(
         keys.audit_pk(event.subject),
-        seq_sk(seq),
-        gsi1pk=ALL_BY_TIME,
-        gsi1sk=f"{at}#{event.subject}#{seq_sk(seq)}",
+        keys.seq_sk(seq),
+        gsi1pk=keys.ALL_BY_TIME,
+        gsi1sk=by_time,
         gsi2pk=keys.audit_pk(event.subject),
-        gsi2sk=f"{at}#{seq_sk(seq)}",
-        gsi3pk=CHAINS,
-        gsi3sk=chain_sk(event.subject, seq),
+        gsi2sk=keys.audit_subject_time_sk(event.at, seq),
+        gsi3pk=keys.CHAINS,
+        gsi3sk=keys.chain_sk(event.subject, seq),
         gsi4pk=keys.audit_actor_pk(event.actor) if person else None,
-        gsi4sk=f"{at}#{event.subject}#{seq_sk(seq)}" if person else None,
+        gsi4sk=by_time if person else None,
         seq=seq,
         prev_hash=record.prev_hash,
         hash=record.hash,
@@ -92,7 +82,7 @@ def _record(item: AuditItem) -> ChainedRecord:
 
 
 def _stored(item: AuditItem) -> tuple[str, ChainedRecord]:
-    return item.pk.removeprefix("AUDIT#"), _record(item)
+    return keys.audit_subject_of(item.pk), _record(item)
 
 
 class AuditRecords:
@@ -172,7 +162,7 @@ class AuditRecords:
     def flush_outbox(self, subject: str) -> int:
         pending = [
             AuditEvent.model_validate_json(item.event)
-            for item in AuditOutboxItem.query(outbox_pk(subject), consistent_read=True)
+            for item in AuditOutboxItem.query(keys.outbox_pk(subject), consistent_read=True)
         ]
         return sum(self.append_once(e) is not None for e in sorted(pending, key=lambda e: e.at))
 
@@ -180,9 +170,9 @@ class AuditRecords:
         """Every subject with events in the outbox (a Scan of the state table: an operator's repair
         after the audit writer's event source dropped records, not a request path)."""
         found = AuditOutboxItem.scan(
-            AuditOutboxItem.pk.startswith(OUTBOX_PREFIX), attributes_to_get=["pk"], consistent_read=True
+            AuditOutboxItem.pk.startswith(keys.OUTBOX_PREFIX), attributes_to_get=["pk"], consistent_read=True
         )
-        return sorted({item.pk.removeprefix(OUTBOX_PREFIX) for item in found})
+        return sorted({keys.outbox_subject_of(item.pk) for item in found})
 
     # AuditLog
     def record(self, event: AuditEvent) -> None:
@@ -223,7 +213,7 @@ class AuditRecords:
             index, sort, partition = AuditItem.by_actor, AuditItem.gsi4sk, keys.audit_actor_pk(actor)
             fixed = {"gsi4pk": partition}
         else:
-            index, sort, partition = AuditItem.by_time, AuditItem.gsi1sk, ALL_BY_TIME
+            index, sort, partition = AuditItem.by_time, AuditItem.gsi1sk, keys.ALL_BY_TIME
             fixed = {"gsi1pk": partition}
         low = keys.sortable_time(since) if since is not None else None
         high = keys.sortable_time(until) + "~" if until is not None else None  # "~" sorts after "#..."
@@ -236,7 +226,7 @@ class AuditRecords:
             get_settings().catalogue.audit_table,
             index.Meta.index_name,
             fixed=fixed,
-            prefixed={} if subject is not None else {"pk": "AUDIT#"},
+            prefixed={} if subject is not None else {"pk": keys.AUDIT_PREFIX},
             low=low,
             high=high,
         )
@@ -256,12 +246,12 @@ class AuditRecords:
             _stored(item)
             for item in AuditItem.query(
                 keys.audit_pk(subject),
-                AuditItem.sk > seq_sk(after_seq),
+                AuditItem.sk > keys.seq_sk(after_seq),
                 limit=limit,
                 consistent_read=True,
             )
         ]
 
     def all_chains(self, after: tuple[str, int] | None, limit: int) -> list[tuple[str, ChainedRecord]]:
-        condition = AuditItem.gsi3sk > chain_sk(*after) if after is not None else None
-        return [_stored(item) for item in AuditItem.chains.query(CHAINS, condition, limit=limit)]
+        condition = AuditItem.gsi3sk > keys.chain_sk(*after) if after is not None else None
+        return [_stored(item) for item in AuditItem.chains.query(keys.CHAINS, condition, limit=limit)]

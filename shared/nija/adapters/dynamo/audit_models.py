@@ -1,5 +1,5 @@
-"""pynamodb model of the audit table (layout: nija.catalogue): bound with the state table's models by
-``nija.adapters.dynamo.models.bind``, to its own table."""
+"""pynamodb model of the audit table (keys: nija.adapters.dynamo.keys): bound with the state table's
+models by ``nija.adapters.dynamo.models.bind``, to its own table."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ class _AuditByActor(GlobalSecondaryIndex["AuditItem"]):
 
 
 class AuditItem(StateItem):
-    """AUDIT#<subject> / <seq> in the audit table (its own Meta, bound apart from the state table's
-    models): one record of a subject's hash chain (nija.adapters.dynamo.audit)."""
+    """One record of a subject's hash chain (nija.adapters.dynamo.audit), in the audit table (its own
+    Meta, bound apart from the state table's models)."""
 
     class Meta:
         table_name = "unbound"
@@ -78,7 +78,7 @@ class AuditItem(StateItem):
 
 
 class AuditEventKeyItem(StateItem):
-    """EVENT#<event_id> / EVENT in the audit table: the event is in a chain, at this seq. Written in
+    """In the audit table, under the event's id: the event is in a chain, at this seq. Written in
     the same transaction as the record, on condition that it is new, so an event delivered twice
     (an outbox item's stream record retried) is appended once (nija.adapters.dynamo.audit)."""
 

@@ -1,6 +1,6 @@
-"""WebSocket connections in the state table (layout in nija.catalogue): CONN#<connection id> / CONN
-names the connection's user, USER#<user id> / WS#<connection id> lists a user's connections. Both
-expire through the table's TTL after API Gateway's longest connection, in case a $disconnect is lost."""
+"""WebSocket connections in the state table, twice (keys: nija.adapters.dynamo.keys): the connection's
+own item names its user, one in the user's partition lists a user's connections. Both expire through
+the table's TTL after API Gateway's longest connection, in case a $disconnect is lost."""
 
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ from nija.adapters.dynamo.writes import Save, write
 from nija.domain.standing import active
 
 MAX_CONNECTION_S = 2 * 3600  # API Gateway closes a WebSocket connection after 2 hours
-CONNECTION_SK = "CONN"
-
-
-def connection_pk(connection_id: str) -> str:
-    return f"CONN#{connection_id}"
-
-
-def user_connection_sk(connection_id: str) -> str:
-    return f"WS#{connection_id}"
 
 
 class DynamoConnections:
@@ -40,8 +31,8 @@ class DynamoConnections:
                 expires_at=now + self.max_age_s,
             )
             for pk, sk in (
-                (connection_pk(connection_id), CONNECTION_SK),
-                (keys.user_pk(user_id), user_connection_sk(connection_id)),
+                (keys.connection_pk(connection_id), keys.CONNECTION_SK),
+                (keys.user_pk(user_id), keys.user_connection_sk(connection_id)),
             )
         ]
         # Both or neither, and only while the account is active: $connect's own read may be stale.
@@ -49,10 +40,10 @@ class DynamoConnections:
 
     def remove(self, connection_id: str) -> str | None:
         try:
-            item = ConnectionItem.get(connection_pk(connection_id), CONNECTION_SK)
+            item = ConnectionItem.get(keys.connection_pk(connection_id), keys.CONNECTION_SK)
         except ConnectionItem.DoesNotExist:
             return None
-        ConnectionItem(keys.user_pk(item.user_id), user_connection_sk(connection_id)).delete()
+        ConnectionItem(keys.user_pk(item.user_id), keys.user_connection_sk(connection_id)).delete()
         item.delete()
         return str(item.user_id)
 
@@ -62,7 +53,7 @@ class DynamoConnections:
             str(item.connection_id)
             for item in ConnectionItem.query(
                 keys.user_pk(user_id),
-                ConnectionItem.sk.startswith(user_connection_sk("")),
+                ConnectionItem.sk.startswith(keys.user_connection_sk("")),
                 consistent_read=True,  # remembered by the stream processor: never a stale read
             )
             if item.expires_at > now  # the TTL deletes within days, not at once

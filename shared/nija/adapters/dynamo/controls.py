@@ -1,15 +1,14 @@
 """Kill switches and circuit breakers in the state table: read with strongly consistent reads by
 every executor before every submit, written with conditions so instances never overwrite each other.
-
-Layout: CONTROL / SWITCH#global, CONTROL / SWITCH#broker#<broker>, CONTROL / BREAKER#<broker>,
-USER#<user_id> / SWITCH (a user's own switch).
+The platform's sit in one partition, a user's own switch in the user's (keys.switch_key).
 """
 
 from __future__ import annotations
 
 from pynamodb.exceptions import PutError
 
-from nija.adapters.dynamo.mapping import CONTROL, breaker_from, switch_from, switch_key
+from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.mapping import breaker_from, switch_from
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
 from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
@@ -28,7 +27,7 @@ class DynamoControls:
 
     # kill switches
     def engage(self, switch: KillSwitch, audit: AuditEvent | None = None) -> None:
-        pk, sk = switch_key(switch.scope, switch.target)
+        pk, sk = keys.switch_key(switch.scope, switch.target)
         item = SwitchItem(
             pk,
             sk,
@@ -42,11 +41,11 @@ class DynamoControls:
         write([Save(item)], audit, account=_owner(switch.scope, switch.target))
 
     def release(self, scope: SwitchScope, target: str, audit: AuditEvent | None = None) -> None:
-        pk, sk = switch_key(scope, target)
+        pk, sk = keys.switch_key(scope, target)
         write([Delete(SwitchItem(pk, sk))], audit, account=_owner(scope, target))
 
     def switch(self, scope: SwitchScope, target: str) -> KillSwitch | None:
-        pk, sk = switch_key(scope, target)
+        pk, sk = keys.switch_key(scope, target)
         try:
             return switch_from(SwitchItem.get(pk, sk, consistent_read=True))
         except SwitchItem.DoesNotExist:
@@ -57,9 +56,9 @@ class DynamoControls:
         from nija.adapters.dynamo.batch import batch_get
 
         wanted = [
-            switch_key(SwitchScope.GLOBAL, "global"),
-            switch_key(SwitchScope.BROKER, broker),
-            switch_key(SwitchScope.USER, user_id),
+            keys.switch_key(SwitchScope.GLOBAL, "global"),
+            keys.switch_key(SwitchScope.BROKER, broker),
+            keys.switch_key(SwitchScope.USER, user_id),
         ]
         found = batch_get(wanted)
         return [switch_from(SwitchItem.from_raw_data(found[key])) for key in wanted if key in found]
@@ -67,21 +66,23 @@ class DynamoControls:
     def platform_switches(self) -> list[KillSwitch]:
         return [
             switch_from(i)
-            for i in SwitchItem.query(CONTROL, SwitchItem.sk.startswith("SWITCH#"), consistent_read=True)
+            for i in SwitchItem.query(
+                keys.CONTROL, SwitchItem.sk.startswith(keys.SWITCH_PREFIX), consistent_read=True
+            )
         ]
 
     # circuit breakers
     def breaker(self, broker: str) -> Breaker:
         try:
-            return breaker_from(BreakerItem.get(CONTROL, f"BREAKER#{broker}", consistent_read=True))
+            return breaker_from(BreakerItem.get(keys.CONTROL, keys.breaker_sk(broker), consistent_read=True))
         except BreakerItem.DoesNotExist:
             return Breaker(broker=broker)
 
     def put_breaker(self, breaker: Breaker) -> bool:
         """Store if nobody changed it since it was read (version); False on a lost race."""
         item = BreakerItem(
-            CONTROL,
-            f"BREAKER#{breaker.broker}",
+            keys.CONTROL,
+            keys.breaker_sk(breaker.broker),
             broker=breaker.broker,
             state=breaker.state.value,
             failures=breaker.failures,
@@ -102,5 +103,7 @@ class DynamoControls:
     def breakers(self) -> list[Breaker]:
         return [
             breaker_from(i)
-            for i in BreakerItem.query(CONTROL, BreakerItem.sk.startswith("BREAKER#"), consistent_read=True)
+            for i in BreakerItem.query(
+                keys.CONTROL, BreakerItem.sk.startswith(keys.BREAKER_PREFIX), consistent_read=True
+            )
         ]

@@ -21,7 +21,7 @@ def _item(m: CredentialMetadata) -> CredentialItem:
         keys.user_pk(m.user_id),
         keys.credential_sk(m.broker.value),
         gsi1pk=keys.CREDENTIALS_INDEX,
-        gsi1sk=f"{m.user_id}#{m.broker.value}",
+        gsi1sk=keys.credential_index_sk(m.user_id, m.broker.value),
         user_id=m.user_id,
         broker=m.broker.value,
         masked_key=m.masked_key,
@@ -71,7 +71,9 @@ class DynamoCredentialIndex:
     def list_metadata(self, user_id: str) -> list[CredentialMetadata]:
         return [
             _meta(i)
-            for i in CredentialItem.query(keys.user_pk(user_id), CredentialItem.sk.startswith("CRED#"))
+            for i in CredentialItem.query(
+                keys.user_pk(user_id), CredentialItem.sk.startswith(keys.CREDENTIAL_PREFIX)
+            )
         ]
 
     def delete_metadata(self, user_id: str, broker: BrokerName, audit: AuditEvent | None = None) -> None:

@@ -1,5 +1,5 @@
-"""Registered devices in the state table: USER#<id> / DEVICE#<hash of the token>, the token inside;
-and the notifications sent at most once: USER#<id> / NOTIFIED#<key>, kept 2 days."""
+"""Registered devices in the state table, in the user's partition under the token's hash (the token
+inside); and the notifications sent at most once, kept 2 days (keys: nija.adapters.dynamo.keys)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from nija.domain.models import utcnow
 from nija.domain.notifications import MAX_DEVICES, Device, device_key
 from nija.domain.standing import active, kept
 
-PREFIX = "DEVICE#"
-ONCE_PREFIX = "NOTIFIED#"
 ONCE_KEEP_S = 2 * 86_400
 
 
@@ -27,7 +25,7 @@ class DynamoDevices:
             return False
         item = DeviceItem(
             keys.user_pk(user_id),
-            PREFIX + device.key,
+            keys.device_sk(device.key),
             token=device.token,
             platform=device.platform,
             registered_at=utcnow(),
@@ -37,7 +35,9 @@ class DynamoDevices:
 
     def remove(self, user_id: str, token: str) -> bool:
         try:
-            item = DeviceItem.get(keys.user_pk(user_id), PREFIX + device_key(token), consistent_read=True)
+            item = DeviceItem.get(
+                keys.user_pk(user_id), keys.device_sk(device_key(token)), consistent_read=True
+            )
         except DeviceItem.DoesNotExist:
             return False
         item.delete()
@@ -46,13 +46,13 @@ class DynamoDevices:
     def list(self, user_id: str) -> list[Device]:
         return [
             Device(token=i.token, platform=i.platform)
-            for i in DeviceItem.query(keys.user_pk(user_id), DeviceItem.sk.startswith(PREFIX))
+            for i in DeviceItem.query(keys.user_pk(user_id), DeviceItem.sk.startswith(keys.DEVICE_PREFIX))
         ]
 
     def once(self, user_id: str, key: str) -> bool:
         """Claim `key` for the user: True the first time, False ever after (until it expires)."""
         item = NotifiedItem(
-            keys.user_pk(user_id), ONCE_PREFIX + key, expires_at=int(time.time()) + ONCE_KEEP_S
+            keys.user_pk(user_id), keys.notified_sk(key), expires_at=int(time.time()) + ONCE_KEEP_S
         )
         try:
             write([Save(item, NotifiedItem.pk.does_not_exist())], account=kept(user_id))

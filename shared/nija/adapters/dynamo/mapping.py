@@ -12,9 +12,6 @@ from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 
-CONTROL = "CONTROL"
-USERS_INDEX = "USERS"  # gsi2: every profile by creation time (the admin console's user list)
-
 
 def order_item(order: Order) -> OrderItem:
     is_open = order.status.is_open or order.status is OrderStatus.SUBMITTED
@@ -22,7 +19,7 @@ def order_item(order: Order) -> OrderItem:
         keys.user_pk(order.user_id),
         keys.order_sk(order.order_id),
         gsi1pk=keys.open_orders_pk(order.broker.value) if is_open else None,
-        gsi1sk=f"{order.user_id}#{order.order_id}" if is_open else None,
+        gsi1sk=keys.open_order_sk(order.user_id, order.order_id) if is_open else None,
         order_id=order.order_id,
         client_order_id=order.client_order_id,
         user_id=order.user_id,
@@ -144,8 +141,8 @@ def user_item(user: User) -> UserItem:
     return UserItem(
         keys.user_pk(user.user_id),
         keys.PROFILE,
-        gsi2pk=USERS_INDEX,
-        gsi2sk=f"{user.created_at.isoformat()}#{user.user_id}",
+        gsi2pk=keys.USERS_INDEX,
+        gsi2sk=keys.user_by_time_sk(user.created_at, user.user_id),
         email=user.email,
         tier=user.tier.value,
         status=user.status.value,
@@ -161,7 +158,7 @@ def user_item(user: User) -> UserItem:
 
 def user_from(item: UserItem) -> User:
     return User(
-        user_id=item.pk.removeprefix("USER#"),
+        user_id=keys.user_id_of(item.pk),
         email=item.email,
         tier=Tier(item.tier),
         status=UserStatus(item.status),
@@ -173,14 +170,6 @@ def user_from(item: UserItem) -> User:
         consecutive_broker_errors=int(item.consecutive_broker_errors or 0),
         created_at=item.created_at,
     )
-
-
-def switch_key(scope: SwitchScope, target: str) -> tuple[str, str]:
-    if scope is SwitchScope.USER:
-        return keys.user_pk(target), "SWITCH"
-    if scope is SwitchScope.BROKER:
-        return CONTROL, f"SWITCH#broker#{target}"
-    return CONTROL, "SWITCH#global"
 
 
 def switch_from(item: SwitchItem) -> KillSwitch:

@@ -1,4 +1,5 @@
-"""pynamodb storage models for the single state table. Kept apart from the domain models.
+"""pynamodb storage models for the single state table (keys: nija.adapters.dynamo.keys). Kept apart
+from the domain models.
 
 Table name, endpoint and region are bound on first use (see `bind`), never at import time.
 """
@@ -74,7 +75,7 @@ class _UsersByTime(GlobalSecondaryIndex["UserItem"]):
 
 
 class UserItem(StateItem):
-    """USER#<id> / PROFILE; gsi2: USERS / <created>#<user_id> (the admin console's user list)."""
+    """The user's profile; in gsi2 by creation time (the admin console's user list)."""
 
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
@@ -101,7 +102,7 @@ class _Credentials(GlobalSecondaryIndex["CredentialItem"]):
 
 
 class CredentialItem(StateItem):
-    """Metadata of a user's stored broker keys (never the keys). gsi1: CREDENTIALS / user#broker."""
+    """Metadata of a user's stored broker keys (never the keys); gsi1 lists every user's."""
 
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -143,15 +144,15 @@ class BreakerItem(StateItem):
 
 
 class EquityItem(StateItem):
-    """USER#<id> / EQUITY#<broker>: the latest valuation there; USER#<id> / DAYSTART#<date>: the
-    equity at the start of the user's local day (written once a day, by the first order)."""
+    """The latest valuation at one broker; or the equity at the start of the user's local day (the
+    day start: written once a day, by the first order)."""
 
     equity = UnicodeAttribute()
     at = UTCDateTimeAttribute()
 
 
 class RiskSettingsItem(StateItem):
-    """USER#<id> / RISK: the user's risk settings as JSON (validated by nija.domain.risk)."""
+    """The user's risk settings as JSON (validated by nija.domain.risk)."""
 
     settings = UnicodeAttribute()
 
@@ -163,7 +164,7 @@ class LoginGuardItem(StateItem):
 
 
 class ThrottleItem(StateItem):
-    """THROTTLE#<broker>[#<user_id>] / BUCKET: a shared request budget (nija.domain.throttle).
+    """A shared request budget, the broker's or one user's there (nija.domain.throttle).
     Expires with the table's TTL once it would be full again: a missing bucket is a full one."""
 
     tokens = NumberAttribute()
@@ -173,7 +174,7 @@ class ThrottleItem(StateItem):
 
 
 class CandlesItem(StateItem):
-    """CANDLES#<broker>#<symbol>#<timeframe> / <close of the newest candle>#<limit>: a series of
+    """A window of one market series (keyed by the close of its newest candle and its length): its
     candles as read from the broker (adapters/market_cache.py), as compact JSON. Expires with the
     table's TTL once the next candle has closed."""
 
@@ -220,7 +221,7 @@ class RequestKeyItem(StateItem):
 
 
 class AuditOutboxItem(StateItem):
-    """OUTBOX#<subject> / AUDIT#<event_id>: an audit event written with the change it records, until
+    """An audit event written with the change it records (a partition per subject), until
     the audit writer has appended it to its chain (nija.domain.audit_outbox). Expires with the TTL."""
 
     event = UnicodeAttribute()
@@ -268,8 +269,8 @@ class DecimalAttribute(Attribute[Decimal]):
 
 
 class EquitySnapshotItem(StateItem):
-    """USER#<id> / EQSNAP#<yyyy-mm-ddThh:mm>: the user's equity, the last valuation in that 5-minute
-    bucket (UTC). Expires with the table's TTL."""
+    """The user's equity in one 5-minute bucket (UTC): the last valuation in it. Expires with the
+    table's TTL."""
 
     equity = UnicodeAttribute()
     at = UTCDateTimeAttribute()
@@ -277,7 +278,7 @@ class EquitySnapshotItem(StateItem):
 
 
 class PnlBucketItem(StateItem):
-    """USER#<id> / PNL#<yyyy-mm-ddThh:mm>: the fills recorded in that 15-minute bucket (UTC), added to
+    """The fills recorded in one 15-minute bucket (UTC), added to
     in each fill's transaction: realized PnL, fills, closing fills and winning closing fills."""
 
     realized = DecimalAttribute(default=Decimal)
@@ -310,9 +311,9 @@ class PaperOrderItem(StateItem):
 
 
 class ConnectionItem(StateItem):
-    """A WebSocket connection, twice: CONN#<connection id> / CONN (whose it is, for $disconnect) and
-    USER#<id> / WS#<connection id> (a user's connections, for the push). Both expire with the table's
-    TTL after API Gateway's longest connection (2 hours)."""
+    """A WebSocket connection, twice: in its own partition (whose it is, for $disconnect) and in its
+    user's (a user's connections, for the push). Both expire with the table's TTL after API Gateway's
+    longest connection (2 hours)."""
 
     user_id = UnicodeAttribute()
     connection_id = UnicodeAttribute()
@@ -330,8 +331,8 @@ class _ScanShard(GlobalSecondaryIndex["StrategySettingsItem"]):
 
 
 class StrategySettingsItem(StateItem):
-    """USER#<id> / STRATEGY: the user's strategy settings as JSON (nija.domain.settings). While
-    enabled it sits in gsi1 under SCAN#<shard> / <user_id>; disabled, it carries no gsi1 keys."""
+    """The user's strategy settings as JSON (nija.domain.settings). While enabled it sits in gsi1
+    under its scan shard; disabled, it carries no gsi1 keys."""
 
     settings = UnicodeAttribute()
     gsi1pk = UnicodeAttribute(null=True)
@@ -340,7 +341,7 @@ class StrategySettingsItem(StateItem):
 
 
 class DeviceItem(StateItem):
-    """USER#<id> / DEVICE#<hash of the token>: a registered Expo push token (nija.domain.notifications)."""
+    """A registered Expo push token, keyed by its hash (nija.domain.notifications)."""
 
     token = UnicodeAttribute()
     platform = UnicodeAttribute()
@@ -348,7 +349,7 @@ class DeviceItem(StateItem):
 
 
 class NotifiedItem(StateItem):
-    """USER#<id> / NOTIFIED#<key>: a notification sent at most once (per day, say). Expires with the TTL."""
+    """A notification sent at most once (per day, say). Expires with the TTL."""
 
     expires_at = NumberAttribute()
 

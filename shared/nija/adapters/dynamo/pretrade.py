@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.batch import batch_get
-from nija.adapters.dynamo.mapping import CONTROL, breaker_from, switch_from, switch_key, user_from
+from nija.adapters.dynamo.mapping import breaker_from, switch_from, user_from
 from nija.adapters.dynamo.models import (
     BreakerItem,
     EquityItem,
@@ -17,7 +17,6 @@ from nija.adapters.dynamo.models import (
     UserItem,
     bind,
 )
-from nija.adapters.dynamo.risk import DAY_START
 from nija.domain.models import BrokerName
 from nija.domain.risk import RiskSettings
 from nija.domain.switches import Breaker, SwitchScope
@@ -32,15 +31,15 @@ class DynamoPreTradeReader:
         pk = keys.user_pk(user_id)
         wanted = {
             "profile": (pk, keys.PROFILE),
-            "risk": (pk, "RISK"),
+            "risk": (pk, keys.RISK),
             "keys": (pk, keys.credential_sk(broker.value)),
-            "breaker": (CONTROL, f"BREAKER#{broker.value}"),
-            "global": switch_key(SwitchScope.GLOBAL, "global"),
-            "broker": switch_key(SwitchScope.BROKER, broker.value),
-            "user": switch_key(SwitchScope.USER, user_id),
-            "day_start": (pk, DAY_START),
+            "breaker": (keys.CONTROL, keys.breaker_sk(broker.value)),
+            "global": keys.switch_key(SwitchScope.GLOBAL, "global"),
+            "broker": keys.switch_key(SwitchScope.BROKER, broker.value),
+            "user": keys.switch_key(SwitchScope.USER, user_id),
+            "day_start": (pk, keys.DAY_START),
             # the last valuation at every broker: the total equity without a query
-            **{f"equity:{b.value}": (pk, f"EQUITY#{b.value}") for b in BrokerName},
+            **{f"equity:{b.value}": (pk, keys.equity_sk(b.value)) for b in BrokerName},
         }
         found = batch_get(list(wanted.values()))
         raw = {name: found.get(key) for name, key in wanted.items()}

@@ -1,10 +1,10 @@
 """Strategy settings in the state table, and the sparse index the strategy scan reads them from.
 
-Layout: USER#<id> / STRATEGY holds the settings as JSON (validated by nija.domain.settings). While
-the strategy is enabled (it then has brokers and symbols) the item also carries gsi1pk =
-SCAN#<shard> and gsi1sk = <user_id>, so one query of gsi1 lists a shard's enabled users with their
-settings (gsi1 projects ALL attributes: no follow-up read). A disabled item has no gsi1 keys and is
-absent from the index. Risk settings stay in USER#<id> / RISK (nija.adapters.dynamo.risk)."""
+One item in the user's partition holds the settings as JSON (validated by nija.domain.settings). While
+the strategy is enabled (it then has brokers and symbols) the item also carries gsi1 keys: its scan
+shard's partition (keys.scan_pk) and the user id, so one query of gsi1 lists a shard's enabled users
+with their settings (gsi1 projects ALL attributes: no follow-up read). A disabled item has no gsi1
+keys and is absent from the index. Risk settings stay in their own item (nija.adapters.dynamo.risk)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,6 @@ from nija.domain.risk import RiskSettings
 from nija.domain.settings import StrategySettings, scan_shard
 from nija.domain.standing import active
 
-STRATEGY = "STRATEGY"
-
-
-def scan_pk(shard: int) -> str:
-    """gsi1's partition of one scan shard."""
-    return f"SCAN#{shard}"
-
 
 def in_scan(settings: StrategySettings) -> bool:
     """Whether the scan should see these settings (the domain already refuses enabled-but-empty)."""
@@ -43,7 +36,7 @@ class DynamoStrategySettings:
     def get(self, user_id: str) -> StrategySettings:
         """The user's settings; the defaults (disabled) when they never saved any."""
         try:
-            item = StrategySettingsItem.get(keys.user_pk(user_id), STRATEGY, consistent_read=True)
+            item = StrategySettingsItem.get(keys.user_pk(user_id), keys.STRATEGY, consistent_read=True)
         except StrategySettingsItem.DoesNotExist:
             return StrategySettings()
         return StrategySettings.model_validate_json(item.settings)
@@ -61,9 +54,9 @@ class DynamoStrategySettings:
         indexed = in_scan(settings)
         item = StrategySettingsItem(
             keys.user_pk(user_id),
-            STRATEGY,
+            keys.STRATEGY,
             settings=settings.model_dump_json(),
-            gsi1pk=scan_pk(scan_shard(user_id)) if indexed else None,
+            gsi1pk=keys.scan_pk(scan_shard(user_id)) if indexed else None,
             gsi1sk=user_id if indexed else None,
         )
         writes: list[Write] = [Save(item)]
@@ -75,7 +68,7 @@ class DynamoStrategySettings:
         """Every enabled user of one shard with their settings, in user id order, over all pages;
         None for settings that no longer validate (one user's, not the shard's, to skip).
         The index is eventually consistent: a change made a moment ago may show at the next scan."""
-        for item in StrategySettingsItem.scan_shard.query(scan_pk(shard), page_size=self.page_size):
+        for item in StrategySettingsItem.scan_shard.query(keys.scan_pk(shard), page_size=self.page_size):
             try:
                 settings: StrategySettings | None = StrategySettings.model_validate_json(item.settings)
             except ValidationError:

@@ -110,9 +110,9 @@ class DynamoStore(AccountRecords):
         pk = keys.user_pk(user_id)
         result = OrderItem.by_time.query(
             pk,
-            OrderItem.gsi2sk.startswith("ORDER#"),
+            OrderItem.gsi2sk.startswith(keys.ORDER_PREFIX),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, _by_time_page(OrderItem.by_time, pk, "ORDER#")),
+            last_evaluated_key=decode_cursor(cursor, _by_time_page(OrderItem.by_time, pk, keys.ORDER_PREFIX)),
             scan_index_forward=False,
         )
         orders = [order_from(item) for item in result]
@@ -205,16 +205,18 @@ class DynamoStore(AccountRecords):
     def list_positions(self, user_id: str) -> list[Position]:
         return [
             position_from(i)
-            for i in PositionItem.query(keys.user_pk(user_id), PositionItem.sk.startswith("POS#"))
+            for i in PositionItem.query(
+                keys.user_pk(user_id), PositionItem.sk.startswith(keys.POSITION_PREFIX)
+            )
         ]
 
     def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
         pk = keys.user_pk(user_id)
         result = TradeItem.by_time.query(
             pk,
-            TradeItem.gsi2sk.startswith("TRADE#"),
+            TradeItem.gsi2sk.startswith(keys.TRADE_PREFIX),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, _by_time_page(TradeItem.by_time, pk, "TRADE#")),
+            last_evaluated_key=decode_cursor(cursor, _by_time_page(TradeItem.by_time, pk, keys.TRADE_PREFIX)),
             scan_index_forward=False,
         )
         return [trade_from(i) for i in result], encode_cursor(result.last_evaluated_key)

@@ -1,7 +1,8 @@
 """The user's records in the state table, read for an export and deleted for an erasure.
 
-Generic on purpose: it reads the user's partitions whole (USER#<id>, PAPER#<id>) and names each item's
-kind by its sort key, so an item type added later is exported (as "other") and erased without a
+Generic on purpose: it reads the user's partitions whole (their own and their paper account's) and
+names each item's kind by its keys (keys.parse; each kind's export section is in the layout,
+nija.adapters.dynamo.keys), so an item type added later is exported (as "other") and erased without a
 change here. Plain boto3 (no pynamodb models): these are bulk reads of raw items and batch deletes.
 """
 
@@ -17,43 +18,21 @@ from boto3.dynamodb.types import TypeDeserializer
 from nija.adapters.aws import client
 from nija.adapters.dynamo import keys
 from nija.config import get_settings
-from nija.domain.audit_outbox import outbox_pk
+from nija.domain.items import ItemKey, ItemKind
 from nija.domain.models import BrokerName
+from nija.ports.user_data import BULKY
 
 PER_BATCH = 25  # BatchWriteItem's limit
 MAX_ATTEMPTS = 8
 PAGE = 200
-# A WebSocket connection's own item (nija.adapters.dynamo.connections): CONN#<connection id> / CONN.
-CONNECTION_PREFIX, CONNECTION_SK = "CONN#", "CONN"
-
-# sort-key prefix in USER#<id> -> kind
-_USER_KINDS = {
-    "PROFILE": "profile",
-    "CRED#": "broker_credentials",
-    "STRATEGY": "strategy_settings",
-    "RISK": "risk_settings",
-    "POS#": "positions",
-    "EQUITY#": "equity",
-    "DAYSTART#": "day_start_equity",
-    "SWITCH": "kill_switch",
-    "WS#": "websocket_connections",
-    "DEVICE#": "devices",
-    "ORDER#": "orders",
-    "TRADE#": "trades",
-    "EQSNAP#": "equity_snapshots",
-    "PNL#": "pnl_buckets",
-    "REQUEST#": "request_keys",
+# bulky export section -> its kind of item, read newest first (orders and trades by time, on gsi2,
+# whose sort keys begin as the items' own; the rest by their sort keys, which are times or ids)
+_BULKY: dict[str, ItemKind] = {
+    s.export: s.kind for s in keys.STATE_SHAPES if s.export in BULKY and s.export is not None
 }
-_PAPER_KINDS = {"BAL#": "paper_balances", "ORDER#": "paper_orders"}
-# bulky kind -> (partition, index or None, sort-key prefix)
-_BULKY: dict[str, tuple[str, str | None, str]] = {
-    "orders": ("user", "gsi2", "ORDER#"),
-    "trades": ("user", "gsi2", "TRADE#"),
-    "equity_snapshots": ("user", None, "EQSNAP#"),
-    "pnl_buckets": ("user", None, "PNL#"),
-    "request_keys": ("user", None, "REQUEST#"),
-    "paper_orders": ("paper", None, "ORDER#"),
-}
+_BY_TIME = {ItemKind.ORDER: "gsi2", ItemKind.TRADE: "gsi2"}
+# the field that keeps the sort key's name, where the item holds it nowhere else
+_NAMED = {ItemKind.NOTIFIED: "notification"}
 # never exported: keys and index keys, and the API key (its value is a credential)
 _HIDDEN = {"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "api_key", "api_key_id"}
 _JSON_FIELDS = {"strategy_settings": "settings", "risk_settings": "settings"}
@@ -72,18 +51,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _kind(kinds: dict[str, str], sk: str) -> str:
-    for prefix, kind in kinds.items():
-        if sk == prefix or (prefix.endswith("#") and sk.startswith(prefix)):
-            return kind
-    return "other"
+def _record(raw: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The export section and the fields of an item; None for a kind the export leaves out (the
+    layout says why), "other" (with its sort key) for keys of no declared kind."""
+    key = keys.parse(raw["pk"]["S"], raw["sk"]["S"])
+    section = keys.SHAPE[key.kind].export if key is not None else "other"
+    if section is None:
+        return None
+    return section, _fields(section, raw, key)
 
 
-def _fields(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
+def _fields(section: str, raw: dict[str, Any], key: ItemKey | None = None) -> dict[str, Any]:
     item = {k: _plain(_deserialize(v)) for k, v in raw.items() if k not in _HIDDEN}
-    if kind != "other":
+    if section != "other":
         item.pop("sk", None)
-    json_field = _JSON_FIELDS.get(kind)
+    if key is not None and key.kind in _NAMED:
+        item[_NAMED[key.kind]] = key.name
+    json_field = _JSON_FIELDS.get(section)
     if json_field and isinstance(item.get(json_field), str):
         item[json_field] = json.loads(item[json_field])
     return item
@@ -121,7 +105,7 @@ class DynamoUserRecords:
     # --- export ----------------------------------------------------------------------------------
 
     def small_records(self, user_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        bulky_prefixes = [p for p, k in _USER_KINDS.items() if k in _BULKY]
+        bulky_prefixes = [keys.sk_prefix(k) for k in _BULKY.values() if k is not ItemKind.PAPER_ORDER]
         names = {f":b{i}": {"S": p} for i, p in enumerate(bulky_prefixes)}
         for raw in self._partition(
             keys.user_pk(user_id),
@@ -129,18 +113,20 @@ class DynamoUserRecords:
             values=names,
             ConsistentRead=True,
         ):
-            kind = _kind(_USER_KINDS, raw["sk"]["S"])
-            yield kind, _fields(kind, raw)
+            if (record := _record(raw)) is not None:
+                yield record
         for raw in self._partition(
             keys.paper_pk(user_id),
             "pk = :pk AND begins_with(sk, :bal)",
-            values={":bal": {"S": "BAL#"}},
+            values={":bal": {"S": keys.PAPER_BALANCE_PREFIX}},
         ):
-            yield "paper_balances", _fields("paper_balances", raw)
+            if (record := _record(raw)) is not None:
+                yield record
 
     def bulky_records(self, user_id: str, kind: str) -> Iterator[dict[str, Any]]:
-        partition, index, prefix = _BULKY[kind]
-        pk = keys.user_pk(user_id) if partition == "user" else keys.paper_pk(user_id)
+        item_kind = _BULKY[kind]
+        pk = keys.paper_pk(user_id) if item_kind is ItemKind.PAPER_ORDER else keys.user_pk(user_id)
+        index = _BY_TIME.get(item_kind)
         if index is None:
             condition, names = "pk = :pk AND begins_with(sk, :p)", {}
         else:
@@ -154,7 +140,7 @@ class DynamoUserRecords:
         for raw in self._query(
             **({"IndexName": index} if index else {}),
             KeyConditionExpression=condition,
-            ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": prefix}},
+            ExpressionAttributeValues={":pk": {"S": pk}, ":p": {"S": keys.sk_prefix(item_kind)}},
             **({"ExpressionAttributeNames": names} if names else {}),
             ScanIndexForward=False,
         ):
@@ -170,7 +156,7 @@ class DynamoUserRecords:
             FilterExpression="#s IN (" + ", ".join(f":s{i}" for i in range(len(statuses))) + ")",
             ExpressionAttributeNames={"#s": "status"},
             ProjectionExpression="order_id",
-            values={":o": {"S": "ORDER#"}, **{f":s{i}": {"S": s} for i, s in enumerate(statuses)}},
+            values={":o": {"S": keys.ORDER_PREFIX}, **{f":s{i}": {"S": s} for i, s in enumerate(statuses)}},
             ConsistentRead=True,
         )
         return [item["order_id"]["S"] for item in found]
@@ -200,15 +186,15 @@ class DynamoUserRecords:
     def purge(self, user_id: str, email: str) -> int:
         mine = [k for k in self._keys_of(keys.user_pk(user_id)) if k[1] != keys.PROFILE]
         connections = [
-            (CONNECTION_PREFIX + sk.removeprefix("WS#"), CONNECTION_SK)
-            for _, sk in mine
-            if sk.startswith("WS#")
+            (keys.connection_pk(key.name), keys.CONNECTION_SK)
+            for key in (keys.parse(pk, sk) for pk, sk in mine)
+            if key is not None and key.kind is ItemKind.USER_CONNECTION
         ]
         budgets = [(keys.throttle_pk(b.value, user_id), keys.THROTTLE_BUCKET) for b in BrokerName]
         guard = [(keys.login_guard_pk(email), keys.GUARD)]
         paper = list(self._keys_of(keys.paper_pk(user_id)))
         # The audit outbox's copies: their stream records still reach the chain once they are gone.
-        outbox = list(self._keys_of(outbox_pk(user_id)))
+        outbox = list(self._keys_of(keys.outbox_pk(user_id)))
         # Deleting a key that holds no item is a no-op: the connections, budgets and guard are
         # deleted without reading them first.
         return self._delete([*connections, *budgets, *guard, *paper, *outbox, *mine])

@@ -23,7 +23,7 @@ from pynamodb.models import Model
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import AuditOutboxItem, UserItem, bind
 from nija.domain.audit import AuditEvent
-from nija.domain.audit_outbox import OUTBOX_KEEP, outbox_pk, outbox_sk
+from nija.domain.audit_outbox import OUTBOX_KEEP
 from nija.domain.errors import AccountInactive
 from nija.domain.models import UserStatus
 from nija.domain.standing import ACCOUNT_DELETION, AccountGuard, Standing
@@ -61,8 +61,8 @@ Write = Save | Update | Delete
 
 def outbox_item(event: AuditEvent) -> AuditOutboxItem:
     return AuditOutboxItem(
-        outbox_pk(event.subject),
-        outbox_sk(event.event_id),
+        keys.outbox_pk(event.subject),
+        keys.outbox_sk(event.event_id),
         event=event.model_dump_json(),
         expires_at=int(time.time() + OUTBOX_KEEP.total_seconds()),
     )

@@ -1,9 +1,7 @@
 """The paper book in the DynamoDB state table, shared by every process (API, executor pollers).
 
-Items (see nija.adapters.dynamo.keys):
-  PAPER#<user_id> / BAL#<asset>              PaperBalanceItem: total, reserved, version
-  PAPER#<user_id> / ORDER#<client_order_id>  PaperOrderItem; while resting it also carries
-                                             gsi1pk = PAPER_OPEN, gsi1sk = <user_id>
+Items, in the user's paper partition (keys: nija.adapters.dynamo.keys): a PaperBalanceItem per asset
+(total, reserved, version) and a PaperOrderItem per order, also in gsi1 while it rests.
 A Change is one TransactWrite: the order put on condition of its previous status (or absence) and
 each balance put on condition of its previous version (or absence). Either all of it lands or none.
 """
@@ -31,7 +29,6 @@ from nija.domain.money import ZERO, fmt
 from nija.domain.orders import OrderStatus
 from nija.domain.standing import active
 
-OPEN_GSI_PK = "PAPER_OPEN"
 _CONFLICTS = {"ConditionalCheckFailed", "TransactionConflict"}
 _OPEN = (OrderStatus.ACCEPTED.value, OrderStatus.PARTIALLY_FILLED.value)
 
@@ -83,7 +80,7 @@ def _order_item(o: PaperOrder) -> PaperOrderItem:
     return PaperOrderItem(
         keys.paper_pk(o.user_id),
         keys.paper_order_sk(o.client_order_id),
-        gsi1pk=OPEN_GSI_PK if is_open else None,
+        gsi1pk=keys.PAPER_OPEN if is_open else None,
         gsi1sk=o.user_id if is_open else None,
         broker_order_id=o.broker_order_id,
         client_order_id=o.client_order_id,
@@ -101,7 +98,7 @@ def _order_item(o: PaperOrder) -> PaperOrderItem:
 
 def _order(item: PaperOrderItem) -> PaperOrder:
     return PaperOrder(
-        user_id=item.pk.removeprefix("PAPER#"),
+        user_id=keys.paper_user_id_of(item.pk),
         broker_order_id=item.broker_order_id,
         client_order_id=item.client_order_id,
         symbol=item.symbol,
@@ -125,7 +122,9 @@ class DynamoPaperStore:
     def holdings(self, user_id: str) -> dict[str, Holding]:
         try:
             items = PaperBalanceItem.query(
-                keys.paper_pk(user_id), PaperBalanceItem.sk.startswith("BAL#"), consistent_read=True
+                keys.paper_pk(user_id),
+                PaperBalanceItem.sk.startswith(keys.PAPER_BALANCE_PREFIX),
+                consistent_read=True,
             )
             return {h.asset: h for h in map(_holding, items)}
         except PynamoDBException as exc:
@@ -146,7 +145,7 @@ class DynamoPaperStore:
         try:
             items = PaperOrderItem.query(
                 keys.paper_pk(user_id),
-                PaperOrderItem.sk.startswith("ORDER#"),
+                PaperOrderItem.sk.startswith(keys.PAPER_ORDER_PREFIX),
                 filter_condition=PaperOrderItem.status.is_in(*_OPEN),
                 consistent_read=True,
             )
@@ -165,7 +164,7 @@ class DynamoPaperStore:
                 TableName=table.name,
                 IndexName=index,
                 KeyConditionExpression="gsi1pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": OPEN_GSI_PK}},
+                ExpressionAttributeValues={":pk": {"S": keys.PAPER_OPEN}},
                 ProjectionExpression="gsi1sk",
             )
         )
