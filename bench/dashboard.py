@@ -31,10 +31,18 @@ def _setup() -> str:
     from nija.ports.telemetry import NoTelemetry
 
     user_id = str(uuid.uuid4())
-    store, paper = wiring.store(), wiring.broker(BrokerName.PAPER)
-    store.put_user(User(user_id=user_id, email="bench@nija.local"))
+    paper = wiring.broker(BrokerName.PAPER)
+    wiring.users().put_user(User(user_id=user_id, email="bench@nija.local"))
     paper.seed_balances(user_id, {"USD": Decimal("1000000"), "BTC": Decimal("1")})  # type: ignore[attr-defined]
-    executor = Executor(store, paper, NoGuard(), NoBreakers(), store, NoTelemetry())
+    executor = Executor(
+        wiring.orders(),
+        wiring.ledger(),
+        paper,
+        NoGuard(),
+        NoBreakers(),
+        wiring.audit_records(),
+        NoTelemetry(),
+    )
     now = utcnow()
     for n in range(TRADES):
         symbol = SYMBOLS[n % len(SYMBOLS)]
@@ -53,7 +61,7 @@ def _setup() -> str:
             source="bench",
             created_at=at,
         )
-        order, _ = store.claim_for_submission(Order.from_intent(intent))
+        order, _ = wiring.orders().claim_for_submission(Order.from_intent(intent))
         fill = Fill(trade_id=f"t-{n}", quantity=Decimal(1), price=price, fee=Decimal("0.1"), timestamp=at)
         executor.reconcile(
             order,
@@ -106,7 +114,7 @@ def main() -> None:
         def read_trades() -> None:  # the alternative for daily PnL: every trade in the range
             token, count = None, 0
             while True:
-                items, token = wiring.store().list_trades(user_id, 100, token)
+                items, token = wiring.ledger().list_trades(user_id, 100, token)
                 count += len(items)
                 if token is None:
                     break

@@ -24,14 +24,14 @@ def main(users_count: int = USERS, orders_each: int = ORDERS_EACH) -> None:
 
         users = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(users_count)]
         for user in users:
-            wiring.store().put_user(User(user_id=user, email=f"u{user[:8]}@example.com"))
+            wiring.users().put_user(User(user_id=user, email=f"u{user[:8]}@example.com"))
             identity.connect_paper(user)
         request = OrderRequest(
             broker=BrokerName.PAPER, symbol="BTC/USD", side="buy", quantity=Decimal("0.001")
         )
         for n in range(orders_each):
             for user in users:
-                place_order(Principal(user_id=user), request, f"k{n}", wiring.store(), wiring.order_queue())
+                place_order(Principal(user_id=user), request, f"k{n}", wiring.orders(), wiring.order_queue())
         name = get_settings().catalogue.queue(BrokerName.PAPER).name
         url, arn = queue_url(name), queue_arn("us-east-1", name)
         handler = load_function("executor", "throughput").handler
@@ -53,7 +53,7 @@ def main(users_count: int = USERS, orders_each: int = ORDERS_EACH) -> None:
         filled = sum(
             1
             for u in users
-            for o in wiring.store().list_orders(u, 100, None)[0]
+            for o in wiring.orders().list_orders(u, 100, None)[0]
             if o.status.value == "filled"
         )
     total = users_count * orders_each

@@ -29,7 +29,7 @@ def _setup() -> tuple[Any, str]:
     from nija.ports.telemetry import NoTelemetry
 
     user_id = str(uuid.uuid4())
-    wiring.store().put_user(User(user_id=user_id, email="bench@nija.local"))
+    wiring.users().put_user(User(user_id=user_id, email="bench@nija.local"))
     paper = wiring.broker(BrokerName.PAPER)
     paper.seed_balances(user_id, {"USD": Decimal("1000000")})  # type: ignore[attr-defined]
     identity.connect_paper(user_id)
@@ -40,18 +40,25 @@ def _setup() -> tuple[Any, str]:
             me,
             OrderRequest(broker=BrokerName.PAPER, symbol=symbol, side="buy", quantity=Decimal("0.5")),
             None,
-            wiring.store(),
+            wiring.orders(),
             wiring.order_queue(),
         )
         from nija.adapters.aws import client, queue_url
 
         url = queue_url(get_settings().catalogue.queue("paper").name)
         msg = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]
-        Executor(wiring.store(), paper, NoGuard(), NoBreakers(), wiring.store(), NoTelemetry()).handle(
-            parse_order_message(msg["Body"])
+        executor = Executor(
+            wiring.orders(),
+            wiring.ledger(),
+            paper,
+            NoGuard(),
+            NoBreakers(),
+            wiring.audit_records(),
+            NoTelemetry(),
         )
+        executor.handle(parse_order_message(msg["Body"]))
         client("sqs").delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
-        assert wiring.store().get_order(user_id, order.order_id).status.value == "filled"  # type: ignore[union-attr]
+        assert wiring.orders().get_order(user_id, order.order_id).status.value == "filled"  # type: ignore[union-attr]
     return load_function("trading_api", "bench"), user_id
 
 

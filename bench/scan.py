@@ -55,7 +55,7 @@ def main(users: int = USERS) -> None:
         started = time.perf_counter()
         for i in range(users):
             user = f"{i:08d}-0000-4000-8000-000000000000"
-            wiring.store().put_user(User(user_id=user, email=f"u{i}@example.com"))
+            wiring.users().put_user(User(user_id=user, email=f"u{i}@example.com"))
             wiring.settings_store().put(user, settings)
         setup = time.perf_counter() - started
 

@@ -15,7 +15,10 @@ from nija.domain.ids import client_order_id, intent_id
 from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Position, Side, Trade
 from nija.domain.orders import Order, OrderStatus
-from nija.ports.broker import BrokerOrderRequest
+from nija.logic.execution import Executor
+from nija.logic.executor_parts import Breakers, Guard, NoBreakers, NoGuard
+from nija.ports.broker import Broker, BrokerOrderRequest
+from nija.ports.telemetry import NoTelemetry, Telemetry
 
 # --- builders ------------------------------------------------------------------------------------
 
@@ -70,19 +73,40 @@ def a_fill(trade_id: str, quantity: str, price: str = "100", fee: str = "0.1") -
     return Fill(trade_id=trade_id, quantity=Decimal(quantity), price=Decimal(price), fee=Decimal(fee))
 
 
+def an_executor(
+    broker: Broker | None = None,
+    *,
+    guard: Guard | None = None,
+    breakers: Breakers | None = None,
+    telemetry: Telemetry | None = None,
+) -> Executor:
+    """The executor over the process's stores (moto): the paper broker, and no guard, breakers or
+    telemetry, unless the test hands in its own."""
+    from nija import wiring
+
+    return Executor(
+        orders=wiring.orders(),
+        ledger=wiring.ledger(),
+        broker=broker or wiring.broker(BrokerName.PAPER),
+        guard=guard or NoGuard(),
+        breakers=breakers or NoBreakers(),
+        audit=wiring.audit_records(),
+        telemetry=telemetry or NoTelemetry(),
+    )
+
+
 def filled_order(user: str, n: int, start: datetime) -> Order:
     """Order n (created n minutes after `start`) filled at the paper broker, recorded on the DynamoDB
     store as the executor records it: the order, its trade, the position and the fill's PnL bucket."""
-    from nija.adapters.dynamo.stores import DynamoStore
+    from nija import wiring
 
-    store = DynamoStore()
     at = start + timedelta(minutes=n)
     o = an_order(user, f"manual:{n}", created_at=at)
-    store.create_order(o)
-    o, _ = store.claim_for_submission(o)
+    wiring.orders().create_order(o)
+    o, _ = wiring.orders().claim_for_submission(o)
     fill = Fill(trade_id=f"t{n}", quantity=Decimal("1"), price=Decimal("100"), timestamp=at)
     o.apply_fill(fill)
-    held = store.get_position(user, BrokerName.PAPER, "BTC/USD")
+    held = wiring.ledger().get_position(user, BrokerName.PAPER, "BTC/USD")
     position = Position(
         user_id=user,
         broker=BrokerName.PAPER,
@@ -102,7 +126,7 @@ def filled_order(user: str, n: int, start: datetime) -> Order:
         price=Decimal(100),
         timestamp=at,
     )
-    assert store.record_fill(o, fill, position, trade)
+    assert wiring.ledger().record_fill(o, fill, position, trade)
     return o
 
 

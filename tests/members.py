@@ -9,4 +9,4 @@ def member(*user_ids: str) -> None:
     from nija.domain.models import User
 
     for user_id in user_ids:
-        wiring.store().put_user(User(user_id=user_id, email=f"{user_id}@example.test"))
+        wiring.users().put_user(User(user_id=user_id, email=f"{user_id}@example.test"))

@@ -41,7 +41,7 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
         claims = token_verifier().verify(bearer_token(headers.get("authorization")))
-        user = active_user(claims, wiring.store())
+        user = active_user(claims, wiring.users())
     except Unauthenticated as exc:
         logger.info("refused a token", extra={"reason": exc.message})
         metrics.add_metric(name="TokensRefused", unit=MetricUnit.Count, value=1)

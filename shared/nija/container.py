@@ -28,9 +28,11 @@ from nija.ports.realtime import Pusher
 if TYPE_CHECKING:
     from nija.adapters.dynamo.audit import AuditRecords
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
+    from nija.adapters.dynamo.ledger import DynamoLedger
+    from nija.adapters.dynamo.orders import DynamoOrders
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
-    from nija.adapters.dynamo.stores import DynamoStore
+    from nija.adapters.dynamo.users import DynamoLoginGuards, DynamoUsers
     from nija.adapters.paper.broker import PaperBroker
     from nija.adapters.sqs_queue import SqsOrderQueue
     from nija.adapters.vault import KmsSecretsVault
@@ -73,10 +75,29 @@ class Container:
     # --- storage -----------------------------------------------------------------------------
 
     @cached_property
-    def store(self) -> DynamoStore:
-        from nija.adapters.dynamo.stores import DynamoStore
+    def orders(self) -> DynamoOrders:
+        from nija.adapters.dynamo.orders import DynamoOrders
 
-        return DynamoStore()
+        return DynamoOrders()
+
+    @cached_property
+    def ledger(self) -> DynamoLedger:
+        """Fills, positions and trades."""
+        from nija.adapters.dynamo.ledger import DynamoLedger
+
+        return DynamoLedger()
+
+    @cached_property
+    def users(self) -> DynamoUsers:
+        from nija.adapters.dynamo.users import DynamoUsers
+
+        return DynamoUsers()
+
+    @cached_property
+    def login_guards(self) -> DynamoLoginGuards:
+        from nija.adapters.dynamo.users import DynamoLoginGuards
+
+        return DynamoLoginGuards()
 
     @cached_property
     def audit_records(self) -> AuditRecords:
@@ -134,7 +155,7 @@ class Container:
         from nija.adapters.s3_anchors import S3Anchors
         from nija.logic.audit_anchor import AuditAnchoring
 
-        return AuditAnchoring(self.store, S3Anchors(self.settings.audit_anchor_bucket))
+        return AuditAnchoring(self.audit_records, S3Anchors(self.settings.audit_anchor_bucket))
 
     # --- brokers and markets -----------------------------------------------------------------
 
@@ -197,9 +218,9 @@ class Container:
         return Accounts(
             idp=CognitoIdentity(),
             keys=ApiGatewayKeys(self.settings.usage_plan_ids),
-            users=self.store,
-            guards=self.store,
-            audit=self.store,
+            users=self.users,
+            guards=self.login_guards,
+            audit=self.audit_records,
             auto_confirm=self.settings.auto_confirm_signup,
             verdicts=self.verdicts,
         )
@@ -232,7 +253,7 @@ class Container:
         from nija.logic.vault import VaultService
 
         return VaultService(
-            self.vault, self.credential_index, self.check_keys, self.store, self.function_name
+            self.vault, self.credential_index, self.check_keys, self.audit_records, self.function_name
         )
 
     @cached_property
@@ -240,7 +261,7 @@ class Container:
         from nija.logic.vault import CachedVaultReader
 
         ttl = self.settings.vault_cache_ttl_s
-        return CachedVaultReader(self.vault, self.store, self.function_name, ttl_s=ttl)
+        return CachedVaultReader(self.vault, self.audit_records, self.function_name, ttl_s=ttl)
 
     def connected(self, user_id: str, broker: BrokerName) -> bool:
         """Whether the user has keys for this broker now (a consistent read: a disconnect stops orders)."""
@@ -271,14 +292,16 @@ class Container:
         from nija.logic.pretrade import PreTradeGuard
 
         reader = DynamoPreTradeReader()
-        return PreTradeGuard(self.store, self.store, self.risk_store, self.mark_price, self.fee_rate, reader)
+        return PreTradeGuard(self.users, self.ledger, self.risk_store, self.mark_price, self.fee_rate, reader)
 
     @cached_property
     def order_desk(self) -> OrderDesk:
         """POST, GET and DELETE /v1/orders."""
         from nija.logic.orders import OrderDesk
 
-        return OrderDesk(self.store, self.order_queue, self.connected, self.controls.mode_for, self.telemetry)
+        return OrderDesk(
+            self.orders, self.order_queue, self.connected, self.controls.mode_for, self.telemetry
+        )
 
     def executor(self, name: BrokerName) -> Executor:
         """One broker's order messages (function executor, one deployment per broker)."""
@@ -286,11 +309,12 @@ class Container:
             from nija.logic.execution import Executor
 
             self._executors[name] = Executor(
-                store=self.store,
+                orders=self.orders,
+                ledger=self.ledger,
                 broker=self.broker(name),
                 guard=self.guard,
                 breakers=self.controls,
-                audit=self.store,
+                audit=self.audit_records,
                 telemetry=self.telemetry,
             )
         return self._executors[name]
@@ -300,8 +324,8 @@ class Container:
         from nija.logic.broker_sync import BrokerSync
         from nija.logic.reconcile import Reconciler
 
-        reconciler = Reconciler(self.broker(name), self.store, self.store)
-        return BrokerSync(self.executor(name), self.store, reconciler, self.connected_users)
+        reconciler = Reconciler(self.broker(name), self.ledger, self.audit_records)
+        return BrokerSync(self.executor(name), self.orders, reconciler, self.connected_users)
 
     @cached_property
     def position_book(self) -> PositionBook:
@@ -311,19 +335,19 @@ class Container:
         def mark(name: BrokerName, symbol: str) -> Decimal | None:
             return self.broker(name).mark_price(symbol)
 
-        return PositionBook(self.store, mark)
+        return PositionBook(self.ledger, mark)
 
     @cached_property
     def own_switch(self) -> OwnSwitch:
         from nija.logic.controls import OwnSwitch
 
-        return OwnSwitch(self.controls, self.store)
+        return OwnSwitch(self.controls, self.users)
 
     @cached_property
     def settings_service(self) -> SettingsService:
         from nija.logic.settings import SettingsService
 
-        return SettingsService(self.settings_store, self.risk_store, self.connected, self.store)
+        return SettingsService(self.settings_store, self.risk_store, self.connected, self.audit_records)
 
     @cached_property
     def scanner(self) -> Scanner:
@@ -338,7 +362,7 @@ class Container:
             platform=DynamoPlatformModes(),
             market=self.market_data,
             sizer=EquitySizer(self.risk_store, self.broker),
-            store=self.store,
+            orders=self.orders,
             queue=self.order_queue,
             telemetry=self.telemetry,
         )
@@ -354,7 +378,7 @@ class Container:
         from nija.logic.analytics import Analytics
 
         return Analytics(
-            positions=self.store.list_positions,
+            positions=self.ledger.list_positions,
             store=DynamoAnalyticsStore(),
             risk_settings=self.risk_store.settings,
             balances=self.live_balances,
@@ -382,7 +406,7 @@ class Container:
         from nija.adapters.jwt_verifier import verify_token
         from nija.logic.realtime import Realtime
 
-        return Realtime(DynamoConnections(), lambda: self.pusher, self.store, verify_token)
+        return Realtime(DynamoConnections(), lambda: self.pusher, self.users, verify_token)
 
     @cached_property
     def push_sender(self) -> PushSender:
@@ -419,9 +443,9 @@ class Container:
         from nija.logic.data_rights import DataRights
 
         return DataRights(
-            users=self.store,
+            users=self.users,
             records=DynamoUserRecords(),
-            audit=self.store,
+            audit=self.audit_records,
             secrets=SecretEraser(self.settings.catalogue),
             keys=ApiGatewayKeys(self.settings.usage_plan_ids),
             idp=CognitoIdentity(),

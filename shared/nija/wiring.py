@@ -20,9 +20,11 @@ from nija.ports.realtime import Pusher
 if TYPE_CHECKING:
     from nija.adapters.dynamo.audit import AuditRecords
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
+    from nija.adapters.dynamo.ledger import DynamoLedger
+    from nija.adapters.dynamo.orders import DynamoOrders
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
-    from nija.adapters.dynamo.stores import DynamoStore
+    from nija.adapters.dynamo.users import DynamoLoginGuards, DynamoUsers
     from nija.adapters.paper.broker import PaperBroker
     from nija.adapters.sqs_queue import SqsOrderQueue
     from nija.adapters.vault import KmsSecretsVault
@@ -77,8 +79,20 @@ def reset() -> None:
     _container = None
 
 
-def store() -> DynamoStore:
-    return container().store
+def orders() -> DynamoOrders:
+    return container().orders
+
+
+def ledger() -> DynamoLedger:
+    return container().ledger
+
+
+def users() -> DynamoUsers:
+    return container().users
+
+
+def login_guards() -> DynamoLoginGuards:
+    return container().login_guards
 
 
 def audit_records() -> AuditRecords:

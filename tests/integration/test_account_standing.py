@@ -48,7 +48,7 @@ def alice(gateway_mode: None, aws: None, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("NIJA_USER_POOL_ID", made.pool_id)
     monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
     reset_settings()
-    yield identity.create_confirmed_user(made, EMAIL, "Standing-Passw0rd-42!", wiring.store())
+    yield identity.create_confirmed_user(made, EMAIL, "Standing-Passw0rd-42!", wiring.users())
     reset_settings()
 
 
@@ -68,7 +68,7 @@ def _secrets(user: str) -> list[Any]:
 
 def _place(user: str, key: str) -> Order:
     request = OrderRequest.model_validate(BUY)
-    return orders.place_order(Principal(user_id=user), request, key, wiring.store(), wiring.order_queue())
+    return orders.place_order(Principal(user_id=user), request, key, wiring.orders(), wiring.order_queue())
 
 
 def _deliver(executor: Any) -> dict[str, Any]:
@@ -135,13 +135,13 @@ def test_an_order_queued_before_an_erasure_is_never_sent_nor_recreated(executor:
     identity.connect_paper(alice)
     order = _place(alice, "racing-the-erasure")
     # What an erasure racing this order leaves: the mark, the purge, then the profile gone.
-    wiring.store().update_user(alice, trading_disabled_reason=ACCOUNT_DELETION)
+    wiring.users().update_user(alice, trading_disabled_reason=ACCOUNT_DELETION)
     DynamoUserRecords().purge(alice, EMAIL)
     DynamoUserRecords().delete_profile(alice)
 
     assert _deliver(executor) == {"batchItemFailures": []}  # done with: a retry could not help
 
-    assert wiring.store().get_order(alice, order.order_id) is None
+    assert wiring.orders().get_order(alice, order.order_id) is None
     assert _partition(keys.user_pk(alice)) == [] and _paper_orders(alice) == []
 
 
@@ -152,7 +152,7 @@ def test_a_disabled_users_queued_order_is_refused_not_sent(executor: Any, alice:
 
     assert _deliver(executor) == {"batchItemFailures": []}
 
-    refused = wiring.store().get_order(alice, order.order_id)
+    refused = wiring.orders().get_order(alice, order.order_id)
     assert refused is not None and refused.status is OrderStatus.REJECTED
     assert refused.reason_code == "trading_disabled"
     assert _paper_orders(alice) == []
@@ -192,7 +192,7 @@ def test_an_order_placed_while_the_erasure_begins_stops_it_and_lifts_its_mark(al
     with pytest.raises(Conflict) as refused:
         racing.delete_account(alice, EMAIL)
     assert refused.value.code == "open_orders"
-    profile = wiring.store().get_user(alice)
+    profile = wiring.users().get_user(alice)
     assert profile is not None and profile.trading_disabled_reason is None  # the mark is lifted
     assert _secrets(alice) != []  # nothing was erased
 
@@ -232,22 +232,21 @@ def test_no_store_write_lands_for_an_inactive_account(alice: str) -> None:
     order = Order.from_intent(
         orders.build_intent(Principal(user_id=alice), OrderRequest.model_validate(BUY), "x")
     )
-    store = wiring.store()
     writes = {
-        "order": lambda: store.create_order(order),
-        "claim": lambda: store.claim_for_submission(order),
-        "request_key": lambda: store.claim_request_key(alice, "k", order.order_id),
+        "order": lambda: wiring.orders().create_order(order),
+        "claim": lambda: wiring.orders().claim_for_submission(order),
+        "request_key": lambda: wiring.orders().claim_request_key(alice, "k", order.order_id),
         "settings": lambda: wiring.settings_store().put(alice, wiring.settings_store().get(alice)),
         "device": lambda: wiring.devices().add(
             alice, Device(token="ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", platform="ios")
         ),
         "connection": lambda: DynamoConnections().add("conn=", alice),
     }
-    store.update_user(alice, status=UserStatus.DISABLED)
+    wiring.users().update_user(alice, status=UserStatus.DISABLED)
     for name in ("order", "request_key", "settings", "device", "connection"):
         with pytest.raises(AccountInactive):
             writes[name]()
-    store.update_user(alice, status=UserStatus.ACTIVE, trading_disabled_reason=ACCOUNT_DELETION)
+    wiring.users().update_user(alice, status=UserStatus.ACTIVE, trading_disabled_reason=ACCOUNT_DELETION)
     for name in ("order", "claim", "request_key", "settings", "device", "connection"):
         with pytest.raises(AccountInactive):
             writes[name]()
@@ -256,7 +255,7 @@ def test_no_store_write_lands_for_an_inactive_account(alice: str) -> None:
 
 
 def test_a_write_for_an_inactive_account_raises_and_stores_nothing(alice: str) -> None:
-    wiring.store().update_user(alice, status=UserStatus.DISABLED)
+    wiring.users().update_user(alice, status=UserStatus.DISABLED)
     with pytest.raises(AccountInactive):
         wiring.settings_store().put(alice, wiring.settings_store().get(alice))
     assert [i["sk"]["S"] for i in _partition(keys.user_pk(alice))] == [keys.PROFILE]

@@ -59,7 +59,7 @@ def test_signup_makes_pool_user_profile_and_key_then_login_works(dashboard: Any)
     r = signup(dashboard, address)
     assert r.status == 201, r.body
     user_id = r.body["user_id"]
-    user = wiring.store().get_user(user_id)
+    user = wiring.users().get_user(user_id)
     assert user is not None and user.tier.value == "basic" and user.status.value == "active"
     assert user.api_key_id in plan_keys(get_settings().usage_plan_ids["basic"])
 
@@ -82,7 +82,7 @@ def test_signup_makes_pool_user_profile_and_key_then_login_works(dashboard: Any)
         "trading_disabled_reason": None,
         "created_at": None,
     }
-    events = wiring.store().events_for(user_id)
+    events = wiring.audit_records().events_for(user_id)
     assert [(e.action, e.outcome.value) for e in events] == [
         ("auth.login", "success"),
         ("auth.signup", "success"),
@@ -117,7 +117,7 @@ def test_a_taken_email_is_409_and_the_first_account_is_untouched(dashboard: Any)
     again = signup(dashboard, address, "Another-Passw0rd!")
     assert again.status == 409 and again.error["code"] == "email_taken"
     assert login(dashboard, address).status == 200
-    assert wiring.store().get_user(first.body["user_id"]) is not None
+    assert wiring.users().get_user(first.body["user_id"]) is not None
 
 
 def test_a_failed_profile_write_undoes_the_pool_user_and_the_key(dashboard: Any, pool: identity.Pool) -> None:
@@ -145,7 +145,7 @@ def test_five_failures_lock_the_account_for_15_minutes(dashboard: Any) -> None:
     guard_subject = wiring.accounts()  # the attempts are audited under the hashed sign-in name
     from nija.logic.accounts import email_subject
 
-    attempts = wiring.store().events_for(email_subject(address))
+    attempts = wiring.audit_records().events_for(email_subject(address))
     outcomes = [(e.action, e.outcome.value, e.details.get("reason")) for e in attempts]
     assert outcomes.count(("auth.login", "failure", "unauthenticated")) == MAX_FAILURES
     assert ("auth.login", "refused", "locked") in outcomes
@@ -341,7 +341,7 @@ def test_admin_changes_a_tier_and_the_key_moves_plan(
 ) -> None:
     user_id = signup(dashboard, email()).body["user_id"]
     admin_id = signup(dashboard, email()).body["user_id"]
-    key = wiring.store().get_user(user_id).api_key_id  # type: ignore[union-attr]
+    key = wiring.users().get_user(user_id).api_key_id  # type: ignore[union-attr]
     plans = get_settings().usage_plan_ids
 
     refused = admin_api("users_tier", user_id=admin_id, target_id=user_id, role="user")
@@ -353,7 +353,7 @@ def test_admin_changes_a_tier_and_the_key_moves_plan(
     assert r.body["tier"] == "pro" and r.body["requests_per_minute"] == 300
     assert key in plan_keys(plans["pro"]) and key not in plan_keys(plans["basic"])
     audit_writer()  # the change's record, stored with it, reaches the chain through the outbox
-    change = wiring.store().events_for(user_id)[0]
+    change = wiring.audit_records().events_for(user_id)[0]
     assert (change.action, change.actor, change.details) == (
         "admin.tier_change",
         admin_id,

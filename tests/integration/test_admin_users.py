@@ -69,7 +69,7 @@ def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(
     off = admin_api("users_disable", user_id=admin_id, role="admin", target_id=user_id)
     assert off.status == 200 and off.body["status"] == "disabled"
     assert login(dashboard, address).status in (401, 403)
-    profile = wiring.store().get_user(user_id)
+    profile = wiring.users().get_user(user_id)
     assert profile is not None and profile.status.value == "disabled"
     # Every check that decides on trading reads the profile: the pre-trade guard refuses.
     from nija.domain.models import BrokerName, OrderIntent, OrderType, Side
@@ -95,7 +95,9 @@ def test_a_disabled_user_cannot_sign_in_or_trade_until_enabled(
     assert on.status == 200 and on.body["status"] == "active"
     assert login(dashboard, address).status == 200
     audit_writer()  # each change's record, stored with it, reaches the chain through the outbox
-    actions = [e.action for e in wiring.store().events_for(user_id) if e.action.startswith("admin.user_")]
+    actions = [
+        e.action for e in wiring.audit_records().events_for(user_id) if e.action.startswith("admin.user_")
+    ]
     assert sorted(actions) == ["admin.user_disable", "admin.user_enable"]
 
     refused = admin_api("users_disable", user_id=user_id, role="user", target_id=admin_id)

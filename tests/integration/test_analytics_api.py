@@ -17,10 +17,8 @@ from nija import wiring
 from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side, User, utcnow
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.risk import RiskSettings
-from nija.logic.execution import Executor
-from nija.logic.executor_parts import NoBreakers, NoGuard
 from nija.ports.broker import BrokerOrder
-from nija.ports.telemetry import NoTelemetry
+from tests.kit import an_executor
 
 D = Decimal
 
@@ -32,7 +30,7 @@ def dashboard_api(gateway_mode: None, aws: None, api: Any) -> Any:
 
 def new_user(time_zone: str = "UTC") -> str:
     user_id = str(uuid.uuid4())
-    wiring.store().put_user(User(user_id=user_id, email=f"{user_id[:8]}@nija.local"))
+    wiring.users().put_user(User(user_id=user_id, email=f"{user_id[:8]}@nija.local"))
     wiring.risk_store().put_settings(user_id, RiskSettings(time_zone=time_zone))
     return user_id
 
@@ -51,7 +49,7 @@ def fill(user_id: str, symbol: str, side: str, qty: str, price: str, fee: str, a
         source="test",
         created_at=at,
     )
-    order, _ = wiring.store().claim_for_submission(Order.from_intent(intent))
+    order, _ = wiring.orders().claim_for_submission(Order.from_intent(intent))
     remote = BrokerOrder(
         broker_order_id=f"b-{intent.intent_id}",
         client_order_id=intent.client_order_id,
@@ -62,14 +60,7 @@ def fill(user_id: str, symbol: str, side: str, qty: str, price: str, fee: str, a
             Fill(trade_id=f"t-{intent.intent_id}", quantity=D(qty), price=D(price), fee=D(fee), timestamp=at),
         ),
     )
-    executor = Executor(
-        wiring.store(),
-        wiring.broker(BrokerName.PAPER),
-        NoGuard(),
-        NoBreakers(),
-        wiring.store(),
-        NoTelemetry(),
-    )
+    executor = an_executor()
     executor.reconcile(order, remote)
     executor.reconcile(order, remote)  # reported again: recorded once
 
@@ -243,7 +234,7 @@ def test_an_order_through_the_executor_keeps_a_snapshot(dashboard_api: Any) -> N
         quantity=D("0.01"),
         source="test",
     )
-    executor = Executor(wiring.store(), paper, wiring.guard(), NoBreakers(), wiring.store(), NoTelemetry())
+    executor = an_executor(paper, guard=wiring.guard())
     assert executor.place(PlaceOrder(intent=intent)).status is OrderStatus.FILLED
     now = utcnow()
     r = dashboard_api(

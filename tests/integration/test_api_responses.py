@@ -31,14 +31,14 @@ def app(gateway_mode: None, aws: None) -> TestClient:
 @pytest.fixture
 def broken_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sign-in and the positions list fail with an error no handler knows: an unhandled exception."""
-    from nija.adapters.dynamo.stores import DynamoStore
+    from nija.adapters.dynamo.ledger import DynamoLedger
     from nija.logic.accounts import Accounts
 
     def fail(*_: Any, **__: Any) -> Any:
         raise RuntimeError("the store is gone")
 
     monkeypatch.setattr(Accounts, "log_in", fail)
-    monkeypatch.setattr(DynamoStore, "list_positions", fail)
+    monkeypatch.setattr(DynamoLedger, "list_positions", fail)
 
 
 def _secure(headers: Any) -> None:

@@ -39,11 +39,11 @@ def anchored(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("NIJA_AUDIT_ANCHOR_BUCKET", bucket)
     monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
     reset_settings()
-    store = wiring.store()
+    audit = wiring.audit_records()
     for n in range(1, 5):
-        store.record(event(ALICE, n))
+        audit.record(event(ALICE, n))
     for n in range(1, 3):
-        store.record(event(BOB, n))
+        audit.record(event(BOB, n))
     yield bucket
     reset_settings()
 
@@ -89,8 +89,8 @@ def test_the_schedule_anchors_every_chains_head_write_once(anchored: str) -> Non
 
 def test_the_next_anchor_moves_on_from_the_last_and_links_to_it(anchored: str) -> None:
     first = run_schedule()
-    store = wiring.store()
-    store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
+    audit = wiring.audit_records()
+    audit.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
     later = datetime.now(UTC) + timedelta(minutes=10)  # past the settling time of the new record
     run = wiring.audit_anchoring().anchor(now=later)  # type: ignore[union-attr]
     anchor, key = run.anchor, run.key
@@ -141,7 +141,7 @@ def test_without_a_bucket_nothing_is_anchored_and_links_are_still_checked(
     assert wiring.audit_anchoring() is None
     with pytest.raises(SystemExit, match="NIJA_AUDIT_ANCHOR_BUCKET"):
         cli(["audit", "anchor"])
-    wiring.store().record(event(ALICE, 1))
+    wiring.audit_records().record(event(ALICE, 1))
     assert verify(api, user_id=ALICE).body == {"ok": True, "checked": 1}
 
 
@@ -157,10 +157,10 @@ def test_a_tampered_chain_keeps_its_old_head_though_records_were_appended_after(
 ) -> None:
     first = run_schedule()
     remove_newest(ALICE, 4)
-    store = wiring.store()
+    audit = wiring.audit_records()
     # A new record links after what is left (seq 4 again, another hash); an untouched chain moves on.
-    store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=ALICE, actor=ALICE))
-    store.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
+    audit.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=ALICE, actor=ALICE))
+    audit.record(AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB))
     later = datetime.now(UTC) + timedelta(minutes=10)
     run = wiring.audit_anchoring().anchor(now=later)  # type: ignore[union-attr]
     assert [(b.subject, b.seq, b.reason.value) for b in run.broken] == [(ALICE, 4, "anchor_mismatch")]
@@ -185,7 +185,7 @@ def test_two_runs_at_once_cannot_both_follow_the_same_anchor(anchored: str) -> N
     from nija.logic.audit_anchor import AuditAnchoring
 
     run_schedule()
-    slow = AuditAnchoring(wiring.store(), S3Anchors(anchored))
+    slow = AuditAnchoring(wiring.audit_records(), S3Anchors(anchored))
     follows_first = slow.anchors.latest()  # read, then another run puts the next anchor
     assert run_schedule()["broken"] == []
     assert follows_first is not None

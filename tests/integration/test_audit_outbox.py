@@ -41,11 +41,11 @@ def _outbox(subject: str) -> list[dict[str, Any]]:
 
 def _place(key: str | None = "k1") -> Any:
     request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal(1))
-    return orders.place_order(Principal(user_id=ALICE), request, key, wiring.store(), wiring.order_queue())
+    return orders.place_order(Principal(user_id=ALICE), request, key, wiring.orders(), wiring.order_queue())
 
 
 def _chain(subject: str) -> list[AuditEvent]:
-    return [r.event for _, r in wiring.store().chain(subject, 0, 1000)]
+    return [r.event for _, r in wiring.audit_records().chain(subject, 0, 1000)]
 
 
 def test_a_write_and_its_event_are_stored_together_or_not_at_all(aws: None) -> None:
@@ -57,24 +57,24 @@ def test_a_write_and_its_event_are_stored_together_or_not_at_all(aws: None) -> N
     stale = placed.model_copy(update={"status": OrderStatus.REJECTED})
     event = order_event("orders.reject", stale, "executor")
     with pytest.raises(Conflict):  # its condition fails: neither the order nor the event is written
-        wiring.store().save_order(stale, OrderStatus.SUBMITTED, 0, audit=event)
+        wiring.orders().save_order(stale, OrderStatus.SUBMITTED, 0, audit=event)
     assert len(_outbox(ALICE)) == 1
-    assert wiring.store().get_order(ALICE, placed.order_id).status is OrderStatus.QUEUED  # type: ignore[union-attr]
+    assert wiring.orders().get_order(ALICE, placed.order_id).status is OrderStatus.QUEUED  # type: ignore[union-attr]
 
 
 def test_the_writer_appends_each_event_once_in_the_order_written(audit_writer: Callable[[], None]) -> None:
-    wiring.store().record(
+    wiring.audit_records().record(
         AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=ALICE, actor=ALICE)
     )
     placed = _place()
-    orders.cancel_order(Principal(user_id=ALICE), placed.order_id, wiring.store(), wiring.order_queue())
+    orders.cancel_order(Principal(user_id=ALICE), placed.order_id, wiring.orders(), wiring.order_queue())
     audit_writer()
     audit_writer()  # the same stream records again: a retried batch
     actions = [e.action for e in _chain(ALICE)]
     assert actions == ["auth.login", "orders.place", "orders.cancel"]
     cancel = _chain(ALICE)[-1]
     assert (cancel.details["order_id"], cancel.details["status"]) == (placed.order_id, "canceled")
-    records = [r for _, r in wiring.store().chain(ALICE, 0, 1000)]
+    records = [r for _, r in wiring.audit_records().chain(ALICE, 0, 1000)]
     assert verify_chain(ALICE, records) is None
 
 
@@ -125,9 +125,9 @@ def test_an_operator_flushes_every_outbox_into_the_chains_once(
     bob = "b0b00000-0000-4000-8000-00000000a0d2"
     member(bob)
     placed = _place()
-    orders.cancel_order(Principal(user_id=ALICE), placed.order_id, wiring.store(), wiring.order_queue())
+    orders.cancel_order(Principal(user_id=ALICE), placed.order_id, wiring.orders(), wiring.order_queue())
     request = OrderRequest(broker=BrokerName.PAPER, symbol="ETH/USD", side=Side.BUY, quantity=Decimal(1))
-    orders.place_order(Principal(user_id=bob), request, None, wiring.store(), wiring.order_queue())
+    orders.place_order(Principal(user_id=bob), request, None, wiring.orders(), wiring.order_queue())
 
     assert main(["audit", "flush-outbox"]) == 0
     assert "appended 3 event(s) of 2 chain(s)" in capsys.readouterr().out
@@ -154,6 +154,6 @@ def test_a_writer_whose_remembered_head_moved_on_relinks_after_the_new_one(aws: 
     other.append(event(2))  # seq 2, behind the writer's back
     third = writer.append_once(event(3))
     assert third is not None and third.seq == 3
-    records = [r for _, r in wiring.store().chain(ALICE, 0, 100)]
+    records = [r for _, r in wiring.audit_records().chain(ALICE, 0, 100)]
     assert [r.event.details["n"] for r in records] == ["1", "2", "3"]
     assert verify_chain(ALICE, records) is None

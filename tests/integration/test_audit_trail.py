@@ -82,11 +82,10 @@ def test_concurrent_appends_make_one_gapless_valid_chain(audit_server: None) -> 
 def admin_api(aws: None, monkeypatch: pytest.MonkeyPatch, api: Any) -> Iterator[Any]:
     monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
     reset_settings()
-    store = wiring.store()
     for n in range(1, 6):
-        store.record(event(ALICE, n))
+        wiring.audit_records().record(event(ALICE, n))
     for n in range(1, 4):
-        store.record(event(BOB, n, at=T0 + timedelta(minutes=n, seconds=30)))
+        wiring.audit_records().record(event(BOB, n, at=T0 + timedelta(minutes=n, seconds=30)))
     yield api("admin_api")
     reset_settings()
 
@@ -170,9 +169,8 @@ def test_search_times_out_of_range_are_422(admin_api: Any, bound: str, at: str) 
 
 
 def test_search_by_actor_finds_what_one_person_did_to_any_chain(admin_api: Any) -> None:
-    store = wiring.store()
     for n, subject in enumerate((ALICE, BOB, "platform:global:trading"), start=10):
-        store.record(
+        wiring.audit_records().record(
             AuditEvent(
                 action="admin.disable",
                 outcome=Outcome.SUCCESS,
@@ -181,7 +179,9 @@ def test_search_by_actor_finds_what_one_person_did_to_any_chain(admin_api: Any) 
                 at=T0 + timedelta(minutes=n),
             )
         )
-    store.record(AuditEvent(action="orders.fill", outcome=Outcome.SUCCESS, subject=ALICE, actor="executor"))
+    wiring.audit_records().record(
+        AuditEvent(action="orders.fill", outcome=Outcome.SUCCESS, subject=ALICE, actor="executor")
+    )
 
     by_admin = call(admin_api, "audit_search", actor=ADMIN)
     assert by_admin.status == 200, by_admin.body
@@ -291,7 +291,6 @@ def test_a_break_found_mid_walk_after_resuming_is_still_named(admin_api: Any) ->
 
 
 def test_records_round_trip_with_their_hash(aws: None) -> None:
-    store = wiring.store()
     sent = AuditEvent(
         action="vault.store",
         outcome=Outcome.REFUSED,
@@ -300,8 +299,8 @@ def test_records_round_trip_with_their_hash(aws: None) -> None:
         details={"broker": "paper", "reason": "ünïcode ✓"},
         source_ip=None,
     )
-    store.record(sent)
+    wiring.audit_records().record(sent)
     (back,) = [r for _, r in AuditRecords().chain(ALICE, 0, 10)]
     assert back.event == sent
     assert verify_chain(ALICE, [back]) is None
-    assert json.dumps(store.events_for(ALICE)[0].model_dump(mode="json"))
+    assert json.dumps(wiring.audit_records().events_for(ALICE)[0].model_dump(mode="json"))

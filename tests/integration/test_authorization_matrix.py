@@ -79,7 +79,7 @@ def world(moto_endpoint: str) -> Iterator[World]:
             user = wiring.accounts().sign_up(address, PASSWORD)
             people[name] = {"user_id": user.user_id, **tokens(pool.client_id, address)}
         other = identity.create_user_pool(cat)
-        identity.create_confirmed_user(other, "stranger@example.com", PASSWORD, wiring.store())
+        identity.create_confirmed_user(other, "stranger@example.com", PASSWORD, wiring.users())
         from nija.api.apps import create_local_app
 
         identity.connect_paper(people["alice"]["user_id"])
@@ -200,7 +200,7 @@ def test_a_disabled_user_is_refused(world: World) -> None:
     address = f"carol-{uuid.uuid4().hex[:8]}@example.com"
     carol = wiring.accounts().sign_up(address, PASSWORD)
     token = tokens(world.pool.client_id, address)["AccessToken"]
-    wiring.store().put_user(carol.model_copy(update={"status": UserStatus.DISABLED}))
+    wiring.users().put_user(carol.model_copy(update={"status": UserStatus.DISABLED}))
     r = call(world, "GET", "/v1/me", f"Bearer {token}")
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
 

@@ -75,7 +75,7 @@ def pool(moto_endpoint: str) -> Iterator[identity.Pool]:
 def cognito(moto_endpoint: str, pool: identity.Pool) -> Cognito:
     """A new confirmed user with a NIJA profile (basic tier)."""
     email = f"trader-{uuid.uuid4().hex[:12]}@example.com"
-    user_id = identity.create_confirmed_user(pool, email, PASSWORD, wiring.store())
+    user_id = identity.create_confirmed_user(pool, email, PASSWORD, wiring.users())
     return Cognito(moto_endpoint, pool, user_id, email)
 
 
@@ -149,7 +149,7 @@ def test_tier_and_admin_role_come_from_the_profile_and_groups(
 ) -> None:
     email = f"admin-{uuid.uuid4().hex[:12]}@example.com"
     admin_id = identity.create_confirmed_user(
-        cognito.pool, email, PASSWORD, wiring.store(), tier=Tier.PRO, admin=True
+        cognito.pool, email, PASSWORD, wiring.users(), tier=Tier.PRO, admin=True
     )
     token = tokens(cognito.pool.client_id, email)["AccessToken"]
 
@@ -161,7 +161,7 @@ def test_tier_and_admin_role_come_from_the_profile_and_groups(
 
 def _other_pools_token(cognito: Cognito) -> str:
     other = identity.create_user_pool(get_settings().catalogue)
-    identity.create_confirmed_user(other, cognito.email, PASSWORD, wiring.store())
+    identity.create_confirmed_user(other, cognito.email, PASSWORD, wiring.users())
     return tokens(other.client_id, cognito.email)["AccessToken"]
 
 
@@ -199,10 +199,9 @@ def test_a_bad_or_missing_token_is_unauthorized(cognito: Cognito, authorizer, lo
 
 def test_a_disabled_user_is_denied(cognito: Cognito, authorizer, load_event) -> None:
     token = cognito.access_token()
-    store = wiring.store()
-    user = store.get_user(cognito.user_id)
+    user = wiring.users().get_user(cognito.user_id)
     assert user is not None
-    store.put_user(User(**{**user.model_dump(), "status": UserStatus.DISABLED}))
+    wiring.users().put_user(User(**{**user.model_dump(), "status": UserStatus.DISABLED}))
 
     out = authorizer(load_event("authorizer/request", token=token))
 
@@ -249,4 +248,4 @@ def test_the_context_it_returns_is_what_trading_api_trusts(
     placed["requestContext"]["authorizer"] = event["requestContext"]["authorizer"]
     order = trading_api.invoke(placed)
     assert order.status == 202
-    assert wiring.store().get_order(cognito.user_id, order.body["order_id"]) is not None
+    assert wiring.orders().get_order(cognito.user_id, order.body["order_id"]) is not None

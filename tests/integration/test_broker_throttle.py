@@ -29,6 +29,7 @@ from nija.domain.models import BrokerName
 from nija.domain.orders import OrderStatus
 from nija.domain.throttle import Bucket, BucketKey, BucketLimit
 from nija.ports.broker import Broker
+from tests.kit import an_executor
 
 T0 = 1_700_000_000.0
 USER = "user-1"
@@ -237,10 +238,7 @@ def test_a_throttled_submit_waits_in_the_queue_without_counting_against_the_brok
     broker's circuit breaker sees no failure: nothing reached the broker."""
     from nija.domain.messages import PlaceOrder
     from nija.domain.models import Principal
-    from nija.logic.execution import Executor
-    from nija.logic.executor_parts import NoGuard
     from nija.logic.orders import OrderRequest, build_intent
-    from nija.ports.telemetry import NoTelemetry
 
     venue = VENUES["alpaca"]
     busy, idle = Instance(venue, clock), Instance(venue, clock)
@@ -252,20 +250,13 @@ def test_a_throttled_submit_waits_in_the_queue_without_counting_against_the_brok
         OrderRequest(broker=BrokerName.ALPACA, symbol=symbol, side="buy", quantity=quantity),
         "throttled",
     )
-    executor = Executor(
-        store=wiring.store(),
-        broker=idle.broker,
-        guard=NoGuard(),
-        breakers=wiring.controls(),
-        audit=wiring.store(),
-        telemetry=NoTelemetry(),
-    )
+    executor = an_executor(idle.broker, breakers=wiring.controls())
     with replay_of(venue, "adapter_market_buy") as replay:
         for _ in range(6):  # more than the breaker's threshold
             with pytest.raises(BrokerThrottled):
                 executor.place(PlaceOrder(intent=intent))
     assert replay.requests == []
-    order = wiring.store().get_order(USER, intent.intent_id)
+    order = wiring.orders().get_order(USER, intent.intent_id)
     assert order is not None and order.status is OrderStatus.SUBMITTED
     breaker = wiring.controls().store.breaker("alpaca")
     assert (breaker.state.value, breaker.failures) == ("closed", 0)

@@ -36,7 +36,7 @@ def apis(aws: None, monkeypatch: pytest.MonkeyPatch, api: Any) -> Iterator[dict[
     monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
     reset_settings()
     for user in (ALICE, BOB):
-        wiring.store().put_user(User(user_id=user, email=f"{user[:4]}@example.com"))
+        wiring.users().put_user(User(user_id=user, email=f"{user[:4]}@example.com"))
         wiring.broker(PAPER).seed_balances(user, {"USD": Decimal(100_000)})  # type: ignore[attr-defined]
         identity.connect_paper(user)
     yield {"trading": api("trading_api"), "admin": api("admin_api"), "dashboard": api("dashboard_api")}
@@ -78,7 +78,7 @@ def run_executor(executor: Any) -> dict[str, Any]:
 
 
 def status(user: str, order_id: str) -> tuple[OrderStatus, str | None]:
-    o = wiring.store().get_order(user, order_id)
+    o = wiring.orders().get_order(user, order_id)
     assert o is not None
     return o.status, o.reason_code
 
@@ -109,7 +109,7 @@ def test_a_users_switch_refuses_new_orders_at_once_and_queued_ones_too(
     run_executor(executor)
     assert status(ALICE, placed)[0] is OrderStatus.FILLED
     audit_writer()  # the switch's events reach the chain through the outbox
-    audit = [e for e in wiring.store().events_for(ALICE) if e.action == "controls.kill_switch"]
+    audit = [e for e in wiring.audit_records().events_for(ALICE) if e.action == "controls.kill_switch"]
     assert [e.details["engaged"] for e in audit] == ["false", "true"]
 
 
@@ -150,9 +150,9 @@ def test_repeated_broker_refusals_disable_trading_with_the_reason_on_me(
     """The executor reports each broker refusal to the guard (the pre-trade checks stop the paper
     broker's own refusals first, so this test reports the last one of the limit itself)."""
     limit = wiring.risk_store().settings(ALICE).max_consecutive_errors
-    user = wiring.store().get_user(ALICE)
+    user = wiring.users().get_user(ALICE)
     assert user is not None
-    wiring.store().put_user(user.model_copy(update={"consecutive_broker_errors": limit - 1}))
+    wiring.users().put_user(user.model_copy(update={"consecutive_broker_errors": limit - 1}))
     reason = wiring.guard().broker_result(ALICE, ok=False)
     assert reason is not None and str(limit) in reason
 
@@ -166,7 +166,9 @@ def test_repeated_broker_refusals_disable_trading_with_the_reason_on_me(
     assert apis["dashboard"]("me", user_id=ALICE).body["trading_disabled_reason"] is None
     audit_writer()
     trail = [
-        e for e in reversed(wiring.store().events_for(ALICE)) if e.action.startswith("controls.trading_")
+        e
+        for e in reversed(wiring.audit_records().events_for(ALICE))
+        if e.action.startswith("controls.trading_")
     ]
     assert [(e.action, e.actor) for e in trail] == [
         ("controls.trading_paused", "executor"),

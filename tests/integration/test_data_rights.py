@@ -16,7 +16,6 @@ from kit import an_order, filled_order
 
 from nija import wiring
 from nija.adapters.aws import client
-from nija.adapters.dynamo.stores import DynamoStore
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.models import (
@@ -79,7 +78,7 @@ def member(dashboard: Any) -> Member:
     wiring.risk_store().put_settings(user_id, RiskSettings())
     wiring.risk_store().record_equity(user_id, "paper", Decimal("10100"), T0)
     order = filled_order(user_id, 1, T0)
-    DynamoStore().claim_request_key(user_id, "key-1", order.order_id)
+    wiring.orders().claim_request_key(user_id, "key-1", order.order_id)
     put_raw(f"USER#{user_id}", "EQSNAP#2026-11-01T00:00", equity="10100", at=T0.isoformat())
     put_raw(f"USER#{user_id}", "PNL#2026-10-01T00:00", note="raw")
     connection = f"conn-{uuid.uuid4().hex[:8]}"
@@ -134,10 +133,10 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
     alice, bob = member(dashboard), member(dashboard)
     request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal(1))
     placed = orders.place_order(
-        Principal(user_id=alice.user_id), request, None, wiring.store(), wiring.order_queue()
+        Principal(user_id=alice.user_id), request, None, wiring.orders(), wiring.order_queue()
     )
     orders.cancel_order(
-        Principal(user_id=alice.user_id), placed.order_id, wiring.store(), wiring.order_queue()
+        Principal(user_id=alice.user_id), placed.order_id, wiring.orders(), wiring.order_queue()
     )
     r = export(dashboard, alice)
     assert r.status == 200, r.body
@@ -173,7 +172,7 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
     text = json.dumps(doc)
     assert bob.user_id not in text and bob.email not in text
     assert alice.canary not in text and "paper-key-0001" not in text
-    api_key = wiring.store().get_user(alice.user_id).api_key  # type: ignore[union-attr]
+    api_key = wiring.users().get_user(alice.user_id).api_key  # type: ignore[union-attr]
     assert api_key and api_key not in text
 
 
@@ -208,15 +207,15 @@ def test_export_and_delete_without_a_token_are_401(dashboard: Any) -> None:
 
 def test_delete_removes_everything_but_the_pseudonymous_audit_chain(dashboard: Any) -> None:
     alice, bob = member(dashboard), member(dashboard)
-    key_id = wiring.store().get_user(alice.user_id).api_key_id  # type: ignore[union-attr]
+    key_id = wiring.users().get_user(alice.user_id).api_key_id  # type: ignore[union-attr]
     assert login(dashboard, alice.email).status == 200
     # An order placed and canceled: its audit events wait in the outbox (a partition of their own)
     request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal(1))
     placed = orders.place_order(
-        Principal(user_id=alice.user_id), request, None, wiring.store(), wiring.order_queue()
+        Principal(user_id=alice.user_id), request, None, wiring.orders(), wiring.order_queue()
     )
     orders.cancel_order(
-        Principal(user_id=alice.user_id), placed.order_id, wiring.store(), wiring.order_queue()
+        Principal(user_id=alice.user_id), placed.order_id, wiring.orders(), wiring.order_queue()
     )
 
     r = delete(dashboard, alice)
@@ -232,14 +231,14 @@ def test_delete_removes_everything_but_the_pseudonymous_audit_chain(dashboard: A
     assert login(dashboard, bob.email).status == 200
 
     # The audit chain stays, ends with the erasure, and holds neither her address nor her keys.
-    events = wiring.store().events_for(alice.user_id, limit=1000)
+    events = wiring.audit_records().events_for(alice.user_id, limit=1000)
     assert events[0].action == "account.deleted" and events[0].outcome is Outcome.SUCCESS
     assert {"auth.signup", "vault.store", "account.delete"} <= {e.action for e in events}
     # The order's events were still in the outbox (no audit writer ran): they are in, before the end.
     assert [e.action for e in events[1:3]] == ["orders.cancel", "orders.place"]
     text = audit_text()
     assert alice.email not in text and alice.canary not in text
-    chain = getattr(wiring.store(), "chain", None)
+    chain = getattr(wiring.audit_records(), "chain", None)
     if chain is not None:  # the hash chain (nija.domain.audit_chain) where it is in place
         from nija.domain.audit_chain import verify_chain
 
@@ -250,7 +249,7 @@ def test_delete_removes_everything_but_the_pseudonymous_audit_chain(dashboard: A
     # A second DELETE finds no account: 404, and nothing changes.
     again = delete(dashboard, alice)
     assert again.status == 404 and again.error["code"] == "not_found"
-    assert len(wiring.store().events_for(alice.user_id, limit=1000)) == len(events)
+    assert len(wiring.audit_records().events_for(alice.user_id, limit=1000)) == len(events)
 
 
 def test_a_wrong_confirmation_is_422_naming_the_field_and_deletes_nothing(dashboard: Any) -> None:
@@ -262,43 +261,43 @@ def test_a_wrong_confirmation_is_422_naming_the_field_and_deletes_nothing(dashbo
     missing = dashboard.invoke({**event, "body": "{}"})
     assert missing.status == 422 and missing.error.get("field") == "confirm"
     assert secret_exists(alice.user_id)
-    assert wiring.store().get_user(alice.user_id).trading_disabled_reason is None  # type: ignore[union-attr]
+    assert wiring.users().get_user(alice.user_id).trading_disabled_reason is None  # type: ignore[union-attr]
 
 
 def test_open_orders_refuse_the_erasure_until_they_are_done(dashboard: Any) -> None:
     alice = member(dashboard)
-    store = DynamoStore()
     queued = _order(alice.user_id, 50)
-    store.create_order(queued)
+    wiring.orders().create_order(queued)
     r = delete(dashboard, alice)
     assert r.status == 409 and r.error["code"] == "open_orders"
-    assert secret_exists(alice.user_id) and store.get_user(alice.user_id) is not None
-    assert store.events_for(alice.user_id, limit=1)[0].outcome is Outcome.REFUSED
+    assert secret_exists(alice.user_id) and wiring.users().get_user(alice.user_id) is not None
+    assert wiring.audit_records().events_for(alice.user_id, limit=1)[0].outcome is Outcome.REFUSED
 
-    store.request_cancel(queued)  # canceled while queued: it can no longer fill
-    assert store.get_order(alice.user_id, queued.order_id).status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    wiring.orders().request_cancel(queued)  # canceled while queued: it can no longer fill
+    assert wiring.orders().get_order(alice.user_id, queued.order_id).status is OrderStatus.CANCELED  # type: ignore[union-attr]
     assert delete(dashboard, alice).status == 204
-    assert store.get_user(alice.user_id) is None
+    assert wiring.users().get_user(alice.user_id) is None
 
 
 def test_a_retry_finishes_an_erasure_that_stopped_half_way(dashboard: Any) -> None:
     """As if the first DELETE had stopped after the directory user went and the final audit event was
     written, just before the profile: the retry (same token) finishes, recording the event once."""
     alice = member(dashboard)
-    store = wiring.store()
-    user = store.get_user(alice.user_id)
+    user = wiring.users().get_user(alice.user_id)
     assert user is not None
-    store.put_user(user.model_copy(update={"trading_disabled_reason": DELETION_REASON}))
+    wiring.users().put_user(user.model_copy(update={"trading_disabled_reason": DELETION_REASON}))
     wiring.accounts().idp.delete(alice.email)
-    store.flush_outbox(alice.user_id)  # as the first DELETE did before its last event
-    store.record(
+    wiring.audit_records().flush_outbox(alice.user_id)  # as the first DELETE did before its last event
+    wiring.audit_records().record(
         AuditEvent(
             action="account.deleted", outcome=Outcome.SUCCESS, subject=alice.user_id, actor=alice.user_id
         )
     )
 
     assert delete(dashboard, alice).status == 204
-    assert [e.action for e in store.events_for(alice.user_id, limit=1000)].count("account.deleted") == 1
+    assert [e.action for e in wiring.audit_records().events_for(alice.user_id, limit=1000)].count(
+        "account.deleted"
+    ) == 1
     assert not secret_exists(alice.user_id)
     assert [i for i in state_items() if alice.user_id in json.dumps(i)] == []
 
@@ -317,12 +316,12 @@ def test_an_admin_erases_a_disabled_account_that_cannot_sign_in(dashboard: Any, 
     assert erase(carol.email, role="user").status == 403  # admins only
     wrong = erase(admin.email)
     assert wrong.status == 422 and wrong.error["field"] == "confirm"
-    assert wiring.store().get_user(carol.user_id) is not None  # nothing deleted
+    assert wiring.users().get_user(carol.user_id) is not None  # nothing deleted
 
     assert erase(carol.email.upper()).status == 204
-    assert wiring.store().get_user(carol.user_id) is None
+    assert wiring.users().get_user(carol.user_id) is None
     assert not [i for i in state_items() if carol.user_id in json.dumps(i) or carol.email in json.dumps(i)]
     assert not secret_exists(carol.user_id) and secret_exists(admin.user_id)
-    events = wiring.store().events_for(carol.user_id, limit=1000)
+    events = wiring.audit_records().events_for(carol.user_id, limit=1000)
     assert (events[0].action, events[0].actor) == ("account.deleted", admin.user_id)
     assert erase(carol.email).status == 404  # gone

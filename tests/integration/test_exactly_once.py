@@ -4,7 +4,7 @@ The executor is stopped at each step of an order's way: before it records the or
 recorded it, after the broker accepted it but before the outcome is recorded, between the recorded
 acceptance and the recorded fill (market orders), and after the outcome is recorded. The stop is a
 `Crash`: a BaseException raised by thin wrappers around the REAL ports the handler's Executor is
-built with (nija.wiring's DynamoStore and the DynamoDB-backed paper broker), so no `except Exception`
+built with (nija.wiring's DynamoDB stores and the DynamoDB-backed paper broker), so no `except Exception`
 anywhere can swallow it. The invocation dies like a killed Lambda sandbox, its messages come back when
 their visibility timeout ends (made immediate here) and the next invocation runs in a new sandbox.
 The message is then delivered again up to 3 times, with a crash on the second delivery too in some
@@ -208,8 +208,8 @@ class Faults:
                 fault.action(point)
 
 
-class FaultyStore:
-    """The real DynamoStore; the executor's writes pass through fault points."""
+class FaultyOrders:
+    """The real order store; the executor's writes pass through fault points."""
 
     def __init__(self, real: Any, faults: Faults) -> None:
         self._real = real
@@ -227,6 +227,17 @@ class FaultyStore:
     def save_order(self, order: Order, expected: OrderStatus, expected_fills: int, **audit: Any) -> None:
         self._real.save_order(order, expected, expected_fills, **audit)
         self._faults.at(SAVE_AFTER)
+
+
+class FaultyLedger:
+    """The real ledger; a fill's write passes through a fault point."""
+
+    def __init__(self, real: Any, faults: Faults) -> None:
+        self._real = real
+        self._faults = faults
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
 
     def record_fill(self, *args: Any, **audit: Any) -> bool:
         recorded = self._real.record_fill(*args, **audit)
@@ -310,8 +321,7 @@ class Clock:
 
 
 class Rig:
-    def __init__(self, store: Any, paper: PaperBroker, faults: Faults, clock: Clock) -> None:
-        self.store = store  # the real DynamoStore, for the test's own reads and the API's writes
+    def __init__(self, paper: PaperBroker, faults: Faults, clock: Clock) -> None:
         self.paper = paper  # the real paper broker, for the test's own reads
         self.faults = faults
         self.clock = clock
@@ -418,7 +428,7 @@ class Rig:
         return user
 
     def fund(self, user: str) -> None:
-        self.store.put_user(User(user_id=user, email=f"{user[:8]}@example.com"))
+        wiring.users().put_user(User(user_id=user, email=f"{user[:8]}@example.com"))
         self.paper.seed_balances(user, {"USD": FUNDS})
         identity.connect_paper(user)
 
@@ -427,11 +437,13 @@ class Rig:
         body = {"broker": "paper", "side": "buy", **order_fields(kind, symbol)}
         key = uuid.uuid4().hex
         request = OrderRequest.model_validate(body)
-        return orders.place_order(Principal(user_id=user), request, key, self.store, wiring.order_queue())
+        return orders.place_order(
+            Principal(user_id=user), request, key, wiring.orders(), wiring.order_queue()
+        )
 
     # the books
     def ours(self, order: Order) -> Order:
-        stored = self.store.get_order(order.user_id, order.order_id)
+        stored = wiring.orders().get_order(order.user_id, order.order_id)
         assert stored is not None, f"intent {order.order_id} lost: no order record"
         return stored  # type: ignore[no-any-return]
 
@@ -440,7 +452,9 @@ class Rig:
 
     def trades(self, order: Order) -> list[Any]:
         return [
-            t for t in self.store.list_trades(order.user_id, 100, None)[0] if t.order_id == order.order_id
+            t
+            for t in wiring.ledger().list_trades(order.user_id, 100, None)[0]
+            if t.order_id == order.order_id
         ]
 
 
@@ -481,21 +495,17 @@ def rig(cloud: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
     wiring.reset()  # every case builds its wiring anew, over its own fault injectors
     clock = Clock(START)
     faults = Faults()
-    store = wiring.store()
     paper = PaperBroker.from_settings(clock=clock)
     real_broker = wiring.broker
-
-    @functools.cache  # one, like the container's
-    def faulty_store() -> FaultyStore:
-        return FaultyStore(store, faults)
 
     @functools.cache
     def broker(name: BrokerName) -> Any:
         return FaultyBroker(paper, faults) if name is BrokerName.PAPER else real_broker(name)
 
-    monkeypatch.setattr(wiring.container(), "store", faulty_store())
+    monkeypatch.setattr(wiring.container(), "orders", FaultyOrders(wiring.orders(), faults))
+    monkeypatch.setattr(wiring.container(), "ledger", FaultyLedger(wiring.ledger(), faults))
     monkeypatch.setattr(wiring.container(), "broker", broker)
-    yield Rig(store, paper, faults, clock)
+    yield Rig(paper, faults, clock)
 
 
 # --- what must hold after every case ---------------------------------------------------------
@@ -514,7 +524,7 @@ def assert_exactly_once(rig: Rig, placed: Order) -> None:
     trades = rig.trades(order)
     assert sorted(t.trade_id for t in trades) == sorted(f.trade_id for f in remote.fills)
     assert sorted(order.trade_ids) == sorted(f.trade_id for f in remote.fills)
-    position = rig.store.get_position(user, BrokerName.PAPER, order.symbol)
+    position = wiring.ledger().get_position(user, BrokerName.PAPER, order.symbol)
     if order.type is OrderType.MARKET:
         assert remote.status is OrderStatus.FILLED
         assert (order.status, order.filled_quantity) == (OrderStatus.FILLED, order.quantity)
@@ -531,11 +541,15 @@ def assert_exactly_once(rig: Rig, placed: Order) -> None:
         assert order.limit_price is not None
         reserved = book.buy_reservation(order.quantity, order.limit_price, rig.paper.fee_rate)
         assert usd.total - usd.free == reserved  # one reservation: one resting order
-    is_open = {(o.user_id, o.order_id) for o in rig.store.open_orders(BrokerName.PAPER)}
+    is_open = {(o.user_id, o.order_id) for o in wiring.orders().open_orders(BrokerName.PAPER)}
     assert ((user, order.order_id) in is_open) == (order.status is OrderStatus.ACCEPTED)
     # The audit trail: whatever the crashes, the placement once and each recorded fill once.
     rig.audit_writer.drain()
-    trail = [e for e in rig.store.events_for(user, limit=1000) if e.details.get("order_id") == order.order_id]
+    trail = [
+        e
+        for e in wiring.audit_records().events_for(user, limit=1000)
+        if e.details.get("order_id") == order.order_id
+    ]
     assert sorted(e.action for e in trail if e.action == "orders.place") == ["orders.place"]
     filled = sorted(e.details["trade_id"] for e in trail if e.action == "orders.fill")
     assert filled == sorted(t.trade_id for t in trades)
@@ -765,7 +779,7 @@ def test_a_resting_fill_reported_again_on_every_sync_is_recorded_once(rig: Rig) 
     )
     (trade,) = rig.trades(placed)
     assert (trade.quantity, trade.price) == (placed.quantity, placed.limit_price)
-    position = rig.store.get_position(alice, BrokerName.PAPER, "SOL/USD")
+    position = wiring.ledger().get_position(alice, BrokerName.PAPER, "SOL/USD")
     assert position is not None and position.quantity == placed.quantity
     assert len(rig.paper_orders(alice)) == 1
     assert rig.faults.calls.count("place") == 1

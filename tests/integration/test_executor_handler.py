@@ -56,7 +56,7 @@ def place(user: str, key: str, **fields: Any) -> Order:
     body = {"broker": "paper", "symbol": "BTC/USD", "side": "buy", "type": "market", "quantity": "0.01"}
     request = OrderRequest.model_validate({**body, **fields})
     return orders.place_order(
-        Principal(user_id=user), request, key, wiring.store(), wiring.order_queue(), wiring.telemetry()
+        Principal(user_id=user), request, key, wiring.orders(), wiring.order_queue(), wiring.telemetry()
     )
 
 
@@ -102,13 +102,13 @@ def release(messages: list[dict[str, Any]], broker: str = "paper") -> None:
 
 
 def stored(user: str, order_id: str) -> Order:
-    order = wiring.store().get_order(user, order_id)
+    order = wiring.orders().get_order(user, order_id)
     assert order is not None
     return order
 
 
 def trades(user: str) -> list[Any]:
-    return wiring.store().list_trades(user, 100, None)[0]
+    return wiring.ledger().list_trades(user, 100, None)[0]
 
 
 def failures(result: dict[str, Any]) -> set[str]:
@@ -138,7 +138,7 @@ def test_an_order_is_filled_and_recorded_once_however_often_it_is_delivered(exec
         done.average_fill_price,
         done.fees,
     )
-    position = wiring.store().get_position(ALICE, BrokerName.PAPER, "BTC/USD")
+    position = wiring.ledger().get_position(ALICE, BrokerName.PAPER, "BTC/USD")
     assert position is not None
     assert (position.quantity, position.average_price) == (Decimal("0.01"), done.average_fill_price)
     usd = Decimal("100000") - trade.quantity * trade.price - trade.fee
@@ -151,7 +151,7 @@ def test_an_order_is_filled_and_recorded_once_however_often_it_is_delivered(exec
     assert len(paper_orders(ALICE)) == 1
     assert trades(ALICE) == [trade]
     assert stored(ALICE, order.order_id) == done
-    assert wiring.store().get_position(ALICE, BrokerName.PAPER, "BTC/USD") == position
+    assert wiring.ledger().get_position(ALICE, BrokerName.PAPER, "BTC/USD") == position
     balances = paper().account(ALICE).balances()
     assert (balances["BTC"].total, balances["USD"].total) == (Decimal("0.01"), usd)
 
@@ -168,7 +168,7 @@ def test_the_sample_fifo_batch(executor, load_event) -> None:
     assert executor("paper")(event) == {"batchItemFailures": []}
 
     for user, symbols in ((ALICE, {"BTC/USD", "SOL/USD"}), (BOB, {"ETH/USD"})):
-        placed = wiring.store().list_orders(user, 10, None)[0]
+        placed = wiring.orders().list_orders(user, 10, None)[0]
         assert {o.symbol for o in placed} == symbols
         assert {o.status for o in placed} == {OrderStatus.FILLED}
         assert len(trades(user)) == len(symbols)
@@ -215,11 +215,12 @@ def lost_order_then_cancel() -> tuple[Order, Order, Order]:
     fund(BOB)
     lost = place(ALICE, "alice-1")
     (first,) = receive()
-    store = wiring.store()
-    store.claim_for_submission(lost)
+    wiring.orders().claim_for_submission(lost)
     queue = get_settings().catalogue.queue("paper")
     client("sqs").delete_message(QueueUrl=queue_url(queue.name), ReceiptHandle=first["ReceiptHandle"])
-    canceling = orders.cancel_order(Principal(user_id=ALICE), lost.order_id, store, wiring.order_queue())
+    canceling = orders.cancel_order(
+        Principal(user_id=ALICE), lost.order_id, wiring.orders(), wiring.order_queue()
+    )
     assert (canceling.status, canceling.cancel_requested) == (OrderStatus.SUBMITTED, True)
     return lost, place(BOB, "bob-1"), place(ALICE, "alice-2")
 
@@ -311,9 +312,9 @@ def test_refusals_are_recorded_as_rejected_with_their_reason(executor) -> None:
         assert (rejected.status, rejected.reason_code) == (OrderStatus.REJECTED, reason)
         assert rejected.reason_message and rejected.filled_quantity == 0
     assert trades(ALICE) == [] and paper_orders(ALICE) == []
-    assert wiring.store().list_positions(ALICE) == []
+    assert wiring.ledger().list_positions(ALICE) == []
     assert paper().account(ALICE).balances()["USD"].free == Decimal("100")
-    assert wiring.store().open_orders(BrokerName.PAPER) == []
+    assert wiring.orders().open_orders(BrokerName.PAPER) == []
 
 
 def test_canceling_a_resting_order_releases_its_funds(executor) -> None:
@@ -327,7 +328,7 @@ def test_canceling_a_resting_order_releases_its_funds(executor) -> None:
     assert stored(ALICE, order.order_id).status is OrderStatus.ACCEPTED
     assert paper().account(ALICE).balances()["USD"].free < Decimal("100000")
 
-    orders.cancel_order(Principal(user_id=ALICE), order.order_id, wiring.store(), wiring.order_queue())
+    orders.cancel_order(Principal(user_id=ALICE), order.order_id, wiring.orders(), wiring.order_queue())
     (cancel,) = receive()
     assert isinstance(parse_order_message(cancel["Body"]), CancelOrder)
     assert deliver(run, [cancel]) == {"batchItemFailures": []}
@@ -389,7 +390,7 @@ def test_a_resting_limit_order_fills_on_the_sync_schedule(
     )
     (trade,) = trades(ALICE)
     assert (trade.order_id, trade.price) == (order.order_id, limit)
-    position = wiring.store().get_position(ALICE, BrokerName.PAPER, "SOL/USD")
+    position = wiring.ledger().get_position(ALICE, BrokerName.PAPER, "SOL/USD")
     assert position is not None and (position.quantity, position.average_price) == (Decimal("2"), limit)
     assert run(sync) == {"broker": "paper", "open": 0, "changed": 0, "order_differences": 0, "differences": 0}
     assert len(trades(ALICE)) == 1

@@ -24,7 +24,6 @@ from nija.adapters.dynamo.credentials import DynamoCredentialIndex
 from nija.adapters.dynamo.devices import DynamoDevices
 from nija.adapters.dynamo.risk import DynamoRiskStore
 from nija.adapters.dynamo.settings import DynamoStrategySettings
-from nija.adapters.dynamo.stores import DynamoStore
 from nija.adapters.dynamo.throttle import DynamoTokenBuckets
 from nija.adapters.market_cache import CachedMarketData
 from nija.adapters.paper.broker import PaperBroker
@@ -93,7 +92,7 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     risk.start_day(user, T0, Decimal("10000"), T0)
     DynamoAnalyticsStore().record_snapshot(user, Decimal("10100"), T0)
     order = filled_order(user, 1, T0)  # the order, its trade, the position and the PnL bucket
-    DynamoStore().claim_request_key(user, "key-1", order.order_id)
+    wiring.orders().claim_request_key(user, "key-1", order.order_id)
     own = KillSwitch(scope=SwitchScope.USER, target=user, mode="halted", engaged_by=user)
     event = AuditEvent(action="switch.engage", outcome=Outcome.SUCCESS, subject=user, actor=user)
     DynamoControls().engage(own, event)  # and its audit event in the outbox

@@ -134,12 +134,12 @@ STACK = textwrap.dedent(
         provision_data_plane(cat)
         os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(cat)
         reset_settings()
-        wiring.store().put_user(User(user_id=ALICE, email="alice@example.test"))
+        wiring.users().put_user(User(user_id=ALICE, email="alice@example.test"))
         paper = wiring.broker(BrokerName.PAPER)
         paper.seed_balances(ALICE, {"USD": 100000})
         identity.connect_paper(ALICE)
         request = OrderRequest(broker="paper", symbol="BTC/USD", side="buy", quantity="0.01")
-        order = place_order(Principal(user_id=ALICE), request, "log-keys", wiring.store(), wiring.order_queue())
+        order = place_order(Principal(user_id=ALICE), request, "log-keys", wiring.orders(), wiring.order_queue())
 
         executor = load_function("executor", "log-keys").handler
         realtime_handler = load_function("realtime", "log-keys").handler

@@ -17,12 +17,11 @@ from test_executor_handler import ALICE, deliver, fund, place, receive
 from nija import wiring
 from nija.domain.errors import BrokerTemporaryError
 from nija.domain.messages import parse_order_message
-from nija.domain.models import BrokerName
 from nija.domain.switches import BreakerState
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function
 from nija.logic.controls import BREAKER_THRESHOLD, Controls
-from nija.logic.execution import Executor
 from nija.observability import scan_correlation_id
+from tests.kit import an_executor
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
@@ -112,12 +111,9 @@ def test_a_breaker_reports_open_while_it_holds_calls_back_and_closed_after_a_pro
         controls.before_call("paper")
         controls.after_call("paper", ok=False)
     fund(ALICE)
-    run = Executor(
-        store=wiring.store(),
-        broker=wiring.broker(BrokerName.PAPER),
+    run = an_executor(
         guard=wiring.guard(),  # reads the breaker as the controls store it
         breakers=controls,
-        audit=wiring.store(),
         telemetry=wiring.telemetry(),
     )
     output(capsys, logged)

@@ -143,12 +143,12 @@ def test_what_an_imported_user_has(
     vic = idp.find("vic@example.com")
     assert vic is not None and vic.enabled is False  # disabled in users.db: disabled here, not invited
 
-    ann = wiring.store().get_user(by_email["ann@example.com"].user_id)
+    ann = wiring.users().get_user(by_email["ann@example.com"].user_id)
     assert ann is not None and (ann.tier, ann.status) == (Tier.PRO, UserStatus.ACTIVE)
     pro_plan = json.loads(json.dumps(get_settings().usage_plan_ids))["pro"]
     keys = client("apigateway").get_usage_plan_keys(usagePlanId=pro_plan)["items"]
     assert [k["id"] for k in keys] == [ann.api_key_id]
-    profile = wiring.store().get_user(vic.user_id)
+    profile = wiring.users().get_user(vic.user_id)
     assert profile is not None and (profile.tier, profile.status) == (Tier.ENTERPRISE, UserStatus.DISABLED)
 
     metadata = {m.broker: m for m in wiring.vault_service().list(jane)}
@@ -165,7 +165,7 @@ def test_what_an_imported_user_has(
     lee = wiring.settings_service().get(by_email["lee@example.com"].user_id)
     assert lee.risk == type(lee.risk)() and lee.strategy.brokers == (BrokerName.KRAKEN,)
 
-    events = wiring.store().events_for(jane)
+    events = wiring.audit_records().events_for(jane)
     migrated = [e for e in events if e.action == MIGRATED]
     assert len(migrated) == 1 and events[0].action == MIGRATED  # the last thing done for the user
     assert migrated[0].actor == "operator"
@@ -239,18 +239,18 @@ def test_a_run_stopped_half_way_resumes(stage: identity.Pool, install: Install) 
     assert done.summary.to_do == 0 and run("plan", install).summary.to_do == 0
     assert sorted(m["to"] for m in outbox()) == ACTIVE  # each invited once, the stopped one too
     for row in done.users:
-        chain = wiring.store().events_for(row.user_id)
+        chain = wiring.audit_records().events_for(row.user_id)
         assert [e.action for e in chain].count(MIGRATED) == 1
 
 
 def test_an_address_already_in_use_is_not_touched(stage: identity.Pool, install: Install) -> None:
-    lee = identity.create_confirmed_user(stage, "lee@example.com", "Lee-Passw0rd-1234!", wiring.store())
+    lee = identity.create_confirmed_user(stage, "lee@example.com", "Lee-Passw0rd-1234!", wiring.users())
     report = run("apply", install)
     row = users(report)["lee@example.com"]
     assert (row.state, row.user_id, row.brokers[0].step) == ("account_exists", lee, Step.SKIPPED)
     assert Code.ACCOUNT_EXISTS.value in report.summary.not_imported
     assert wiring.vault_service().list(lee) == []
-    assert [e.action for e in wiring.store().events_for(lee)] == []
+    assert [e.action for e in wiring.audit_records().events_for(lee)] == []
 
 
 def test_the_legacy_tree_is_never_written(stage: identity.Pool, install: Install) -> None:

@@ -15,9 +15,8 @@ from nija.domain.models import BrokerName, Principal
 from nija.local import identity
 from nija.logic import orders
 from nija.logic.execution import Executor
-from nija.logic.executor_parts import NoBreakers
 from nija.logic.orders import OrderRequest
-from nija.ports.telemetry import NoTelemetry
+from tests.kit import an_executor
 
 ALICE = "a11ce000-0000-4000-8000-0000000000aa"
 pytestmark = pytest.mark.members(ALICE)
@@ -37,14 +36,7 @@ def _request(**overrides: str) -> OrderRequest:
 
 
 def _executor() -> Executor:
-    return Executor(
-        store=wiring.store(),
-        broker=wiring.broker(BrokerName.PAPER),
-        guard=wiring.guard(),
-        breakers=NoBreakers(),
-        audit=wiring.store(),
-        telemetry=NoTelemetry(),
-    )
+    return an_executor(guard=wiring.guard())
 
 
 def test_an_order_leaves_its_placement_and_fill_in_the_trail(audit_writer: Callable[[], None]) -> None:
@@ -53,10 +45,10 @@ def test_an_order_leaves_its_placement_and_fill_in_the_trail(audit_writer: Calla
     paper.seed_balances(ALICE, {"USD": Decimal("100000")})
     identity.connect_paper(ALICE)
     placed = orders.place_order(
-        Principal(user_id=ALICE), _request(), "k1", wiring.store(), wiring.order_queue()
+        Principal(user_id=ALICE), _request(), "k1", wiring.orders(), wiring.order_queue()
     )
     again = orders.place_order(
-        Principal(user_id=ALICE), _request(), "k1", wiring.store(), wiring.order_queue()
+        Principal(user_id=ALICE), _request(), "k1", wiring.orders(), wiring.order_queue()
     )
     assert again.order_id == placed.order_id  # a retry is the same order: audited once
     filled = _executor().place(PlaceOrder(intent=placed.to_intent()))
@@ -66,16 +58,16 @@ def test_an_order_leaves_its_placement_and_fill_in_the_trail(audit_writer: Calla
         Principal(user_id=ALICE),
         _request(quantity="50"),
         "k2",
-        wiring.store(),
+        wiring.orders(),
         wiring.order_queue(),
     )
     refused = _executor().place(PlaceOrder(intent=big.to_intent()))
     assert refused.status.value == "rejected"
 
-    assert not [e for e in wiring.store().events_for(ALICE) if e.action.startswith("orders.")]
+    assert not [e for e in wiring.audit_records().events_for(ALICE) if e.action.startswith("orders.")]
     audit_writer()  # the outbox's events reach the chain through the stream
     audit_writer()  # delivered again (a retried batch): nothing appended twice
-    trail = [e for e in reversed(wiring.store().events_for(ALICE)) if e.action.startswith("orders.")]
+    trail = [e for e in reversed(wiring.audit_records().events_for(ALICE)) if e.action.startswith("orders.")]
     assert [e.action for e in trail] == ["orders.place", "orders.fill", "orders.place", "orders.reject"]
     place, fill = trail[0], trail[1]
     assert (place.actor, place.details["order_id"], place.details["quantity"]) == (
@@ -88,7 +80,7 @@ def test_an_order_leaves_its_placement_and_fill_in_the_trail(audit_writer: Calla
 
     from nija.logic.audit import AuditService
 
-    assert AuditService(wiring.store()).verify(ALICE).ok  # the user's chain verifies with them in it
+    assert AuditService(wiring.audit_records()).verify(ALICE).ok  # the user's chain verifies with them in it
 
 
 def test_an_order_the_broker_ends_leaves_that_in_the_trail(audit_writer: Callable[[], None]) -> None:
@@ -102,19 +94,21 @@ def test_an_order_the_broker_ends_leaves_that_in_the_trail(audit_writer: Callabl
         Principal(user_id=ALICE),
         _request(type="limit", limit_price="1.00"),
         "k-rest",
-        wiring.store(),
+        wiring.orders(),
         wiring.order_queue(),
     )
     assert _executor().place(PlaceOrder(intent=resting.to_intent())).status.value == "accepted"
     asked = orders.cancel_order(
-        Principal(user_id=ALICE), resting.order_id, wiring.store(), wiring.order_queue()
+        Principal(user_id=ALICE), resting.order_id, wiring.orders(), wiring.order_queue()
     )
     assert asked.status.value == "accepted" and asked.cancel_requested  # the broker still has it
     ended = _executor().cancel(CancelOrder(user_id=ALICE, broker=BrokerName.PAPER, order_id=resting.order_id))
     assert ended is not None and ended.status.value == "canceled"
     audit_writer()
     trail = [
-        e for e in reversed(wiring.store().events_for(ALICE)) if e.details.get("order_id") == resting.order_id
+        e
+        for e in reversed(wiring.audit_records().events_for(ALICE))
+        if e.details.get("order_id") == resting.order_id
     ]
     assert [(e.action, e.actor, e.details["status"]) for e in trail] == [
         ("orders.place", ALICE, "queued"),

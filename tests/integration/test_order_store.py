@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from kit import an_order
 
-from nija.adapters.dynamo.stores import DynamoStore
+from nija.adapters.dynamo.ledger import DynamoLedger
+from nija.adapters.dynamo.orders import DynamoOrders
 from nija.domain.errors import Conflict, InvalidInput
 from nija.domain.models import BrokerName, Fill, Position, Side, Trade
 from nija.domain.orders import Order, OrderStatus
@@ -24,45 +25,45 @@ def order(user: str, n: int) -> Order:
 
 
 def test_create_is_conditional() -> None:
-    store = DynamoStore()
+    orders = DynamoOrders()
     o = order("u1", 1)
-    assert store.create_order(o) == (o, True)
-    again, created = store.create_order(o)
+    assert orders.create_order(o) == (o, True)
+    again, created = orders.create_order(o)
     assert not created and again.order_id == o.order_id
 
 
 def test_claim_happens_once_and_not_after_cancel() -> None:
-    store = DynamoStore()
+    orders = DynamoOrders()
     o = order("u1", 1)
-    store.create_order(o)
-    first, claimed = store.claim_for_submission(o)
+    orders.create_order(o)
+    first, claimed = orders.claim_for_submission(o)
     assert claimed and first.status is OrderStatus.SUBMITTED
-    second, claimed_again = store.claim_for_submission(o)
+    second, claimed_again = orders.claim_for_submission(o)
     assert not claimed_again and second.status is OrderStatus.SUBMITTED
     q = order("u1", 2)
-    store.create_order(q)
-    assert store.request_cancel(q).status is OrderStatus.CANCELED  # type: ignore[union-attr]
-    after, claimed = store.claim_for_submission(q)
+    orders.create_order(q)
+    assert orders.request_cancel(q).status is OrderStatus.CANCELED  # type: ignore[union-attr]
+    after, claimed = orders.claim_for_submission(q)
     assert not claimed and after.status is OrderStatus.CANCELED
 
 
 def test_save_refuses_a_stale_copy() -> None:
-    store = DynamoStore()
+    orders = DynamoOrders()
     o = order("u1", 1)
-    store.create_order(o)
-    claimed, _ = store.claim_for_submission(o)
+    orders.create_order(o)
+    claimed, _ = orders.claim_for_submission(o)
     with pytest.raises(Conflict):
-        store.save_order(claimed, OrderStatus.QUEUED, 0)
+        orders.save_order(claimed, OrderStatus.QUEUED, 0)
 
 
 def test_orders_list_newest_first_across_pages_and_only_the_callers() -> None:
-    store = DynamoStore()
+    orders = DynamoOrders()
     for n in range(5):
-        store.create_order(order("u1", n))
-    store.create_order(order("u2", 9))
+        orders.create_order(order("u1", n))
+    orders.create_order(order("u2", 9))
     seen, cursor = [], None
     while True:
-        page, cursor = store.list_orders("u1", 2, cursor)
+        page, cursor = orders.list_orders("u1", 2, cursor)
         seen += page
         if cursor is None:
             break
@@ -71,24 +72,24 @@ def test_orders_list_newest_first_across_pages_and_only_the_callers() -> None:
 
 
 def test_a_page_token_for_another_users_partition_is_refused() -> None:
-    store = DynamoStore()
+    orders = DynamoOrders()
     for n in range(3):
-        store.create_order(order("u2", n))
-    _, cursor = store.list_orders("u2", 1, None)
+        orders.create_order(order("u2", n))
+    _, cursor = orders.list_orders("u2", 1, None)
     assert cursor
     with pytest.raises(InvalidInput):
-        store.list_orders("u1", 1, cursor)
+        orders.list_orders("u1", 1, cursor)
     forged = base64.urlsafe_b64encode(json.dumps({"nope": 1}).encode()).decode()
     for bad in (forged, "%%%", "bm90IGpzb24"):
         with pytest.raises(InvalidInput):
-            store.list_orders("u1", 1, bad)
+            orders.list_orders("u1", 1, bad)
 
 
 def test_record_fill_once_per_trade_id() -> None:
-    store = DynamoStore()
+    orders, ledger = DynamoOrders(), DynamoLedger()
     o = order("u1", 1)
-    store.create_order(o)
-    o, _ = store.claim_for_submission(o)
+    orders.create_order(o)
+    o, _ = orders.claim_for_submission(o)
     fill = Fill(trade_id="t1", quantity=Decimal("1"), price=Decimal("100"), timestamp=T0)
     o.apply_fill(fill)
     position = Position(
@@ -110,9 +111,9 @@ def test_record_fill_once_per_trade_id() -> None:
         price=Decimal(100),
         timestamp=T0,
     )
-    assert store.record_fill(o, fill, position, trade) is True
-    assert store.record_fill(o, fill, position, trade) is False
-    trades, _ = store.list_trades("u1", 10, None)
+    assert ledger.record_fill(o, fill, position, trade) is True
+    assert ledger.record_fill(o, fill, position, trade) is False
+    trades, _ = ledger.list_trades("u1", 10, None)
     assert [t.trade_id for t in trades] == ["t1"]
-    assert store.get_order("u1", o.order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
-    assert store.get_position("u1", BrokerName.PAPER, "BTC/USD").quantity == Decimal(1)  # type: ignore[union-attr]
+    assert orders.get_order("u1", o.order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
+    assert ledger.get_position("u1", BrokerName.PAPER, "BTC/USD").quantity == Decimal(1)  # type: ignore[union-attr]

@@ -107,7 +107,7 @@ def test_a_real_token_still_pages(trading_api: Any) -> None:
     identity.connect_paper(USER)
     for n in range(3):
         request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side="buy", quantity="0.001")  # type: ignore[arg-type]
-        orders.place_order(Principal(user_id=USER), request, f"k{n}", wiring.store(), wiring.order_queue())
+        orders.place_order(Principal(user_id=USER), request, f"k{n}", wiring.orders(), wiring.order_queue())
     first = trading_api.invoke(with_query(trading_api.event("orders_list", user_id=USER), limit="2"))
     assert first.status == 200 and len(first.body["items"]) == 2 and first.body["next_token"]
     second = trading_api.invoke(
@@ -142,7 +142,7 @@ def test_admin_listings_refuse_every_malformed_token(
 def test_a_real_audit_token_pages_within_since_and_until(gateway_mode: None, aws: None, api: Any) -> None:
     """The range check refuses no token the listing issued itself (its key is inside the range)."""
     for n in range(1, 6):
-        wiring.store().record(audit_event(USER, n))
+        wiring.audit_records().record(audit_event(USER, n))
     admin, window = (
         api("admin_api"),
         {"since": T0.isoformat(), "until": (T0 + timedelta(hours=1)).isoformat()},

@@ -28,28 +28,30 @@ class ReadBefore:
 
 
 def _alice() -> None:
-    wiring.store().put_user(User(user_id=ALICE, email="alice@example.com"))
+    wiring.users().put_user(User(user_id=ALICE, email="alice@example.com"))
 
 
 def test_broker_errors_counted_on_an_old_copy_keep_the_admins_disable(aws: None) -> None:
     _alice()
-    guard = dataclasses.replace(wiring.guard(), users=ReadBefore(wiring.store(), ALICE))
-    wiring.store().update_user(ALICE, status=UserStatus.DISABLED)  # the admin's write, meanwhile
+    guard = dataclasses.replace(wiring.guard(), users=ReadBefore(wiring.users(), ALICE))
+    wiring.users().update_user(ALICE, status=UserStatus.DISABLED)  # the admin's write, meanwhile
 
     guard.broker_result(ALICE, ok=False)  # the executor's write, from its older read
 
-    profile = wiring.store().get_user(ALICE)
+    profile = wiring.users().get_user(ALICE)
     assert profile is not None
     assert (profile.status, profile.consecutive_broker_errors) == (UserStatus.DISABLED, 1)
 
 
 def test_an_update_names_its_fields_only(aws: None) -> None:
     _alice()
-    store = wiring.store()
-    assert store.update_user(ALICE, mfa_enabled=True, trading_disabled_reason="broker_errors") is not None
-    changed = store.update_user(ALICE, tier=Tier.PRO, trading_disabled_reason=None)
-    assert changed is not None and changed == store.get_user(ALICE)
+    assert (
+        wiring.users().update_user(ALICE, mfa_enabled=True, trading_disabled_reason="broker_errors")
+        is not None
+    )
+    changed = wiring.users().update_user(ALICE, tier=Tier.PRO, trading_disabled_reason=None)
+    assert changed is not None and changed == wiring.users().get_user(ALICE)
     assert (changed.tier, changed.mfa_enabled, changed.trading_disabled_reason) == (Tier.PRO, True, None)
     assert changed.email == "alice@example.com" and changed.status is UserStatus.ACTIVE
-    assert store.update_user("nobody", tier=Tier.PRO) is None
-    assert store.get_user("nobody") is None  # an update never creates a profile
+    assert wiring.users().update_user("nobody", tier=Tier.PRO) is None
+    assert wiring.users().get_user("nobody") is None  # an update never creates a profile

@@ -280,7 +280,7 @@ def test_a_disabled_user_cannot_connect(world: World) -> None:
     address = f"dave-{uuid.uuid4().hex[:8]}@example.com"
     dave = wiring.accounts().sign_up(address, PASSWORD)
     token = sign_in(world.pool.client_id, address)["AccessToken"]
-    wiring.store().put_user(dave.model_copy(update={"status": UserStatus.DISABLED}))
+    wiring.users().put_user(dave.model_copy(update={"status": UserStatus.DISABLED}))
     reply = world.realtime(load_event("realtime/connect_query_token", connection_id=new_id(), token=token))
     assert reply["statusCode"] == 403
 
@@ -316,7 +316,7 @@ def test_an_account_being_erased_cannot_connect(world: World) -> None:
     address = f"gil-{uuid.uuid4().hex[:8]}@example.com"
     gil = wiring.accounts().sign_up(address, PASSWORD)
     token = sign_in(world.pool.client_id, address)["AccessToken"]
-    wiring.store().update_user(gil.user_id, trading_disabled_reason="account_deletion")  # erasure's mark
+    wiring.users().update_user(gil.user_id, trading_disabled_reason="account_deletion")  # erasure's mark
     reply = world.realtime(load_event("realtime/connect_query_token", connection_id=new_id(), token=token))
     assert reply["statusCode"] == 403
     assert DynamoConnections().of_user(gil.user_id) == []

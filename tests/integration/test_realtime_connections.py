@@ -29,7 +29,7 @@ def test_the_last_message_reaches_a_socket_whose_items_the_purge_took() -> None:
     received: list[bytes] = []
     closed: list[bool] = []
     sockets.open(connection_id, received.append, lambda: closed.append(True))
-    realtime = Realtime(connections, lambda: sockets, wiring.store(), never)
+    realtime = Realtime(connections, lambda: sockets, wiring.users(), never)
 
     member(user)
     connections.add(connection_id, user)  # $connect
@@ -43,7 +43,7 @@ def test_the_last_message_reaches_a_socket_whose_items_the_purge_took() -> None:
 def test_a_closed_connection_seen_on_the_stream_is_not_read_back() -> None:
     user = str(uuid.uuid4())
     connections, sockets = DynamoConnections(), LocalSockets()
-    realtime = Realtime(connections, lambda: sockets, wiring.store(), never)
+    realtime = Realtime(connections, lambda: sockets, wiring.users(), never)
     member(user)
     connections.add("gone=", user)
     realtime.connection_changed(ConnectionChange(user, "gone=", opened=True))

@@ -32,7 +32,7 @@ def test_compare_names_each_base_asset_that_differs() -> None:
 
 
 def test_the_sync_schedule_records_a_drift_between_ledger_and_broker(aws: None) -> None:
-    wiring.store().put_user(User(user_id=USER, email="recon@example.com"))
+    wiring.users().put_user(User(user_id=USER, email="recon@example.com"))
     identity.connect_paper(USER)
     sync = load_function("executor", "reconcile").handler
     event = load_event("executor/scheduled_sync")
@@ -45,7 +45,7 @@ def test_the_sync_schedule_records_a_drift_between_ledger_and_broker(aws: None) 
         Position(user_id=USER, broker=PAPER, symbol="BTC/USD", quantity=Decimal("0.25"), version=1)
     ).save()
     assert sync(event, LambdaContext("nija-test-executor-paper"))["differences"] == 1
-    (audited,) = [e for e in wiring.store().events_for(USER) if e.action == "reconcile.difference"]
+    (audited,) = [e for e in wiring.audit_records().events_for(USER) if e.action == "reconcile.difference"]
     assert audited.details == {"broker": "paper", "asset": "BTC", "ours": "0.25", "theirs": "0"}
 
 

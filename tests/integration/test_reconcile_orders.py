@@ -63,7 +63,7 @@ def rest(run: Any, user: str, key: str, limit: Decimal) -> Order:
             "limit_price": str(limit),
         }
     )
-    order = orders.place_order(Principal(user_id=user), request, key, wiring.store(), wiring.order_queue())
+    order = orders.place_order(Principal(user_id=user), request, key, wiring.orders(), wiring.order_queue())
     queue = get_settings().catalogue.queue("paper")
     messages = client("sqs").receive_message(
         QueueUrl=queue_url(queue.name), MaxNumberOfMessages=10, AttributeNames=["All"]
@@ -77,14 +77,14 @@ def rest(run: Any, user: str, key: str, limit: Decimal) -> Order:
 
 
 def stored(user: str, order_id: str) -> Order:
-    order = wiring.store().get_order(user, order_id)
+    order = wiring.orders().get_order(user, order_id)
     assert order is not None
     return order
 
 
 def audited(user: str) -> list[AuditEvent]:
     """The user's order reconciliation events, oldest first."""
-    events = wiring.store().events_for(user, limit=1000)
+    events = wiring.audit_records().events_for(user, limit=1000)
     return sorted(
         (e for e in events if e.action.startswith("reconcile.order_")), key=lambda e: (e.at, e.event_id)
     )
@@ -161,7 +161,7 @@ def test_a_resting_fill_at_the_broker_is_audited_once_and_recorded_once(
     capsys.readouterr()
     assert sync() == summary(1, 1, 1)
 
-    (trade,) = wiring.store().list_trades(ALICE, 100, None)[0]
+    (trade,) = wiring.ledger().list_trades(ALICE, 100, None)[0]
     (event,) = audited(ALICE)
     assert (event.action, event.outcome, event.subject, event.actor) == (
         "reconcile.order_fills",
@@ -194,7 +194,7 @@ def test_a_resting_fill_at_the_broker_is_audited_once_and_recorded_once(
 
     assert sync() == summary(0, 0, 0)
     assert len(audited(ALICE)) == 1
-    assert len(wiring.store().list_trades(ALICE, 100, None)[0]) == 1
+    assert len(wiring.ledger().list_trades(ALICE, 100, None)[0]) == 1
 
 
 def test_an_order_canceled_at_the_broker_is_audited_and_applied(run: Any, sync: Any) -> None:
@@ -242,7 +242,7 @@ def test_an_order_the_broker_does_not_know_is_audited_and_left_open(run: Any, sy
         "ours_filled": "0",
     }
     assert stored(ALICE, order.order_id) == order
-    assert [o.order_id for o in wiring.store().open_orders(PAPER)] == [order.order_id]
+    assert [o.order_id for o in wiring.orders().open_orders(PAPER)] == [order.order_id]
     # Still a difference on the next run, and recorded again: it lasts until a person settles it.
     assert sync() == summary(1, 0, 1)
     assert [e.action for e in audited(ALICE)] == ["reconcile.order_missing"] * 2
@@ -267,7 +267,9 @@ def test_no_key_or_secret_reaches_an_audited_difference(
 
     differences = audited(ALICE)
     assert sorted(e.action for e in differences) == ["reconcile.order_missing", "reconcile.order_status"]
-    everything = json.dumps([e.model_dump(mode="json") for e in wiring.store().events_for(ALICE, limit=1000)])
+    everything = json.dumps(
+        [e.model_dump(mode="json") for e in wiring.audit_records().events_for(ALICE, limit=1000)]
+    )
     logged = capsys.readouterr().out
     for secret in (API_KEY, API_SECRET, "CANARY"):
         assert secret not in everything
@@ -281,9 +283,9 @@ def test_a_claimed_order_not_yet_at_the_broker_is_not_called_missing(sync: Any) 
         {"broker": "paper", "symbol": "SOL/USD", "side": "buy", "type": "market", "quantity": "1"}
     )
     queued = orders.place_order(
-        Principal(user_id=ALICE), request, "claimed", wiring.store(), wiring.order_queue()
+        Principal(user_id=ALICE), request, "claimed", wiring.orders(), wiring.order_queue()
     )
-    claimed, won = wiring.store().claim_for_submission(stored(ALICE, queued.order_id))
+    claimed, won = wiring.orders().claim_for_submission(stored(ALICE, queued.order_id))
     assert won and claimed.status is OrderStatus.SUBMITTED
 
     assert sync() == summary(1, 0, 0)

@@ -74,7 +74,7 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
     paper = wiring.broker(PAPER)
     assert isinstance(paper, PaperBroker)
     for u in members:
-        wiring.store().put_user(User(user_id=u, email=f"{u[:8]}@example.com"))
+        wiring.users().put_user(User(user_id=u, email=f"{u[:8]}@example.com"))
         paper.seed_balances(u, {"USD": Decimal("10000")})
         identity.connect_paper(u)
         settings.put(u, settings_for("BTC/USD", "ETH/USD"))
@@ -85,7 +85,8 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
         platform=DynamoPlatformModes(),
         market=lambda broker: series,
         sizer=EquitySizer(wiring.risk_store(), wiring.broker),
-        store=wiring.store(),
+        orders=wiring.orders(),
+        ledger=wiring.ledger(),
         queue=wiring.order_queue(),
         telemetry=wiring.telemetry(),
         clock=lambda: NOW,
@@ -125,16 +126,16 @@ def test_one_read_per_series_and_an_entry_for_every_flat_user(
     assert report.intents == 2 * len(members)
     messages = queued()
     assert len(messages) == 2 * len(members)
-    orders = [o for u in members for o in wiring.store().list_orders(u, 10, None)[0]]
+    orders = [o for u in members for o in wiring.orders().list_orders(u, 10, None)[0]]
     assert {(o.side.value, o.type.value, o.status.value) for o in orders} == {("buy", "market", "queued")}
     # 5% of 10,000 USD at the last close of 48, rounded down to the instrument's step
     btc = next(o for o in orders if o.symbol == "BTC/USD")
     assert btc.quantity == Decimal("10.41666666")
     assert all(o.source.startswith("strategy:dual_rsi:5m:") for o in orders)
     # Each intent's record is written with its order (the outbox), then appended by the audit writer.
-    assert not [e for e in wiring.store().events_for(members[0]) if e.action == "strategy.intent"]
+    assert not [e for e in wiring.audit_records().events_for(members[0]) if e.action == "strategy.intent"]
     audit_writer()
-    (event,) = [e for e in wiring.store().events_for(members[0]) if e.action == "strategy.intent"][:1]
+    (event,) = [e for e in wiring.audit_records().events_for(members[0]) if e.action == "strategy.intent"][:1]
     assert event.actor == "strategy:dual_rsi"
     assert event.details["reason"] == "rsi_crossed_up_from_oversold"
 
@@ -150,22 +151,22 @@ def test_a_second_run_for_the_same_candle_makes_no_second_intent(
     assert second.intents == 0
     assert second.resent == 2 * len(members)  # still queued: sent again, and the queue drops them
     assert len(queued()) == 2 * len(members)
-    assert sum(len(wiring.store().list_orders(u, 10, None)[0]) for u in members) == 2 * len(members)
+    assert sum(len(wiring.orders().list_orders(u, 10, None)[0]) for u in members) == 2 * len(members)
 
 
 def test_halted_and_disabled_users_get_no_intents(scan: tuple[Scanner, Series, list[str]]) -> None:
     scanner, _, members = scan
     halted, disabled, active = members
     wiring.controls().set_switch(halted, SwitchScope.USER, halted, True, TradingMode.HALTED)
-    profile = wiring.store().get_user(disabled)
+    profile = wiring.users().get_user(disabled)
     assert profile is not None
-    wiring.store().put_user(
+    wiring.users().put_user(
         profile.model_copy(update={"trading_disabled_reason": "5 broker errors in a row"})
     )
 
     report = scanner.run(scan_shard(active), PAPER)
     assert report.skipped["halted_or_disabled"] == 4
-    assert [u for u in members if wiring.store().list_orders(u, 10, None)[0]] == [active]
+    assert [u for u in members if wiring.orders().list_orders(u, 10, None)[0]] == [active]
     assert len(queued()) == 2
 
 
@@ -221,8 +222,8 @@ def test_a_user_the_scan_cannot_value_is_skipped_and_counted_beside_users_it_ser
 
     assert dict(report.skipped) == {"broker_error": 1}
     assert report.intents == 1 + 2  # the valued kraken user's entry, the paper user's two
-    assert wiring.store().list_orders(never_valued, 10, None)[0] == []
-    (order,) = wiring.store().list_orders(valued, 10, None)[0]
+    assert wiring.orders().list_orders(never_valued, 10, None)[0] == []
+    (order,) = wiring.orders().list_orders(valued, 10, None)[0]
     assert (order.broker, order.side.value) == (BrokerName.KRAKEN, "buy")
     assert {json.loads(m["Body"])["intent"]["user_id"] for m in queued()} == {on_paper}
     (skip,) = [json.loads(line) for line in scan_log.getvalue().splitlines()]
@@ -272,7 +273,7 @@ def test_a_user_whose_stored_settings_no_longer_validate_is_skipped_and_counted(
 
     assert dict(report.skipped) == {"invalid_settings": 1}
     assert report.intents == 2 * len(others)
-    assert wiring.store().list_orders(stale, 10, None)[0] == []
+    assert wiring.orders().list_orders(stale, 10, None)[0] == []
 
 
 class Broken:
@@ -318,7 +319,7 @@ def test_intents_the_queue_refuses_are_counted_and_the_others_are_queued(
     assert dict(report.skipped) == {"enqueue_error": 1}
     assert report.intents == 1 + 2 * len(on_paper)
     assert len(queued()) == 2 * len(on_paper)
-    (order,) = wiring.store().list_orders(on_kraken, 10, None)[0]
+    (order,) = wiring.orders().list_orders(on_kraken, 10, None)[0]
     assert order.status.value == "queued"  # a rerun for this candle sends it
 
 

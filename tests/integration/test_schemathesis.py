@@ -177,12 +177,13 @@ def api(no_network: None, gateway_mode: None, aws: None, monkeypatch: pytest.Mon
     monkeypatch.setenv("NIJA_AUTO_CONFIRM_SIGNUP", "true")
     reset_settings()
     assert get_settings().auth_mode == "gateway"
-    store = wiring.store()
-    user_id = identity.create_confirmed_user(pool, "fuzz@nija.local", PASSWORD, store, tier=Tier.PRO)
-    admin_id = identity.create_confirmed_user(pool, "admin@nija.local", PASSWORD, store, admin=True)
+    user_id = identity.create_confirmed_user(pool, "fuzz@nija.local", PASSWORD, wiring.users(), tier=Tier.PRO)
+    admin_id = identity.create_confirmed_user(pool, "admin@nija.local", PASSWORD, wiring.users(), admin=True)
     wiring.broker(BrokerName.PAPER).seed_balances(user_id, {"USD": Decimal("1000000")})  # type: ignore[attr-defined]
     order = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal("0.01"))
-    placed = place_order(Principal(user_id=user_id, tier=Tier.PRO), order, None, store, wiring.order_queue())
+    placed = place_order(
+        Principal(user_id=user_id, tier=Tier.PRO), order, None, wiring.orders(), wiring.order_queue()
+    )
     EXISTING.update(order_id=placed.order_id, user_id=user_id)
     return GatewayAuthorizer(create_local_app(), user_id, admin_id)
 

@@ -76,7 +76,7 @@ def audit(user: str) -> list[Any]:
     """The user's settings records: a save's is stored with it in the outbox; appended here the way
     an export does it (the audit writer's own path is tested in test_audit_outbox)."""
     wiring.audit_records().flush_outbox(user)
-    return [e for e in wiring.store().events_for(user) if e.action == "settings.update"]
+    return [e for e in wiring.audit_records().events_for(user) if e.action == "settings.update"]
 
 
 def test_get_shows_the_defaults_until_saved(dashboard: Any) -> None:

@@ -15,6 +15,7 @@ from nija.adapters.timestream import NoTimeSeries, TimestreamSeries, record
 from nija.config import get_settings, reset_settings
 from nija.domain.models import BrokerName, Side, Trade
 from nija.logic.telemetry import equity_point, fill_points, latency_point
+from tests.kit import an_executor
 
 pytestmark = pytest.mark.members("u1")
 
@@ -116,10 +117,7 @@ def test_the_stream_processor_writes_fills_latency_and_equity(
     from nija.local.pollers import FunctionInstance
     from nija.local.streams import StreamPoller
     from nija.logic import orders
-    from nija.logic.execution import Executor
-    from nija.logic.executor_parts import NoBreakers
     from nija.logic.orders import OrderRequest
-    from nija.ports.telemetry import NoTelemetry
 
     monkeypatch.setenv("NIJA_TIMESTREAM_ENABLED", "true")
     reset_settings()
@@ -140,16 +138,9 @@ def test_the_stream_processor_writes_fills_latency_and_equity(
     identity.connect_paper(user)
     request = OrderRequest(broker=BrokerName.PAPER, symbol="BTC/USD", side=Side.BUY, quantity=Decimal("0.01"))
     placed = orders.place_order(
-        Principal(user_id=user), request, "ts-1", wiring.store(), wiring.order_queue()
+        Principal(user_id=user), request, "ts-1", wiring.orders(), wiring.order_queue()
     )
-    executor = Executor(
-        store=wiring.store(),
-        broker=paper,
-        guard=wiring.guard(),
-        breakers=NoBreakers(),
-        audit=wiring.store(),
-        telemetry=NoTelemetry(),
-    )
+    executor = an_executor(paper, guard=wiring.guard())
     assert executor.place(PlaceOrder(intent=placed.to_intent())).status.value == "filled"
 
     processor = catalogue.stream_processor

@@ -22,10 +22,8 @@ from nija.domain.messages import parse_order_message
 from nija.domain.models import BrokerName, Principal, User
 from nija.domain.orders import OrderStatus
 from nija.logic import orders
-from nija.logic.execution import Executor
-from nija.logic.executor_parts import NoBreakers
 from nija.logic.orders import OrderRequest
-from nija.ports.telemetry import NoTelemetry
+from tests.kit import an_executor
 
 ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
 pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members(ALICE, BOB)]
@@ -56,7 +54,7 @@ def test_connect_seals_stores_and_reads_back(audit_writer: Callable[[], None]) -
 
     opened = wiring.vault_reader().read(ALICE, PAPER)
     assert opened == PaperCredentials(api_key="paper-key-0001", api_secret="paper-secret")
-    actions = [(e.action, e.outcome.value) for e in wiring.store().events_for(ALICE)]
+    actions = [(e.action, e.outcome.value) for e in wiring.audit_records().events_for(ALICE)]
     assert actions == [("vault.read", "success"), ("vault.store", "success"), ("vault.validate", "success")]
 
 
@@ -66,7 +64,7 @@ def test_replacing_keys_bumps_the_version(audit_writer: Callable[[], None]) -> N
     audit_writer()
     assert (meta.version, meta.masked_key) == (2, "****0002")
     assert wiring.vault().get(ALICE, PAPER).api_key == "paper-key-0002"  # type: ignore[union-attr]
-    assert wiring.store().events_for(ALICE)[0].action == "vault.replace"
+    assert wiring.audit_records().events_for(ALICE)[0].action == "vault.replace"
 
 
 def test_one_users_sealed_secret_copied_into_anothers_does_not_open() -> None:
@@ -97,12 +95,12 @@ def test_wrong_field_sets_name_the_field(broker: BrokerName, body: dict[str, Any
 
 
 def test_disconnect_removes_secret_and_metadata_and_refuses_queued_orders() -> None:
-    wiring.store().put_user(User(user_id=ALICE, email="alice@example.com"))
+    wiring.users().put_user(User(user_id=ALICE, email="alice@example.com"))
     wiring.broker(PAPER).seed_balances(ALICE, {"USD": Decimal(10_000)})  # type: ignore[attr-defined]
     connect(ALICE)
     request = OrderRequest(broker=PAPER, symbol="BTC/USD", side="buy", quantity=Decimal("0.01"))
     queued = orders.place_order(
-        Principal(user_id=ALICE), request, "k-1", wiring.store(), wiring.order_queue()
+        Principal(user_id=ALICE), request, "k-1", wiring.orders(), wiring.order_queue()
     )
 
     wiring.vault_service().disconnect(ALICE, PAPER)
@@ -114,13 +112,11 @@ def test_disconnect_removes_secret_and_metadata_and_refuses_queued_orders() -> N
 
     url = queue_url(get_settings().catalogue.queue(PAPER).name)
     (message,) = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    executor = Executor(
-        wiring.store(), wiring.broker(PAPER), wiring.guard(), NoBreakers(), wiring.store(), NoTelemetry()
-    )
+    executor = an_executor(guard=wiring.guard())
     done = executor.handle(parse_order_message(message["Body"]))
     assert done is not None and done.status is OrderStatus.REJECTED
     assert done.reason_code == "broker_not_connected"
-    assert wiring.store().get_order(ALICE, queued.order_id).status is OrderStatus.REJECTED  # type: ignore[union-attr]
+    assert wiring.orders().get_order(ALICE, queued.order_id).status is OrderStatus.REJECTED  # type: ignore[union-attr]
 
 
 def test_a_held_lock_refuses_a_concurrent_change() -> None:
@@ -149,7 +145,7 @@ def test_rewrap_reseals_everything_once_and_resumes(audit_writer: Callable[[], N
         after = json.loads(sm.get_secret_value(SecretId=cat.secret_name(user, PAPER))["SecretString"])
         assert after["key"] != before_blobs[user]["key"] and after["version"] == before_blobs[user]["version"]
         assert wiring.vault().get(user, PAPER).api_secret.get_secret_value() == "paper-secret"  # type: ignore[union-attr]
-        assert wiring.store().events_for(user)[0].action == "vault.rewrap"
+        assert wiring.audit_records().events_for(user)[0].action == "vault.rewrap"
 
 
 def test_cached_reads_stay_in_memory_for_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +159,7 @@ def test_cached_reads_stay_in_memory_for_the_ttl(monkeypatch: pytest.MonkeyPatch
     reader.forget(ALICE, PAPER)
     with pytest.raises(NotFound):
         reader.read(ALICE, PAPER)
-    reads = [e.outcome.value for e in wiring.store().events_for(ALICE) if e.action == "vault.read"]
+    reads = [e.outcome.value for e in wiring.audit_records().events_for(ALICE) if e.action == "vault.read"]
     assert reads == ["failure", "success"]
 
 
@@ -181,7 +177,7 @@ def test_canary_secrets_never_leave_the_vault(
             *capsys.readouterr(),
             everything_stored(),
             meta.model_dump_json(),
-            *(e.model_dump_json() for e in wiring.store().events_for(ALICE)),
+            *(e.model_dump_json() for e in wiring.audit_records().events_for(ALICE)),
         ]
     )
     assert CANARY_SECRET not in seen
@@ -220,7 +216,7 @@ def test_keys_that_can_withdraw_are_refused_and_the_refusal_recorded() -> None:
         connect_via("binance", "withdraw", {"api_key": BINANCE_KEY, "api_secret": BINANCE_SECRET})
     assert err.value.code == "withdrawal_permission"
     assert wiring.vault_service().list(ALICE) == []
-    event = wiring.store().events_for(ALICE)[0]
+    event = wiring.audit_records().events_for(ALICE)[0]
     assert (event.action, event.outcome.value, event.details["reason"]) == (
         "vault.validate",
         "refused",

@@ -47,7 +47,7 @@ def rig(
     store, telemetry = MemoryStore(), RecordedTelemetry()
     paper = PaperBroker.from_settings(store=MemoryPaperStore(), clock=lambda: NOW)
     paper.seed_balances("u1", {"USD": USD})
-    executor = Executor(store, paper, guard or NoGuard(), breakers or NoBreakers(), store, telemetry)
+    executor = Executor(store, store, paper, guard or NoGuard(), breakers or NoBreakers(), store, telemetry)
     return executor, store, paper, telemetry
 
 

@@ -43,7 +43,7 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
 
         app.add_middleware(RequestLogKeys)  # innermost: after the token check names the user
         app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
-        app.add_middleware(VerifyTokenMiddleware, users=wiring.store())
+        app.add_middleware(VerifyTokenMiddleware, users=wiring.users())
     origins = get_settings().cors_origins
     if origins:  # around the token check: a preflight needs no token, and every refusal the headers
         app.add_middleware(

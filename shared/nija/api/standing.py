@@ -20,7 +20,7 @@ from nija.domain.standing import Standing, stands
 
 
 def acting_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-    if not stands(wiring.store().get_user(principal.user_id), Standing.ACTIVE):
+    if not stands(wiring.users().get_user(principal.user_id), Standing.ACTIVE):
         raise AccountInactive("this account is disabled or being deleted")
     return principal
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from nija.domain.errors import (
     AccountInactive,
@@ -57,10 +57,6 @@ def _in_flight(order: Order) -> bool:
     return order.status is OrderStatus.SUBMITTED and utcnow() - order.updated_at < IN_FLIGHT
 
 
-class Store(OrderStore, Ledger, Protocol):
-    """What the executor needs from storage: orders and the ledger."""
-
-
 class SyncResult(NamedTuple):
     changed: int  # orders whose record changed
     differences: int  # differences found (and audited) between our records and the broker's
@@ -75,7 +71,8 @@ BROKER_ENDED = {  # the audit action of an order the broker ended
 
 @dataclass(frozen=True)
 class Executor:
-    store: Store
+    orders: OrderStore
+    ledger: Ledger
     broker: Broker
     # Keys still there, kill switches, the user's state and the hard risk controls, just before a submit.
     guard: Guard
@@ -99,7 +96,7 @@ class Executor:
 
     def place(self, message: PlaceOrder) -> Order:
         intent = message.intent
-        order, claimed = self.store.claim_for_submission(Order.from_intent(intent))
+        order, claimed = self.orders.claim_for_submission(Order.from_intent(intent))
         if not claimed and (order.status.is_terminal or order.status is OrderStatus.QUEUED):
             self.telemetry.info(
                 "order already settled; nothing to do", order_id=order.order_id, status=order.status
@@ -184,13 +181,13 @@ class Executor:
         expected, fills = order.status, len(order.trade_ids)
         order.reject(code, message)
         event = order_event("orders.reject", order, "executor", reason_code=code)
-        self.store.save_order(order, expected, fills, audit=event)
+        self.orders.save_order(order, expected, fills, audit=event)
         self.telemetry.warning("order rejected", order_id=order.order_id, reason_code=code)
         self.telemetry.count(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: code})
         return order
 
     def cancel(self, message: CancelOrder) -> Order | None:
-        order = self.store.get_order(message.user_id, message.order_id)
+        order = self.orders.get_order(message.user_id, message.order_id)
         if order is None or order.status.is_terminal or order.status is OrderStatus.QUEUED:
             return order
         try:
@@ -202,7 +199,7 @@ class Executor:
                 OrderStatus.CANCELED, reason_code=OrderNotFound.code, reason="unknown at the broker"
             )
             event = order_event("orders.canceled", order, "executor", reason_code=OrderNotFound.code)
-            self.store.save_order(order, expected, fills, audit=event)
+            self.orders.save_order(order, expected, fills, audit=event)
             return order
         except BrokerError as exc:
             if exc.retryable:
@@ -245,7 +242,7 @@ class Executor:
             except Conflict:
                 if attempt == MAX_CONFLICT_RETRIES - 1:
                     raise
-                fresh = self.store.get_order(order.user_id, order.order_id)
+                fresh = self.orders.get_order(order.user_id, order.order_id)
                 if fresh is None:
                     raise
                 order = fresh
@@ -259,7 +256,7 @@ class Executor:
             if order.status is OrderStatus.SUBMITTED and remote.status is not OrderStatus.REJECTED:
                 order.transition(OrderStatus.ACCEPTED)
             if not new_fills:  # else the first fill's transaction stores it, in one write
-                self.store.save_order(order, expected, fills)
+                self.orders.save_order(order, expected, fills)
         for fill in new_fills:
             order = self._record_fill(order, fill)
         final = remote.status
@@ -276,7 +273,7 @@ class Executor:
             )
             # Ended at the broker (canceled on request or there, expired, rejected after taking it).
             event = order_event(BROKER_ENDED[final], order, "executor", broker_reason=remote.reason or "")
-            self.store.save_order(order, expected, fills, audit=event)
+            self.orders.save_order(order, expected, fills, audit=event)
             if final is OrderStatus.REJECTED:  # taken by the broker, then rejected there
                 self.telemetry.count(ORDERS_REFUSED, **{BROKER: order.broker.value, REASON_CODE: final.value})
         return order
@@ -288,7 +285,7 @@ class Executor:
             order.apply_fill(fill)
         except DuplicateFill:
             return current
-        position = self.store.get_position(order.user_id, order.broker, order.symbol) or Position(
+        position = self.ledger.get_position(order.user_id, order.broker, order.symbol) or Position(
             user_id=order.user_id, broker=order.broker, symbol=order.symbol
         )
         new_position, realized = apply_fill(position, order.side, fill)
@@ -314,9 +311,9 @@ class Executor:
             fill_price=fmt(fill.price),
             fee=fmt(fill.fee),
         )
-        if not self.store.record_fill(order, fill, new_position, trade, audit=event):
+        if not self.ledger.record_fill(order, fill, new_position, trade, audit=event):
             # Recorded by an earlier delivery: our copy is stale, so carry on from the stored one.
-            fresh = self.store.get_order(order.user_id, order.order_id)
+            fresh = self.orders.get_order(order.user_id, order.order_id)
             if fresh is None:
                 raise Conflict(f"order {order.order_id} vanished")
             return fresh

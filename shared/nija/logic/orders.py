@@ -149,7 +149,7 @@ def cancel_order(principal: Principal, order_id: str, store: OrderStore, queue: 
 class OrderDesk:
     """The /v1/orders use cases for one caller at a time."""
 
-    store: OrderStore
+    orders: OrderStore
     queue: OrderQueue
     connected: Callable[[str, BrokerName], bool]  # keys for the broker now (a consistent read)
     mode_for: Callable[[str, str], TradingMode]  # the strictest kill switch for user and broker
@@ -169,15 +169,15 @@ class OrderDesk:
                 "trading is halted by a kill switch; no new orders are accepted",
                 code=RefusalCode.KILL_SWITCH_HALTED,
             )
-        return place_order(principal, request, request_id, self.store, self.queue, self.telemetry)
+        return place_order(principal, request, request_id, self.orders, self.queue, self.telemetry)
 
     def list(
         self, principal: Principal, limit: int, next_token: str | None
     ) -> tuple[list[Order], str | None]:
-        return self.store.list_orders(principal.user_id, limit, next_token)
+        return self.orders.list_orders(principal.user_id, limit, next_token)
 
     def get(self, principal: Principal, order_id: str) -> Order:
-        return get_order(principal, order_id, self.store)
+        return get_order(principal, order_id, self.orders)
 
     def cancel(self, principal: Principal, order_id: str) -> Order:
-        return cancel_order(principal, order_id, self.store, self.queue)
+        return cancel_order(principal, order_id, self.orders, self.queue)

@@ -116,7 +116,7 @@ class Scanner:
     platform: PlatformModes
     market: Callable[[BrokerName], MarketData]
     sizer: Sizer
-    store: OrderStore
+    orders: OrderStore
     queue: OrderQueue
     telemetry: Telemetry
     clock: Callable[[], datetime] = utcnow
@@ -237,7 +237,7 @@ class Scanner:
         messages: list[PlaceOrder] = []
         for intent, reason in intents:
             try:
-                order, created = self.store.create_order(
+                order, created = self.orders.create_order(
                     Order.from_intent(intent), audit=_audited(intent, reason)
                 )
             except Exception as exc:  # disabled or erased since the read, say: this user only

@@ -1,7 +1,7 @@
 """The analytics' reads and the equity snapshot write, over the state table: in each user's partition
 (keys: nija.adapters.dynamo.keys), the user's equity as the last valuation in each 5-minute bucket
 (UTC); realized PnL, fills, closing fills and wins per 15 minutes (UTC), added to by each fill's
-transaction (DynamoStore.record_fill); the latest valuation per broker and the day start (risk.py).
+transaction (DynamoLedger.record_fill); the latest valuation per broker and the day start (risk.py).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from nija.catalogue import KeyAttr, TableDef
+from nija.config import get_settings
 from nija.domain.tokens import decode_token, encode_token, refused
 
 MAX_PARTITION_BYTES = 2048  # DynamoDB's limits on a key attribute's value (UTF-8 or raw bytes)
@@ -64,6 +65,17 @@ class Listing:
             if attr is not None:
                 found.setdefault(attr.name, (attr, limit))
         return found
+
+
+def user_page_by_time(index: Any, pk: str, kind: str) -> Listing:
+    """A page of one user's orders or trades by time: the user's own partition of the index (gsi2),
+    sort keys of that kind only (the query's begins_with)."""
+    return Listing(
+        get_settings().catalogue.state_table,
+        index.Meta.index_name,
+        fixed={"pk": pk, "gsi2pk": pk},
+        prefixed={"sk": kind, "gsi2sk": kind},
+    )
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

@@ -58,7 +58,7 @@ class VerifyOut(BaseModel):
 
 
 def _service() -> AuditService:
-    return AuditService(wiring.store(), wiring.audit_anchoring())
+    return AuditService(wiring.audit_records(), wiring.audit_anchoring())
 
 
 @router.get("/audit", response_model=Page[AuditRecordOut], response_model_exclude_none=True)

@@ -1,5 +1,4 @@
-"""Account records in DynamoDB: user profiles and sign-in guards in the state table, audit events
-in the append-only audit table (nija.adapters.dynamo.audit: one hash chain per subject)."""
+"""User profiles (UserStore) and the sign-in guards (LoginGuards) over the state table."""
 
 from __future__ import annotations
 
@@ -8,10 +7,9 @@ from enum import Enum
 from pynamodb.exceptions import PutError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.audit import AuditRecords
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.mapping import user_from, user_item
-from nija.adapters.dynamo.models import LoginGuardItem, UserItem
+from nija.adapters.dynamo.models import LoginGuardItem, UserItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Update, conditional_failed, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent
@@ -29,8 +27,12 @@ def _users_page() -> Listing:
     )
 
 
-class AccountRecords(AuditRecords):
-    # users
+class DynamoUsers:
+    """UserStore over the state table: one PROFILE item per user."""
+
+    def __init__(self) -> None:
+        bind()
+
     def get_user(self, user_id: str) -> User | None:
         try:
             return user_from(UserItem.get(keys.user_pk(user_id), keys.PROFILE, consistent_read=True))
@@ -89,7 +91,13 @@ class AccountRecords(AuditRecords):
             raise
         return True
 
-    # sign-in guards
+
+class DynamoLoginGuards:
+    """The sign-in guards (nija.domain.lockout) over the state table, one item per guarded name."""
+
+    def __init__(self) -> None:
+        bind()
+
     def get_guard(self, name: str) -> LoginGuard:
         try:
             item = LoginGuardItem.get(keys.login_guard_pk(name), keys.GUARD, consistent_read=True)

@@ -1,76 +1,30 @@
-"""The storage ports over DynamoDB (pynamodb). Every write that guards money is conditional."""
+"""The order store (OrderStore) over DynamoDB: orders, their request keys and the open-order index.
+Every write that guards money is conditional, and only while the account stands (nija.domain.standing)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.accounts import AccountRecords
-from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
-from nija.adapters.dynamo.mapping import (
-    order_from,
-    order_item,
-    position_from,
-    position_item,
-    trade_from,
-    trade_item,
-)
-from nija.adapters.dynamo.models import (
-    OrderItem,
-    PnlBucketItem,
-    PositionItem,
-    RequestKeyItem,
-    TradeItem,
-)
+from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor, user_page_by_time
+from nija.adapters.dynamo.mapping import order_from, order_item
+from nija.adapters.dynamo.models import OrderItem, RequestKeyItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
-from nija.config import get_settings
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
-from nija.domain.models import (
-    BrokerName,
-    Fill,
-    Position,
-    Trade,
-)
-from nija.domain.money import ZERO
+from nija.domain.models import BrokerName
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.standing import active, kept
 
 REQUEST_KEY_TTL_S = 7 * 24 * 3600
 
 
-def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
-    """ADD the fill to its PnL bucket. A closing fill reduces the position it meets (the position
-    before it is the one after, less the fill); only those count towards the win rate."""
-    before = position.quantity - fill.quantity * trade.side.sign
-    closing = before != ZERO and (before > ZERO) != (trade.side.sign > 0)
-    actions = [PnlBucketItem.realized.add(trade.realized_pnl), PnlBucketItem.trades.add(1)]
-    if closing:
-        actions.append(PnlBucketItem.closing.add(1))
-        if trade.realized_pnl > ZERO:
-            actions.append(PnlBucketItem.wins.add(1))
-    return actions
+class DynamoOrders:
+    """OrderStore over the state table."""
 
+    def __init__(self) -> None:
+        bind()
 
-def _by_time_page(index: Any, pk: str, kind: str) -> Listing:
-    """A page of one user's orders or trades by time: the user's own partition of the index (gsi2),
-    sort keys of that kind only (the query's begins_with)."""
-    return Listing(
-        get_settings().catalogue.state_table,
-        index.Meta.index_name,
-        fixed={"pk": pk, "gsi2pk": pk},
-        prefixed={"sk": kind, "gsi2sk": kind},
-    )
-
-
-# --- the store -------------------------------------------------------------------------------
-
-
-class DynamoStore(AccountRecords):
-    """UserStore, sign-in guards and audit (AccountRecords), OrderStore and Ledger over the tables."""
-
-    # orders
     def create_order(self, order: Order, audit: AuditEvent | None = None) -> tuple[Order, bool]:
         try:
             write(
@@ -112,7 +66,9 @@ class DynamoStore(AccountRecords):
             pk,
             OrderItem.gsi2sk.startswith(keys.ORDER_PREFIX),
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, _by_time_page(OrderItem.by_time, pk, keys.ORDER_PREFIX)),
+            last_evaluated_key=decode_cursor(
+                cursor, user_page_by_time(OrderItem.by_time, pk, keys.ORDER_PREFIX)
+            ),
             scan_index_forward=False,
         )
         orders = [order_from(item) for item in result]
@@ -163,60 +119,3 @@ class DynamoStore(AccountRecords):
         """Every order still open at the broker (all pages unless limited)."""
         query = OrderItem.open_orders.query(keys.open_orders_pk(broker.value), limit=limit)
         return [order_from(item) for item in query]
-
-    # ledger
-    def record_fill(
-        self, order: Order, fill: Fill, position: Position, trade: Trade, audit: AuditEvent | None = None
-    ) -> bool:
-        previous_fills = len(order.trade_ids) - 1
-        position_condition = (
-            PositionItem.pk.does_not_exist()
-            if position.version == 1
-            else PositionItem.version == position.version - 1
-        )
-        # The day's figures, in the same transaction: a fill recorded twice is added once.
-        bucket = PnlBucketItem(keys.user_pk(trade.user_id), keys.pnl_bucket_sk(trade.timestamp))
-        try:
-            write(
-                [
-                    Save(trade_item(trade), TradeItem.pk.does_not_exist()),
-                    Save(order_item(order), OrderItem.fill_count == previous_fills),
-                    Save(position_item(position), position_condition),
-                    Update(bucket, _pnl_actions(fill, position, trade)),
-                ],
-                audit,
-                account=kept(order.user_id),
-            )
-        except ConditionFailed as exc:
-            if exc.index == 0:  # the trade is recorded: an earlier delivery did all of this
-                return False
-            raise Conflict(f"order {order.order_id} or its position changed since it was read") from exc
-        return True
-
-    def get_position(self, user_id: str, broker: BrokerName, symbol: str) -> Position | None:
-        try:
-            item = PositionItem.get(
-                keys.user_pk(user_id), keys.position_sk(broker.value, symbol), consistent_read=True
-            )
-        except PositionItem.DoesNotExist:
-            return None
-        return position_from(item)
-
-    def list_positions(self, user_id: str) -> list[Position]:
-        return [
-            position_from(i)
-            for i in PositionItem.query(
-                keys.user_pk(user_id), PositionItem.sk.startswith(keys.POSITION_PREFIX)
-            )
-        ]
-
-    def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
-        pk = keys.user_pk(user_id)
-        result = TradeItem.by_time.query(
-            pk,
-            TradeItem.gsi2sk.startswith(keys.TRADE_PREFIX),
-            limit=limit,
-            last_evaluated_key=decode_cursor(cursor, _by_time_page(TradeItem.by_time, pk, keys.TRADE_PREFIX)),
-            scan_index_forward=False,
-        )
-        return [trade_from(i) for i in result], encode_cursor(result.last_evaluated_key)
