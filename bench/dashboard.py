@@ -25,24 +25,14 @@ def _setup() -> str:
     from nija import wiring
     from nija.domain.models import BrokerName, Fill, OrderIntent, OrderType, Side, User, utcnow
     from nija.domain.orders import Order, OrderStatus
-    from nija.logic.execution import Executor
-    from nija.logic.executor_parts import NoBreakers, NoGuard
     from nija.ports.broker import BrokerOrder
-    from nija.ports.telemetry import NoTelemetry
+    from tests.kit import an_executor
 
     user_id = str(uuid.uuid4())
     paper = wiring.broker(BrokerName.PAPER)
     wiring.users().put_user(User(user_id=user_id, email="bench@nija.local"))
     paper.seed_balances(user_id, {"USD": Decimal("1000000"), "BTC": Decimal("1")})  # type: ignore[attr-defined]
-    executor = Executor(
-        wiring.orders(),
-        wiring.ledger(),
-        paper,
-        NoGuard(),
-        NoBreakers(),
-        wiring.audit_records(),
-        NoTelemetry(),
-    )
+    executor = an_executor(paper)
     now = utcnow()
     for n in range(TRADES):
         symbol = SYMBOLS[n % len(SYMBOLS)]

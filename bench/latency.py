@@ -23,10 +23,8 @@ def _setup() -> tuple[Any, str]:
     from nija.domain.models import BrokerName, Principal, User
     from nija.local import identity
     from nija.local.lambda_runtime import load_function
-    from nija.logic.execution import Executor
-    from nija.logic.executor_parts import NoBreakers, NoGuard
     from nija.logic.orders import OrderRequest, place_order
-    from nija.ports.telemetry import NoTelemetry
+    from tests.kit import an_executor
 
     user_id = str(uuid.uuid4())
     wiring.users().put_user(User(user_id=user_id, email="bench@nija.local"))
@@ -47,15 +45,7 @@ def _setup() -> tuple[Any, str]:
 
         url = queue_url(get_settings().catalogue.queue("paper").name)
         msg = client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"][0]
-        executor = Executor(
-            wiring.orders(),
-            wiring.ledger(),
-            paper,
-            NoGuard(),
-            NoBreakers(),
-            wiring.audit_records(),
-            NoTelemetry(),
-        )
+        executor = an_executor(paper)
         executor.handle(parse_order_message(msg["Body"]))
         client("sqs").delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
         assert wiring.orders().get_order(user_id, order.order_id).status.value == "filled"  # type: ignore[union-attr]

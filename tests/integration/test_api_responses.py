@@ -7,7 +7,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -28,17 +28,31 @@ def app(gateway_mode: None, aws: None) -> TestClient:
     return TestClient(create_local_app(), raise_server_exceptions=False)
 
 
+class Broken:
+    """A use case whose every call fails with an error no handler knows: an unhandled exception."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_: Any, **__: Any) -> Any:
+            raise RuntimeError("the store is gone")
+
+        return fail
+
+
 @pytest.fixture
-def broken_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sign-in and the positions list fail with an error no handler knows: an unhandled exception."""
-    from nija.adapters.dynamo.ledger import DynamoLedger
-    from nija.logic.accounts import Accounts
+def broken_sign_in(app: TestClient) -> Iterator[None]:
+    from nija import wiring
 
-    def fail(*_: Any, **__: Any) -> Any:
-        raise RuntimeError("the store is gone")
+    app.app.dependency_overrides[wiring.accounts] = Broken  # type: ignore[attr-defined]
+    yield
+    app.app.dependency_overrides.clear()  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(Accounts, "log_in", fail)
-    monkeypatch.setattr(DynamoLedger, "list_positions", fail)
+
+@pytest.fixture
+def broken_positions(trading_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function builds its own app: the container hands it the broken part."""
+    from nija import wiring
+
+    monkeypatch.setattr(wiring.container(), "position_book", Broken())
 
 
 def _secure(headers: Any) -> None:
@@ -79,7 +93,7 @@ def test_framework_errors_use_the_error_shape(
 
 
 def test_an_unhandled_error_is_a_500_in_the_error_shape_with_the_headers(
-    app: TestClient, broken_store: None
+    app: TestClient, broken_sign_in: None
 ) -> None:
     """Starlette answers it outside every middleware: the headers used to be missing on it."""
     r = app.post("/v1/auth/login", json={"email": "x@example.com", "password": "Sample-Passw0rd!"})
@@ -160,7 +174,7 @@ def test_through_lambda_framework_errors_use_the_error_shape(
 
 
 def test_through_lambda_an_unhandled_error_is_a_500_in_the_error_shape_with_the_headers(
-    trading_api: Any, broken_store: None
+    trading_api: Any, broken_positions: None
 ) -> None:
     r = trading_api("positions_list", user_id="u-1")
     assert r.status == 500 and r.error == {"code": "internal_error", "message": "internal error"}

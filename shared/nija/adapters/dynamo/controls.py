@@ -5,12 +5,10 @@ The platform's sit in one partition, a user's own switch in the user's (keys.swi
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError
-
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.mapping import breaker_from, switch_from
 from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
-from nija.adapters.dynamo.writes import Delete, Save, conditional_failed, write
+from nija.adapters.dynamo.writes import Delete, Save, saved_if, write
 from nija.domain.audit import AuditEvent
 from nija.domain.standing import AccountGuard, active
 from nija.domain.switches import Breaker, KillSwitch, SwitchScope
@@ -92,13 +90,7 @@ class DynamoControls:
         )
         previous = breaker.version - 1
         condition = StateItem.pk.does_not_exist() if previous == 0 else BreakerItem.version == previous
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return saved_if(item, condition)
 
     def breakers(self) -> list[Breaker]:
         return [

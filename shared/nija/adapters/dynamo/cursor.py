@@ -67,15 +67,25 @@ class Listing:
         return found
 
 
-def user_page_by_time(index: Any, pk: str, kind: str) -> Listing:
-    """A page of one user's orders or trades by time: the user's own partition of the index (gsi2),
-    sort keys of that kind only (the query's begins_with)."""
-    return Listing(
+def newest_first(
+    model: Any, pk: str, kind: str, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """A page of one user's items of one kind (orders, trades: a model with a `by_time` index on gsi2)
+    newest first, and the next page's token: the user's own partition, sort keys of that kind only."""
+    listing = Listing(
         get_settings().catalogue.state_table,
-        index.Meta.index_name,
+        model.by_time.Meta.index_name,
         fixed={"pk": pk, "gsi2pk": pk},
         prefixed={"sk": kind, "gsi2sk": kind},
     )
+    result = model.by_time.query(
+        pk,
+        model.gsi2sk.startswith(kind),
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, listing),
+        scan_index_forward=False,
+    )
+    return list(result), encode_cursor(result.last_evaluated_key)
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor, user_page_by_time
+from nija.adapters.dynamo.cursor import newest_first
 from nija.adapters.dynamo.mapping import order_item, position_from, position_item, trade_from, trade_item
 from nija.adapters.dynamo.models import OrderItem, PnlBucketItem, PositionItem, TradeItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
@@ -83,14 +83,5 @@ class DynamoLedger:
         ]
 
     def list_trades(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Trade], str | None]:
-        pk = keys.user_pk(user_id)
-        result = TradeItem.by_time.query(
-            pk,
-            TradeItem.gsi2sk.startswith(keys.TRADE_PREFIX),
-            limit=limit,
-            last_evaluated_key=decode_cursor(
-                cursor, user_page_by_time(TradeItem.by_time, pk, keys.TRADE_PREFIX)
-            ),
-            scan_index_forward=False,
-        )
-        return [trade_from(i) for i in result], encode_cursor(result.last_evaluated_key)
+        items, next_token = newest_first(TradeItem, keys.user_pk(user_id), keys.TRADE_PREFIX, limit, cursor)
+        return [trade_from(item) for item in items], next_token

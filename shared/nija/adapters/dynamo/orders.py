@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.cursor import decode_cursor, encode_cursor, user_page_by_time
+from nija.adapters.dynamo.cursor import newest_first
 from nija.adapters.dynamo.mapping import order_from, order_item
 from nija.adapters.dynamo.models import OrderItem, RequestKeyItem, bind
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
@@ -61,18 +61,8 @@ class DynamoOrders:
             return None
 
     def list_orders(self, user_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        pk = keys.user_pk(user_id)
-        result = OrderItem.by_time.query(
-            pk,
-            OrderItem.gsi2sk.startswith(keys.ORDER_PREFIX),
-            limit=limit,
-            last_evaluated_key=decode_cursor(
-                cursor, user_page_by_time(OrderItem.by_time, pk, keys.ORDER_PREFIX)
-            ),
-            scan_index_forward=False,
-        )
-        orders = [order_from(item) for item in result]
-        return orders, encode_cursor(result.last_evaluated_key)
+        items, next_token = newest_first(OrderItem, keys.user_pk(user_id), keys.ORDER_PREFIX, limit, cursor)
+        return [order_from(item) for item in items], next_token
 
     def claim_for_submission(self, order: Order) -> tuple[Order, bool]:
         claimed = order.model_copy(deep=True)

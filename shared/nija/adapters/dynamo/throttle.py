@@ -17,11 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from pynamodb.exceptions import PutError, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.models import StateItem, ThrottleItem, bind
-from nija.adapters.dynamo.writes import conditional_failed
+from nija.adapters.dynamo.writes import saved_if
 from nija.domain.errors import ServiceUnavailable
 from nija.domain.throttle import Bucket, BucketKey, BucketLimit, Reservation, expires_at, reserve
 
@@ -90,13 +90,7 @@ class DynamoTokenBuckets:
             if previous is None
             else (ThrottleItem.version == previous.version) & (ThrottleItem.updated_at == previous.updated_at)
         )
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return saved_if(item, condition)
 
     def _remember(self, key: BucketKey, bucket: Bucket | None) -> None:
         with self._lock:

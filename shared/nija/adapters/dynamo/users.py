@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pynamodb.exceptions import PutError
-
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.mapping import user_from, user_item
 from nija.adapters.dynamo.models import LoginGuardItem, UserItem, bind
-from nija.adapters.dynamo.writes import ConditionFailed, Update, conditional_failed, write
+from nija.adapters.dynamo.writes import ConditionFailed, Update, saved_if, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent
 from nija.domain.lockout import LoginGuard
@@ -83,13 +81,7 @@ class DynamoUsers:
 
     def create_user(self, user: User) -> bool:
         """Write the profile if the user has none yet; False when one exists."""
-        try:
-            user_item(user).save(condition=UserItem.pk.does_not_exist())
-        except PutError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return saved_if(user_item(user), UserItem.pk.does_not_exist())
 
 
 class DynamoLoginGuards:
@@ -121,10 +113,4 @@ class DynamoLoginGuards:
         condition = (
             LoginGuardItem.pk.does_not_exist() if previous == 0 else LoginGuardItem.version == previous
         )
-        try:
-            item.save(condition=condition)
-        except PutError as exc:
-            if conditional_failed(exc):
-                return False
-            raise
-        return True
+        return saved_if(item, condition)

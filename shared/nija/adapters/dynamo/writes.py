@@ -73,6 +73,17 @@ def conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
+def saved_if(item: Any, condition: Condition) -> bool:
+    """Save one item on its condition (a version check, a first write); False when it did not hold."""
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
 def standing_condition(standing: Standing) -> Condition:
     """The profile condition of a guarded write (the rule of nija.domain.standing.stands)."""
     kept = UserItem.pk.exists() & (
