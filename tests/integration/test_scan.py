@@ -86,7 +86,6 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
         market=lambda broker: series,
         sizer=EquitySizer(wiring.risk_store(), wiring.broker),
         orders=wiring.orders(),
-        ledger=wiring.ledger(),
         queue=wiring.order_queue(),
         telemetry=wiring.telemetry(),
         clock=lambda: NOW,
