@@ -10,6 +10,7 @@ from bench import (
     executor_import,
     executor_throughput,
     latency,
+    migrate,
     pipeline,
     ratelimit,
     realtime,
@@ -32,6 +33,7 @@ BENCHMARKS = {
     "scan": scan.main,
     "dashboard": dashboard.main,
     "realtime": realtime.main,
+    "migrate": migrate.main,
 }
 
 

@@ -74,8 +74,6 @@ class Ledger(Protocol):
 
     def appended(self, event_id: str) -> bool: ...
 
-    def flush_outbox(self, subject: str) -> int: ...
-
     def append_once(self, event: AuditEvent) -> object: ...
 
 
@@ -167,11 +165,12 @@ class Migrator:
     def apply(self, user: PlannedUser, row: UserRow) -> None:
         if self._known(user, row):
             return
+        fresh = row.user_id is None  # a directory user made now: nothing of theirs exists to look up
         user_id = row.user_id or self._invite(user, row)
-        profile = self.accounts.users.get_user(user_id)
+        profile = None if fresh else self.accounts.users.get_user(user_id)
         row.steps["profile"] = Step.DONE if profile else Step.MADE
         profile = profile or self.accounts.provision(user_id, user.email, user.tier)
-        connected = {m.broker for m in self.vault.list(user_id)}
+        connected = set() if fresh else {m.broker for m in self.vault.list(user_id)}
         for planned, b in zip(user.brokers, row.brokers, strict=True):
             if planned.broker in connected:
                 b.step = Step.DONE
@@ -179,7 +178,8 @@ class Migrator:
                 connected.add(planned.broker)
         brokers = tuple(b for b in user.brokers_named if b in connected)
         row.settings = user.settings(brokers)
-        current, desired = self.settings.get(user_id), _desired(user, brokers)
+        current = UserSettings() if fresh else self.settings.get(user_id)
+        desired = _desired(user, brokers)
         row.steps["settings"] = _settings_step(current, desired, Step.MADE)
         if row.steps["settings"] is Step.MADE:
             self.settings.put(user_id, desired, actor=OPERATOR)
@@ -204,9 +204,6 @@ class Migrator:
                 "status": user.status.value,
             },
         )
-        # The import's events still in the outbox (keys stored, settings saved) go into the chain
-        # first, so that account.migrated is its last record, as it is the last step.
-        self.ledger.flush_outbox(user_id)
         row.steps["record"] = Step.MADE if self.ledger.append_once(event) is not None else Step.DONE
 
     def _invite(self, user: PlannedUser, row: UserRow) -> str:
