@@ -124,7 +124,7 @@ def main() -> None:
 
     from nija.adapters.brokers import override_client_settings
 
-    proc, _api = start_stack("--sync-every", "60")
+    proc, _api = start_stack("--sync-every", os.environ.get("NIJA_BENCH_MIGRATE_SYNC", "60"))
     args = list(proc.args)  # type: ignore[arg-type]
     aws = args[args.index("--aws-port") + 1]
     try:

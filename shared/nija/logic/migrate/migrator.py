@@ -182,7 +182,7 @@ class Migrator:
         user_id = row.user_id or self._invite(user, row)
         profile = None if fresh else self.accounts.users.get_user(user_id)
         row.steps["profile"] = Step.DONE if profile else Step.MADE
-        profile = profile or self.accounts.provision(user_id, user.email, user.tier)
+        profile = profile or self.accounts.provision(user_id, user.email, user.tier, new=fresh)
         connected = set() if fresh else {m.broker for m in self.vault.list(user_id)}
         for planned, b in zip(user.brokers, row.brokers, strict=True):
             if b.step is Step.SKIPPED:
@@ -197,7 +197,7 @@ class Migrator:
         desired = _desired(user, brokers)
         row.steps["settings"] = _settings_step(current, desired, Step.MADE)
         if row.steps["settings"] is Step.MADE:
-            self.settings.put(user_id, desired, actor=OPERATOR)
+            self.settings.put(user_id, desired, actor=OPERATOR, old=current)
         if user.status is UserStatus.DISABLED:
             row.steps["status"] = Step.DONE if profile.status is UserStatus.DISABLED else Step.MADE
             if row.steps["status"] is Step.MADE:
