@@ -11,6 +11,7 @@ from bench import (
     executor_import,
     executor_throughput,
     latency,
+    migrate,
     pipeline,
     ratelimit,
     realtime,
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "app_load": app_web.load,
     "app_fill": app_web.fill,
     "app_size": app_web.size,
+    "migrate": migrate.main,
 }
 
 

@@ -30,13 +30,23 @@ POLL_S = 0.25
 PASSWORD = "Bench-Passw0rd-1!"
 
 
-def start_stack() -> tuple[subprocess.Popen[str], str]:
+def start_stack(*options: str) -> tuple[subprocess.Popen[str], str]:
+    """`python -m nija.local` on free ports (with these options of its command line)."""
     api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
     log = os.environ.get("NIJA_BENCH_STACK_LOG")  # a file for the stack's output, when debugging
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the stack
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nija.local", "--api-port", str(api_port), "--aws-port", str(aws_port)],
+        [
+            sys.executable,
+            "-m",
+            "nija.local",
+            "--api-port",
+            str(api_port),
+            "--aws-port",
+            str(aws_port),
+            *options,
+        ],
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -126,21 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     audit.add_parser(
         "verify-anchors", help="check every anchored chain still holds its anchored head (exit 1: broken)"
     ).set_defaults(run=_verify_anchors)
-    backtest = commands.add_parser(
-        "backtest",
-        help="replay a strategy over historical candles, with fees and slippage",
-        description=cli_backtest.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cli_backtest.add_arguments(backtest)
-    backtest.set_defaults(run=cli_backtest.run)
-    migrate = commands.add_parser(
-        "migrate",
-        help="bring a legacy NIJA bot installation's users over (plan, then apply)",
-        description=cli_migrate.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    cli_migrate.add_arguments(migrate)
+    for name, module, text in (
+        ("backtest", cli_backtest, "replay a strategy over historical candles, with fees and slippage"),
+        ("migrate", cli_migrate, "bring a legacy NIJA bot installation's users over (plan, then apply)"),
+    ):
+        command = commands.add_parser(
+            name, help=text, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        module.add_arguments(command)
+        command.set_defaults(run=module.run)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

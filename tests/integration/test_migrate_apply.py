@@ -22,7 +22,7 @@ from nija.adapters.brokers import override_client_settings
 from nija.adapters.legacy_install import LegacyTree
 from nija.config import get_settings, reset_settings
 from nija.domain.credentials import KrakenCredentials
-from nija.domain.migration import MIGRATED, Code, Report, Step, Target
+from nija.domain.migration import MIGRATED, Code, Report, Step, Target, migrated_event_id
 from nija.domain.models import BrokerName, Tier, UserStatus
 from nija.local import identity
 from nija.logic.migrate.migrator import migrate
@@ -167,7 +167,7 @@ def test_what_an_imported_user_has(
 
     events = wiring.audit_records().events_for(jane)
     migrated = [e for e in events if e.action == MIGRATED]
-    assert len(migrated) == 1 and events[0].action == MIGRATED  # the last thing done for the user
+    assert len(migrated) == 1 and max(e.at for e in events) == migrated[0].at  # the last step, once
     assert migrated[0].actor == "operator"
     assert migrated[0].details == {
         "legacy_user_id": "jane_roe",
@@ -203,21 +203,45 @@ def test_an_unreachable_broker_is_pending_until_a_later_apply(stage: identity.Po
     first = run("apply", install, Answers(default={"kraken": "unreachable"}, by_key=REFUSED))
     lee = users(first)["lee@example.com"]
     assert (lee.brokers[0].step, lee.brokers[0].code) == (Step.PENDING, Code.BROKER_UNREACHABLE)
-    assert lee.steps["record"] is Step.PENDING and lee.settings["strategy.brokers"] == []
+    assert lee.steps["record"] is Step.MADE and lee.settings["strategy.brokers"] == []
     jane = users(first)["jane@example.com"]
     assert [b.step for b in jane.brokers] == [Step.MADE, Step.PENDING]  # alpaca in, kraken pending
-    # 5 kraken accounts wait (ann, jane, lee, sam_ng, tania; sam_taylor's keys are refused), and
-    # those users' account.migrated: recorded once every broker has its answer.
-    assert first.summary.pending == 10 and first.summary.to_do == 10
-    assert run("plan", install).summary.to_do == 5 * 3  # and the settings that will name kraken
+    # 5 kraken accounts wait (ann, jane, lee, sam_ng, tania; sam_taylor's keys are refused)
+    assert first.summary.pending == 5 and first.summary.to_do == 5
+    record = wiring.audit_records().appended(migrated_event_id(jane.user_id or ""))
+    assert record is not None and record.details["pending"] == "kraken"
+    assert run("plan", install).summary.to_do == 5 * 2  # and the settings that will name kraken
     sent = len(outbox())
+    accept_invitation(stage, "jane@example.com")  # jane signs in meanwhile: her account stays ours
 
     second = run("apply", install)
     assert second.summary.to_do == 0 and second.summary.pending == 0
     assert {u.state for u in second.users} == {"resume", "migrated"}
     assert users(second)["jane@example.com"].settings["strategy.brokers"] == ["alpaca", "kraken"]
+    assert wiring.settings_service().get(jane.user_id or "").strategy.brokers == (
+        BrokerName.ALPACA,
+        BrokerName.KRAKEN,
+    )
     assert len(outbox()) == sent  # nobody invited twice
     assert run("plan", install).summary.to_do == 0
+
+
+def accept_invitation(pool: identity.Pool, email: str) -> None:
+    """What the person does with the invitation: the temporary password, then one of their own."""
+    (message,) = [m for m in outbox() if m["to"] == email]
+    temporary = message["body"].split("Temporary password: ")[1].split()[0]
+    idp = client("cognito-idp")
+    challenge = idp.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": temporary},
+    )
+    idp.respond_to_auth_challenge(
+        ClientId=pool.client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": "Own-Passw0rd-1234!"},
+    )
 
 
 def test_a_run_stopped_half_way_resumes(stage: identity.Pool, install: Install) -> None:

@@ -41,14 +41,16 @@ class KmsSecretsVault:
             del plaintext_key  # the only copy in clear; never logged, never stored
         return sealed.to_json()
 
-    def _write(self, user_id: str, broker: str, secret_string: str) -> None:
+    def _write(self, user_id: str, broker: str, secret_string: str, new: bool = False) -> None:
+        """Replace the secret's value, or create the secret; `new`: most likely it does not exist
+        yet (a first version), so creating is tried first (one call instead of two)."""
         sm = client("secretsmanager")
         name = self.catalogue.secret_name(user_id, broker)
-        try:
+
+        def replace() -> None:
             sm.put_secret_value(SecretId=name, SecretString=secret_string)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
+
+        def create() -> None:
             sm.create_secret(
                 Name=name,
                 SecretString=secret_string,
@@ -57,9 +59,22 @@ class KmsSecretsVault:
                 Tags=[{"Key": "user_id", "Value": user_id}, {"Key": "broker", "Value": broker}],
             )
 
+        first, second, missing = (
+            (create, replace, "ResourceExistsException")
+            if new
+            else (replace, create, "ResourceNotFoundException")
+        )
+        try:
+            first()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != missing:
+                raise
+            second()
+
     def put(self, user_id: str, credentials: BrokerCredentials, version: int) -> None:
         broker = credentials.broker.value
-        self._write(user_id, broker, self._seal(user_id, broker, credentials.secret_fields(), version))
+        sealed = self._seal(user_id, broker, credentials.secret_fields(), version)
+        self._write(user_id, broker, sealed, new=version == 1)
 
     def _open(self, user_id: str, broker: str) -> tuple[dict[str, Any], int]:
         try:

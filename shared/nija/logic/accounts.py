@@ -102,10 +102,11 @@ class Accounts:
         self._audit("auth.signup", Outcome.SUCCESS, user_id, source_ip=source_ip)
         return user
 
-    def provision(self, user_id: str, email: str, tier: Tier = Tier.BASIC) -> User:
+    def provision(self, user_id: str, email: str, tier: Tier = Tier.BASIC, new: bool = False) -> User:
         """The profile with its API key in `tier`'s plan, or the one that exists already (given a key
-        if it has none: accounts made before tiers had keys, or by a sign-up that stopped half-way)."""
-        existing = self.users.get_user(user_id)
+        if it has none: accounts made before tiers had keys, or by a sign-up that stopped half-way).
+        `new`: the directory user was made just now, so no profile can exist yet (no read)."""
+        existing = None if new else self.users.get_user(user_id)
         if existing is not None:
             if existing.api_key_id is None and (key := self.keys.create(user_id, existing.tier)):
                 existing = (

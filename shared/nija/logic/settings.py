@@ -64,10 +64,16 @@ class SettingsService:
         )
 
     def put(
-        self, user_id: str, new: UserSettings, source_ip: str | None = None, actor: str | None = None
+        self,
+        user_id: str,
+        new: UserSettings,
+        source_ip: str | None = None,
+        actor: str | None = None,
+        old: UserSettings | None = None,
     ) -> UserSettings:
         """Check the brokers, then store what changed with its audit record, in one write. `actor`:
-        who saves them when it is not the user (an operator's import)."""
+        who saves them when it is not the user (an operator's import); `old`: the settings as the
+        caller has just read them (no second read)."""
         missing = [b.value for b in new.strategy.brokers if not self.connected(user_id, b)]
         if missing:
             self._record(
@@ -83,7 +89,7 @@ class SettingsService:
                 field="strategy.brokers",
                 code="broker_not_connected",
             )
-        old = self.get(user_id)
+        old = old if old is not None else self.get(user_id)
         diff = changes(old, new)
         shown = {path: f"{_show(a)} -> {_show(b)}"[:MAX_AUDIT_VALUE] for path, (a, b) in diff.items()}
         if not diff:

@@ -146,13 +146,16 @@ class AuditRecords:
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
         raise Conflict(f"could not append to the audit chain of {subject}")
 
-    def appended(self, event_id: str) -> bool:
-        """Whether append_once appended the event with this id (a consistent read of its marker)."""
+    def appended(self, event_id: str) -> AuditEvent | None:
+        """The event append_once appended with this id, None if none (consistent reads)."""
         try:
-            AuditEventKeyItem.get(*_event_key(event_id), consistent_read=True)
-        except AuditEventKeyItem.DoesNotExist:
-            return False
-        return True
+            marker = AuditEventKeyItem.get(*_event_key(event_id), consistent_read=True)
+            item = AuditItem.get(
+                keys.audit_pk(marker.subject), keys.seq_sk(int(marker.seq)), consistent_read=True
+            )
+        except (AuditEventKeyItem.DoesNotExist, AuditItem.DoesNotExist):
+            return None
+        return _record(item).event
 
     def _remember(self, record: ChainedRecord) -> None:
         if len(self._heads) >= HEADS_KEPT:

@@ -76,6 +76,12 @@ class Outcome:
     notes: list[NotMapped] = field(default_factory=list)
     max_positions: int | None = None
 
+    def skip(self, code: Code, source: str, user_id: str, broker: str, detail: str = "") -> Outcome:
+        self.not_imported.append(
+            Item(code=code, source=source, legacy_user_id=user_id, broker=broker, detail=detail)
+        )
+        return self
+
 
 def _shown(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -102,11 +108,8 @@ def evaluate(
         return out
     first = decls[0].source
 
-    def skip(code: Code, detail: str = "", source: str = first) -> Outcome:
-        out.not_imported.append(
-            Item(code=code, source=source, legacy_user_id=user_id, broker=broker, detail=detail)
-        )
-        return out
+    def skip(code: Code, detail: str = "") -> Outcome:
+        return out.skip(code, first, user_id, broker, detail)
 
     enabled = next((d.enabled for d in decls if d.enabled is not None), True)
     if broker not in {b.value for b in SUPPORTED}:
@@ -148,15 +151,7 @@ def _credentials(
     if row is not None:
         source = f"vault.db credentials row {row.row}"
         if row.failure:
-            out.not_imported.append(
-                Item(
-                    code=Code.DECRYPT_FAILED,
-                    source=source,
-                    legacy_user_id=user_id,
-                    broker=broker.value,
-                    detail=row.failure,
-                )
-            )
+            out.skip(Code.DECRYPT_FAILED, source, user_id, broker.value, row.failure)
         else:
             secret = row.api_secret.get_secret_value() if row.api_secret else None
             key = row.api_key.get_secret_value() if row.api_key else None
@@ -179,29 +174,14 @@ def _credentials(
         if not key or not secret:
             continue
         if paper is not None and not isinstance(paper, bool):
-            detail = "its paper flag is not true or false"
-            out.not_imported.append(
-                Item(
-                    code=Code.SOURCE_INVALID,
-                    source=source,
-                    legacy_user_id=user_id,
-                    broker=broker.value,
-                    detail=detail,
-                )
+            out.skip(
+                Code.SOURCE_INVALID, source, user_id, broker.value, "its paper flag is not true or false"
             )
             continue
         try:
             usable.append((parse_credentials(broker, _fields(broker, key, secret, paper)), source))
         except InvalidInput as exc:  # its message names the field, never the value
-            out.not_imported.append(
-                Item(
-                    code=Code.SOURCE_INVALID,
-                    source=source,
-                    legacy_user_id=user_id,
-                    broker=broker.value,
-                    detail=exc.message,
-                )
-            )
+            out.skip(Code.SOURCE_INVALID, source, user_id, broker.value, exc.message)
     return usable, placeholders
 
 

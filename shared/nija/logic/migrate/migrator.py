@@ -5,7 +5,8 @@ vault (validated with the broker, sealed, audited: the API's own path) → setti
 status → `account.migrated` in the user's audit chain, last and once. Every step first looks at
 what is there, so a second run changes nothing and a run stopped half-way resumes where it stopped.
 A user whose account.migrated is recorded is done for good: keys they removed since are not brought
-back. An address whose account was not made by an import, or was used already, is not touched.
+back; only keys a broker could not check then (named in the record as pending) are tried again. An
+address whose account was not made by an import, or that was used before its record, is not touched.
 """
 
 from __future__ import annotations
@@ -72,9 +73,7 @@ def migrate(
 class Ledger(Protocol):
     """The audit chains, where each imported user's account.migrated goes once."""
 
-    def appended(self, event_id: str) -> bool: ...
-
-    def flush_outbox(self, subject: str) -> int: ...
+    def appended(self, event_id: str) -> AuditEvent | None: ...
 
     def append_once(self, event: AuditEvent) -> object: ...
 
@@ -123,25 +122,36 @@ class Migrator:
         row.steps["directory_user"] = Step.DONE
         if row.steps["invitation"] is Step.TO_DO:
             row.steps["invitation"] = Step.DONE
-        if self.ledger.appended(migrated_event_id(found.user_id)):
-            row.state = "migrated"
-            connected = {m.broker for m in self.vault.list(found.user_id)}
-            row.settings = user.settings(tuple(b for b in user.brokers_named if b in connected))
-            for step in ("profile", "settings", "record"):
-                row.steps[step] = Step.DONE
-            if row.steps["status"] is Step.TO_DO:
-                row.steps["status"] = Step.DONE
-            for b in row.brokers:
-                b.step, b.detail = (Step.DONE, None) if b.broker in connected else (Step.SKIPPED, NOT_RETRIED)
-            return True
-        if not found.never_signed_in:
+        recorded = self.ledger.appended(migrated_event_id(found.user_id))
+        if recorded is None and not found.never_signed_in:
             row.state = "account_exists"
             row.steps = dict.fromkeys(row.steps, Step.SKIPPED)
             for b in row.brokers:
                 b.step = Step.SKIPPED
             return True
-        row.state = "resume"
-        return False
+        if recorded is None:
+            row.state = "resume"
+            return False
+        # Imported: done, but for keys a broker could not check then (their names are in the record).
+        retry = set(recorded.details.get("pending", "").split(","))
+        connected = {m.broker for m in self.vault.list(found.user_id)}
+        row.settings = user.settings(tuple(b for b in user.brokers_named if b in connected))
+        for step in ("profile", "settings", "record"):
+            row.steps[step] = Step.DONE
+        if row.steps["status"] is Step.TO_DO:
+            row.steps["status"] = Step.DONE
+        for b in row.brokers:
+            if b.broker in connected:
+                b.step = Step.DONE
+            elif b.broker.value in retry:
+                b.step, b.detail = Step.TO_DO, "the broker could not check these keys when imported"
+            else:
+                b.step, b.detail = Step.SKIPPED, NOT_RETRIED
+        if any(b.step is Step.TO_DO for b in row.brokers):
+            row.state, row.steps["settings"] = "resume", Step.TO_DO
+            return False
+        row.state = "migrated"
+        return True
 
     # --- survey: a plan at the stage, reads only -------------------------------------------------
 
@@ -154,7 +164,8 @@ class Migrator:
         row.steps["profile"] = Step.DONE
         connected = {m.broker for m in self.vault.list(row.user_id)}
         for b in row.brokers:
-            b.step = Step.DONE if b.broker in connected else Step.TO_DO
+            if b.step is not Step.SKIPPED:
+                b.step = Step.DONE if b.broker in connected else Step.TO_DO
         brokers = tuple(b for b in user.brokers_named if b in connected)
         current, desired = self.settings.get(row.user_id), _desired(user, brokers)
         if brokers == user.brokers_named:
@@ -167,29 +178,33 @@ class Migrator:
     def apply(self, user: PlannedUser, row: UserRow) -> None:
         if self._known(user, row):
             return
+        fresh = row.user_id is None  # a directory user made now: nothing of theirs exists to look up
         user_id = row.user_id or self._invite(user, row)
-        profile = self.accounts.users.get_user(user_id)
+        profile = None if fresh else self.accounts.users.get_user(user_id)
         row.steps["profile"] = Step.DONE if profile else Step.MADE
-        profile = profile or self.accounts.provision(user_id, user.email, user.tier)
-        connected = {m.broker for m in self.vault.list(user_id)}
+        profile = profile or self.accounts.provision(user_id, user.email, user.tier, new=fresh)
+        connected = set() if fresh else {m.broker for m in self.vault.list(user_id)}
         for planned, b in zip(user.brokers, row.brokers, strict=True):
+            if b.step is Step.SKIPPED:
+                continue  # refused when imported, or removed since: not tried again
             if planned.broker in connected:
                 b.step = Step.DONE
             elif self._connect(user_id, planned, b):
                 connected.add(planned.broker)
         brokers = tuple(b for b in user.brokers_named if b in connected)
         row.settings = user.settings(brokers)
-        current, desired = self.settings.get(user_id), _desired(user, brokers)
+        current = UserSettings() if fresh else self.settings.get(user_id)
+        desired = _desired(user, brokers)
         row.steps["settings"] = _settings_step(current, desired, Step.MADE)
         if row.steps["settings"] is Step.MADE:
-            self.settings.put(user_id, desired, actor=OPERATOR)
+            self.settings.put(user_id, desired, actor=OPERATOR, old=current)
         if user.status is UserStatus.DISABLED:
             row.steps["status"] = Step.DONE if profile.status is UserStatus.DISABLED else Step.MADE
             if row.steps["status"] is Step.MADE:
                 self.accounts.set_status(OPERATOR, user_id, UserStatus.DISABLED)
-        if any(b.step is Step.PENDING for b in row.brokers):
-            row.steps["record"] = Step.PENDING  # recorded once every broker has its answer
+        if row.steps["record"] is Step.DONE:
             return
+        pending = ",".join(b.broker.value for b in row.brokers if b.step is Step.PENDING)
         event = AuditEvent(
             action=MIGRATED,
             outcome=Outcome.SUCCESS,
@@ -202,11 +217,9 @@ class Migrator:
                 "brokers": ",".join(b.value for b in brokers),
                 "tier": user.tier.value,
                 "status": user.status.value,
-            },
+            }
+            | ({"pending": pending} if pending else {}),  # a later apply tries these again
         )
-        # The import's events still in the outbox (keys stored, settings saved) go into the chain
-        # first, so that account.migrated is its last record, as it is the last step.
-        self.ledger.flush_outbox(user_id)
         row.steps["record"] = Step.MADE if self.ledger.append_once(event) is not None else Step.DONE
 
     def _invite(self, user: PlannedUser, row: UserRow) -> str:

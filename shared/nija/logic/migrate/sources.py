@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
@@ -23,6 +24,7 @@ LIST_FILES = tuple(f"{t}_{b}.json" for t in ("retail", "investor") for b in ("kr
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _OTHER_LIST = re.compile(r"^((retail|investor)_[a-z0-9]+|[a-z0-9]+_users)$")
 Kind = Literal["list", "settings", "yaml", "vault"]
+M = TypeVar("M", bound=BaseModel)
 
 
 def valid_user_id(user_id: object) -> bool:
@@ -224,6 +226,22 @@ def _read_list(path: str, stem: str, text: str, sources: Sources) -> None:
         sources.declarations.append(Declaration(entry.user_id, broker, source, "list", entry.enabled, values))
 
 
+def _per_user(
+    model: type[M], path: str, stem: str, data: object, not_mapping: str, sources: Sources
+) -> M | None:
+    """A per-user file's content (the user id is the file name's stem), or None, reported."""
+    if not sources.check_id(stem, path):
+        return None
+    if not isinstance(data, dict):
+        sources.skip(Code.SOURCE_INVALID, path, stem, detail=not_mapping)
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        sources.skip(Code.SOURCE_INVALID, path, stem, detail=_why(exc))
+        return None
+
+
 def _read_json(path: str, stem: str, text: str, sources: Sources) -> None:
     ok, data = _parse_json(path, text, "user_settings", sources)
     if not ok:
@@ -234,15 +252,10 @@ def _read_json(path: str, stem: str, text: str, sources: Sources) -> None:
         sources.skip(Code.FILE_NOT_READ, path, detail=detail)
         return
     sources.files.append(FileNote(path=path, kind="user_settings", status="read"))
-    if not sources.check_id(stem, path):
-        return
-    if not isinstance(data, dict):
-        sources.skip(Code.SOURCE_INVALID, path, stem, detail=f"a JSON {type(data).__name__}, not an object")
-        return
-    try:
-        settings = SettingsFile.model_validate(data)
-    except ValidationError as exc:
-        sources.skip(Code.SOURCE_INVALID, path, stem, detail=_why(exc))
+    settings = _per_user(
+        SettingsFile, path, stem, data, f"a JSON {type(data).__name__}, not an object", sources
+    )
+    if settings is None:
         return
     values = _values(settings, {"broker", "enabled"})
     broker = settings.broker.strip().lower()
@@ -258,15 +271,8 @@ def _read_yaml(path: str, stem: str, text: str, sources: Sources) -> None:
         sources.skip(Code.INVALID_YAML, path, detail=f"line {mark.line + 1 if mark else '?'}")
         return
     sources.files.append(FileNote(path=path, kind="user_keys", status="read"))
-    if not sources.check_id(stem, path):
-        return
-    if not isinstance(data, dict):
-        sources.skip(Code.SOURCE_INVALID, path, stem, detail="the top level is not a mapping")
-        return
-    try:
-        parsed = YamlFile.model_validate(data)
-    except ValidationError as exc:
-        sources.skip(Code.SOURCE_INVALID, path, stem, detail=_why(exc))
+    parsed = _per_user(YamlFile, path, stem, data, "the top level is not a mapping", sources)
+    if parsed is None:
         return
     broker = parsed.broker.strip().lower()
     values = _values(parsed, {"broker", "enabled", "api_key", "api_secret"})
@@ -275,18 +281,21 @@ def _read_yaml(path: str, stem: str, text: str, sources: Sources) -> None:
     sources.yaml_keys[(stem, broker)] = YamlKeys(path, parsed.api_key, secret)
 
 
-def read_vault(install: LegacyInstall, key: str | None, sources: Sources) -> None:
+def _store(name: str, kind: str, read: Callable[[], list[Any] | None], sources: Sources) -> list[Any]:
+    """A SQLite store's rows; none when it is absent or unreadable (said in the files and items)."""
     try:
-        rows = install.vault_rows(key)
+        rows = read()
     except Unreadable as exc:
-        sources.files.append(FileNote(path="vault.db", kind="vault", status="unreadable"))
-        sources.skip(Code.SOURCE_INVALID, "vault.db", detail=str(exc))
-        return
-    if rows is None:
-        sources.files.append(FileNote(path="vault.db", kind="vault", status="absent"))
-        return
-    sources.files.append(FileNote(path="vault.db", kind="vault", status=f"read, rows: {len(rows)}"))
-    for row in rows:
+        sources.files.append(FileNote(path=name, kind=kind, status="unreadable"))
+        sources.skip(Code.SOURCE_INVALID, name, detail=str(exc))
+        return []
+    status = "absent" if rows is None else f"read, rows: {len(rows)}"
+    sources.files.append(FileNote(path=name, kind=kind, status=status))
+    return rows or []
+
+
+def read_vault(install: LegacyInstall, key: str | None, sources: Sources) -> None:
+    for row in _store("vault.db", "vault", lambda: install.vault_rows(key), sources):
         source = f"vault.db credentials row {row.row}"
         if not sources.check_id(row.user_id, source):
             continue
@@ -295,17 +304,7 @@ def read_vault(install: LegacyInstall, key: str | None, sources: Sources) -> Non
 
 
 def read_saas(install: LegacyInstall, sources: Sources) -> None:
-    try:
-        rows = install.saas_users()
-    except Unreadable as exc:
-        sources.files.append(FileNote(path="users.db", kind="saas_users", status="unreadable"))
-        sources.skip(Code.SOURCE_INVALID, "users.db", detail=str(exc))
-        return
-    if rows is None:
-        sources.files.append(FileNote(path="users.db", kind="saas_users", status="absent"))
-        return
-    sources.files.append(FileNote(path="users.db", kind="saas_users", status=f"read, users: {len(rows)}"))
-    for row in rows:
+    for row in _store("users.db", "saas_users", install.saas_users, sources):
         _read_saas_row(row, sources)
 
 
