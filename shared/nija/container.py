@@ -4,6 +4,9 @@ A Container is built from the settings; each part is made on first use (a functi
 it serves: the cold start stays lazy) and kept for the container's life. The process holds one
 (nija.wiring.container()); new settings drop it, and with it every part: one mechanism. Policy is not
 decided here (logic/ holds it); this only connects.
+
+It is the one list of every part the functions use (about fifty), hence longer than the ~400 lines
+other modules keep to: a second container would make two lists to keep in step.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ from decimal import Decimal
 from pynamodb.exceptions import PynamoDBException
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import CandlesItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import CandlesItem
 from nija.config import Settings
 from nija.domain.market import TIMEFRAME_SECONDS, Candle, closed_window
 from nija.domain.models import BrokerName, utcnow

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import EquityItem, EquitySnapshotItem, PnlBucketItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import EquityItem, EquitySnapshotItem, PnlBucketItem
 from nija.adapters.dynamo.writes import Save, write
 from nija.domain.money import fmt
 from nija.domain.standing import kept

@@ -19,8 +19,9 @@ from pynamodb.exceptions import TransactWriteError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
-from nija.adapters.dynamo.models import AuditOutboxItem, bind
+from nija.adapters.dynamo.models import AuditOutboxItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome, is_person

@@ -1,5 +1,5 @@
 """pynamodb model of the audit table (keys: nija.adapters.dynamo.keys): bound with the state table's
-models by ``nija.adapters.dynamo.models.bind``, to its own table."""
+models by ``nija.adapters.dynamo.binding.bind``, to its own table."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import ConnectionItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import ConnectionItem
 from nija.adapters.dynamo.writes import Save, write
 from nija.domain.standing import active
 

@@ -6,8 +6,9 @@ The platform's sit in one partition, a user's own switch in the user's (keys.swi
 from __future__ import annotations
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.mapping import breaker_from, switch_from
-from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem, bind
+from nija.adapters.dynamo.models import BreakerItem, StateItem, SwitchItem
 from nija.adapters.dynamo.writes import Delete, Save, saved_if, write
 from nija.domain.audit import AuditEvent
 from nija.domain.standing import AccountGuard, active

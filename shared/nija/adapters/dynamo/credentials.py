@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pynamodb.exceptions import DeleteError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import CredentialItem, LockItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import CredentialItem, LockItem
 from nija.adapters.dynamo.writes import ConditionFailed, Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
 from nija.domain.credentials import CredentialMetadata, Permission

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import DeviceItem, NotifiedItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import DeviceItem, NotifiedItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.models import utcnow
 from nija.domain.notifications import MAX_DEVICES, Device, device_key

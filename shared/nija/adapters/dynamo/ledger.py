@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.cursor import newest_first
 from nija.adapters.dynamo.mapping import order_item, position_from, position_item, trade_from, trade_item
-from nija.adapters.dynamo.models import OrderItem, PnlBucketItem, PositionItem, TradeItem, bind
+from nija.adapters.dynamo.models import OrderItem, PnlBucketItem, PositionItem, TradeItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict

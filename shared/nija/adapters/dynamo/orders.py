@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.cursor import newest_first
 from nija.adapters.dynamo.mapping import order_from, order_item
-from nija.adapters.dynamo.models import OrderItem, RequestKeyItem, bind
+from nija.adapters.dynamo.models import OrderItem, RequestKeyItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict

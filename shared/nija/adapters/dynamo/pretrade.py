@@ -8,15 +8,9 @@ from decimal import Decimal
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.batch import batch_get
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.mapping import breaker_from, switch_from, user_from
-from nija.adapters.dynamo.models import (
-    BreakerItem,
-    EquityItem,
-    RiskSettingsItem,
-    SwitchItem,
-    UserItem,
-    bind,
-)
+from nija.adapters.dynamo.models import BreakerItem, EquityItem, RiskSettingsItem, SwitchItem, UserItem
 from nija.domain.models import BrokerName
 from nija.domain.risk import RiskSettings
 from nija.domain.switches import Breaker, SwitchScope

@@ -9,7 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import EquityItem, RiskSettingsItem, StateItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import EquityItem, RiskSettingsItem, StateItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.domain.money import fmt
 from nija.domain.risk import RiskSettings

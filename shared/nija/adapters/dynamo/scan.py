@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.batch import batch_get
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.controls import DynamoControls
 from nija.adapters.dynamo.keys import switch_key
 from nija.adapters.dynamo.mapping import position_from, switch_from, user_from
-from nija.adapters.dynamo.models import PositionItem, SwitchItem, UserItem, bind
+from nija.adapters.dynamo.models import PositionItem, SwitchItem, UserItem
 from nija.domain.models import BrokerName, User, UserStatus
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import SwitchScope

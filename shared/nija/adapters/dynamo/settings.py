@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import StrategySettingsItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import StrategySettingsItem
 from nija.adapters.dynamo.risk import risk_item
 from nija.adapters.dynamo.writes import Save, Write, write
 from nija.domain.audit import AuditEvent

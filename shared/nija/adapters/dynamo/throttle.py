@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pynamodb.exceptions import PynamoDBException
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import StateItem, ThrottleItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import StateItem, ThrottleItem
 from nija.adapters.dynamo.writes import saved_if
 from nija.domain.errors import ServiceUnavailable
 from nija.domain.throttle import Bucket, BucketKey, BucketLimit, Reservation, expires_at, reserve

@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import Enum
 
 from nija.adapters.dynamo import keys
+from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.mapping import user_from, user_item
-from nija.adapters.dynamo.models import LoginGuardItem, UserItem, bind
+from nija.adapters.dynamo.models import LoginGuardItem, UserItem
 from nija.adapters.dynamo.writes import ConditionFailed, Update, saved_if, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent

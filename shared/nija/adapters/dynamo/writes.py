@@ -21,7 +21,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import AuditOutboxItem, UserItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import AuditOutboxItem, UserItem
 from nija.domain.audit import AuditEvent
 from nija.domain.audit_outbox import OUTBOX_KEEP
 from nija.domain.errors import AccountInactive

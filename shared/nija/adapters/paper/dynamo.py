@@ -19,7 +19,8 @@ from pynamodb.transactions import TransactWrite
 
 from nija.adapters.aws import client
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import PaperBalanceItem, PaperOrderItem, bind
+from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.models import PaperBalanceItem, PaperOrderItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.adapters.paper.book import Change, Holding, PaperOrder
 from nija.config import get_settings
