@@ -34,7 +34,7 @@ from bench.report import line
 USERS = int(os.environ.get("NIJA_BENCH_MIGRATE_USERS", "1000"))
 KRAKEN, ALPACA = USERS * 6 // 10, USERS // 4  # the rest: SaaS users with vault.db rows
 TARGET_S = 60.0
-WORKERS = int(os.environ.get("NIJA_BENCH_MIGRATE_WORKERS", "4"))  # users at once (the CLI's --workers)
+WORKERS = os.environ.get("NIJA_BENCH_MIGRATE_WORKERS")  # users at once; unset: the CLI's default
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 
 
@@ -111,7 +111,7 @@ def nija_migrate(mode: str, root: Path, emails: Path, aws: str) -> tuple[float, 
     argv = ["migrate", mode, str(root / "legacy"), "--emails", str(emails), "--out", str(out)]
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        code = main([*argv, "--aws-endpoint", aws, "--workers", str(WORKERS)])
+        code = main([*argv, "--aws-endpoint", aws, *(["--workers", WORKERS] if WORKERS else [])])
     seconds = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"nija migrate {mode} exited {code}")
