@@ -34,7 +34,12 @@ _BATCH = {
     ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
 }
 _S3 = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket", "ListObjectVersions": "ListBucketVersions"}
-_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+_TRANSACT = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 _FREE = {("sts", "GetCallerIdentity")}
 
 
@@ -141,7 +146,9 @@ class _Where:
     account: str
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return f"arn:aws:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+        return (
+            f"arn:aws:{service}:{self.region if region else ''}:{self.account if account else ''}:{resource}"
+        )
 
 
 def _account() -> str:
@@ -151,10 +158,29 @@ def _account() -> str:
 
 
 def _ctx(**keys: str | list[str] | tuple[str, ...]) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
-    return tuple(sorted((k.replace("__", "/"), v if isinstance(v, str) else tuple(v)) for k, v in keys.items()))
+    return tuple(
+        sorted((k.replace("__", "/"), v if isinstance(v, str) else tuple(v)) for k, v in keys.items())
+    )
+
+
+_iterators: dict[str, str] = {}  # shard iterator -> its stream's ARN (GetRecords names no stream)
+
+
+def _streams(at: _Where, op: str, params: dict[str, Any], answer: Any) -> list[Request]:
+    """The event source mapping reads a table's stream with the function's role."""
+    if op == "ListStreams":
+        return [Request("dynamodb:ListStreams", "*")]
+    stream = params.get("StreamArn") or _iterators.get(params.get("ShardIterator", ""), "")
+    for iterator in (answer.get("ShardIterator"), answer.get("NextShardIterator")):
+        if iterator:
+            _iterators[iterator] = stream
+    return [Request(f"dynamodb:{op}", stream)]
 
 
 def _dynamodb(at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any) -> list[Request]:
+    if client.meta.service_model.service_name == "dynamodbstreams":
+        return _streams(at, op, params, answer)
+
     def table(name: str, index: str | None = None) -> str:
         return at.arn("dynamodb", f"table/{name}" + (f"/index/{index}" if index else ""))
 
@@ -230,8 +256,8 @@ def _secretsmanager(
     # Secrets Manager uses a customer managed key as the caller: the caller's role needs KMS too.
     kms_for = {
         "GetSecretValue": ("Decrypt",),
-        "CreateSecret": ("GenerateDataKey", "Decrypt"),
-        "PutSecretValue": ("GenerateDataKey", "Decrypt"),
+        "CreateSecret": ("GenerateDataKey",),
+        "PutSecretValue": ("GenerateDataKey",),
     }
     if key_id and op in kms_for:
         via = {
@@ -258,7 +284,9 @@ def _s3(at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer:
     return made
 
 
-def _apigateway(at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any) -> list[Request]:
+def _apigateway(
+    at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any
+) -> list[Request]:
     http = client.meta.service_model.operation_model(op).http
     path = re.sub(r"\{(\w+)\+?\}", lambda m: str(params[_member(client, op, m.group(1))]), http["requestUri"])
     return [Request(f"apigateway:{http['method']}", f"arn:aws:apigateway:{at.region}::{path.split('?')[0]}")]
@@ -272,7 +300,9 @@ def _member(client: BaseClient, op: str, location_name: str) -> str:
     return location_name
 
 
-def _execute_api(at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any) -> list[Request]:
+def _execute_api(
+    at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any
+) -> list[Request]:
     api, stage = _websocket(client.meta.endpoint_url)
     method = client.meta.service_model.operation_model(op).http["method"]
     return [
@@ -294,16 +324,25 @@ def _cognito(at: _Where, client: BaseClient, op: str, params: dict[str, Any], an
 
 
 def _lambda(at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any) -> list[Request]:
-    name = params["FunctionName"].rsplit(":", 1)[-1] if "function:" in params["FunctionName"] else params["FunctionName"]
+    name = (
+        params["FunctionName"].rsplit(":", 1)[-1]
+        if "function:" in params["FunctionName"]
+        else params["FunctionName"]
+    )
     action = "InvokeFunction" if op in ("Invoke", "InvokeAsync") else op
     return [Request(f"lambda:{action}", at.arn("lambda", f"function:{name}"))]
 
 
-def _timestream(at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any) -> list[Request]:
+def _timestream(
+    at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any
+) -> list[Request]:
     if op == "DescribeEndpoints":
         return [Request("timestream:DescribeEndpoints", "*")]
     return [
-        Request(f"timestream:{op}", at.arn("timestream", f"database/{params['DatabaseName']}/table/{params['TableName']}"))
+        Request(
+            f"timestream:{op}",
+            at.arn("timestream", f"database/{params['DatabaseName']}/table/{params['TableName']}"),
+        )
     ]
 
 

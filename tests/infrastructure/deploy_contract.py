@@ -17,6 +17,7 @@ that carry an id (the user pool, usage plans, the REST API, the anchor bucket, t
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ from cdk_synth import ROOT, Synth
 from nija.catalogue import catalogue
 from nija.config import Settings
 
+# A table stream's label is a timestamp of its creation: one for every stream of the templates.
+STREAM_LABEL = "2000-01-01T00:00:00.000"
+STREAM = re.compile(r"(:table/[^/]+/stream/)[^/]+$")
 SIMULATOR = Path(__file__).with_name("iam_simulate.cjs")
 PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
 # Read by the code, never set by the stack: Lambda sets AWS_REGION in every function.
@@ -101,7 +105,10 @@ class Contract:
         execution: CloudWatch Logs) are left out: nothing in the code calls CloudWatch Logs."""
         found: dict[str, list[dict[str, Any]]] = {}
         for role_id, _ in self.physical.items_of_type("AWS::IAM::Role"):
-            found[role_id] = [self.physical.render(p["PolicyDocument"]) for p in self.physical.props(role_id).get("Policies", [])]
+            found[role_id] = [
+                self.physical.render(p["PolicyDocument"])
+                for p in self.physical.props(role_id).get("Policies", [])
+            ]
         for _, policy in self.physical.items_of_type("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             for role in policy["Properties"].get("Roles", []):
                 found[role["Ref"]].append(self.physical.render(policy["Properties"]["PolicyDocument"]))
@@ -117,7 +124,9 @@ class Contract:
         for table_id, table in p.items_of_type("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table"):
             for replica in table["Properties"].get("Replicas", [table["Properties"]]):
                 if "ResourcePolicy" in replica:
-                    found[p.attribute(table_id, "Arn")] = p.render(replica["ResourcePolicy"]["PolicyDocument"])
+                    found[p.attribute(table_id, "Arn")] = p.render(
+                        replica["ResourcePolicy"]["PolicyDocument"]
+                    )
         for _, policy in p.items_of_type("AWS::S3::BucketPolicy"):
             found[f"arn:aws:s3:::{p.render(policy['Properties']['Bucket'])}"] = p.render(
                 policy["Properties"]["PolicyDocument"]
@@ -125,7 +134,9 @@ class Contract:
         for _, policy in p.items_of_type("AWS::SQS::QueuePolicy"):
             for url in policy["Properties"]["Queues"]:
                 name = p.render(url).rsplit("/", 1)[-1]
-                found[f"arn:aws:sqs:{p.region}:{p.account}:{name}"] = p.render(policy["Properties"]["PolicyDocument"])
+                found[f"arn:aws:sqs:{p.region}:{p.account}:{name}"] = p.render(
+                    policy["Properties"]["PolicyDocument"]
+                )
         return found
 
     def resource_policy_for(self, resource: str) -> str | None:
@@ -186,7 +197,9 @@ class Contract:
             ],
         }
         modules = ROOT / "infra_cdk" / "node_modules" / "@cloud-copilot" / "iam-simulate"
-        assert modules.is_dir(), "the IAM simulator is not installed: run `npm ci` in infra_cdk (make test does)"
+        assert modules.is_dir(), (
+            "the IAM simulator is not installed: run `npm ci` in infra_cdk (make test does)"
+        )
         done = subprocess.run(
             ["node", str(SIMULATOR)], input=json.dumps(payload), capture_output=True, text=True, check=False
         )
@@ -203,7 +216,9 @@ class Contract:
                 value = value.replace(old, new)
             return value
 
-        resource = self._key(request.resource) or rename(request.resource)
+        resource = self._key(request.resource) or STREAM.sub(
+            rf"\g<1>{STREAM_LABEL}", rename(request.resource)
+        )
         context = tuple(
             (k, tuple(rename(x) for x in v) if isinstance(v, tuple) else self._key(v) or rename(v))
             for k, v in request.context
@@ -226,7 +241,6 @@ class Contract:
 
         test, dev = _prefixes(self.synth)
         yield f":{DEFAULT_ACCOUNT_ID}:", f":{self.physical.account}:"
-        yield test, dev
         deployed = self._deployed_values()
         for name in ID_SETTINGS:
             read = recording.settings.get(name)
@@ -241,6 +255,7 @@ class Contract:
             from aws_calls import _websocket
 
             yield "/".join(_websocket(socket.value)), "/".join(_websocket(deployed["websocket_endpoint"]))
+        yield test, dev  # last: an id above may hold the prefix (the local anchor bucket's name does)
 
     def _deployed_values(self) -> dict[str, str]:
         """Each id-carrying setting's value in the template (any function that has it)."""
@@ -306,7 +321,9 @@ class _Physical:
             "AWS::S3::Bucket": "BucketName",
             "AWS::SQS::Queue": "QueueName",
         }
-        name = props.get(name_of.get(kind, ""), logical_id.lower() if kind == "AWS::S3::Bucket" else logical_id)
+        name = props.get(
+            name_of.get(kind, ""), logical_id.lower() if kind == "AWS::S3::Bucket" else logical_id
+        )
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
         if kind == "AWS::Cognito::UserPool":
@@ -330,7 +347,7 @@ class _Physical:
         if attribute == "Arn":
             return arn
         if attribute == "StreamArn":
-            return f"{arn}/stream/{logical_id}"
+            return f"{arn}/stream/{STREAM_LABEL}"
         if attribute == "QueueName":
             return name.rsplit("/", 1)[-1]
         raise AssertionError(f"teach _Physical {kind}.{attribute}")

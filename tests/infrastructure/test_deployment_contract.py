@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from aws_calls import Recording, Request, SettingRead, recording
 from cdk_synth import ROOT, Synth
-from contract_flows import FLOWS, Flow
+from contract_flows import FLOWS, NOT_YET, SCAN_FIRST_ENTRY, Flow
 from deploy_contract import Contract, Violation
 
 from nija import wiring
@@ -37,7 +37,10 @@ def scan_first_entry_as_recorded() -> Recording:
 
 
 def describe(violations: list[Violation]) -> list[tuple[str, str]]:
-    return sorted((v.kind, v.what.split(" on ")[0] + (" via SM" if "for secretsmanager" in v.what else "")) for v in violations)
+    return sorted(
+        (v.kind, v.what.split(" on ")[0] + (" via SM" if "for secretsmanager" in v.what else ""))
+        for v in violations
+    )
 
 
 def test_the_checker_reports_a_scan_that_reads_the_vault(aws: None, contract: Contract) -> None:
@@ -91,10 +94,19 @@ def test_each_function_may_do_what_its_code_does(
     assert contract.check(recorded) == []
 
 
-def test_every_function_of_the_template_has_a_flow(contract: Contract) -> None:
-    covered = {f.deployment for f in FLOWS}
-    keys = {d.name for d in contract.deployments.values()}
-    assert covered <= keys
-    folders = {p.parent.name for p in (ROOT / "functions").glob("*/handler.py")}
-    assert {f.key for f in FLOWS} == folders
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 15 item 2: the scan sizes a never-valued user's first entry from their broker "
+    "balances, which needs the vault (GetSecretValue, kms:Decrypt, NIJA_VAULT_KEY_ID) that the scan's "
+    "role and environment do not have; once it sizes from what it may read, this passes: drop the mark",
+)
+def test_the_scans_first_entry_on_a_real_broker(contract: Contract, request: pytest.FixtureRequest) -> None:
+    recorded = SCAN_FIRST_ENTRY.run(request)
+    assert contract.check(recorded) == []
 
+
+def test_every_function_has_a_flow(contract: Contract) -> None:
+    """A new function (a folder under functions/) needs a flow here, or a place in NOT_YET."""
+    assert {f.deployment for f in FLOWS} <= set(contract.deployments)
+    folders = {p.parent.name for p in (ROOT / "functions").glob("*/handler.py")}
+    assert {f.key for f in FLOWS} == folders - NOT_YET
