@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from aws_calls import Recording, recording
+from kit import queued_event
 
 from nija import wiring
-from nija.adapters.aws import client, queue_url
 from nija.config import get_settings, reset_settings
 from nija.domain.models import BrokerName, User
 from nija.local import identity
@@ -22,9 +22,7 @@ from nija.local.lambda_runtime import (
     LambdaContext,
     load_event,
     load_function,
-    queue_arn,
     scheduled_event,
-    sqs_event,
 )
 
 ALICE = "a11ce000-0000-4000-8000-00000000c0a1"
@@ -101,17 +99,9 @@ def _queued_orders(request: pytest.FixtureRequest) -> dict[str, Any]:
         wiring.order_queue(),
         wiring.telemetry(),
     )
-    name = get_settings().catalogue.queue("paper").name
-    got = client("sqs").receive_message(
-        QueueUrl=queue_url(name),
-        MaxNumberOfMessages=10,
-        AttributeNames=["All"],
-        MessageAttributeNames=["All"],
-    )
-    region = get_settings().region
     return {
-        "batch": sqs_event(got["Messages"], queue_arn(region, name), region),
-        "sync": scheduled_event(get_settings().catalogue.sync_rule_name("paper"), region),
+        "batch": queued_event("paper"),
+        "sync": scheduled_event(get_settings().catalogue.sync_rule_name("paper"), get_settings().region),
     }
 
 
