@@ -57,7 +57,8 @@ run: $(STAMP) $(MOBILE)/dist/index.html
 	$(BIN)/python -m nija.local $(RUN_ARGS)
 
 ## test: every test: unit, integration, infrastructure, end to end, and the app's
-test: $(STAMP) $(MOBILE_STAMP) $(MOBILE)/dist/index.html $(CHROMIUM)
+# (infra_cdk's node packages: the CDK CLI, and the IAM simulator of the deployment contract test)
+test: $(STAMP) $(CDK) $(MOBILE_STAMP) $(MOBILE)/dist/index.html $(CHROMIUM)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -p no:xdist -q tests/integration/test_schemathesis.py
 	$(MAKE) --no-print-directory test-mobile

@@ -151,6 +151,22 @@ def paper_orders(user: str) -> list[dict[str, Any]]:
     )["Items"]
 
 
+def queued_event(broker: str = "paper") -> dict[str, Any]:
+    """The event Lambda's SQS source makes of the messages waiting on a broker's order queue."""
+    from nija.adapters.aws import client, queue_url
+    from nija.config import get_settings
+    from nija.local.lambda_runtime import queue_arn, sqs_event
+
+    name, region = get_settings().catalogue.queue(broker).name, get_settings().region
+    messages = client("sqs").receive_message(
+        QueueUrl=queue_url(name),
+        MaxNumberOfMessages=10,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )["Messages"]
+    return sqs_event(messages, queue_arn(region, name), region)
+
+
 # A fill as the stream processor's user events carry it (nija.domain.realtime).
 FILL_EVENT: dict[str, str] = {
     "type": "fill",

@@ -277,6 +277,10 @@ class ServiceStack(Stack):
         self.api.tiers.grant_delete_keys(self.admin_api.function)
         # Disable, erase and tier change: the user's cached authorizations go at once.
         self.api.grant_flush_verdicts(self.admin_api.function)
+        # GET /admin/health: messages waiting and in flight on every order queue and DLQ (no message access).
+        for order_queue in data.order_queues.by_broker.values():
+            for queue in (order_queue.queue, order_queue.dlq):
+                queue.grant(self.admin_api.function, "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
         acknowledge(
             self.admin_api.function,
             {

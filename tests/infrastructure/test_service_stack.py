@@ -268,9 +268,16 @@ def test_trading_api_can_send_to_every_queue(dev: Synth) -> None:
     assert "NIJA_BROKER" not in props["Environment"]["Variables"]
 
 
-@pytest.mark.parametrize("key", ["dashboard_api", "admin_api"])
-def test_dashboard_and_admin_apis_send_to_no_queue(dev: Synth, key: str) -> None:
-    assert _allowed(dev, _api_function_id(dev, key), "sqs:") == set()
+def test_dashboard_api_touches_no_queue(dev: Synth) -> None:
+    assert _allowed(dev, _api_function_id(dev, "dashboard_api"), "sqs:") == set()
+
+
+def test_admin_api_reads_the_depth_of_every_queue_and_dlq_only(dev: Synth) -> None:
+    """GET /admin/health: messages waiting and in flight; no message is sent, received or deleted."""
+    allowed = _allowed(dev, _api_function_id(dev, "admin_api"), "sqs:")
+    assert {action for action, _ in allowed} == {"sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    queues = [name for q in dev.catalogue.queues.values() for name in (q.name, q.dlq_name)]
+    assert len({arn for _, arn in allowed}) == len(queues)
 
 
 @pytest.mark.parametrize("key", ["dashboard_api", "trading_api", "admin_api"])

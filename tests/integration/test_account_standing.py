@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+from kit import queued_event
 
 from nija import wiring
 from nija.adapters.apigateway_verdicts import ApiGatewayVerdicts
-from nija.adapters.aws import client, queue_url
+from nija.adapters.aws import client
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.user_data import DynamoUserRecords
 from nija.adapters.paper.broker import PaperBroker
@@ -27,7 +28,6 @@ from nija.domain.models import BrokerName, Principal, UserStatus
 from nija.domain.orders import Order, OrderStatus
 from nija.domain.standing import ACCOUNT_DELETION
 from nija.local import identity
-from nija.local.lambda_runtime import queue_arn, sqs_event
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
 
@@ -73,14 +73,7 @@ def _place(user: str, key: str) -> Order:
 
 def _deliver(executor: Any) -> dict[str, Any]:
     """Receive the paper queue's messages and hand them to its executor, as Lambda's SQS source does."""
-    name = get_settings().catalogue.queue("paper").name
-    messages = client("sqs").receive_message(
-        QueueUrl=queue_url(name),
-        MaxNumberOfMessages=10,
-        AttributeNames=["All"],
-        MessageAttributeNames=["All"],
-    )["Messages"]
-    result: dict[str, Any] = executor("paper")(sqs_event(messages, queue_arn("us-east-1", name), "us-east-1"))
+    result: dict[str, Any] = executor("paper")(queued_event("paper"))
     return result
 
 
