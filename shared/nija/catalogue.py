@@ -126,6 +126,10 @@ class Catalogue:
     authorizer_cache_seconds: int = 60
     refresh_token_days: int = 30
     executor_timeout_s: int = 30
+    # X-Ray: the stage's sampling rule (infra_cdk/constructs/costs.py) records this many requests a
+    # second (the reservoir) and this fraction of the rest; X-Ray's default rule is 1 a second and 5 %.
+    xray_reservoir_per_second: int = 1
+    xray_fixed_rate: float = 0.01
 
     def queue(self, broker: BrokerName | str) -> QueueDef:
         return self.queues[BrokerName(broker)]
@@ -247,6 +251,22 @@ class Catalogue:
     def rest_api_name(self) -> str:
         return f"{self.prefix}-api"
 
+    @property
+    def xray_sampling_rule_name(self) -> str:
+        """X-Ray allows 32 characters: the prefix is at most 21 (a stage of 16)."""
+        return f"{self.prefix}-sampling"
+
+    @property
+    def xray_service_pattern(self) -> str:
+        """The services the stage's sampling rule matches: its REST API stage (API Gateway names it
+        ``<api name>/<stage>``) and its functions, all named under the prefix."""
+        return f"{self.prefix}-*"
+
+    @property
+    def email_configuration_set_name(self) -> str:
+        """The SES configuration set the user pool's email goes through (when it sends with SES)."""
+        return f"{self.prefix}-email"
+
     def usage_plan_name(self, tier: Tier | str) -> str:
         """The API Gateway usage plan of a tier; each user's API key sits in exactly one of them."""
         return f"{self.prefix}-tier-{Tier(tier).value}"
@@ -323,6 +343,9 @@ def catalogue(stage: str) -> Catalogue:
             append_only=True,
         ),
         queues=queues,
+        # In prod traces grow with traffic only (1 %); a dev stage also traces a request every second,
+        # so that a developer's occasional call is seen.
+        xray_reservoir_per_second=0 if stage == "prod" else 1,
         user_pool_name=f"{prefix}-users",
         user_pool_client_name=f"{prefix}-mobile",
         executor_timeout_s=executor_timeout,
