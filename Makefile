@@ -84,16 +84,24 @@ layers: $(STAMP)
 
 ## synth: build the layers, synthesize STAGE (dev) offline, run cdk-nag (in the app) and cfn-lint
 CDK_WEB_ORIGIN = $(if $(filter undefined,$(origin WEB_ORIGIN)),,-c web_origin=$(WEB_ORIGIN))
+# Each given on the command line (make deploy STAGE=prod SES_FROM=no-reply@example.com) replaces the
+# stage's setting (infra_cdk/stage.py): the SES sender (and SES_DOMAIN when the domain is the verified
+# identity), the monthly cost budget in dollars and the address its alerts go to besides the alarm topic.
+CDK_CONTEXT = $(CDK_WEB_ORIGIN) $(if $(SES_FROM),-c ses_from=$(SES_FROM)) \
+	$(if $(SES_DOMAIN),-c ses_domain=$(SES_DOMAIN)) $(if $(BUDGET_USD),-c budget_usd=$(BUDGET_USD)) \
+	$(if $(BUDGET_EMAIL),-c budget_email=$(BUDGET_EMAIL))
 
 synth: $(STAMP) $(CDK)
 	rm -rf cdk.out
-	$(OFFLINE_AWS) $(CDK) synth --quiet --no-notices -c stage=$(STAGE) $(CDK_WEB_ORIGIN)
+	$(OFFLINE_AWS) $(CDK) synth --quiet --no-notices -c stage=$(STAGE) $(CDK_CONTEXT)
 	$(BIN)/cfn-lint --non-zero-exit-code error --ignore-checks W3005 -- cdk.out/*.template.json
 
 ## deploy: deploy STAGE (dev) with the pinned CDK CLI and the current AWS credentials
-## (WEB_ORIGIN=https://app.example.com: the one web origin allowed to call the API; "" for none)
+## (WEB_ORIGIN=https://app.example.com: the one web origin allowed to call the API; "" for none;
+## SES_FROM=no-reply@example.com [SES_DOMAIN=example.com]: the email sender, which prod requires;
+## BUDGET_USD=800 BUDGET_EMAIL=ops@example.com: the monthly cost budget and who hears of it)
 deploy: $(STAMP) $(CDK)
-	$(CDK) deploy --all -c stage=$(STAGE) $(CDK_WEB_ORIGIN) --require-approval broadening
+	$(CDK) deploy --all -c stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,9 @@
 
 ``-c stage=prod`` picks the stage (default dev); names come from ``nija.catalogue.catalogue(stage)``.
 ``-c web_origin=https://app.example.com`` names the web origin allowed to call the API (nija.cors).
+``-c ses_from=no-reply@example.com`` (and ``-c ses_domain=example.com`` when the domain is the verified
+SES identity) sends the user pool's email through SES; ``-c budget_usd=800 -c budget_email=ops@...``
+set the monthly cost budget and who hears of it (infra_cdk.stage.settings_for).
 """
 
 from __future__ import annotations
@@ -30,7 +33,15 @@ def build_app(
     """Compose the app; tests call this with their own outdir and stage context."""
     app = cdk.App(context=context, outdir=outdir)
     stage = app.node.try_get_context("stage") or DEFAULT_STAGE
-    settings = settings_for(stage, web_origin=app.node.try_get_context("web_origin"))
+    context = app.node.try_get_context
+    settings = settings_for(
+        stage,
+        web_origin=context("web_origin"),
+        email_from=context("ses_from"),
+        email_domain=context("ses_domain"),
+        monthly_budget_usd=context("budget_usd"),
+        budget_email=context("budget_email"),
+    )
     prefix = settings.catalogue.prefix
     env = environment()
     data = DataStack(

@@ -47,6 +47,15 @@ class StageSettings:
     # The one web origin (scheme://host[:port]) whose browser pages may call the API: the app's web
     # build where it is hosted. API Gateway's own refusals can name only one. None: no CORS at all.
     web_origin: str | None = None
+    # Cognito's email (sign-up codes, password resets) through SES from this address, verified in SES
+    # (the address, or `email_domain` when the domain is the verified identity) and out of the SES
+    # sandbox; None: Cognito's own sender, about 50 messages a day (a dev stage). prod requires one.
+    email_from: str | None = None
+    email_domain: str | None = None
+    # AWS Budgets: the stage's monthly cost budget, tagged stage=<stage>; its alerts go to the alarm
+    # topic and, when set, to this address.
+    monthly_budget_usd: int = 50
+    budget_email: str | None = None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -57,16 +66,42 @@ class StageSettings:
         return self.stage == "prod"
 
 
-def settings_for(stage: str, web_origin: str | None = None) -> StageSettings:
-    """A stage's settings; ``web_origin`` (``-c web_origin=https://app.example.com``) replaces the
-    stage's default one, and an empty string removes it."""
+_EMAIL = re.compile(r"[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
+
+
+def settings_for(
+    stage: str,
+    web_origin: str | None = None,
+    *,
+    email_from: str | None = None,
+    email_domain: str | None = None,
+    monthly_budget_usd: str | int | None = None,
+    budget_email: str | None = None,
+) -> StageSettings:
+    """A stage's settings, with what the deploy command line gives (``-c name=value``) in place of its
+    defaults: ``web_origin`` (https://app.example.com; an empty string removes it), ``ses_from`` and
+    ``ses_domain`` (the sender), ``budget_usd`` and ``budget_email`` (the budget)."""
     settings = _defaults(stage)
-    if web_origin is None:
-        return settings
-    origins = parse_origins(web_origin)
-    if len(origins) > 1:
-        raise ValueError(f"web_origin names one origin, got {web_origin!r}")
-    return replace(settings, web_origin=origins[0] if origins else None)
+    if web_origin is not None:
+        origins = parse_origins(web_origin)
+        if len(origins) > 1:
+            raise ValueError(f"web_origin names one origin, got {web_origin!r}")
+        settings = replace(settings, web_origin=origins[0] if origins else None)
+    for name, address in (("ses_from", email_from), ("budget_email", budget_email)):
+        if address and not _EMAIL.fullmatch(address):
+            raise ValueError(f"{name} is an email address, got {address!r}")
+    if email_domain and (not email_from or not email_from.lower().endswith("@" + email_domain.lower())):
+        raise ValueError(f"ses_domain {email_domain!r} is the domain of ses_from, got {email_from!r}")
+    if email_from:
+        settings = replace(settings, email_from=email_from, email_domain=email_domain or None)
+    if budget_email:
+        settings = replace(settings, budget_email=budget_email)
+    if monthly_budget_usd not in (None, ""):
+        amount = int(monthly_budget_usd)
+        if amount <= 0:
+            raise ValueError(f"budget_usd is a positive number of dollars, got {monthly_budget_usd!r}")
+        settings = replace(settings, monthly_budget_usd=amount)
+    return settings
 
 
 def _defaults(stage: str) -> StageSettings:
@@ -84,6 +119,8 @@ def _defaults(stage: str) -> StageSettings:
             auth_rate_limit=20,
             auth_burst_limit=40,
             audit_anchor_retention_days=2190,  # six years, as SEC rule 17a-4 keeps broker records
+            # About $0.50 a user-month (issue 15's target) for 1,000 users; raise it with the users.
+            monthly_budget_usd=500,
         )
     return StageSettings(
         stage=stage,

@@ -42,6 +42,24 @@ PREFLIGHT_REASON += (
 )
 # A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
 RETRY_AFTER_S = 1
+# API Gateway's execution log: errors only (INFO wrote several lines per request; the access log already
+# has one line per request with its status, latency, user and errors). Per-method ("detailed")
+# metrics stay off: API Gateway publishes the stage's Count, Latency, 4XXError and 5XXError without
+# them, and each method's would be custom metrics billed per method.
+EXECUTION_LOG_LEVEL = apigw.MethodLoggingLevel.ERROR
+
+
+def execution_log_group(scope: Construct, api_id: str, settings: StageSettings) -> logs.LogGroup:
+    """The log group API Gateway writes a stage's execution log to. API Gateway creates it on the first
+    line, without a retention (kept forever) unless it exists: so it is made here, first, with the
+    stage's retention; the stage depends on it."""
+    return logs.LogGroup(
+        scope,
+        "ExecutionLogs",
+        log_group_name=f"API-Gateway-Execution-Logs_{api_id}/{settings.stage}",
+        retention=settings.log_retention,
+        removal_policy=settings.removal_policy,
+    )
 
 
 # API Gateway's own refusals, in the API's error shape ({"error": {"code", "message"}}) with the headers
@@ -107,8 +125,8 @@ def _public_auth_throttles(settings: StageSettings) -> dict[str, apigw.MethodDep
         f"{route.path}/{method}": apigw.MethodDeploymentOptions(
             throttling_rate_limit=settings.auth_rate_limit,
             throttling_burst_limit=settings.auth_burst_limit,
-            logging_level=apigw.MethodLoggingLevel.INFO,
-            metrics_enabled=True,
+            logging_level=EXECUTION_LOG_LEVEL,
+            metrics_enabled=False,
             data_trace_enabled=False,
         )
         for route in ROUTES
@@ -148,9 +166,9 @@ class NijaRestApi(Construct):
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
                 stage_name=settings.stage,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.INFO,
+                tracing_enabled=True,  # sampled by the stage's X-Ray rule (constructs/costs.py)
+                metrics_enabled=False,
+                logging_level=EXECUTION_LOG_LEVEL,
                 data_trace_enabled=False,  # bodies carry credentials and tokens
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
                 access_log_format=_access_log_format(),
@@ -162,6 +180,8 @@ class NijaRestApi(Construct):
         )
         # The construct's own CfnOutput has a hashed name; the stack exports a stable "ApiUrl" instead.
         self.api.node.try_remove_child("Endpoint")
+        self.execution_logs = execution_log_group(self, self.api.rest_api_id, settings)
+        self.api.deployment_stage.node.add_dependency(self.execution_logs)
         self.authorizer = apigw.RequestAuthorizer(
             self,
             "Authorizer",

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
 
+from infra_cdk.constructs.api import EXECUTION_LOG_LEVEL, execution_log_group
 from infra_cdk.constructs.functions import NijaFunction
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.state_table import StateTable, stream_key_rules
@@ -107,13 +108,16 @@ class RealtimeApi(Construct):
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=self.access_logs.log_group_arn, format=_ACCESS_LOG
         )
+        # As the REST API's stage: errors only in the execution log, the stage's own metrics only.
         cfn_stage.default_route_settings = apigwv2.CfnStage.RouteSettingsProperty(
             data_trace_enabled=False,  # frames carry tokens on $connect
-            detailed_metrics_enabled=True,
-            logging_level="INFO",
+            detailed_metrics_enabled=False,
+            logging_level=EXECUTION_LOG_LEVEL.value,
             throttling_rate_limit=WS_RATE_LIMIT,
             throttling_burst_limit=WS_BURST_LIMIT,
         )
+        self.execution_logs = execution_log_group(self, self.api.api_id, settings)
+        self.stage.node.add_dependency(self.execution_logs)
         for route in self.api.node.find_all():
             if isinstance(route, apigwv2.CfnRoute):
                 acknowledge(

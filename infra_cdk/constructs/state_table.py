@@ -10,7 +10,7 @@ from constructs import Construct
 
 from infra_cdk.stage import StageSettings
 from nija.adapters.dynamo.keys import StreamFilter
-from nija.catalogue import KeyAttr, TableDef
+from nija.catalogue import Index, KeyAttr, TableDef
 
 _TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -44,6 +44,17 @@ def _attr(attr: KeyAttr) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=attr.name, type=_TYPES[attr.type])
 
 
+def _index(index: Index) -> dynamodb.GlobalSecondaryIndexPropsV2:
+    """The catalogue's index, its projection included (the local stack creates the same)."""
+    return dynamodb.GlobalSecondaryIndexPropsV2(
+        index_name=index.name,
+        partition_key=_attr(index.partition_key),
+        sort_key=_attr(index.sort_key) if index.sort_key else None,
+        projection_type=dynamodb.ProjectionType(index.projection),
+        non_key_attributes=list(index.include) or None,
+    )
+
+
 def stream_key_rules(kept: StreamFilter) -> dict[str, object]:
     """An event source filter's rules on a stream record's keys: the partition key under the filter's
     prefix, the sort key under any of its prefixes (a list of rules is ORed, so more kinds of item
@@ -73,15 +84,7 @@ class StateTable(Construct):
             table_name=definition.name,
             partition_key=_attr(definition.partition_key),
             sort_key=_attr(definition.sort_key) if definition.sort_key else None,
-            global_secondary_indexes=[
-                dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name=index.name,
-                    partition_key=_attr(index.partition_key),
-                    sort_key=_attr(index.sort_key) if index.sort_key else None,
-                    projection_type=dynamodb.ProjectionType.ALL,
-                )
-                for index in definition.indexes
-            ],
+            global_secondary_indexes=[_index(index) for index in definition.indexes],
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -118,13 +121,19 @@ class StateTable(Construct):
         self.key.grant_encrypt_decrypt(grantee)
 
     def grant_search(self, grantee: iam.IGrantable) -> None:
-        """Read the audit log (admin search and verification): Query and GetItem on the table and its
-        catalogue indexes, nothing else."""
+        """Read the audit log (admin search and verification): Query on the table and its catalogue
+        indexes, GetItem and BatchGetItem on the table (the indexes hold keys: a page of records is
+        read from the table by key), nothing else."""
         arn = self.table.table_arn
         iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["dynamodb:GetItem", "dynamodb:Query"],
-            resource_arns=[arn, *(f"{arn}/index/{index.name}" for index in self.definition.indexes)],
+            actions=["dynamodb:Query"],
+            resource_arns=[f"{arn}/index/{index.name}" for index in self.definition.indexes],
+        )
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+            resource_arns=[arn],
         )
         self.key.grant_decrypt(grantee)
 

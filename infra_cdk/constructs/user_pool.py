@@ -1,9 +1,11 @@
-"""The Cognito user pool, its admins group and the mobile app client."""
+"""The Cognito user pool, its admins group and the mobile app client, and the SES configuration set
+its email goes through when the stage names a sender."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra_cdk.constructs.nag import acknowledge
@@ -13,12 +15,47 @@ PLUS_PLAN_REASON = (
     "Threat protection needs the Cognito Plus feature plan, not bought yet; stage throttling and the "
     "per-tier rate limits bound brute force meanwhile."
 )
+FROM_NAME = "NIJA"
+NO_SENDER = (
+    "{stage} sends sign-up and password-reset email through SES: name a sender verified in SES, "
+    "e.g. make deploy STAGE={stage} SES_FROM=no-reply@example.com (README: Deploying). Cognito's own "
+    "sender stops at about 50 messages a day."
+)
+
+
+def _email(
+    scope: Construct, settings: StageSettings
+) -> tuple[cognito.UserPoolEmail, ses.ConfigurationSet | None]:
+    """SES from the stage's sender, through its configuration set; Cognito's own sender without one."""
+    if settings.email_from is None:
+        if settings.is_prod:
+            Annotations.of(scope).add_error(NO_SENDER.format(stage=settings.stage))
+        return cognito.UserPoolEmail.with_cognito(), None
+    configuration_set = ses.ConfigurationSet(
+        scope,
+        "Email",
+        configuration_set_name=settings.catalogue.email_configuration_set_name,
+        # An address that bounced or complained is not sent to again: SES counts both against the
+        # account's sending status.
+        suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+        reputation_metrics=True,
+        sending_enabled=True,
+    )
+    email = cognito.UserPoolEmail.with_ses(
+        from_email=settings.email_from,
+        from_name=FROM_NAME,
+        ses_verified_domain=settings.email_domain,
+        ses_region=Stack.of(scope).region,
+        configuration_set_name=configuration_set.configuration_set_name,
+    )
+    return email, configuration_set
 
 
 class UserPool(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings) -> None:
         super().__init__(scope, construct_id)
         cat = settings.catalogue
+        email, self.email_configuration_set = _email(self, settings)
         self.pool = cognito.UserPool(
             self,
             "Pool",
@@ -43,6 +80,7 @@ class UserPool(Construct):
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            email=email,
             deletion_protection=settings.deletion_protection,
             removal_policy=settings.removal_policy,
         )

@@ -19,6 +19,7 @@ from constructs import Construct
 from infra_cdk.constructs.api import NijaRestApi
 from infra_cdk.constructs.audit_anchors import AuditAnchorJob
 from infra_cdk.constructs.audit_writer import AuditWriter
+from infra_cdk.constructs.costs import CostControls
 from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer, broker_layers
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.observability import Observability
@@ -344,3 +345,11 @@ class ServiceStack(Stack):
         )
         # Subscribe to the alarms: aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email ...
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
+        # The X-Ray sampling rule and the monthly cost budget, whose alerts go to the same topic.
+        self.costs = CostControls(
+            self,
+            "Costs",
+            settings=settings,
+            topic=self.observability.topic,
+            topic_key=self.observability.key,
+        )

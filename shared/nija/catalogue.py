@@ -6,7 +6,7 @@ defined once. It is plain data: nothing here talks to AWS or reads the environme
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from nija.domain.models import BrokerName, Tier
@@ -27,11 +27,25 @@ class KeyAttr:
     type: str = "S"  # DynamoDB scalar type: S, N or B
 
 
+ALL, KEYS_ONLY, INCLUDE = "ALL", "KEYS_ONLY", "INCLUDE"  # DynamoDB's index projection types
+
+
 @dataclass(frozen=True)
 class Index:
+    """A global secondary index. ``projection``: what it copies of each item besides the table's and
+    its own keys (every attribute, none, or ``include``'s); each copy is written and stored again."""
+
     name: str
     partition_key: KeyAttr
     sort_key: KeyAttr | None = None
+    projection: str = ALL
+    include: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.projection not in (ALL, KEYS_ONLY, INCLUDE):
+            raise ValueError(f"index {self.name}: no projection type {self.projection!r}")
+        if bool(self.include) != (self.projection == INCLUDE):
+            raise ValueError(f"index {self.name}: INCLUDE, and only INCLUDE, names its attributes")
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,10 @@ class Catalogue:
     authorizer_cache_seconds: int = 60
     refresh_token_days: int = 30
     executor_timeout_s: int = 30
+    # X-Ray: the stage's sampling rule (infra_cdk/constructs/costs.py) records this many requests a
+    # second (the reservoir) and this fraction of the rest; X-Ray's default rule is 1 a second and 5 %.
+    xray_reservoir_per_second: int = 1
+    xray_fixed_rate: float = 0.01
 
     def queue(self, broker: BrokerName | str) -> QueueDef:
         return self.queues[BrokerName(broker)]
@@ -233,6 +251,22 @@ class Catalogue:
     def rest_api_name(self) -> str:
         return f"{self.prefix}-api"
 
+    @property
+    def xray_sampling_rule_name(self) -> str:
+        """X-Ray allows 32 characters: the prefix is at most 21 (a stage of 16)."""
+        return f"{self.prefix}-sampling"
+
+    @property
+    def xray_service_pattern(self) -> str:
+        """The services the stage's sampling rule matches: its REST API stage (API Gateway names it
+        ``<api name>/<stage>``) and its functions, all named under the prefix."""
+        return f"{self.prefix}-*"
+
+    @property
+    def email_configuration_set_name(self) -> str:
+        """The SES configuration set the user pool's email goes through (when it sends with SES)."""
+        return f"{self.prefix}-email"
+
     def usage_plan_name(self, tier: Tier | str) -> str:
         """The API Gateway usage plan of a tier; each user's API key sits in exactly one of them."""
         return f"{self.prefix}-tier-{Tier(tier).value}"
@@ -259,6 +293,17 @@ GSI1 = Index("gsi1", KeyAttr("gsi1pk"), KeyAttr("gsi1sk"))
 GSI2 = Index("gsi2", KeyAttr("gsi2pk"), KeyAttr("gsi2sk"))
 GSI3 = Index("gsi3", KeyAttr("gsi3pk"), KeyAttr("gsi3sk"))
 GSI4 = Index("gsi4", KeyAttr("gsi4pk"), KeyAttr("gsi4sk"))
+# The audit table's indexes find records; the records are read from the table by key (a Query of a
+# chain, or a BatchGetItem of a page), so an index holds keys only. Every record is written to each
+# index it is in and kept forever: a full copy per index was most of the table's storage. gsi2 also
+# holds the actor, which a search of one subject's records by one person filters on
+# (nija.adapters.dynamo.audit).
+AUDIT_INDEXES: tuple[Index, ...] = (
+    replace(GSI1, projection=KEYS_ONLY),
+    replace(GSI2, projection=INCLUDE, include=("actor",)),
+    replace(GSI3, projection=KEYS_ONLY),
+    replace(GSI4, projection=KEYS_ONLY),
+)
 
 
 @cache
@@ -294,10 +339,13 @@ def catalogue(stage: str) -> Catalogue:
             name=f"{prefix}-audit",
             partition_key=PK,
             sort_key=SK,
-            indexes=(GSI1, GSI2, GSI3, GSI4),
+            indexes=AUDIT_INDEXES,
             append_only=True,
         ),
         queues=queues,
+        # In prod traces grow with traffic only (1 %); a dev stage also traces a request every second,
+        # so that a developer's occasional call is seen.
+        xray_reservoir_per_second=0 if stage == "prod" else 1,
         user_pool_name=f"{prefix}-users",
         user_pool_client_name=f"{prefix}-mobile",
         executor_timeout_s=executor_timeout,

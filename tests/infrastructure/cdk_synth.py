@@ -45,9 +45,18 @@ class Synth:
         return sorted(self.outdir.glob("*.template.json"))
 
 
+# What an operator passes to deploy prod (README: Deploying): prod refuses to synthesize without a
+# sender for its email. dev keeps its defaults (Cognito's sender, the alarm topic only).
+PROD_CONTEXT = {"ses_from": "no-reply@nija.example.com", "budget_email": "ops@nija.example.com"}
+
+
 def synthesize(stage: str, outdir: Path) -> Synth:
     # No asset staging: the templates are the same, and the ~35 MB layer is not copied per run.
-    context = cdk_json_context(stage=stage, **{"aws:cdk:disable-asset-staging": True})
+    context = cdk_json_context(
+        stage=stage,
+        **{"aws:cdk:disable-asset-staging": True},
+        **(PROD_CONTEXT if stage == "prod" else {}),
+    )
     # nag runs in its own test (validate_scope) so that a finding fails one test, not the fixture.
     nija = build_app(context=context, outdir=str(outdir), nag=False)
     nija.app.synth()

@@ -75,12 +75,26 @@ def test_table_indexes_match_the_catalogue(dev: Synth, which: str) -> None:
                 {"AttributeName": index.partition_key.name, "KeyType": "HASH"},
                 *([{"AttributeName": index.sort_key.name, "KeyType": "RANGE"}] if index.sort_key else []),
             ],
-            "Projection": {"ProjectionType": "ALL"},
+            "Projection": {
+                "ProjectionType": index.projection,
+                **({"NonKeyAttributes": list(index.include)} if index.include else {}),
+            },
         }
         for index in spec.indexes
     ]
     assert expected, "the catalogue defines at least one GSI"
     assert table["Properties"]["GlobalSecondaryIndexes"] == expected
+
+
+def test_audit_indexes_hold_keys_and_the_actor_its_one_filter_reads(dev: Synth) -> None:
+    _, table = _table(dev, "audit_table")
+    projections = {i["IndexName"]: i["Projection"] for i in table["Properties"]["GlobalSecondaryIndexes"]}
+    assert projections == {
+        "gsi1": {"ProjectionType": "KEYS_ONLY"},
+        "gsi2": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["actor"]},
+        "gsi3": {"ProjectionType": "KEYS_ONLY"},
+        "gsi4": {"ProjectionType": "KEYS_ONLY"},
+    }
 
 
 @pytest.mark.parametrize("which", TABLES)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from nija.adapters.aws import client
-from nija.catalogue import Catalogue, TableDef
+from nija.catalogue import Catalogue, Index, TableDef
 
 
 def _key_schema(table: TableDef | Any, pk: Any, sk: Any) -> list[dict[str, str]]:
@@ -14,6 +14,14 @@ def _key_schema(table: TableDef | Any, pk: Any, sk: Any) -> list[dict[str, str]]
     if sk is not None:
         schema.append({"AttributeName": sk.name, "KeyType": "RANGE"})
     return schema
+
+
+def _projection(index: Index) -> dict[str, Any]:
+    """The index's projection as DynamoDB takes it (the CDK app writes the same from the catalogue)."""
+    projection: dict[str, Any] = {"ProjectionType": index.projection}
+    if index.include:
+        projection["NonKeyAttributes"] = list(index.include)
+    return projection
 
 
 def create_table(table: TableDef) -> None:
@@ -33,7 +41,7 @@ def create_table(table: TableDef) -> None:
             {
                 "IndexName": i.name,
                 "KeySchema": _key_schema(table, i.partition_key, i.sort_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": _projection(i),
             }
             for i in table.indexes
         ]

@@ -60,9 +60,9 @@ class AuditAnchoring:
         newest: dict[str, int] = {}
         cursor: str | None = None
         while True:
-            records, cursor = self.reader.search(None, since, until, PAGE, cursor)
-            for r in records:
-                newest[r.subject] = max(newest.get(r.subject, 0), r.seq)
+            positions, cursor = self.reader.record_positions(since, until, PAGE, cursor)
+            for subject, seq in positions:
+                newest[subject] = max(newest.get(subject, 0), seq)
             if cursor is None:
                 return newest
 

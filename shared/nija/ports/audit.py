@@ -40,6 +40,13 @@ class AuditReader(Protocol):
         a person (`actor`) did; a page and the next page's token."""
         ...
 
+    def record_positions(
+        self, since: datetime | None, until: datetime | None, limit: int, cursor: str | None
+    ) -> tuple[list[tuple[str, int]], str | None]:
+        """What ``search`` of every subject finds, as the chain each record is stored in and its seq
+        only (no record is read); a page and the next page's token."""
+        ...
+
     def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
         """Up to ``limit`` records of one chain after ``after_seq``, in seq order, read consistently;
         each with the subject of the chain it is stored in."""

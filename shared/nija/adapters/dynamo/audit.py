@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -185,15 +187,19 @@ class AuditRecords:
     def events_for(self, subject: str, since: datetime | None = None, limit: int = 100) -> list[AuditEvent]:
         """The subject's events, newest first (by seq; with ``since``, by time from then on)."""
         if since is None:
-            items = AuditItem.query(
-                keys.audit_pk(subject), limit=limit, scan_index_forward=False, consistent_read=True
+            items = list(
+                AuditItem.query(
+                    keys.audit_pk(subject), limit=limit, scan_index_forward=False, consistent_read=True
+                )
             )
         else:
-            items = AuditItem.by_subject_time.query(
-                keys.audit_pk(subject),
-                AuditItem.gsi2sk >= keys.sortable_time(since),
-                limit=limit,
-                scan_index_forward=False,
+            items = _records(
+                AuditItem.by_subject_time.query(
+                    keys.audit_pk(subject),
+                    AuditItem.gsi2sk >= keys.sortable_time(since),
+                    limit=limit,
+                    scan_index_forward=False,
+                )
             )
         return [_record(i).event for i in items]
 
@@ -207,43 +213,14 @@ class AuditRecords:
         cursor: str | None,
         actor: str | None = None,
     ) -> tuple[list[ChainedRecord], str | None]:
-        index: Any
-        only_actor = None  # a filter: one subject's records by one actor
-        if subject is not None:
-            index, sort, partition = AuditItem.by_subject_time, AuditItem.gsi2sk, keys.audit_pk(subject)
-            only_actor = AuditItem.actor == actor if actor is not None else None
-            fixed = {"gsi2pk": partition, "pk": partition}  # the subject's own chain
-        elif actor is not None:
-            index, sort, partition = AuditItem.by_actor, AuditItem.gsi4sk, keys.audit_actor_pk(actor)
-            fixed = {"gsi4pk": partition}
-        else:
-            index, sort, partition = AuditItem.by_time, AuditItem.gsi1sk, keys.ALL_BY_TIME
-            fixed = {"gsi1pk": partition}
-        low = keys.sortable_time(since) if since is not None else None
-        high = keys.sortable_time(until) + "~" if until is not None else None  # "~" sorts after "#..."
-        condition = (
-            sort.between(low, high)
-            if low is not None and high is not None
-            else (sort >= low if low is not None else (sort <= high if high is not None else None))
-        )
-        listing = Listing(
-            get_settings().catalogue.audit_table,
-            index.Meta.index_name,
-            fixed=fixed,
-            prefixed={} if subject is not None else {"pk": keys.AUDIT_PREFIX},
-            low=low,
-            high=high,
-        )
-        result = index.query(
-            partition,
-            condition,
-            filter_condition=only_actor,
-            limit=limit,
-            scan_index_forward=False,
-            last_evaluated_key=decode_cursor(cursor, listing),
-        )
-        records = [_record(item) for item in result]
-        return records, encode_cursor(result.last_evaluated_key)
+        found, token = _search_keys(subject, since, until, limit, cursor, actor)
+        return [_record(item) for item in _records(found)], token
+
+    def record_positions(
+        self, since: datetime | None, until: datetime | None, limit: int, cursor: str | None
+    ) -> tuple[list[tuple[str, int]], str | None]:
+        found, token = _search_keys(None, since, until, limit, cursor)
+        return [_position(item) for item in found], token
 
     def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
         return [
@@ -257,5 +234,76 @@ class AuditRecords:
         ]
 
     def all_chains(self, after: tuple[str, int] | None, limit: int) -> list[tuple[str, ChainedRecord]]:
+        """The chain-order index names the records; each chain's run of them is one Query of the table
+        (records packed into its 4 KB read units, where reading each by key would take one per record)."""
         condition = AuditItem.gsi3sk > keys.chain_sk(*after) if after is not None else None
-        return [_stored(item) for item in AuditItem.chains.query(keys.CHAINS, condition, limit=limit)]
+        found = [_position(item) for item in AuditItem.chains.query(keys.CHAINS, condition, limit=limit)]
+        rows: dict[tuple[str, int], tuple[str, ChainedRecord]] = {}
+        for subject, run in groupby(found, key=lambda position: position[0]):
+            seqs = [seq for _, seq in run]
+            low, high = keys.seq_sk(min(seqs)), keys.seq_sk(max(seqs))
+            for item in AuditItem.query(keys.audit_pk(subject), AuditItem.sk.between(low, high)):
+                rows[(subject, int(item.sk))] = _stored(item)
+        return [rows[position] for position in found if position in rows]
+
+
+def _position(item: AuditItem) -> tuple[str, int]:
+    """The chain a record is stored in and its seq: its table key, which every index holds."""
+    return keys.audit_subject_of(item.pk), int(item.sk)
+
+
+def _records(found: Iterable[AuditItem]) -> list[AuditItem]:
+    """The records an index found (it holds their keys), read from the table by key, in its order.
+    One the table no longer holds (the index lags a removal behind) is left out."""
+    wanted = [(item.pk, item.sk) for item in found]
+    got = {(item.pk, item.sk): item for item in AuditItem.batch_get(wanted)} if wanted else {}
+    return [got[key] for key in wanted if key in got]
+
+
+def _search_keys(
+    subject: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+    actor: str | None = None,
+) -> tuple[list[AuditItem], str | None]:
+    """A page of the keys of the records search() returns, from the index that answers it, and the
+    next page's token."""
+    index: Any
+    only_actor = None  # a filter: one subject's records by one actor (gsi2 holds the actor for it)
+    if subject is not None:
+        index, sort, partition = AuditItem.by_subject_time, AuditItem.gsi2sk, keys.audit_pk(subject)
+        only_actor = AuditItem.actor == actor if actor is not None else None
+        fixed = {"gsi2pk": partition, "pk": partition}  # the subject's own chain
+    elif actor is not None:
+        index, sort, partition = AuditItem.by_actor, AuditItem.gsi4sk, keys.audit_actor_pk(actor)
+        fixed = {"gsi4pk": partition}
+    else:
+        index, sort, partition = AuditItem.by_time, AuditItem.gsi1sk, keys.ALL_BY_TIME
+        fixed = {"gsi1pk": partition}
+    low = keys.sortable_time(since) if since is not None else None
+    high = keys.sortable_time(until) + "~" if until is not None else None  # "~" sorts after "#..."
+    condition = (
+        sort.between(low, high)
+        if low is not None and high is not None
+        else (sort >= low if low is not None else (sort <= high if high is not None else None))
+    )
+    listing = Listing(
+        get_settings().catalogue.audit_table,
+        index.Meta.index_name,
+        fixed=fixed,
+        prefixed={} if subject is not None else {"pk": keys.AUDIT_PREFIX},
+        low=low,
+        high=high,
+    )
+    result = index.query(
+        partition,
+        condition,
+        filter_condition=only_actor,
+        limit=limit,
+        scan_index_forward=False,
+        last_evaluated_key=decode_cursor(cursor, listing),
+    )
+    found = list(result)
+    return found, encode_cursor(result.last_evaluated_key)

@@ -1,18 +1,36 @@
 """pynamodb model of the audit table (keys: nija.adapters.dynamo.keys): bound with the state table's
-models by ``nija.adapters.dynamo.binding.bind``, to its own table."""
+models by ``nija.adapters.dynamo.binding.bind``, to its own table. Each index projects what the
+catalogue says (nija.catalogue.AUDIT_INDEXES): an item read from one holds its keys (and gsi2's
+actor), not the record."""
 
 from __future__ import annotations
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+    Projection,
+)
 
 from nija.adapters.dynamo.models import StateItem
+from nija.catalogue import AUDIT_INDEXES, INCLUDE, KEYS_ONLY
+
+
+def _projection(name: str) -> Projection:
+    (index,) = [i for i in AUDIT_INDEXES if i.name == name]
+    if index.projection == KEYS_ONLY:
+        return KeysOnlyProjection()
+    if index.projection == INCLUDE:
+        return IncludeProjection(list(index.include))
+    return AllProjection()
 
 
 class _AuditByTime(GlobalSecondaryIndex["AuditItem"]):
     class Meta:
         index_name = "gsi1"
-        projection = AllProjection()
+        projection = _projection("gsi1")
 
     gsi1pk = UnicodeAttribute(hash_key=True)
     gsi1sk = UnicodeAttribute(range_key=True)
@@ -21,7 +39,7 @@ class _AuditByTime(GlobalSecondaryIndex["AuditItem"]):
 class _AuditBySubjectTime(GlobalSecondaryIndex["AuditItem"]):
     class Meta:
         index_name = "gsi2"
-        projection = AllProjection()
+        projection = _projection("gsi2")
 
     gsi2pk = UnicodeAttribute(hash_key=True)
     gsi2sk = UnicodeAttribute(range_key=True)
@@ -30,7 +48,7 @@ class _AuditBySubjectTime(GlobalSecondaryIndex["AuditItem"]):
 class _AuditChains(GlobalSecondaryIndex["AuditItem"]):
     class Meta:
         index_name = "gsi3"
-        projection = AllProjection()
+        projection = _projection("gsi3")
 
     gsi3pk = UnicodeAttribute(hash_key=True)
     gsi3sk = UnicodeAttribute(range_key=True)
@@ -39,7 +57,7 @@ class _AuditChains(GlobalSecondaryIndex["AuditItem"]):
 class _AuditByActor(GlobalSecondaryIndex["AuditItem"]):
     class Meta:
         index_name = "gsi4"
-        projection = AllProjection()
+        projection = _projection("gsi4")
 
     gsi4pk = UnicodeAttribute(hash_key=True)
     gsi4sk = UnicodeAttribute(range_key=True)
