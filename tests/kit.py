@@ -303,3 +303,8 @@ class RecordedTelemetry:
 
     def warning(self, message: str, **fields: Any) -> None:
         self.lines.append(("WARNING", message, fields))
+
+
+def order_part(sync_report: dict[str, Any]) -> dict[str, Any]:
+    """The executor's sync report without its sweep figures (which users the minute's slot holds)."""
+    return {k: v for k, v in sync_report.items() if k not in ("due", "checked", "skipped")}

@@ -25,6 +25,7 @@ from nija.domain.errors import (
 from nija.domain.models import BrokerName, utcnow
 from nija.domain.standing import Standing
 from nija.ports.audit import AuditLog
+from nija.ports.reconcile import ReconcileBook
 from nija.ports.vault import CredentialIndex, KeyChecker, Vault
 
 LOCK_TTL_S = 60
@@ -36,6 +37,7 @@ class VaultService:
     index: CredentialIndex
     check: KeyChecker
     audit: AuditLog
+    reconcile: ReconcileBook
     function: str = "api"
 
     def _event(
@@ -130,6 +132,9 @@ class VaultService:
             # An erasure began since the lock: its secret deletion may have run already.
             self.vault.delete(user_id, broker)
             raise
+        # Reconciled within a minute by the executor (which holds the keys): the account is valued
+        # there, and a strategy scan sizes entries from that valuation (nija.logic.sizing).
+        self.reconcile.schedule(user_id, broker, now)
         return meta
 
     def list(self, user_id: str) -> list[CredentialMetadata]:
