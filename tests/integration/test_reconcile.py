@@ -12,6 +12,7 @@ import pytest
 
 from nija import wiring
 from nija.adapters.dynamo.mapping import position_item
+from nija.domain.errors import BrokerTemporaryError
 from nija.domain.messages import PlaceOrder
 from nija.domain.models import BrokerName, Position, User, utcnow
 from nija.domain.orders import OrderStatus
@@ -153,3 +154,33 @@ def _reconciler_at(at: datetime) -> Any:
 
     reconciler = wiring.broker_sync(PAPER).reconciler
     return dataclasses.replace(reconciler, clock=lambda: at)
+
+
+class RefusesOne:
+    """The paper broker, but one user's balance reads fail as an exchange's 429 would."""
+
+    def __init__(self, real: Any, refused: str) -> None:
+        self._real, self._refused = real, refused
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def account(self, user_id: str) -> Any:
+        if user_id == self._refused:
+            raise BrokerTemporaryError("429 Too Many Requests")
+        return self._real.account(user_id)
+
+
+def test_a_broker_failing_for_one_user_leaves_the_others_reconciled_and_them_due(aws: None) -> None:
+    import dataclasses
+
+    now = utcnow()
+    throttled, served = connected(outside_the_sweep(now)), connected(outside_the_sweep(now))
+    sync = wiring.broker_sync(PAPER)
+    reconciler = dataclasses.replace(sync.reconciler, broker=RefusesOne(wiring.broker(PAPER), throttled))
+    report = dataclasses.replace(sync, reconciler=reconciler).run()
+    assert (report.due, report.checked, report.skipped) == (2, 1, {"broker_temporary": 1})
+    assert [d.user_id for d in wiring.reconcile_book().due(PAPER, utcnow())] == [throttled]  # next minute
+    assert wiring.risk_store().equity_state(served)[0] == {"paper": Decimal("100000")}
+    assert wiring.broker_sync(PAPER).run().checked == 1  # the broker answers again: done
+    assert wiring.reconcile_book().due(PAPER, utcnow()) == []
