@@ -3,7 +3,8 @@ copying, and in-memory fakes of the ports that let a use case's unit test run wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -308,3 +309,37 @@ class RecordedTelemetry:
 def order_part(sync_report: dict[str, Any]) -> dict[str, Any]:
     """The executor's sync report without its sweep figures (which users the minute's slot holds)."""
     return {k: v for k, v in sync_report.items() if k not in ("due", "checked", "skipped")}
+
+
+@contextmanager
+def service_log(service: str = "nija-test") -> Iterator[Any]:
+    """The lines a service logs through Powertools, as its handler formats them (the same appended
+    keys), captured beside that handler while the block runs."""
+    import io
+    import logging
+
+    from aws_lambda_powertools import Logger
+
+    Logger(service=service)  # the service's logger and handler, if nothing has made them yet
+    logger = logging.getLogger(service)
+    (powertools,) = logger.handlers
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(powertools.formatter)
+    logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+
+
+def password_tokens(client_id: str, email: str, password: str) -> dict[str, str]:
+    """A user's tokens from the user pool (the password flow the app's sign-in uses)."""
+    from nija.adapters.aws import client
+
+    result = client("cognito-idp").initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return dict(result["AuthenticationResult"])

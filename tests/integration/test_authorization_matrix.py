@@ -19,11 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nija import wiring
-from nija.adapters.aws import client
 from nija.api.routes import ROUTES, route_for
 from nija.config import get_settings, reset_settings
 from nija.local import identity
 from nija.local.provision import create_vault_key, provision_data_plane
+from tests.kit import password_tokens
 
 pytestmark = [pytest.mark.xdist_group("motoserver"), pytest.mark.slow]
 
@@ -49,12 +49,7 @@ class World:
 
 
 def tokens(client_id: str, email: str) -> dict[str, str]:
-    result = client("cognito-idp").initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )
-    return dict(result["AuthenticationResult"])
+    return password_tokens(client_id, email, PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from nija.config import get_settings, reset_settings
 from nija.domain.models import Tier, User, UserStatus
 from nija.local import identity
 from nija.local.provision import create_vault_key, provision_data_plane
+from tests.kit import password_tokens
 
 pytestmark = pytest.mark.xdist_group("motoserver")
 
@@ -28,12 +29,7 @@ API_ARN = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
 
 
 def tokens(client_id: str, email: str, password: str = PASSWORD) -> dict[str, str]:
-    result = client("cognito-idp").initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": password},
-    )
-    return result["AuthenticationResult"]
+    return password_tokens(client_id, email, password)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aws_lambda_powertools import Logger
 from test_executor_handler import ALICE, deliver, fund, place, receive
 
 from nija import wiring
@@ -21,7 +19,7 @@ from nija.domain.switches import BreakerState
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function
 from nija.logic.controls import BREAKER_THRESHOLD, Controls
 from nija.observability import scan_correlation_id
-from tests.kit import an_executor
+from tests.kit import an_executor, service_log
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning"),
@@ -35,15 +33,8 @@ Lines = list[dict[str, Any]]
 def logged() -> Iterator[io.StringIO]:
     """Every function here logs through the Powertools handler of service "nija-test"; a second handler
     with the same formatter (so the same appended keys) writes this test's lines here."""
-    Logger()  # makes the service's logger and handler if no test has yet
-    service = logging.getLogger("nija-test")
-    (powertools,) = service.handlers
-    lines = io.StringIO()
-    handler = logging.StreamHandler(lines)
-    handler.setFormatter(powertools.formatter)
-    service.addHandler(handler)
-    yield lines
-    service.removeHandler(handler)
+    with service_log() as lines:
+        yield lines
 
 
 def output(capsys: pytest.CaptureFixture[str], logged: io.StringIO) -> tuple[Lines, Lines]:

@@ -31,6 +31,7 @@ from nija.local.pollers import FunctionInstance
 from nija.local.provision import create_vault_key, provision_data_plane
 from nija.local.streams import StreamPoller
 from nija.local.websocket import SOCKETS
+from tests.kit import password_tokens
 
 pytestmark = [pytest.mark.xdist_group("motoserver"), pytest.mark.slow]
 
@@ -77,12 +78,7 @@ class World:
 
 
 def sign_in(client_id: str, email: str) -> dict[str, str]:
-    result = client("cognito-idp").initiate_auth(
-        ClientId=client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
-    )
-    return dict(result["AuthenticationResult"])
+    return password_tokens(client_id, email, PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from aws_lambda_powertools import Logger
 
 from nija import wiring
 from nija.adapters.aws import client, queue_url
@@ -27,6 +25,7 @@ from nija.domain.switches import SwitchScope
 from nija.local import identity
 from nija.local.lambda_runtime import LambdaContext, load_event, load_function
 from nija.logic.scan import Scanner
+from tests.kit import service_log
 
 PAPER = BrokerName.PAPER
 NOW = datetime(2026, 11, 25, 12, 0, 30).astimezone()
@@ -97,15 +96,8 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
 @pytest.fixture
 def scan_log() -> Iterator[io.StringIO]:
     """The scan's own log lines (Powertools, service "nija-test"), as the function writes them."""
-    Logger()  # the service's logger and handler, if no test has made them yet
-    service = logging.getLogger("nija-test")
-    (powertools,) = service.handlers
-    lines = io.StringIO()
-    handler = logging.StreamHandler(lines)
-    handler.setFormatter(powertools.formatter)
-    service.addHandler(handler)
-    yield lines
-    service.removeHandler(handler)
+    with service_log() as lines:
+        yield lines
 
 
 def queued() -> list[dict[str, Any]]:
