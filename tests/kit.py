@@ -322,6 +322,11 @@ class RecordedTelemetry:
         self.lines.append(("WARNING", message, fields))
 
 
+def order_part(sync_report: dict[str, Any]) -> dict[str, Any]:
+    """The executor's sync report without its sweep figures (which users the minute's slot holds)."""
+    return {k: v for k, v in sync_report.items() if k not in ("due", "checked", "skipped")}
+
+
 @contextmanager
 def service_log(service: str = "nija-test") -> Iterator[Any]:
     """The lines a service logs through Powertools, as its handler formats them (the same appended

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
     from nija.adapters.dynamo.ledger import DynamoLedger
     from nija.adapters.dynamo.orders import DynamoOrders
+    from nija.adapters.dynamo.reconcile import DynamoReconcileBook
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.adapters.dynamo.users import DynamoLoginGuards, DynamoUsers
@@ -256,7 +257,12 @@ class Container:
         from nija.logic.vault import VaultService
 
         return VaultService(
-            self.vault, self.credential_index, self.check_keys, self.audit_records, self.function_name
+            self.vault,
+            self.credential_index,
+            self.check_keys,
+            self.audit_records,
+            self.reconcile_book,
+            self.function_name,
         )
 
     @cached_property
@@ -269,9 +275,6 @@ class Container:
     def connected(self, user_id: str, broker: BrokerName) -> bool:
         """Whether the user has keys for this broker now (a consistent read: a disconnect stops orders)."""
         return self.credential_index.get_metadata(user_id, broker) is not None
-
-    def connected_users(self, broker: BrokerName) -> list[str]:
-        return sorted({m.user_id for m in self.credential_index.all_metadata() if m.broker is broker})
 
     @cached_property
     def controls(self) -> Controls:
@@ -327,8 +330,21 @@ class Container:
         from nija.logic.broker_sync import BrokerSync
         from nija.logic.reconcile import Reconciler
 
-        reconciler = Reconciler(self.broker(name), self.ledger, self.audit_records)
-        return BrokerSync(self.executor(name), self.orders, reconciler, self.connected_users)
+        reconciler = Reconciler(
+            self.broker(name),
+            self.ledger,
+            self.audit_records,
+            self.reconcile_book,
+            self.risk_store,
+            self.mark_price,
+        )
+        return BrokerSync(self.executor(name), self.orders, reconciler, self.reconcile_book)
+
+    @cached_property
+    def reconcile_book(self) -> DynamoReconcileBook:
+        from nija.adapters.dynamo.reconcile import DynamoReconcileBook
+
+        return DynamoReconcileBook()
 
     @cached_property
     def position_book(self) -> PositionBook:
@@ -364,7 +380,7 @@ class Container:
             states=DynamoUserStates(),
             platform=DynamoPlatformModes(),
             market=self.market_data,
-            sizer=EquitySizer(self.risk_store, self.broker),
+            sizer=EquitySizer(self.risk_store),
             orders=self.orders,
             queue=self.order_queue,
             telemetry=self.telemetry,

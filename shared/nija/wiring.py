@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
     from nija.adapters.dynamo.ledger import DynamoLedger
     from nija.adapters.dynamo.orders import DynamoOrders
+    from nija.adapters.dynamo.reconcile import DynamoReconcileBook
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.adapters.dynamo.users import DynamoLoginGuards, DynamoUsers
@@ -105,6 +106,10 @@ def order_queue() -> SqsOrderQueue:
 
 def credential_index() -> DynamoCredentialIndex:
     return container().credential_index
+
+
+def reconcile_book() -> DynamoReconcileBook:
+    return container().reconcile_book
 
 
 def risk_store() -> DynamoRiskStore:

@@ -50,6 +50,7 @@ from nija.local.stack import audit_writer_poller
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
 from nija.ports.broker import BrokerOrder, BrokerOrderRequest
+from tests.kit import order_part
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 
@@ -377,7 +378,7 @@ class Rig:
 
     def sync(self) -> Any:
         """The executor's schedule: look every open order up at the broker."""
-        return self.invoke(self.sandbox, load_event("executor/scheduled_sync"))
+        return order_part(self.invoke(self.sandbox, load_event("executor/scheduled_sync")))
 
     # the queue
     def receive(self, *, dlq: bool = False) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from nija.local import identity
 from nija.local.lambda_runtime import queue_arn, sqs_event
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
+from tests.kit import order_part
 
 ALICE = "3f6d2c1a-8b4e-4c7d-9a2f-1e5b7c9d0a11"
 BOB = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22"
@@ -371,8 +372,11 @@ def test_a_resting_limit_order_fills_on_the_sync_schedule(
         if timed.feed.price("SOL/USD", start + timedelta(minutes=m)) <= limit
     )
     order = place(ALICE, "dip-1", symbol="SOL/USD", type="limit", quantity="2", limit_price=str(limit))
-    run = executor("paper")
+    deployed = executor("paper")
     sync = load_event("executor/scheduled_sync")
+
+    def run(event: Any) -> Any:
+        return order_part(deployed(event)) if event is sync else deployed(event)
 
     assert deliver(run, receive()) == {"batchItemFailures": []}
     assert stored(ALICE, order.order_id).status is OrderStatus.ACCEPTED

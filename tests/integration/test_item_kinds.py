@@ -22,6 +22,7 @@ from nija.adapters.dynamo.connections import DynamoConnections
 from nija.adapters.dynamo.controls import DynamoControls
 from nija.adapters.dynamo.credentials import DynamoCredentialIndex
 from nija.adapters.dynamo.devices import DynamoDevices
+from nija.adapters.dynamo.reconcile import DynamoReconcileBook
 from nija.adapters.dynamo.risk import DynamoRiskStore
 from nija.adapters.dynamo.settings import DynamoStrategySettings
 from nija.adapters.dynamo.throttle import DynamoTokenBuckets
@@ -34,6 +35,7 @@ from nija.domain.items import ItemKey, ItemKind
 from nija.domain.models import BrokerName
 from nija.domain.notifications import Device
 from nija.domain.orders import OrderStatus
+from nija.domain.reconciliation import Difference
 from nija.domain.risk import RiskSettings
 from nija.domain.settings import StrategySettings
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
@@ -103,6 +105,9 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     paper = PaperBroker.from_settings(clock=lambda: T0).account(user)
     assert paper.place_order(a_request("rests-1", "buy", "0.01", limit="1")).status is OrderStatus.ACCEPTED
     DynamoTokenBuckets().reserve(BucketKey("kraken", user), BucketLimit(capacity=5, rate=1), 1, max_wait_s=0)
+    # what its reconciliation found (the fill above left a reminder of it)
+    difference = Difference(user_id=user, broker=BrokerName.PAPER, asset="BTC", ours="1", theirs="0")
+    DynamoReconcileBook().remember(user, BrokerName.PAPER, (difference,), T0)
     return user, address
 
 

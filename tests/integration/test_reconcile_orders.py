@@ -27,6 +27,7 @@ from nija.domain.orders import Order, OrderStatus
 from nija.local.lambda_runtime import queue_arn, sqs_event
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
+from tests.kit import order_part
 
 ALICE = "0dd5e7a1-7c1e-4b0a-9d3f-5a6b7c8d9e01"
 pytestmark = pytest.mark.members(ALICE)
@@ -124,7 +125,7 @@ def run(executor: Any) -> Any:
 @pytest.fixture
 def sync(load_event: Any, run: Any) -> Any:
     event = load_event("executor/scheduled_sync")
-    return lambda: run(event)
+    return lambda: order_part(run(event))
 
 
 # --- tests -----------------------------------------------------------------------------------

@@ -77,13 +77,14 @@ def scan(aws: None) -> Iterator[tuple[Scanner, Series, list[str]]]:
         paper.seed_balances(u, {"USD": Decimal("10000")})
         identity.connect_paper(u)
         settings.put(u, settings_for("BTC/USD", "ETH/USD"))
+    wiring.broker_sync(PAPER).run()  # connecting made them due: the executor values their accounts
     series = Series()
     scanner = Scanner(
         users=settings,
         states=DynamoUserStates(),
         platform=DynamoPlatformModes(),
         market=lambda broker: series,
-        sizer=EquitySizer(wiring.risk_store(), wiring.broker),
+        sizer=EquitySizer(wiring.risk_store()),
         orders=wiring.orders(),
         queue=wiring.order_queue(),
         telemetry=wiring.telemetry(),
@@ -190,14 +191,18 @@ def test_the_scheduled_event_fans_out_over_every_shard(
 def test_a_user_the_scan_cannot_value_is_skipped_and_counted_beside_users_it_serves(
     scan: tuple[Scanner, Series, list[str]], monkeypatch: pytest.MonkeyPatch, scan_log: io.StringIO
 ) -> None:
-    """As deployed, the scan function holds no vault key id and may read no secret: a kraken user
-    never valued yet is sized at the broker, and the balance read fails (their keys are stored: the
-    API's functions can read them). Before, that failed the whole shard."""
+    """As deployed, the scan function holds no vault key id and may read no secret: it sizes entries
+    from the valuations the executor records, never at the broker. A kraken user not valued yet (no
+    reconciliation since they connected) is skipped and counted; the others are served. Before, the
+    scan asked the broker, which failed the whole shard."""
     from nija.config import reset_settings
     from nija.domain.credentials import KrakenCredentials
 
     scanner, _, members = scan
-    never_valued, valued, on_paper = members
+    _, valued, on_paper = members
+    shard = scan_shard(valued)
+    never_valued = next(u for u in (user(i) for i in range(40, 400)) if scan_shard(u) == shard)
+    wiring.users().put_user(User(user_id=never_valued, email="never@example.com"))
     secret = "kraken-CANARY-secret"
     wiring.vault().put(never_valued, KrakenCredentials(api_key="kraken-key", api_secret=secret), 1)
     kraken = StrategySettings(
@@ -211,19 +216,14 @@ def test_a_user_the_scan_cannot_value_is_skipped_and_counted_beside_users_it_ser
 
     report = scanner.run(scan_shard(valued))  # every broker: kraken and paper
 
-    assert dict(report.skipped) == {"broker_error": 1}
-    assert report.intents == 1 + 2  # the valued kraken user's entry, the paper user's two
+    assert dict(report.skipped) == {"not_valued": 1}
+    assert report.intents == 1 + 2 + 2  # the valued kraken user's entry, the paper users' two each
     assert wiring.orders().list_orders(never_valued, 10, None)[0] == []
     (order,) = wiring.orders().list_orders(valued, 10, None)[0]
     assert (order.broker, order.side.value) == (BrokerName.KRAKEN, "buy")
-    assert {json.loads(m["Body"])["intent"]["user_id"] for m in queued()} == {on_paper}
-    (skip,) = [json.loads(line) for line in scan_log.getvalue().splitlines()]
-    assert (skip["message"], skip["user_id"], skip["error"]) == (
-        "could not decide for a user",
-        never_valued,
-        "broker_temporary",
-    )
-    assert secret not in scan_log.getvalue() and "vault" not in scan_log.getvalue()
+    assert {json.loads(m["Body"])["intent"]["user_id"] for m in queued()} == {on_paper, members[0]}
+    assert scan_log.getvalue() == ""  # no broker was asked: nothing failed
+    assert secret not in scan_log.getvalue()
 
 
 def test_a_series_without_market_data_skips_its_users_only(

@@ -3,6 +3,7 @@ under the platform key, metadata in DynamoDB, every use audited, and no secret a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -254,3 +255,19 @@ def test_a_disconnect_that_stopped_after_the_metadata_finishes_on_retry() -> Non
     sm = client("secretsmanager")
     with pytest.raises(sm.exceptions.ResourceNotFoundException):  # the orphaned secret went too
         sm.describe_secret(SecretId=get_settings().catalogue.secret_name(ALICE, PAPER))
+
+
+def test_refills_after_the_ttl_are_audited_once_a_day() -> None:
+    connect(ALICE)
+    now = [0.0]
+    reader = dataclasses.replace(wiring.vault_reader(), ttl_s=300, clock=lambda: now[0])
+    for minute in range(0, 24 * 60, 5):  # the schedules' reads, every five minutes for a day
+        now[0] = minute * 60.0
+        reader.read(ALICE, PAPER)
+    now[0] = 24 * 3600.0
+    reader.read(ALICE, PAPER)
+    reads = [e for e in wiring.audit_records().events_for(ALICE) if e.action == "vault.read"]
+    assert [e.outcome.value for e in reads] == ["success", "success"]  # the first, and a day later
+    reader.forget(ALICE, PAPER)  # replaced keys: their first read is audited again
+    reader.read(ALICE, PAPER)
+    assert len([e for e in wiring.audit_records().events_for(ALICE) if e.action == "vault.read"]) == 3

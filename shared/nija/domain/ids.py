@@ -24,3 +24,8 @@ def client_order_id(intent: str) -> str:
 
 def manual_source(request_id: str) -> str:
     return f"manual:{request_id}"
+
+
+def bucket_of(key: str, buckets: int) -> int:
+    """One of `buckets` for the key: stable across processes and releases, and even across keys."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % buckets

@@ -57,6 +57,12 @@ def instrument(broker: BrokerName, symbol: str) -> Instrument:
         raise InvalidInput(f"unknown symbol {symbol!r} for broker {broker}", field="symbol") from None
 
 
+def home_quote(broker: BrokerName) -> str:
+    """The currency a broker's instruments are quoted in, which its accounts are valued in."""
+    (quote,) = {i.quote for i in INSTRUMENTS[broker].values()}
+    return quote
+
+
 def validate_order_numbers(
     inst: Instrument, quantity: Decimal, order_type: OrderType, limit_price: Decimal | None
 ) -> None:

@@ -31,6 +31,7 @@ class ItemKind(StrEnum):
     DEVICE = "device"
     NOTIFIED = "notified"  # a notification sent at most once
     USER_CONNECTION = "user_connection"  # one of the user's WebSocket connections
+    RECONCILED = "reconciled"  # what the last reconciliation at one broker found
     # the user's, in partitions of their own
     CONNECTION = "connection"  # a WebSocket connection's user
     PAPER_BALANCE = "paper_balance"
@@ -38,6 +39,7 @@ class ItemKind(StrEnum):
     AUDIT_OUTBOX = "audit_outbox"  # an audit event on its way to its chain
     LOGIN_GUARD = "login_guard"
     THROTTLE_BUCKET = "throttle_bucket"  # a request budget at a broker (the broker's or one user's)
+    RECONCILE_DUE = "reconcile_due"  # a user to reconcile soon at a broker (after a fill)
     # the platform's
     GLOBAL_SWITCH = "global_switch"
     BROKER_SWITCH = "broker_switch"

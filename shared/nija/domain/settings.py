@@ -7,11 +7,10 @@ user set spreads over parallel invocations (nija.logic.scan)."""
 
 from __future__ import annotations
 
-import hashlib
-
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from nija.domain.errors import InvalidInput
+from nija.domain.ids import bucket_of
 from nija.domain.instruments import instrument
 from nija.domain.market import TIMEFRAME_SECONDS
 from nija.domain.models import BrokerName, Frozen
@@ -78,4 +77,4 @@ class StrategySettings(Frozen):
 
 def scan_shard(user_id: str, shards: int = SCAN_SHARDS) -> int:
     """The scan shard a user belongs to: stable, and even across users."""
-    return int.from_bytes(hashlib.sha256(user_id.encode()).digest()[:8], "big") % shards
+    return bucket_of(user_id, shards)

@@ -73,6 +73,11 @@ class PlatformModes(Protocol):
         ...
 
 
+class NotValued(Exception):
+    """The user has no valuation at any broker yet: nothing to size an entry from (a reconciliation
+    values them within a minute of connecting a broker)."""
+
+
 class Sizer(Protocol):
     def entry_quantity(self, user_id: str, broker: BrokerName, symbol: str, price: Decimal) -> Decimal | None:
         """How much an entry buys (the user's position share of equity), None when it cannot say."""
@@ -216,7 +221,11 @@ class Scanner:
             if TradingMode.REDUCING in (state.mode, platform):
                 report.skipped["reducing"] += 1
                 return None
-            quantity = self.sizer.entry_quantity(user_id, series.broker, series.symbol, series.close)
+            try:
+                quantity = self.sizer.entry_quantity(user_id, series.broker, series.symbol, series.close)
+            except NotValued:
+                report.skipped["not_valued"] += 1
+                return None
             quantity = _tradable(series.broker, series.symbol, quantity)
             if quantity is None:
                 report.skipped["no_size"] += 1

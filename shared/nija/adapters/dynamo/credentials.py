@@ -14,6 +14,7 @@ from nija.adapters.dynamo.writes import ConditionFailed, Delete, Save, condition
 from nija.domain.audit import AuditEvent
 from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName
+from nija.domain.reconciliation import sweep_slot
 from nija.domain.standing import AccountGuard, Standing
 
 
@@ -23,6 +24,8 @@ def _item(m: CredentialMetadata) -> CredentialItem:
         keys.credential_sk(m.broker.value),
         gsi1pk=keys.CREDENTIALS_INDEX,
         gsi1sk=keys.credential_index_sk(m.user_id, m.broker.value),
+        gsi2pk=keys.sweep_pk(m.broker.value, sweep_slot(m.user_id, m.broker)),
+        gsi2sk=m.user_id,
         user_id=m.user_id,
         broker=m.broker.value,
         masked_key=m.masked_key,

@@ -13,6 +13,7 @@ State table: pk / sk                                  kind · written by (.py) �
       gsi2: USERS / <created>#<user_id>                 every profile by time (the admin console)
   USER#<user_id> / CRED#<broker>                        BROKER_CREDENTIALS · credentials · broker_credentials
       gsi1: CREDENTIALS / <user_id>#<broker>            every stored key (the vault's re-wrap)
+      gsi2: SWEEP#<broker>#<slot> / <user_id>           the reconciliation sweep's minute slots
   USER#<user_id> / LOCK#CRED#<broker>                   CREDENTIAL_LOCK · credentials · none: held for
                                                         seconds while the keys are replaced; TTL
   USER#<user_id> / STRATEGY                             STRATEGY_SETTINGS · settings · strategy_settings
@@ -33,6 +34,7 @@ State table: pk / sk                                  kind · written by (.py) �
   USER#<user_id> / DEVICE#<hash of the token>           DEVICE · devices · devices
   USER#<user_id> / NOTIFIED#<key>                       NOTIFIED · devices · notifications_sent; TTL 2 days
   USER#<user_id> / WS#<connection_id>                   USER_CONNECTION · connections · websocket_connections
+  USER#<user_id> / RECONCILED#<broker>                  RECONCILED · reconcile · reconciliation
   CONN#<connection_id> / CONN                           CONNECTION · connections · none: as its twin
                                                         above; both expire after 2 hours
   PAPER#<user_id> / BAL#<asset>                         PAPER_BALANCE · paper/dynamo · paper_balances
@@ -42,6 +44,8 @@ State table: pk / sk                                  kind · written by (.py) �
                                                         the chain first); TTL 7 days
   LOGIN#<sha256 of the address> / GUARD                 LOGIN_GUARD · accounts · none: failed sign-ins
   THROTTLE#<broker>[#<user_id>] / BUCKET                THROTTLE_BUCKET · throttle · none: a counter; TTL
+  DUE#<broker> / <user_id>                              RECONCILE_DUE · ledger (each fill) · none: a
+                                                        reminder, deleted when done; TTL 1 day
   CONTROL / SWITCH#global                               GLOBAL_SWITCH · controls · the platform's
   CONTROL / SWITCH#broker#<broker>                      BROKER_SWITCH · controls · the platform's
   CONTROL / BREAKER#<broker>                            BREAKER · controls · the platform's
@@ -117,12 +121,14 @@ STATE_SHAPES: tuple[Shape, ...] = (
     Shape(K.DEVICE, USER, "DEVICE#<hash of the token>", "devices"),
     Shape(K.NOTIFIED, USER, "NOTIFIED#<key>", "notifications_sent"),
     Shape(K.USER_CONNECTION, USER, "WS#<connection_id>", "websocket_connections"),
+    Shape(K.RECONCILED, USER, "RECONCILED#<broker>", "reconciliation"),
     Shape(K.CONNECTION, "CONN#<connection_id>", "CONN"),
     Shape(K.PAPER_BALANCE, "PAPER#<user_id>", "BAL#<asset>", "paper_balances"),
     Shape(K.PAPER_ORDER, "PAPER#<user_id>", "ORDER#<client_order_id>", "paper_orders"),
     Shape(K.AUDIT_OUTBOX, "OUTBOX#<subject>", "AUDIT#<event_id>", "audit_events"),
     Shape(K.LOGIN_GUARD, "LOGIN#<sha256 of the address>", "GUARD"),
     Shape(K.THROTTLE_BUCKET, "THROTTLE#<broker>[#<user_id>]", "BUCKET"),
+    Shape(K.RECONCILE_DUE, "DUE#<broker>", "<user_id>"),
     Shape(K.GLOBAL_SWITCH, "CONTROL", "SWITCH#global"),
     Shape(K.BROKER_SWITCH, "CONTROL", "SWITCH#broker#<broker>"),
     Shape(K.BREAKER, "CONTROL", "BREAKER#<broker>"),
@@ -221,6 +227,8 @@ device_sk = _builder(DEVICE_PREFIX)  # and the token's hash (nija.domain.notific
 notified_sk = _builder("NOTIFIED#")
 user_connection_sk = _builder("WS#")
 connection_pk = _builder("CONN#")
+reconciled_sk = _builder("RECONCILED#")  # and the broker
+reconcile_due_pk = _builder("DUE#")  # and the broker; the sort key is the user id
 
 
 def user_by_time_sk(created_at: datetime, user_id: str) -> str:
@@ -229,6 +237,11 @@ def user_by_time_sk(created_at: datetime, user_id: str) -> str:
 
 def credential_index_sk(user_id: str, broker: str) -> str:
     return f"{user_id}#{broker}"
+
+
+def sweep_pk(broker: str, slot: int) -> str:
+    """gsi2's partition of one minute slot of a broker's reconciliation sweep (sort key: the user id)."""
+    return f"SWEEP#{broker}#{slot}"
 
 
 def scan_pk(shard: int) -> str:

@@ -3,19 +3,21 @@ transaction, and the positions and trades it leaves."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.cursor import newest_first
 from nija.adapters.dynamo.mapping import order_item, position_from, position_item, trade_from, trade_item
-from nija.adapters.dynamo.models import OrderItem, PnlBucketItem, PositionItem, TradeItem
+from nija.adapters.dynamo.models import OrderItem, PnlBucketItem, PositionItem, ReconcileDueItem, TradeItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, Update, write
 from nija.domain.audit import AuditEvent
 from nija.domain.errors import Conflict
 from nija.domain.models import BrokerName, Fill, Position, Trade
 from nija.domain.money import ZERO
 from nija.domain.orders import Order
+from nija.domain.reconciliation import AFTER_FILL, DUE_KEPT
 from nija.domain.standing import kept
 
 
@@ -30,6 +32,18 @@ def _pnl_actions(fill: Fill, position: Position, trade: Trade) -> list[Any]:
         if trade.realized_pnl > ZERO:
             actions.append(PnlBucketItem.wins.add(1))
     return actions
+
+
+def reconcile_due(broker: str, user_id: str) -> ReconcileDueItem:
+    """The reminder a fill leaves: reconcile this user at the broker once its balances show the fill
+    (nija.domain.reconciliation); a second fill before then moves the reminder on."""
+    now = time.time()
+    return ReconcileDueItem(
+        keys.reconcile_due_pk(broker),
+        user_id,
+        due_at=int(now + AFTER_FILL.total_seconds()),
+        expires_at=int(now + DUE_KEPT.total_seconds()),
+    )
 
 
 class DynamoLedger:
@@ -56,6 +70,7 @@ class DynamoLedger:
                     Save(order_item(order), OrderItem.fill_count == previous_fills),
                     Save(position_item(position), position_condition),
                     Update(bucket, _pnl_actions(fill, position, trade)),
+                    Save(reconcile_due(trade.broker.value, trade.user_id)),
                 ],
                 audit,
                 account=kept(order.user_id),

@@ -96,11 +96,23 @@ class _Credentials(GlobalSecondaryIndex["CredentialItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class _Sweep(GlobalSecondaryIndex["CredentialItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class CredentialItem(StateItem):
-    """Metadata of a user's stored broker keys (never the keys); gsi1 lists every user's."""
+    """Metadata of a user's stored broker keys (never the keys); gsi1 lists every user's, gsi2 the
+    users of each minute slot of the broker's reconciliation sweep."""
 
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     user_id = UnicodeAttribute()
     broker = UnicodeAttribute()
     masked_key = UnicodeAttribute()
@@ -113,6 +125,7 @@ class CredentialItem(StateItem):
     validated_at = UTCDateTimeAttribute()
     wrapped_at = UTCDateTimeAttribute()
     credentials = _Credentials()
+    sweep = _Sweep()
 
 
 class LockItem(StateItem):
@@ -144,6 +157,20 @@ class EquityItem(StateItem):
 
     equity = UnicodeAttribute()
     at = UTCDateTimeAttribute()
+
+
+class ReconciledItem(StateItem):
+    """What the last reconciliation at one broker found: the differences, as JSON (empty: none)."""
+
+    differences = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+class ReconcileDueItem(StateItem):
+    """A user to reconcile at a broker once `due_at` (seconds since the epoch) has passed."""
+
+    due_at = NumberAttribute()
+    expires_at = NumberAttribute()
 
 
 class RiskSettingsItem(StateItem):
@@ -357,6 +384,8 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     SwitchItem,
     BreakerItem,
     EquityItem,
+    ReconciledItem,
+    ReconcileDueItem,
     RiskSettingsItem,
     LoginGuardItem,
     OrderItem,

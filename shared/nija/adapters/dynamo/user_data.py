@@ -35,7 +35,7 @@ _BY_TIME = {ItemKind.ORDER: "gsi2", ItemKind.TRADE: "gsi2"}
 _NAMED = {ItemKind.NOTIFIED: "notification"}
 # never exported: keys and index keys, and the API key (its value is a credential)
 _HIDDEN = {"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "api_key", "api_key_id"}
-_JSON_FIELDS = {"strategy_settings": "settings", "risk_settings": "settings"}
+_JSON_FIELDS = {"strategy_settings": "settings", "risk_settings": "settings", "reconciliation": "differences"}
 _deserialize = TypeDeserializer().deserialize
 
 
@@ -191,11 +191,12 @@ class DynamoUserRecords:
             if key is not None and key.kind is ItemKind.USER_CONNECTION
         ]
         budgets = [(keys.throttle_pk(b.value, user_id), keys.THROTTLE_BUCKET) for b in BrokerName]
+        budgets += [(keys.reconcile_due_pk(b.value), user_id) for b in BrokerName]  # reminders
         guard = [(keys.login_guard_pk(email), keys.GUARD)]
         paper = list(self._keys_of(keys.paper_pk(user_id)))
         # The audit outbox's copies: their stream records still reach the chain once they are gone.
         outbox = list(self._keys_of(keys.outbox_pk(user_id)))
-        # Deleting a key that holds no item is a no-op: the connections, budgets and guard are
+        # Deleting a key that holds no item is a no-op: the connections, budgets, reminders and guard are
         # deleted without reading them first.
         return self._delete([*connections, *budgets, *guard, *paper, *outbox, *mine])
 
