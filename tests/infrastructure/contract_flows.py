@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -129,25 +130,34 @@ def _scan(given: None) -> None:
 
 
 def _kraken_user(request: pytest.FixtureRequest) -> Any:
-    """A kraken user never valued yet, their keys in the vault, and kraken's recorded balances."""
+    """Two kraken users with keys in the vault: BOB never valued yet, ALICE valued by the executor's
+    reconciliation; and kraken's recorded answers, should anything ask the exchange."""
     from fixtures.brokers.replay import Replay
 
     from nija.domain.credentials import KrakenCredentials
 
-    members(BOB)
-    wiring.vault().put(BOB, KrakenCredentials(api_key="kraken-key", api_secret="a3Jha2VuLXNlY3JldA=="), 1)
+    members(ALICE, BOB)
+    for user in (ALICE, BOB):
+        wiring.vault().put(
+            user, KrakenCredentials(api_key="kraken-key", api_secret="a3Jha2VuLXNlY3JldA=="), 1
+        )
+    wiring.risk_store().record_equity(ALICE, "kraken", Decimal(10000), datetime.now(UTC))
     return Replay().load("kraken", "ok", "adapter_markets", "adapter_ticker")
 
 
 def _size_first_entry(replay: Any) -> None:
-    """The kraken scan sizing BOB's first entry, as its container wires the sizer."""
+    """The kraken scan sizing first entries as its container wires the sizer: from the valuations
+    the executor records, never at the exchange (the scan holds no keys); BOB is not valued yet."""
     from nija.adapters.brokers import override_client_settings
+    from nija.logic.scan import NotValued
 
+    sizer = wiring.container().scanner.sizer
     with override_client_settings(adapter=replay, enable_rate_limit=False, timeout_s=5.0):
-        sized = wiring.container().scanner.sizer.entry_quantity(
-            BOB, BrokerName.KRAKEN, "BTC/USD", Decimal(50000)
-        )
+        sized = sizer.entry_quantity(ALICE, BrokerName.KRAKEN, "BTC/USD", Decimal(50000))
+        with pytest.raises(NotValued):
+            sizer.entry_quantity(BOB, BrokerName.KRAKEN, "BTC/USD", Decimal(50000))
     assert sized is not None and sized > 0
+    assert replay.requests == []  # nothing reached the exchange
 
 
 # --- the three API functions, as API Gateway's proxy integration calls them ---------------------------------

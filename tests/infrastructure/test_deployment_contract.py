@@ -94,12 +94,6 @@ def test_each_function_may_do_what_its_code_does(
     assert contract.check(recorded) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 item 2: the scan sizes a never-valued user's first entry from their broker "
-    "balances, which needs the vault (GetSecretValue, kms:Decrypt, NIJA_VAULT_KEY_ID) that the scan's "
-    "role and environment do not have; once it sizes from what it may read, this passes: drop the mark",
-)
 def test_the_scans_first_entry_on_a_real_broker(contract: Contract, request: pytest.FixtureRequest) -> None:
     recorded = SCAN_FIRST_ENTRY.run(request)
     assert contract.check(recorded) == []
