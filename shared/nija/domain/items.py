@@ -38,6 +38,7 @@ class ItemKind(StrEnum):
     AUDIT_OUTBOX = "audit_outbox"  # an audit event on its way to its chain
     LOGIN_GUARD = "login_guard"
     THROTTLE_BUCKET = "throttle_bucket"  # a request budget at a broker (the broker's or one user's)
+    REQUEST_WINDOW = "request_window"  # a user's API requests in the last minute (their tier's limit)
     # the platform's
     GLOBAL_SWITCH = "global_switch"
     BROKER_SWITCH = "broker_switch"
