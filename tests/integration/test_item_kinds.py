@@ -103,6 +103,7 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     paper = PaperBroker.from_settings(clock=lambda: T0).account(user)
     assert paper.place_order(a_request("rests-1", "buy", "0.01", limit="1")).status is OrderStatus.ACCEPTED
     DynamoTokenBuckets().reserve(BucketKey("kraken", user), BucketLimit(capacity=5, rate=1), 1, max_wait_s=0)
+    assert dashboard("me", user_id=user).status == 200  # counted against their tier: their window
     return user, address
 
 

@@ -67,6 +67,7 @@ BUILT = [
     (keys.login_guard_pk("A@x.io"), keys.GUARD, ItemKey(K.LOGIN_GUARD, keys.login_guard_pk("a@x.io")[6:])),
     (keys.throttle_pk("kraken", "u1"), keys.THROTTLE_BUCKET, ItemKey(K.THROTTLE_BUCKET, "kraken#u1")),
     (keys.throttle_pk("kraken", None), keys.THROTTLE_BUCKET, ItemKey(K.THROTTLE_BUCKET, "kraken")),
+    (keys.request_window_pk("u1"), keys.REQUEST_WINDOW, ItemKey(K.REQUEST_WINDOW, "u1")),
     (*keys.switch_key(SwitchScope.GLOBAL, "global"), ItemKey(K.GLOBAL_SWITCH, "")),
     (*keys.switch_key(SwitchScope.BROKER, "paper"), ItemKey(K.BROKER_SWITCH, "", "paper")),
     (keys.CONTROL, keys.breaker_sk("paper"), ItemKey(K.BREAKER, "", "paper")),

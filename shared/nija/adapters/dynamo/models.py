@@ -173,7 +173,6 @@ class RequestWindowItem(StateItem):
     request in it has left the window: a missing window is an empty one."""
 
     stamps = BinaryAttribute(legacy_encoding=False)
-    version = NumberAttribute()
     expires_at = NumberAttribute()
 
 

@@ -116,7 +116,7 @@ class DynamoRequestLimiter:
             keys.request_window_pk(user_id),
             keys.REQUEST_WINDOW,
             stamps=pack(window),
-            expires_at=window.expires_at_ms(limit) // 1000 + TTL_SLACK_S,
+            expires_at=-(-window.expires_at_ms(limit) // 1000) + TTL_SLACK_S,  # whole seconds, up
         )
         condition = (
             RequestWindowItem.pk.does_not_exist()
