@@ -237,12 +237,12 @@ def test_instances_share_a_users_window(limiter: DynamoRequestLimiter, clock: Cl
     assert not a_limiter(clock).acquire("u1", Tier.BASIC).allowed  # a cold one reads it
 
 
-def test_a_stale_memory_loses_its_write_and_counts_again(limiter: DynamoRequestLimiter, clock: Clock) -> None:
+def test_an_instance_counts_what_others_admitted_since(limiter: DynamoRequestLimiter, clock: Clock) -> None:
     other = a_limiter(clock)
     assert limiter.acquire("u1", Tier.BASIC).remaining == 59
     for _ in range(10):
         other.acquire("u1", Tier.BASIC)
-    # limiter still remembers one request: its write is refused, it reads the eleven and adds its own
+    # limiter remembers one request, but admits only from what is stored: the eleven, then its own
     assert limiter.acquire("u1", Tier.BASIC).remaining == 48
     assert len(limiter.peek("u1").stamps) == 12  # type: ignore[union-attr]
 
@@ -260,3 +260,15 @@ def test_the_window_item_expires_when_its_newest_request_leaves(
     assert keys.parse(item.pk, item.sk).kind.value == "request_window"  # type: ignore[union-attr]
     assert item.expires_at == 1073 + 60  # the newest request leaves at 1072.5; then a minute of slack
     assert len(item.stamps) == 8 + 2  # the first time, then one 2-byte gap
+
+
+def test_a_refusal_it_remembers_costs_no_read(limiter: DynamoRequestLimiter, clock: Clock) -> None:
+    from nija.adapters.dynamo import keys
+    from nija.adapters.dynamo.models import RequestWindowItem
+
+    for _ in range(60):
+        limiter.acquire("u1", Tier.BASIC)
+    assert not limiter.acquire("u1", Tier.BASIC).allowed
+    RequestWindowItem(keys.request_window_pk("u1"), keys.REQUEST_WINDOW).delete()
+    assert not limiter.acquire("u1", Tier.BASIC).allowed  # from memory: the table was not read
+    assert a_limiter(clock).acquire("u1", Tier.BASIC).allowed  # another instance reads the table

@@ -4,14 +4,17 @@ RequestLimiter port; the rule is nija.domain.ratelimit's sliding-window log).
 One item per user (keys.request_window_pk / WINDOW) holds the times of their requests admitted in the
 last window, packed: the first time (8 bytes), then the gap to each next one (2 bytes: a window spans
 less than 65.5 s), so a full enterprise window of 1,000 fits in about 2 KB. Admitting is optimistic:
-compute the new window from the last known one, then write it on condition that the stored window is
-still that one; on a lost race, read it again and retry. The item expires (the table's TTL) when its
-newest request leaves the window, plus a minute: a missing window is an empty one.
+read the window (strongly consistent), add the request, write it on condition that the stored window
+is still the one read; on a lost race (two requests of one user at once), read again and retry. The
+item expires (the table's TTL) when its newest request leaves the window, plus a minute: a missing
+window is an empty one.
 
 Each instance remembers the last window it read or wrote per user (the least recently seen forgotten
-first, idle users dropped once their window is empty): a warm instance that is alone on a user costs
-one conditional write per admitted request, and a refusal it can make from memory costs nothing (a
-remembered window can only lack others' requests, so a fresh read would refuse too).
+first, idle users dropped once their window is empty), but only to refuse: a remembered window can
+only lack others' requests, so a refusal it makes would be one after a fresh read too, and costs
+nothing. It never admits from memory: Lambda spreads a user's requests over many instances, so a
+write from memory would mostly be refused (and charged) before the read it saves. An admitted request
+costs one read and one write; a refusal, one read at most.
 """
 
 from __future__ import annotations
@@ -77,12 +80,14 @@ class DynamoRequestLimiter:
         """Admit and record one request of the user, or refuse it (a refusal records nothing)."""
         limit = self.limits[tier]
         with self._lock:
-            fresh = user_id not in self._known
-            stored = self._known.get(user_id)
+            remembered = self._known.get(user_id)
+        if remembered is not None:
+            decision, _ = admit(remembered, limit, to_ms(self._clock()))
+            if not decision.allowed:
+                return decision
         try:
             for _ in range(self._max_attempts):
-                if fresh:
-                    stored = self._read(user_id)
+                stored = self._read(user_id)
                 decision, window = admit(stored, limit, to_ms(self._clock()))
                 if window is None:
                     self._remember(user_id, stored, limit)
@@ -90,7 +95,7 @@ class DynamoRequestLimiter:
                 if self._write(user_id, window, stored, limit):
                     self._remember(user_id, window, limit)
                     return decision
-                fresh = True  # another instance wrote it first
+                # another instance wrote it first: read it again
         except PynamoDBException as exc:
             raise ServiceUnavailable("the request limit could not be read or written") from exc
         # Lost every race: the user's requests are arriving faster than they can be counted.
