@@ -5,8 +5,8 @@ the request is then recorded. A refused request is not recorded, so hammering do
 block. A window holds only the times still inside it, oldest first, so it never holds more than the
 tier's count: at most N in any rolling window, N a window sustained, and a burst of up to N at once.
 
-Times are whole milliseconds since the epoch, rounded up from the caller's clock (a request is never
-recorded earlier than it came, so a slot never frees early). Windows are shared between machines: a
+Times are whole milliseconds since the epoch: a request is recorded at its time rounded up, and the
+window is judged at the current time rounded down, so a slot never frees early. Windows are shared between machines: a
 clock behind the window's newest time counts from that newest time instead, so the log stays in
 order, spans less than one window, and no slot frees early for the machine that is behind.
 """
@@ -20,7 +20,12 @@ WINDOW_S = 60
 
 
 def to_ms(seconds: float) -> int:
-    return math.ceil(round(seconds * 1000, 6))  # the rounding drops float noise, not a millisecond
+    """Rounded up (the rounding to 6 places drops float noise, never a millisecond)."""
+    return math.ceil(round(seconds * 1000, 6))
+
+
+def floor_ms(seconds: float) -> int:
+    return math.floor(round(seconds * 1000, 6))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +58,18 @@ class Decision:
     retry_after: int = 0  # whole seconds until a request would be admitted; 0 when admitted
 
 
-def admit(window: Window | None, limit: RequestLimit, now_ms: int) -> tuple[Decision, Window | None]:
-    """Admit a request at `now_ms` or refuse it; the window to store when admitted (None: refused,
-    nothing to store)."""
+def admit(window: Window | None, limit: RequestLimit, now: float) -> tuple[Decision, Window | None]:
+    """Admit a request at `now` (seconds since the epoch) or refuse it; the window to store when
+    admitted (None: refused, nothing to store)."""
     stamps = window.stamps if window is not None else ()
-    now_ms = max(now_ms, stamps[-1]) if stamps else now_ms
+    now_ms, at_ms = floor_ms(now), to_ms(now)
+    if stamps:
+        now_ms, at_ms = max(now_ms, stamps[-1]), max(at_ms, stamps[-1])
     horizon = now_ms - limit.window_ms
     inside = [t for t in stamps if t > horizon]
     del inside[: max(0, len(inside) - limit.count)]  # the tier went down since: the newest count
     if len(inside) >= limit.count:
         wait_ms = inside[0] + limit.window_ms - now_ms
         return Decision(False, limit.count, 0, max(1, math.ceil(wait_ms / 1000))), None
-    inside.append(now_ms)
+    inside.append(at_ms)
     return Decision(True, limit.count, limit.count - len(inside)), Window(tuple(inside))

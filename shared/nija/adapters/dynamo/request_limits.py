@@ -82,13 +82,13 @@ class DynamoRequestLimiter:
         with self._lock:
             remembered = self._known.get(user_id)
         if remembered is not None:
-            decision, _ = admit(remembered, limit, to_ms(self._clock()))
+            decision, _ = admit(remembered, limit, self._clock())
             if not decision.allowed:
                 return decision
         try:
             for _ in range(self._max_attempts):
                 stored = self._read(user_id)
-                decision, window = admit(stored, limit, to_ms(self._clock()))
+                decision, window = admit(stored, limit, self._clock())
                 if window is None:
                     self._remember(user_id, stored, limit)
                     return decision
