@@ -52,11 +52,9 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _policy("denied", "Deny", event["methodArn"])
     principal = principal_of(user, claims)
     logger.append_keys(user_id=principal.user_id)
-    policy = _policy(principal.user_id, "Allow", event["methodArn"], authorizer_context(principal))
-    if user.api_key:
-        # API Gateway meters and throttles the request against this key's usage plan (the tier).
-        policy["usageIdentifierKey"] = user.api_key
-    return policy
+    # The tier's limit is held by the API functions (nija.api.ratelimit): this answer is cached per
+    # token, so requests answered from the cache would never be counted here.
+    return _policy(principal.user_id, "Allow", event["methodArn"], authorizer_context(principal))
 
 
 # The correlation id is API Gateway's request id, the same one the API function's lines carry.

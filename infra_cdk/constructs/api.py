@@ -3,15 +3,15 @@
 Every route is an explicit resource, from ``nija.api.routes.ROUTES`` (the one table the local stack's
 token check and the OpenAPI document read too); a ``{proxy+}`` only where a whole subtree belongs to one
 function. Public routes are the liveness check, the Cognito calls made before a caller has a token and
-the admin console's page and script; everything else goes through the authorizer and needs an API key,
-which the authorizer returns (``usageIdentifierKey``, key source AUTHORIZER): that is how each user is
-throttled by their tier's usage plan (``tiers.py``). Public auth routes carry no key; each has its own
-stage-level throttle.
+the admin console's page and script; everything else goes through the authorizer. Each user's tier
+limit is held by the API functions themselves (nija.api.ratelimit: no API keys, no usage plans, so no
+10,000-keys quota); the stage throttle bounds all callers together, and each public auth route has its
+own, lower one.
 
-The integrations name the functions by their catalogue name instead of referencing them: the functions'
-environment carries the usage plan ids, the plans depend on the stage, the stage on the deployment and
-the deployment on the methods, so a method that referenced its function would close a cycle. API
-Gateway resolves the function at invocation; ``allow_invoke`` grants it the permission.
+The integrations name the functions by their catalogue name instead of referencing them (first because
+the functions' environment carried the tier usage plans' ids, which depended on the stage, which closed
+a cycle through the deployment and the methods). API Gateway resolves the function at invocation;
+``allow_invoke`` grants it the permission.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from infra_cdk.constructs.nag import acknowledge
-from infra_cdk.constructs.tiers import TierUsagePlans
 from infra_cdk.stage import StageSettings
 from nija import cors
 from nija.api.routes import ROUTES
@@ -40,7 +39,7 @@ PREFLIGHT_REASON = "CORS preflight: a browser sends it without credentials; API 
 PREFLIGHT_REASON += (
     "itself (a mock integration naming the stage's one web origin) and nothing reaches a function."
 )
-# A throttled caller may retry after this many seconds: the basic tier's bucket refills a token a second.
+# A caller throttled by the stage (all callers together) may retry after this many seconds.
 RETRY_AFTER_S = 1
 # API Gateway's execution log: errors only (INFO wrote several lines per request; the access log already
 # has one line per request with its status, latency, user and errors). Per-method ("detailed")
@@ -68,10 +67,8 @@ def execution_log_group(scope: Construct, api_id: str, settings: StageSettings) 
 # keeping its own status (None).
 _GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str]] = {
     apigw.ResponseType.THROTTLED: ("429", "rate_limited"),
-    apigw.ResponseType.QUOTA_EXCEEDED: ("429", "rate_limited"),
     apigw.ResponseType.UNAUTHORIZED: ("401", "unauthenticated"),
     apigw.ResponseType.ACCESS_DENIED: ("403", "forbidden"),
-    apigw.ResponseType.INVALID_API_KEY: ("403", "forbidden"),
     apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "not_found"),  # no such route or method
     apigw.ResponseType.REQUEST_TOO_LARGE: ("413", "payload_too_large"),
     apigw.ResponseType.DEFAULT_4_XX: (None, "bad_request"),
@@ -93,7 +90,6 @@ def _access_log_format() -> apigw.AccessLogFormat:
                 "latency_ms": F.context_response_latency(),
                 "user_id": F.context_authorizer("user_id"),
                 "tier": F.context_authorizer("tier"),
-                "api_key_id": F.context_identity_api_key_id(),
                 "authorizer_error": F.context_authorizer_error(),
                 "integration_error": F.context_integration_error_message(),
                 "xray_trace_id": F.context_xray_trace_id(),
@@ -159,8 +155,6 @@ class NijaRestApi(Construct):
             rest_api_name=cat.rest_api_name,
             description=f"NIJA {settings.stage} HTTP API v1",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            # Keyed methods take the key the authorizer returns: one key per user, in their tier's plan.
-            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # Execution logging needs the account-level CloudWatch role; keep it when a stage goes.
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
@@ -193,11 +187,10 @@ class NijaRestApi(Construct):
 
         self.functions: dict[str, FunctionDef] = {d.key: d for d in cat.api_functions}
         integrations = {key: self._integration(d) for key, d in self.functions.items()}
-        public = {"authorization_type": apigw.AuthorizationType.NONE, "api_key_required": False}
+        public = {"authorization_type": apigw.AuthorizationType.NONE}
         private = {
             "authorizer": self.authorizer,
             "authorization_type": apigw.AuthorizationType.CUSTOM,
-            "api_key_required": True,
         }
         public_methods: list[apigw.Method] = []
         for route in ROUTES:
@@ -234,8 +227,6 @@ class NijaRestApi(Construct):
                 },
             )
 
-        self.tiers = TierUsagePlans(self, "Tiers", catalogue=cat, api=self.api)
-
         for method in public_methods:
             acknowledge(method, {"AwsSolutions-APIG4": PUBLIC_REASON, "AwsSolutions-COG4": PUBLIC_REASON})
         for method in self.api.methods:
@@ -247,8 +238,8 @@ class NijaRestApi(Construct):
             self.api,
             {
                 "AwsSolutions-COG4": "Protected routes use a Lambda REQUEST authorizer that verifies the "
-                "Cognito JWT and adds tier, role and the user's usage-plan key from the state table, which "
-                "a Cognito authorizer cannot do.",
+                "Cognito JWT and adds tier and role from the state table, which a Cognito authorizer "
+                "cannot do.",
                 "AwsSolutions-APIG2": "Proxy integration: FastAPI validates every request against its "
                 "pydantic models and answers 422; a gateway validator would duplicate them.",
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"

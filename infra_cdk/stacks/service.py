@@ -24,14 +24,12 @@ from infra_cdk.constructs.functions import CommonLayer, NijaFunction, NijaLayer,
 from infra_cdk.constructs.nag import KMS_DATA_KEY_ACTIONS, acknowledge
 from infra_cdk.constructs.observability import Observability
 from infra_cdk.constructs.realtime import RealtimeApi
-from infra_cdk.constructs.tiers import APIKEYS_WILDCARD, plan_keys_wildcard
 from infra_cdk.constructs.timeseries import TimeSeriesStore, timestream_enabled
 from infra_cdk.constructs.user_pool import UserPool
 from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
 from layers.recipes import TRADING_API_LAYERS
 from nija.catalogue import FunctionDef
-from nija.domain.models import Tier
 
 EXECUTOR_BATCH_SIZE = 10  # the SQS FIFO maximum
 SYNC_EVERY = Duration.minutes(1)  # EventBridge's finest rate
@@ -185,12 +183,12 @@ class ServiceStack(Stack):
         )
         data.state.grant_data(self.authorizer.function, write=False)
 
-        # Routes name the API functions; the functions get the usage plan ids (see constructs/api.py).
+        # Routes name the API functions (see constructs/api.py). Each function holds every user to
+        # their tier's limit itself, in the state table (nija.api.ratelimit), with its data grant below.
         self.api = NijaRestApi(self, "Http", settings=settings, authorizer_handler=self.authorizer.function)
         api_env = {
             "NIJA_AUTH_MODE": "gateway",
             **cognito_env,
-            "NIJA_USAGE_PLAN_IDS": self.api.tiers.ids_json,
             **self.api.verdicts_environment,
             **self.api.cors_environment,
         }
@@ -222,22 +220,13 @@ class ServiceStack(Stack):
             "NIJA dashboard API: sign-up, login, MFA, profile, settings, analytics (FastAPI via Mangum)",
         )
         data.audit.grant_append(self.dashboard_api.function)  # every sign-up, login and MFA attempt
-        # Sign-up issues the user's API key in the basic plan; a failed sign-up deletes key and user.
-        self.api.tiers.grant_issue_keys(self.dashboard_api.function)
+        # A failed sign-up deletes the directory user it made.
         users.pool.grant(self.dashboard_api.function, "cognito-idp:AdminDeleteUser")
-        # DELETE /v1/me erases the account: the same key and directory user deletions as above, and the
+        # DELETE /v1/me erases the account: the same directory user deletion as above, and the
         # user's vault secrets (DeleteSecret only). GET /v1/me/export reads the user's own audit chain
         # with the Query every audit writer holds on the table (no index).
         data.vault.grant_delete(self.dashboard_api.function)
         self.api.grant_flush_verdicts(self.dashboard_api.function)  # ... and its cached authorizations
-        acknowledge(
-            self.dashboard_api.function,
-            {
-                f"AwsSolutions-IAM5[Resource::{APIKEYS_WILDCARD}]": "Compensation of a failed sign-up "
-                "deletes the API key it just created; key ids are random, so DELETE is on /apikeys/* "
-                "(API keys only, no other API Gateway resource).",
-            },
-        )
 
         self.trading_api = api_function(
             "TradingApi",
@@ -263,8 +252,6 @@ class ServiceStack(Stack):
         data.audit.grant_append(self.admin_api.function)  # every admin action
         data.audit.grant_search(self.admin_api.function)  # GET /admin/audit and /admin/audit/verify
         data.anchors.grant_verify(self.admin_api.function)  # ... against the latest anchor
-        # A tier change moves the user's key from one tier plan to another.
-        self.api.tiers.grant_move_keys(self.admin_api.function)
         users.pool.grant(
             self.admin_api.function,
             "cognito-idp:AdminDisableUser",
@@ -273,29 +260,14 @@ class ServiceStack(Stack):
             "cognito-idp:AdminGetUser",
             "cognito-idp:AdminDeleteUser",  # POST /admin/users/{id}/erase, as DELETE /v1/me
         )
-        # The erasure's other deletions: the user's vault secrets (DeleteSecret only) and API key.
+        # The erasure's other deletion: the user's vault secrets (DeleteSecret only).
         data.vault.grant_delete(self.admin_api.function)
-        self.api.tiers.grant_delete_keys(self.admin_api.function)
         # Disable, erase and tier change: the user's cached authorizations go at once.
         self.api.grant_flush_verdicts(self.admin_api.function)
         # GET /admin/health: messages waiting and in flight on every order queue and DLQ (no message access).
         for order_queue in data.order_queues.by_broker.values():
             for queue in (order_queue.queue, order_queue.dlq):
                 queue.grant(self.admin_api.function, "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
-        acknowledge(
-            self.admin_api.function,
-            {
-                **{
-                    f"AwsSolutions-IAM5[Resource::{plan_keys_wildcard(tier)}]": "Taking a user's key out of "
-                    f"the {tier.value} plan on a tier change: key ids are random, so DELETE is on that one "
-                    "plan's keys/*."
-                    for tier in Tier
-                },
-                f"AwsSolutions-IAM5[Resource::{APIKEYS_WILDCARD}]": "An erasure deletes the user's API key; "
-                "key ids are random, so DELETE is on /apikeys/* (API keys only, no other API Gateway "
-                "resource).",
-            },
-        )
 
         # Real-time updates: the WebSocket API and the state table's stream processor.
         self.realtime = RealtimeApi(

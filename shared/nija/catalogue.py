@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from nija.domain.models import BrokerName, Tier
+from nija.domain.ratelimit import WINDOW_S, RequestLimit
 
 BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
 
@@ -95,17 +96,6 @@ class FunctionDef:
     name: str
     memory_mb: int
     timeout_s: int
-
-
-@dataclass(frozen=True)
-class ThrottleDef:
-    """A token bucket: refilled at ``rate_per_second``, holding at most ``burst`` requests."""
-
-    rate_per_second: float
-    burst: int
-
-
-USAGE_PLAN_BURST_SECONDS = 10  # a tier's bucket holds this many seconds of its rate
 
 
 @dataclass(frozen=True)
@@ -267,22 +257,15 @@ class Catalogue:
         """The SES configuration set the user pool's email goes through (when it sends with SES)."""
         return f"{self.prefix}-email"
 
-    def usage_plan_name(self, tier: Tier | str) -> str:
-        """The API Gateway usage plan of a tier; each user's API key sits in exactly one of them."""
-        return f"{self.prefix}-tier-{Tier(tier).value}"
+    def request_limit(self, tier: Tier | str) -> RequestLimit:
+        """A tier's requests a minute per user, held by the API functions themselves (one middleware
+        of every API app, nija.api.ratelimit, over nija.adapters.dynamo.request_limits): at most N in
+        any rolling minute, a burst of up to N at once. README.md, "Tiers and rate limits", says why."""
+        return RequestLimit(count=Tier(tier).requests_per_minute, window_s=WINDOW_S)
 
-    def usage_plan_throttle(self, tier: Tier | str) -> ThrottleDef:
-        """The tier's N requests a minute as API Gateway's per-key token bucket.
-
-        Refill N/60 a second, so N a minute sustained; a bucket of ten seconds of that rate (N // 6:
-        basic 10, pro 50, enterprise 166) lets a screen's parallel calls through at once. Over any one
-        minute at most N + burst pass (after an idle spell), never more than N a minute after that.
-        """
-        per_minute = Tier(tier).requests_per_minute
-        return ThrottleDef(
-            rate_per_second=per_minute / 60,
-            burst=max(1, per_minute * USAGE_PLAN_BURST_SECONDS // 60),
-        )
+    @property
+    def request_limits(self) -> dict[Tier, RequestLimit]:
+        return {tier: self.request_limit(tier) for tier in Tier}
 
 
 # The key layout of both tables (every prefix, builder and parser, and the layout table itself) is

@@ -30,9 +30,6 @@ class Settings(BaseSettings):
     jwks_url: str | None = None
     token_issuer: str | None = None
     broker: str | None = None  # the broker an executor deployment serves
-    # API Gateway usage plan id per tier ({"basic": "...", "pro": "...", "enterprise": "..."}), as JSON.
-    # Set: each user gets an API key in their tier's plan (the authorizer returns it). Unset: no keys.
-    usage_plan_ids: dict[str, str] = Field(default_factory=dict)
     # The REST API whose authorizer cache is flushed when an account is disabled, erased or moves
     # tier (nija.adapters.apigateway_verdicts); the stage is `stage`. Unset locally.
     rest_api_id: str | None = None

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from nija.adapters.dynamo.ledger import DynamoLedger
     from nija.adapters.dynamo.orders import DynamoOrders
     from nija.adapters.dynamo.reconcile import DynamoReconcileBook
+    from nija.adapters.dynamo.request_limits import DynamoRequestLimiter
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
     from nija.adapters.dynamo.users import DynamoLoginGuards, DynamoUsers
@@ -214,14 +215,19 @@ class Container:
         return ApiGatewayVerdicts(self.settings.rest_api_id, self.settings.stage)
 
     @cached_property
+    def request_limiter(self) -> DynamoRequestLimiter:
+        """Every API app's per-user limits, in the state table (the same in Lambda and locally)."""
+        from nija.adapters.dynamo.request_limits import DynamoRequestLimiter
+
+        return DynamoRequestLimiter(self.settings.catalogue.request_limits)
+
+    @cached_property
     def accounts(self) -> Accounts:
-        from nija.adapters.apigateway_keys import ApiGatewayKeys
         from nija.adapters.cognito import CognitoIdentity
         from nija.logic.accounts import Accounts
 
         return Accounts(
             idp=CognitoIdentity(),
-            keys=ApiGatewayKeys(self.settings.usage_plan_ids),
             users=self.users,
             guards=self.login_guards,
             audit=self.audit_records,
@@ -454,8 +460,7 @@ class Container:
     @cached_property
     def data_rights(self) -> DataRights:
         """GET /v1/me/export and DELETE /v1/me: the user's records, audit trail, vault secrets (delete
-        only: no key, no read), API key and directory user."""
-        from nija.adapters.apigateway_keys import ApiGatewayKeys
+        only: no key, no read) and directory user."""
         from nija.adapters.cognito import CognitoIdentity
         from nija.adapters.dynamo.user_data import DynamoUserRecords
         from nija.adapters.secret_eraser import SecretEraser
@@ -466,7 +471,6 @@ class Container:
             records=DynamoUserRecords(),
             audit=self.audit_records,
             secrets=SecretEraser(self.settings.catalogue),
-            keys=ApiGatewayKeys(self.settings.usage_plan_ids),
             idp=CognitoIdentity(),
             verdicts=self.verdicts,
         )

@@ -15,6 +15,7 @@ from nija.domain.models import BrokerName
 from nija.ports.broker import Broker
 from nija.ports.identity import Verdicts
 from nija.ports.market_data import MarketData
+from nija.ports.ratelimit import RequestLimiter
 from nija.ports.realtime import Pusher
 
 if TYPE_CHECKING:
@@ -134,6 +135,10 @@ def audit_anchoring() -> AuditAnchoring | None:
 
 def verdicts() -> Verdicts:
     return container().verdicts
+
+
+def request_limiter() -> RequestLimiter:
+    return container().request_limiter
 
 
 def accounts() -> Accounts:

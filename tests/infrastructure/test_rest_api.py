@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from cdk_synth import Synth, logical_id, render, resources
 
-from nija.domain.models import TIER_REQUESTS_PER_MINUTE, Tier
-
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
 PUBLIC, USER = "NONE", "CUSTOM"
@@ -145,14 +143,6 @@ def test_a_web_origin_is_one_exact_https_origin() -> None:
             settings_for("prod", web_origin=bad)
 
 
-def _plans(synth: Synth) -> dict[Tier, tuple[str, dict[str, Any]]]:
-    """Tier -> (logical id, properties) of its usage plan, found by the catalogue's name."""
-    plans = resources(synth.service_json, "AWS::ApiGateway::UsagePlan")
-    by_name = {r["Properties"]["UsagePlanName"]: (k, r["Properties"]) for k, r in plans.items()}
-    assert len(by_name) == len(plans) == len(Tier)
-    return {tier: by_name[synth.catalogue.usage_plan_name(tier)] for tier in Tier}
-
-
 def test_routes_and_who_may_call_them(dev: Synth) -> None:
     methods = _methods(dev.service_json)
     assert {route: m["AuthorizationType"] for route, m in methods.items()} == {
@@ -173,12 +163,17 @@ def test_exactly_the_public_routes_of_the_one_table_have_no_authorization(dev: S
         assert all(m["AuthorizationType"] == "CUSTOM" for route, m in methods.items() if route not in public)
 
 
-def test_user_routes_need_the_api_key_the_authorizer_returns(dev: Synth) -> None:
-    for route, method in _methods(dev.service_json).items():
-        assert method["ApiKeyRequired"] is (ROUTES[route][1] == USER), route
-    (api,) = resources(dev.service_json, "AWS::ApiGateway::RestApi").values()
-    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
-    assert api["Properties"]["Name"] == dev.catalogue.rest_api_name
+def test_no_route_needs_an_api_key_and_the_stage_has_no_usage_plan(dev: Synth, prod: Synth) -> None:
+    """Tier limits are the API functions' (nija.api.ratelimit): an API key per user would cap the
+    platform at API Gateway's 10,000 keys per account and Region."""
+    for synth in (dev, prod):
+        for route, method in _methods(synth.service_json).items():
+            assert not method.get("ApiKeyRequired"), route
+        (api,) = resources(synth.service_json, "AWS::ApiGateway::RestApi").values()
+        assert "ApiKeySourceType" not in api["Properties"]
+        assert api["Properties"]["Name"] == synth.catalogue.rest_api_name
+        for kind in ("UsagePlan", "UsagePlanKey", "ApiKey"):
+            assert resources(synth.service_json, f"AWS::ApiGateway::{kind}") == {}, kind
 
 
 def test_every_route_proxies_to_its_function(dev: Synth) -> None:
@@ -233,39 +228,6 @@ def test_api_gateway_may_invoke_the_api_functions_from_its_stage(dev: Synth) -> 
     assert invoked[fn_ids["authorizer"]].endswith(f":<{api_id}>/authorizers/<{authorizer_id}>")
 
 
-@pytest.mark.parametrize("tier", list(Tier), ids=str)
-def test_one_usage_plan_per_tier_throttles_its_rate(dev: Synth, tier: Tier) -> None:
-    _, plan = _plans(dev)[tier]
-    per_minute = TIER_REQUESTS_PER_MINUTE[tier]
-    throttle = plan["Throttle"]
-    # Token bucket: refill N/60 per second (N a minute sustained), bucket of ten seconds' worth.
-    assert throttle["RateLimit"] * 60 == pytest.approx(per_minute)
-    assert throttle["BurstLimit"] == per_minute // 6
-    assert "Quota" not in plan
-    (api_id,) = resources(dev.service_json, "AWS::ApiGateway::RestApi")
-    (stage_id,) = resources(dev.service_json, "AWS::ApiGateway::Stage")
-    assert [(s["ApiId"], s["Stage"]) for s in plan["ApiStages"]] == [({"Ref": api_id}, {"Ref": stage_id})]
-
-
-def test_tier_burst_figures(dev: Synth) -> None:
-    """The figures the README states: at most N + burst in the first minute after an idle spell."""
-    plans = _plans(dev)
-    assert {t.value: p["Throttle"]["BurstLimit"] for t, (_, p) in plans.items()} == {
-        "basic": 10,
-        "pro": 50,
-        "enterprise": 166,
-    }
-
-
-@pytest.mark.parametrize("key", [DASHBOARD, TRADING, ADMIN])
-def test_api_functions_get_the_usage_plan_ids(dev: Synth, key: str) -> None:
-    definition = next(d for d in dev.catalogue.api_functions if d.key == key)
-    fn_id = logical_id(dev.service_json, "AWS::Lambda::Function", FunctionName=definition.name)
-    env = dev.service_json["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
-    plan_ids = json.loads(render(env["NIJA_USAGE_PLAN_IDS"]))
-    assert plan_ids == {tier.value: f"<{plan_id}>" for tier, (plan_id, _) in _plans(dev).items()}
-
-
 def test_stage_logs_traces_and_throttles(dev: Synth) -> None:
     (stage,) = resources(dev.service_json, "AWS::ApiGateway::Stage").values()
     props = stage["Properties"]
@@ -273,7 +235,7 @@ def test_stage_logs_traces_and_throttles(dev: Synth) -> None:
     assert props["TracingEnabled"] is True
     assert props["AccessLogSetting"]["DestinationArn"]
     assert "$context.authorizer.user_id" in props["AccessLogSetting"]["Format"]
-    assert "$context.identity.apiKeyId" in props["AccessLogSetting"]["Format"]
+    assert "$context.authorizer.tier" in props["AccessLogSetting"]["Format"]
     settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in props["MethodSettings"]}
     default = settings.pop(("*", "/*"))
     assert default["ThrottlingRateLimit"] > 0
@@ -304,10 +266,8 @@ def test_keyless_auth_routes_have_their_own_low_throttle(dev: Synth, prod: Synth
     ("response_type", "status", "code"),
     [
         ("THROTTLED", "429", "rate_limited"),
-        ("QUOTA_EXCEEDED", "429", "rate_limited"),
         ("UNAUTHORIZED", "401", "unauthenticated"),
         ("ACCESS_DENIED", "403", "forbidden"),
-        ("INVALID_API_KEY", "403", "forbidden"),
         ("MISSING_AUTHENTICATION_TOKEN", "404", "not_found"),
         ("REQUEST_TOO_LARGE", "413", "payload_too_large"),
         # Every other type (a Lambda timeout, an authorizer failure, ...), with its own status.

@@ -11,7 +11,7 @@ from cdk_synth import Synth, data_key_id, data_target, logical_id, render, resou
 from infra_cdk.constructs.functions import HANDLER, broker_layers
 from layers.recipes import LAYERS, TRADING_API_LAYERS
 from nija.catalogue import BROKERS, FunctionDef
-from nija.domain.models import BrokerName, Tier
+from nija.domain.models import BrokerName
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
@@ -86,17 +86,6 @@ def _flush_verdicts(synth: Synth) -> tuple[str, str]:
         "apigateway:DELETE",
         _apigw(f"/restapis/<{api_id}>/stages/{synth.catalogue.stage}/cache/authorizers"),
     )
-
-
-def _plan_ids(synth: Synth) -> dict[Tier, str]:
-    return {
-        tier: logical_id(
-            synth.service_json,
-            "AWS::ApiGateway::UsagePlan",
-            UsagePlanName=synth.catalogue.usage_plan_name(tier),
-        )
-        for tier in Tier
-    }
 
 
 def _api_function_id(synth: Synth, key: str) -> str:
@@ -313,32 +302,24 @@ def test_api_functions_environment(dev: Synth, key: str) -> None:
     assert env["NIJA_USER_POOL_ID"] == {"Ref": pool_id}
     assert env["NIJA_USER_POOL_CLIENT_ID"] == {"Ref": client_id}
     assert env["POWERTOOLS_SERVICE_NAME"] == key
-    assert "NIJA_USAGE_PLAN_IDS" in env  # its content: test_rest_api
+    assert "NIJA_USAGE_PLAN_IDS" not in env  # no usage plans: the functions hold the tier limits
     api_id = next(iter(resources(dev.service_json, "AWS::ApiGateway::RestApi")))
     assert env["NIJA_REST_API_ID"] == {"Ref": api_id}  # whose authorizer cache a disable flushes
     assert "NIJA_AUTO_CONFIRM_SIGNUP" not in env  # local stack only
 
 
-def test_dashboard_api_issues_keys_and_compensates_a_failed_signup(dev: Synth) -> None:
+def test_dashboard_api_compensates_a_failed_signup_and_issues_no_keys(dev: Synth) -> None:
     fn_id = _api_function_id(dev, "dashboard_api")
-    plans = _plan_ids(dev)
     assert _allowed(dev, fn_id, "apigateway:") == {
-        ("apigateway:POST", _apigw("/apikeys")),
-        *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
-        ("apigateway:DELETE", _apigw("/apikeys/*")),
         _flush_verdicts(dev),  # an erasure: the user's cached authorizations go at once
     }
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
     assert _allowed(dev, fn_id, "cognito-idp:") == {("cognito-idp:AdminDeleteUser", f"<{pool_id}.Arn>")}
 
 
-def test_admin_api_moves_keys_between_tier_plans_and_manages_users(dev: Synth) -> None:
+def test_admin_api_manages_users_and_touches_no_keys(dev: Synth) -> None:
     fn_id = _api_function_id(dev, "admin_api")
-    plans = _plan_ids(dev)
     assert _allowed(dev, fn_id, "apigateway:") == {
-        *(("apigateway:POST", _apigw(f"/usageplans/<{plans[t]}>/keys")) for t in Tier),
-        *(("apigateway:DELETE", _apigw(f"/usageplans/<{plans[t]}>/keys/*")) for t in Tier),
-        ("apigateway:DELETE", _apigw("/apikeys/*")),  # an erasure deletes the user's key
         _flush_verdicts(dev),  # disable, erase, tier change: the user's cached authorizations go
     }
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))

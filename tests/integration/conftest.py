@@ -181,13 +181,12 @@ def executor(aws: None) -> Callable[[str], Function]:
 
 @pytest.fixture
 def pool(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[identity.Pool]:
-    """A user pool and tier plans as the local stack makes them; handlers trust the gateway context."""
+    """A user pool as the local stack makes it; handlers trust the gateway context."""
     cat = get_settings().catalogue
     made = identity.create_user_pool(cat)
     monkeypatch.setenv("NIJA_AUTH_MODE", "gateway")
     monkeypatch.setenv("NIJA_USER_POOL_ID", made.pool_id)
     monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", made.client_id)
-    monkeypatch.setenv("NIJA_USAGE_PLAN_IDS", json.dumps(identity.create_usage_plans(cat)))
     monkeypatch.setenv("NIJA_AUTO_CONFIRM_SIGNUP", "true")
     reset_settings()
     yield made

@@ -108,6 +108,7 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     # what its reconciliation found (the fill above left a reminder of it)
     difference = Difference(user_id=user, broker=BrokerName.PAPER, asset="BTC", ours="1", theirs="0")
     DynamoReconcileBook().remember(user, BrokerName.PAPER, (difference,), T0)
+    assert dashboard("me", user_id=user).status == 200  # counted against their tier: their window
     return user, address
 
 

@@ -44,12 +44,11 @@ ACTIVE = [
 
 @pytest.fixture
 def stage(aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[identity.Pool]:
-    """The stage as the local stack makes it: a user pool, tier plans, invitations to an outbox."""
+    """The stage as the local stack makes it: a user pool, invitations to an outbox."""
     cat = get_settings().catalogue
     pool = identity.create_user_pool(cat)
     monkeypatch.setenv("NIJA_USER_POOL_ID", pool.pool_id)
     monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", pool.client_id)
-    monkeypatch.setenv("NIJA_USAGE_PLAN_IDS", json.dumps(identity.create_usage_plans(cat)))
     monkeypatch.setenv("NIJA_EMAIL_MODE", "record")
     monkeypatch.setenv("NIJA_EMAIL_OUTBOX", str(tmp_path / "outbox" / "email.jsonl"))
     reset_settings()
@@ -145,9 +144,6 @@ def test_what_an_imported_user_has(
 
     ann = wiring.users().get_user(by_email["ann@example.com"].user_id)
     assert ann is not None and (ann.tier, ann.status) == (Tier.PRO, UserStatus.ACTIVE)
-    pro_plan = json.loads(json.dumps(get_settings().usage_plan_ids))["pro"]
-    keys = client("apigateway").get_usage_plan_keys(usagePlanId=pro_plan)["items"]
-    assert [k["id"] for k in keys] == [ann.api_key_id]
     profile = wiring.users().get_user(vic.user_id)
     assert profile is not None and (profile.tier, profile.status) == (Tier.ENTERPRISE, UserStatus.DISABLED)
 

@@ -69,6 +69,7 @@ BUILT = [
     (keys.throttle_pk("kraken", "u1"), keys.THROTTLE_BUCKET, ItemKey(K.THROTTLE_BUCKET, "kraken#u1")),
     (keys.throttle_pk("kraken", None), keys.THROTTLE_BUCKET, ItemKey(K.THROTTLE_BUCKET, "kraken")),
     (keys.reconcile_due_pk("kraken"), "u1", ItemKey(K.RECONCILE_DUE, "kraken", "u1")),
+    (keys.request_window_pk("u1"), keys.REQUEST_WINDOW, ItemKey(K.REQUEST_WINDOW, "u1")),
     (*keys.switch_key(SwitchScope.GLOBAL, "global"), ItemKey(K.GLOBAL_SWITCH, "")),
     (*keys.switch_key(SwitchScope.BROKER, "paper"), ItemKey(K.BROKER_SWITCH, "", "paper")),
     (keys.CONTROL, keys.breaker_sk("paper"), ItemKey(K.BREAKER, "", "paper")),

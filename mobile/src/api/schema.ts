@@ -176,7 +176,7 @@ export interface paths {
         get?: never;
         /**
          * Change Tier
-         * @description Move a user to another tier: their API key changes usage plan, their rate limit follows.
+         * @description Move a user to another tier: their rate limit follows from their next request.
          */
         put: operations["change_tier_admin_users__user_id__tier_put"];
         post?: never;

@@ -1,17 +1,14 @@
 """A stage's identity and vault resources found by the catalogue's names, for an operator's command
 run from outside the stage (`nija migrate` against the local stack, whose ids are made afresh at
-each start): the user pool and its app client, the vault's key, the tier usage plans."""
+each start): the user pool and its app client, and the vault's key."""
 
 from __future__ import annotations
-
-import json
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nija.adapters.aws import client
 from nija.catalogue import Catalogue
 from nija.domain.errors import ServiceUnavailable
-from nija.domain.models import Tier
 
 
 def discover(cat: Catalogue) -> dict[str, str]:
@@ -42,13 +39,4 @@ def _discover(cat: Catalogue) -> dict[str, str]:
             f"the user pool has {len(clients)} clients named {cat.user_pool_client_name}"
         )
     key = client("kms").describe_key(KeyId=cat.vault_key_alias)["KeyMetadata"]["Arn"]
-    names = {cat.usage_plan_name(t): t.value for t in Tier}
-    plans = {
-        names[p["name"]]: p["id"]
-        for p in client("apigateway").get_usage_plans(limit=500)["items"]
-        if p["name"] in names
-    }
-    found = {"NIJA_USER_POOL_ID": pools[0], "NIJA_USER_POOL_CLIENT_ID": clients[0], "NIJA_VAULT_KEY_ID": key}
-    if plans:
-        found["NIJA_USAGE_PLAN_IDS"] = json.dumps(plans)
-    return found
+    return {"NIJA_USER_POOL_ID": pools[0], "NIJA_USER_POOL_CLIENT_ID": clients[0], "NIJA_VAULT_KEY_ID": key}

@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from nija import __version__, cors, wiring
 from nija.api.errors import install_error_handlers
+from nija.api.ratelimit import RateLimitMiddleware
 from nija.api.responses import ApiResponses
 from nija.config import get_settings
 
@@ -34,15 +35,16 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
         # text; a route's answers inside ApiResponses, which gives it the error shape.
         app.include_router(router, max_body_size=MAX_BODY_BYTES)
     install_error_handlers(app)
+    # Each user to their tier's requests a minute, in the cloud and locally alike: after the token
+    # check names the user (API Gateway's authorizer, or the middleware below), before any route.
+    app.add_middleware(RateLimitMiddleware, limiter=wiring.request_limiter)
     if get_settings().auth_mode == "verify":
-        # The local stack does what API Gateway does in the cloud: verify the token (outermost), then
-        # hold each user to their tier's requests a minute. The JWT libraries load only here.
-        from nija.api.ratelimit import RateLimitMiddleware, SlidingWindowLimiter
+        # The local stack does what API Gateway does in the cloud: verify the token (outermost). The
+        # JWT libraries load only here.
         from nija.api.request_log import RequestLogKeys
         from nija.api.verify import VerifyTokenMiddleware
 
-        app.add_middleware(RequestLogKeys)  # innermost: after the token check names the user
-        app.add_middleware(RateLimitMiddleware, limiter=SlidingWindowLimiter())
+        app.add_middleware(RequestLogKeys)  # after the token check names the user
         app.add_middleware(VerifyTokenMiddleware, users=wiring.users())
     origins = get_settings().cors_origins
     if origins:  # around the token check: a preflight needs no token, and every refusal the headers

@@ -1,95 +1,31 @@
-"""Per-user request limits for the local stack (API Gateway usage plans enforce them in the cloud).
+"""Per-user request limits, held by every API app itself: in Lambda behind API Gateway and in the
+local stack alike, with the same limiter (nija.ports.ratelimit; the state table's, shared by every
+instance of every API function).
 
-A sliding-window log: a user is admitted when fewer than N of their admitted requests fall in the
-last 60 s, N from their tier. Each user keeps a deque of at most N timestamps; every request pushes at
-most one and pops what has left the window, so a call is O(1) amortized. Users idle for a whole window
-are evicted (least recently seen first), and at most `max_users` are tracked, so memory stays bounded.
+Not in the authorizer: API Gateway caches its answer per token, so the requests answered from that
+cache would never be counted. Not in API Gateway usage plans: they need an API key per user, and an
+account has at most 10,000 of them.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nija.api.errors import error_response
-from nija.domain.models import TIER_REQUESTS_PER_MINUTE, Tier
-
-WINDOW_S = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allowed: bool
-    limit: int
-    remaining: int
-    retry_after: int = 0  # whole seconds until a request would be admitted; 0 when admitted
-
-    def headers(self) -> dict[str, str]:
-        out = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(self.remaining)}
-        if not self.allowed:
-            out["Retry-After"] = str(self.retry_after)
-        return out
+from nija.api.errors import error_response, status_of
+from nija.domain.errors import ServiceUnavailable
+from nija.domain.models import Tier
+from nija.domain.ratelimit import Decision
+from nija.ports.ratelimit import RequestLimiter
 
 
-class SlidingWindowLimiter:
-    """At most `limits[tier]` admitted requests per user in any rolling `window_s`. Thread-safe."""
-
-    def __init__(
-        self,
-        limits: Mapping[Tier, int] = TIER_REQUESTS_PER_MINUTE,
-        *,
-        window_s: float = WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
-        max_users: int = 100_000,
-    ) -> None:
-        self.limits = dict(limits)
-        self.window_s = window_s
-        self.clock = clock
-        self.max_users = max_users
-        self._lock = threading.Lock()
-        # Least recently seen first: eviction looks only at the front.
-        self._users: OrderedDict[str, deque[float]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._users)
-
-    def acquire(self, user_id: str, tier: Tier) -> Decision:
-        """Admit and record one request, or refuse it (a refused request is not recorded)."""
-        limit = self.limits[tier]
-        with self._lock:
-            now = self.clock()
-            horizon = now - self.window_s
-            self._evict(horizon)
-            stamps = self._users.get(user_id)
-            if stamps is None:
-                if len(self._users) >= self.max_users:
-                    self._users.popitem(last=False)
-                stamps = self._users[user_id] = deque()
-            else:
-                self._users.move_to_end(user_id)
-            while stamps and stamps[0] <= horizon:
-                stamps.popleft()
-            while len(stamps) > limit:  # the tier went down since the last call
-                stamps.popleft()
-            if len(stamps) < limit:
-                stamps.append(now)
-                return Decision(True, limit, limit - len(stamps))
-            wait = stamps[0] + self.window_s - now
-            return Decision(False, limit, 0, max(1, math.ceil(wait)))
-
-    def _evict(self, horizon: float) -> None:
-        users = self._users
-        while users:
-            stamps = next(iter(users.values()))
-            if stamps and stamps[-1] > horizon:
-                return
-            users.popitem(last=False)
+def limit_headers(decision: Decision) -> dict[str, str]:
+    out = {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining)}
+    if not decision.allowed:
+        out["Retry-After"] = str(decision.retry_after)
+    return out
 
 
 def _authorizer(scope: Scope) -> Mapping[str, str] | None:
@@ -99,10 +35,12 @@ def _authorizer(scope: Scope) -> Mapping[str, str] | None:
 
 
 class RateLimitMiddleware:
-    """Pure ASGI: limits callers the authorizer context names (set by the auth middleware running
-    before this one); requests without that context (public routes) pass untouched."""
+    """Pure ASGI: limits callers the authorizer context names (API Gateway's, or the local stack's
+    token check running before this one); requests without that context (public routes) pass.
+    `limiter` gives the limiter of the current settings (nija.wiring's), asked for on each request:
+    an app is built at import, before any AWS resource is bound."""
 
-    def __init__(self, app: ASGIApp, limiter: SlidingWindowLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: Callable[[], RequestLimiter]) -> None:
         self.app = app
         self.limiter = limiter
 
@@ -115,8 +53,12 @@ class RateLimitMiddleware:
             tier = Tier(context.get("tier", Tier.BASIC))
         except ValueError:
             tier = Tier.BASIC  # the strictest limit for a context we do not understand
-        decision = self.limiter.acquire(str(context["user_id"]), tier)
-        headers = decision.headers()
+        try:
+            decision = await run_in_threadpool(self.limiter().acquire, str(context["user_id"]), tier)
+        except ServiceUnavailable as exc:
+            await error_response(status_of(exc), exc.code, exc.message)(scope, receive, send)
+            return
+        headers = limit_headers(decision)
         if not decision.allowed:
             message = f"more than {decision.limit} requests a minute; retry in {decision.retry_after} s"
             response = error_response(429, "rate_limited", message, headers=headers)

@@ -40,6 +40,7 @@ class ItemKind(StrEnum):
     LOGIN_GUARD = "login_guard"
     THROTTLE_BUCKET = "throttle_bucket"  # a request budget at a broker (the broker's or one user's)
     RECONCILE_DUE = "reconcile_due"  # a user to reconcile soon at a broker (after a fill)
+    REQUEST_WINDOW = "request_window"  # a user's API requests in the last minute (their tier's limit)
     # the platform's
     GLOBAL_SWITCH = "global_switch"
     BROKER_SWITCH = "broker_switch"

@@ -97,10 +97,6 @@ class User(Frozen):
     status: UserStatus = UserStatus.ACTIVE
     role: Role = Role.USER
     mfa_enabled: bool = False
-    # The user's API Gateway key in their tier's usage plan: the authorizer returns its value so that
-    # API Gateway throttles each user on their own. It grants nothing without a valid token.
-    api_key_id: str | None = None
-    api_key: str | None = None
     # Set when the platform stops the user's trading (e.g. after N consecutive broker errors).
     trading_disabled_reason: str | None = None
     consecutive_broker_errors: int = 0

@@ -59,7 +59,7 @@ def create_confirmed_user(
     pool: Pool, email: str, password: str, users: UserStore, *, tier: Tier = Tier.BASIC, admin: bool = False
 ) -> str:
     """A confirmed pool user with a permanent password and a profile, made with Cognito's admin
-    calls (any pool, no API key): for tests and tools. Users sign up through nija.logic.accounts."""
+    calls (any pool): for tests and tools. Users sign up through nija.logic.accounts."""
     idp = client("cognito-idp")
     created = idp.admin_create_user(
         UserPoolId=pool.pool_id,
@@ -73,20 +73,6 @@ def create_confirmed_user(
         make_admin(pool, email)
     users.put_user(User(user_id=user_id, email=email, tier=tier, role=Role.ADMIN if admin else Role.USER))
     return user_id
-
-
-def create_usage_plans(cat: Catalogue) -> dict[str, str]:
-    """A usage plan per tier, as the CDK app makes them; returns tier → plan id."""
-    apigw = client("apigateway")
-    plans = {}
-    for tier in Tier:
-        throttle = cat.usage_plan_throttle(tier)
-        plan = apigw.create_usage_plan(
-            name=cat.usage_plan_name(tier),
-            throttle={"rateLimit": throttle.rate_per_second, "burstLimit": throttle.burst},
-        )
-        plans[tier.value] = plan["id"]
-    return plans
 
 
 def make_admin(pool: Pool, email: str) -> None:

@@ -3,7 +3,6 @@ and schedules calling the real Lambda handlers, a paper broker and a demo user."
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -119,7 +118,7 @@ def configure_environment(endpoint: str, stage: str) -> None:
 
 
 def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
-    """Tables, queues, the user pool and tier plans, then the demo users through the real sign-up."""
+    """Tables, queues, the user pool, then the demo users through the real sign-up."""
     from nija import wiring
 
     cat = get_settings().catalogue
@@ -131,7 +130,6 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
         NIJA_USER_POOL_ID=pool.pool_id,
         NIJA_USER_POOL_CLIENT_ID=pool.client_id,
         NIJA_JWKS_URL=f"{endpoint}/{pool.pool_id}/.well-known/jwks.json",
-        NIJA_USAGE_PLAN_IDS=json.dumps(identity.create_usage_plans(cat)),
         NIJA_AUTO_CONFIRM_SIGNUP="true",
     )
     reset_settings()

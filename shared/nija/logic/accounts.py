@@ -1,7 +1,7 @@
 """Accounts: sign-up, sign-in with lockout, token refresh, TOTP, and tier changes.
 
 Every attempt is audited with its outcome; a password or a code never is. A sign-up either creates
-the directory user, the API key and the profile together or undoes what it made; a profile found
+the directory user and the profile together or undoes what it made; a profile found
 missing at sign-in (a crash half-way) is created then.
 """
 
@@ -21,7 +21,7 @@ from nija.domain.errors import NijaError, NotFound, RateLimited, ServiceUnavaila
 from nija.domain.models import Tier, User, UserStatus
 from nija.domain.passwords import check_password
 from nija.ports.audit import AuditLog
-from nija.ports.identity import ApiKeys, Challenge, IdentityProvider, LoginGuards, Tokens, Verdicts
+from nija.ports.identity import Challenge, IdentityProvider, LoginGuards, Tokens, Verdicts
 from nija.ports.stores import UserStore
 
 GUARD_RETRIES = 5
@@ -50,7 +50,6 @@ def token_subject(access_token: str) -> str:
 @dataclass
 class Accounts:
     idp: IdentityProvider
-    keys: ApiKeys
     users: Users
     guards: LoginGuards
     audit: AuditLog
@@ -103,33 +102,13 @@ class Accounts:
         return user
 
     def provision(self, user_id: str, email: str, tier: Tier = Tier.BASIC, new: bool = False) -> User:
-        """The profile with its API key in `tier`'s plan, or the one that exists already (given a key
-        if it has none: accounts made before tiers had keys, or by a sign-up that stopped half-way).
-        `new`: the directory user was made just now, so no profile can exist yet (no read)."""
+        """The profile in `tier`, or the one that exists already. `new`: the directory user was made
+        just now, so no profile can exist yet (no read)."""
         existing = None if new else self.users.get_user(user_id)
         if existing is not None:
-            if existing.api_key_id is None and (key := self.keys.create(user_id, existing.tier)):
-                existing = (
-                    self.users.update_user(user_id, api_key_id=key.key_id, api_key=key.value) or existing
-                )
             return existing
-        key = self.keys.create(user_id, tier)
-        user = User(
-            user_id=user_id,
-            email=email,
-            tier=tier,
-            api_key_id=key.key_id if key else None,
-            api_key=key.value if key else None,
-        )
-        try:
-            created = self.users.create_user(user)
-        except Exception:
-            if key:
-                self.keys.delete(key.key_id)
-            raise
-        if not created:  # a concurrent sign-in made it first: keep theirs, drop our key
-            if key:
-                self.keys.delete(key.key_id)
+        user = User(user_id=user_id, email=email, tier=tier)
+        if not self.users.create_user(user):  # a concurrent sign-in made it first: keep theirs
             found = self.users.get_user(user_id)
             if found is None:
                 raise ServiceUnavailable("the profile could not be read back")
@@ -255,8 +234,6 @@ class Accounts:
 
     def change_tier(self, admin_id: str, user_id: str, tier: Tier) -> User:
         user = self.profile(user_id)
-        if user.api_key_id:
-            self.keys.move(user.api_key_id, user.tier, tier)
         event = _admin_event("admin.tier_change", admin_id, user_id, old=user.tier.value, new=tier.value)
         updated = self.users.update_user(user_id, audit=event, tier=tier)
         if updated is None:

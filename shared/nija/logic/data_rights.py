@@ -13,7 +13,7 @@ Erasure, resumable at every step (a retried DELETE after a crash finishes the jo
    order is recorded, claimed or sent for it; then look for open orders once more;
 3. delete their broker keys from the vault (every broker, by name: present or not);
 4. purge their items from the state table, all but the profile (nija.ports.user_data.purge);
-5. delete their API key (API Gateway), then their directory user (Cognito): sign-in ends;
+5. delete their directory user (Cognito): sign-in ends;
 6. append ``account.deleted`` to their audit chain (once: not again when the chain ends with it);
 7. delete the profile, last: until then a retry with the same token still reaches this code.
 
@@ -35,7 +35,7 @@ from nija.domain.models import BrokerName, User, utcnow
 from nija.domain.standing import ACCOUNT_DELETION
 from nija.logic.accounts import email_subject
 from nija.ports.audit import AuditLog
-from nija.ports.identity import ApiKeys, IdentityProvider, Verdicts
+from nija.ports.identity import IdentityProvider, Verdicts
 from nija.ports.stores import UserStore
 from nija.ports.user_data import BULKY, UserRecords
 
@@ -74,7 +74,6 @@ class DataRights:
     records: UserRecords
     audit: AuditLog
     secrets: SecretEraser
-    keys: ApiKeys
     idp: IdentityProvider
     verdicts: Verdicts | None = None  # cached authorizations, forgotten once the erasure begins
     brokers: tuple[BrokerName, ...] = tuple(BrokerName)
@@ -207,8 +206,6 @@ class DataRights:
         # its last record, account.deleted, and before the purge takes the outbox items away.
         self.audit.flush_outbox(user_id)
         removed = self.records.purge(user_id, user.email)
-        if user.api_key_id:
-            self.keys.delete(user.api_key_id)
         self.idp.delete(user.email)
         last = self.audit.events_for(user_id, limit=1)
         if not last or last[0].action != "account.deleted":

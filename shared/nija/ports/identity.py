@@ -1,4 +1,4 @@
-"""Identity ports: the user directory (Cognito), per-user API keys (API Gateway), sign-in guards."""
+"""Identity ports: the user directory (Cognito), sign-in guards, cached authorization verdicts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from nija.domain.lockout import LoginGuard
-from nija.domain.models import Tier
 
 
 class Tokens(BaseModel):
@@ -79,23 +78,6 @@ class IdentityProvider(Protocol):
         password the directory makes one and emails the invitation itself; with one, it sends
         nothing (the caller delivers the invitation, or withholds it). Conflict: the address is taken."""
         ...
-
-
-class ApiKey(BaseModel):
-    key_id: str
-    value: str
-
-
-class ApiKeys(Protocol):
-    """One API key per user in their tier's usage plan."""
-
-    def create(self, user_id: str, tier: Tier) -> ApiKey | None:
-        """None when no usage plans are configured."""
-        ...
-
-    def move(self, key_id: str, old: Tier, new: Tier) -> None: ...
-
-    def delete(self, key_id: str) -> None: ...
 
 
 class LoginGuards(Protocol):

@@ -46,6 +46,8 @@ State table: pk / sk                                  kind · written by (.py) �
   THROTTLE#<broker>[#<user_id>] / BUCKET                THROTTLE_BUCKET · throttle · none: a counter; TTL
   DUE#<broker> / <user_id>                              RECONCILE_DUE · ledger (each fill) · none: a
                                                         reminder, deleted when done; TTL 1 day
+  LIMIT#<user_id> / WINDOW                              REQUEST_WINDOW · request_limits · none: a counter
+                                                        of the last minute's API requests; TTL
   CONTROL / SWITCH#global                               GLOBAL_SWITCH · controls · the platform's
   CONTROL / SWITCH#broker#<broker>                      BROKER_SWITCH · controls · the platform's
   CONTROL / BREAKER#<broker>                            BREAKER · controls · the platform's
@@ -129,6 +131,7 @@ STATE_SHAPES: tuple[Shape, ...] = (
     Shape(K.LOGIN_GUARD, "LOGIN#<sha256 of the address>", "GUARD"),
     Shape(K.THROTTLE_BUCKET, "THROTTLE#<broker>[#<user_id>]", "BUCKET"),
     Shape(K.RECONCILE_DUE, "DUE#<broker>", "<user_id>"),
+    Shape(K.REQUEST_WINDOW, "LIMIT#<user_id>", "WINDOW"),
     Shape(K.GLOBAL_SWITCH, "CONTROL", "SWITCH#global"),
     Shape(K.BROKER_SWITCH, "CONTROL", "SWITCH#broker#<broker>"),
     Shape(K.BREAKER, "CONTROL", "BREAKER#<broker>"),
@@ -314,10 +317,11 @@ outbox_pk = _builder(OUTBOX_PREFIX)  # and the subject
 outbox_subject_of = _reader(OUTBOX_PREFIX)
 outbox_sk = _builder(OUTBOX_SK_PREFIX)  # and the event id
 
-# --- sign-in guards, request budgets, the platform's controls, candles --------------------------------
+# --- sign-in guards, request budgets and windows, the platform's controls, candles -------------------
 
 GUARD = "GUARD"
 THROTTLE_BUCKET = "BUCKET"
+REQUEST_WINDOW = "WINDOW"
 CONTROL = "CONTROL"
 SWITCH_PREFIX = "SWITCH#"  # the platform's switches, under CONTROL
 BREAKER_PREFIX = "BREAKER#"
@@ -333,6 +337,12 @@ def throttle_pk(broker: str, account: str | None) -> str:
     """A broker's request budget, or one account's there: each its own partition, so that one busy
     user's bucket never shares a partition with another's."""
     return f"THROTTLE#{broker}" if account is None else f"THROTTLE#{broker}#{account}"
+
+
+def request_window_pk(user_id: str) -> str:
+    """A user's API request window, in a partition of its own: written on every admitted request,
+    it shares no partition with the user's data."""
+    return f"LIMIT#{user_id}"
 
 
 def switch_key(scope: SwitchScope, target: str) -> tuple[str, str]:

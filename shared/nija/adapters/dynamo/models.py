@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from pynamodb.attributes import (
     Attribute,
+    BinaryAttribute,
     BooleanAttribute,
     ListAttribute,
     NumberAttribute,
@@ -80,8 +81,6 @@ class UserItem(StateItem):
     status = UnicodeAttribute()
     role = UnicodeAttribute()
     mfa_enabled = BooleanAttribute(default=False)
-    api_key_id = UnicodeAttribute(null=True)
-    api_key = UnicodeAttribute(null=True)
     trading_disabled_reason = UnicodeAttribute(null=True)
     consecutive_broker_errors = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
@@ -192,6 +191,15 @@ class ThrottleItem(StateItem):
     tokens = NumberAttribute()
     updated_at = NumberAttribute()  # seconds since the epoch
     version = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+class RequestWindowItem(StateItem):
+    """A user's API requests admitted in the last window (nija.domain.ratelimit), packed: the first
+    time, then the gaps (adapters/dynamo/request_limits.py). Expires with the table's TTL once every
+    request in it has left the window: a missing window is an empty one."""
+
+    stamps = BinaryAttribute(legacy_encoding=False)
     expires_at = NumberAttribute()
 
 
@@ -395,6 +403,7 @@ ALL_MODELS: tuple[type[StateItem], ...] = (
     PaperBalanceItem,
     PaperOrderItem,
     ThrottleItem,
+    RequestWindowItem,
     CandlesItem,
     StrategySettingsItem,
     ConnectionItem,

@@ -33,7 +33,8 @@ _BULKY: dict[str, ItemKind] = {
 _BY_TIME = {ItemKind.ORDER: "gsi2", ItemKind.TRADE: "gsi2"}
 # the field that keeps the sort key's name, where the item holds it nowhere else
 _NAMED = {ItemKind.NOTIFIED: "notification"}
-# never exported: keys and index keys, and the API key (its value is a credential)
+# never exported: keys and index keys, and the API Gateway key a profile made before the limits
+# moved into the API functions may still hold (its value was a credential)
 _HIDDEN = {"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "api_key", "api_key_id"}
 _JSON_FIELDS = {"strategy_settings": "settings", "risk_settings": "settings", "reconciliation": "differences"}
 _deserialize = TypeDeserializer().deserialize
@@ -192,6 +193,7 @@ class DynamoUserRecords:
         ]
         budgets = [(keys.throttle_pk(b.value, user_id), keys.THROTTLE_BUCKET) for b in BrokerName]
         budgets += [(keys.reconcile_due_pk(b.value), user_id) for b in BrokerName]  # reminders
+        budgets.append((keys.request_window_pk(user_id), keys.REQUEST_WINDOW))
         guard = [(keys.login_guard_pk(email), keys.GUARD)]
         paper = list(self._keys_of(keys.paper_pk(user_id)))
         # The audit outbox's copies: their stream records still reach the chain once they are gone.

@@ -39,7 +39,7 @@ ControlsDep = Annotated[Controls, Depends(wiring.controls)]
 
 @router.put("/users/{user_id}/tier", response_model=MeOut)
 def change_tier(user_id: str, body: TierIn, caller: Admin, accounts: AccountsDep) -> MeOut:
-    """Move a user to another tier: their API key changes usage plan, their rate limit follows."""
+    """Move a user to another tier: their rate limit follows from their next request."""
     return MeOut.of(accounts.change_tier(caller.user_id, user_id, body.tier))
 
 

@@ -1,4 +1,6 @@
-"""The per-user sliding-window limiter and its ASGI middleware (no AWS)."""
+"""The per-user request limiter of every API app (a sliding-window log per user in the state table,
+on moto) and its ASGI middleware. Two limiter objects are two function instances: each has its own
+memory, both the one table."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pytest
 from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from nija.api.ratelimit import RateLimitMiddleware, SlidingWindowLimiter
+from nija.adapters.dynamo.request_limits import DynamoRequestLimiter
+from nija.api.ratelimit import RateLimitMiddleware
+from nija.config import get_settings
 from nija.domain.models import TIER_REQUESTS_PER_MINUTE, Tier
 
 
@@ -28,13 +32,17 @@ def clock() -> Clock:
     return Clock()
 
 
+def a_limiter(clock: Clock, **options: int) -> DynamoRequestLimiter:
+    return DynamoRequestLimiter(get_settings().catalogue.request_limits, clock=clock, **options)
+
+
 @pytest.fixture
-def limiter(clock: Clock) -> SlidingWindowLimiter:
-    return SlidingWindowLimiter(clock=clock)
+def limiter(aws: None, clock: Clock) -> DynamoRequestLimiter:
+    return a_limiter(clock)
 
 
 @pytest.mark.parametrize("tier", list(Tier))
-def test_admits_the_tier_limit_then_refuses(limiter: SlidingWindowLimiter, tier: Tier) -> None:
+def test_admits_the_tier_limit_then_refuses(limiter: DynamoRequestLimiter, tier: Tier) -> None:
     limit = TIER_REQUESTS_PER_MINUTE[tier]
     decisions = [limiter.acquire("u1", tier) for _ in range(limit)]
     assert all(d.allowed for d in decisions)
@@ -44,7 +52,7 @@ def test_admits_the_tier_limit_then_refuses(limiter: SlidingWindowLimiter, tier:
     assert (refused.limit, refused.remaining, refused.retry_after) == (limit, 0, 60)
 
 
-def test_window_rolls_one_request_at_a_time(limiter: SlidingWindowLimiter, clock: Clock) -> None:
+def test_window_rolls_one_request_at_a_time(limiter: DynamoRequestLimiter, clock: Clock) -> None:
     for _ in range(60):  # one a second: 1000 .. 1059
         assert limiter.acquire("u1", Tier.BASIC).allowed
         clock.now += 1
@@ -59,7 +67,7 @@ def test_window_rolls_one_request_at_a_time(limiter: SlidingWindowLimiter, clock
 
 
 def test_retry_after_is_whole_seconds_until_the_oldest_leaves(
-    limiter: SlidingWindowLimiter, clock: Clock
+    limiter: DynamoRequestLimiter, clock: Clock
 ) -> None:
     for _ in range(60):
         limiter.acquire("u1", Tier.BASIC)
@@ -71,7 +79,7 @@ def test_retry_after_is_whole_seconds_until_the_oldest_leaves(
     assert limiter.acquire("u1", Tier.BASIC).retry_after == 1  # 0.05 s, never 0
 
 
-def test_refused_requests_do_not_extend_the_block(limiter: SlidingWindowLimiter, clock: Clock) -> None:
+def test_refused_requests_do_not_extend_the_block(limiter: DynamoRequestLimiter, clock: Clock) -> None:
     for _ in range(60):
         limiter.acquire("u1", Tier.BASIC)
     for _ in range(59):
@@ -81,7 +89,7 @@ def test_refused_requests_do_not_extend_the_block(limiter: SlidingWindowLimiter,
     assert limiter.acquire("u1", Tier.BASIC).allowed
 
 
-def test_users_are_limited_each_on_their_own(limiter: SlidingWindowLimiter) -> None:
+def test_users_are_limited_each_on_their_own(limiter: DynamoRequestLimiter) -> None:
     for _ in range(60):
         limiter.acquire("busy", Tier.BASIC)
     assert not limiter.acquire("busy", Tier.BASIC).allowed
@@ -89,7 +97,7 @@ def test_users_are_limited_each_on_their_own(limiter: SlidingWindowLimiter) -> N
     assert limiter.acquire("quiet", Tier.BASIC).remaining == 58
 
 
-def test_a_tier_change_applies_at_once(limiter: SlidingWindowLimiter) -> None:
+def test_a_tier_change_applies_at_once(limiter: DynamoRequestLimiter) -> None:
     for _ in range(60):
         limiter.acquire("u1", Tier.BASIC)
     assert not limiter.acquire("u1", Tier.BASIC).allowed
@@ -98,7 +106,7 @@ def test_a_tier_change_applies_at_once(limiter: SlidingWindowLimiter) -> None:
     assert not limiter.acquire("u1", Tier.BASIC).allowed  # and back down: 61 in the window
 
 
-def test_idle_users_are_evicted(limiter: SlidingWindowLimiter, clock: Clock) -> None:
+def test_idle_users_are_evicted(limiter: DynamoRequestLimiter, clock: Clock) -> None:
     for n in range(100):
         limiter.acquire(f"u{n}", Tier.BASIC)
     assert len(limiter) == 100
@@ -109,14 +117,14 @@ def test_idle_users_are_evicted(limiter: SlidingWindowLimiter, clock: Clock) -> 
     assert len(limiter) == 2  # u0 and late; u1..u99 were idle for a whole window
 
 
-def test_memory_is_bounded_by_max_users(clock: Clock) -> None:
-    limiter = SlidingWindowLimiter(clock=clock, max_users=10)
+def test_memory_is_bounded_by_max_users(aws: None, clock: Clock) -> None:
+    limiter = a_limiter(clock, max_users=10)
     for n in range(50):
         limiter.acquire(f"u{n}", Tier.BASIC)
     assert len(limiter) == 10
 
 
-def test_concurrent_callers_never_exceed_the_limit(limiter: SlidingWindowLimiter) -> None:
+def test_concurrent_callers_never_exceed_the_limit(limiter: DynamoRequestLimiter) -> None:
     admitted: list[int] = []
     start = threading.Barrier(8)
 
@@ -154,7 +162,7 @@ Get = Callable[..., httpx.Response]
 
 
 @pytest.fixture
-def get(limiter: SlidingWindowLimiter) -> Get:
+def get(limiter: DynamoRequestLimiter) -> Get:
     app = FastAPI()
 
     @app.get("/health")
@@ -165,7 +173,7 @@ def get(limiter: SlidingWindowLimiter) -> Get:
     def me(request: Request) -> dict[str, str]:
         return {"user_id": request.scope["aws.event"]["requestContext"]["authorizer"]["user_id"]}
 
-    app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    app.add_middleware(RateLimitMiddleware, limiter=lambda: limiter)
     app.add_middleware(FakeAuthorizer)  # added last, runs first
 
     def request(path: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -215,3 +223,52 @@ def test_middleware_passes_requests_without_a_context(get: Get) -> None:
 def test_middleware_treats_an_unknown_tier_as_basic(get: Get) -> None:
     r = get("/v1/me", headers={"X-Test-User": "u1", "X-Test-Tier": "platinum"})
     assert r.headers["X-RateLimit-Limit"] == "60"
+
+
+# Every instance of every API function shares each user's window through the table.
+
+
+def test_instances_share_a_users_window(limiter: DynamoRequestLimiter, clock: Clock) -> None:
+    other = a_limiter(clock)  # another function instance: its own memory, the same table
+    for n in range(60):
+        assert (limiter if n % 2 else other).acquire("u1", Tier.BASIC).allowed
+    assert not limiter.acquire("u1", Tier.BASIC).allowed
+    assert not other.acquire("u1", Tier.BASIC).allowed
+    assert not a_limiter(clock).acquire("u1", Tier.BASIC).allowed  # a cold one reads it
+
+
+def test_an_instance_counts_what_others_admitted_since(limiter: DynamoRequestLimiter, clock: Clock) -> None:
+    other = a_limiter(clock)
+    assert limiter.acquire("u1", Tier.BASIC).remaining == 59
+    for _ in range(10):
+        other.acquire("u1", Tier.BASIC)
+    # limiter remembers one request, but admits only from what is stored: the eleven, then its own
+    assert limiter.acquire("u1", Tier.BASIC).remaining == 48
+    assert len(limiter.peek("u1").stamps) == 12  # type: ignore[union-attr]
+
+
+def test_the_window_item_expires_when_its_newest_request_leaves(
+    limiter: DynamoRequestLimiter, clock: Clock
+) -> None:
+    from nija.adapters.dynamo import keys
+    from nija.adapters.dynamo.models import RequestWindowItem
+
+    limiter.acquire("u1", Tier.PRO)
+    clock.now += 12.5
+    limiter.acquire("u1", Tier.PRO)
+    item = RequestWindowItem.get(keys.request_window_pk("u1"), keys.REQUEST_WINDOW, consistent_read=True)
+    assert keys.parse(item.pk, item.sk).kind.value == "request_window"  # type: ignore[union-attr]
+    assert item.expires_at == 1073 + 60  # the newest request leaves at 1072.5; then a minute of slack
+    assert len(item.stamps) == 8 + 2  # the first time, then one 2-byte gap
+
+
+def test_a_refusal_it_remembers_costs_no_read(limiter: DynamoRequestLimiter, clock: Clock) -> None:
+    from nija.adapters.dynamo import keys
+    from nija.adapters.dynamo.models import RequestWindowItem
+
+    for _ in range(60):
+        limiter.acquire("u1", Tier.BASIC)
+    assert not limiter.acquire("u1", Tier.BASIC).allowed
+    RequestWindowItem(keys.request_window_pk("u1"), keys.REQUEST_WINDOW).delete()
+    assert not limiter.acquire("u1", Tier.BASIC).allowed  # from memory: the table was not read
+    assert a_limiter(clock).acquire("u1", Tier.BASIC).allowed  # another instance reads the table
