@@ -4,7 +4,6 @@ new Lambda process) inside `recording`, with the sample events of events/ as Lam
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -171,7 +170,6 @@ def _api_world(request: pytest.FixtureRequest) -> identity.Pool:
         auth_mode="gateway",
         user_pool_id=pool.pool_id,
         user_pool_client_id=pool.client_id,
-        usage_plan_ids=json.dumps(identity.create_usage_plans(cat)),
     )
     paper_user(ALICE)
     return pool

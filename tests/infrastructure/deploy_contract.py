@@ -246,10 +246,6 @@ class Contract:
             read = recording.settings.get(name)
             if read and read.value and name in deployed:
                 yield str(read.value), deployed[name]
-        plans = recording.settings.get("usage_plan_ids")
-        if plans and "usage_plan_ids" in deployed:
-            for tier, plan in json.loads(deployed["usage_plan_ids"]).items():
-                yield plans.value[tier], plan
         socket = recording.settings.get("websocket_endpoint")
         if socket and socket.value and "websocket_endpoint" in deployed:
             from aws_calls import _websocket
