@@ -7,6 +7,7 @@ import sys
 from bench import (
     app_web,
     cold_start,
+    cost,
     dashboard,
     executor_import,
     executor_throughput,
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "rsi": rsi.main,
     "scan": scan.main,
     "scale": scale.main,
+    "cost": cost.main,
     "dashboard": dashboard.main,
     "realtime": realtime.main,
     "app_load": app_web.load,

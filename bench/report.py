@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import statistics
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -65,3 +67,22 @@ def moto_platform(**env: str) -> Iterator[None]:
         os.environ["NIJA_VAULT_KEY_ID"] = create_vault_key(get_settings().catalogue)
         reset_settings()
         yield
+
+
+@contextmanager
+def counted_calls() -> Iterator[Counter[tuple[str, str]]]:
+    """Every AWS call made in the block (pynamodb's too), by service and operation."""
+    from botocore.client import BaseClient
+
+    counts: Counter[tuple[str, str]] = Counter()
+    original = BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: Any) -> Any:
+        counts[(self.meta.service_model.service_name, operation)] += 1
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]

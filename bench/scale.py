@@ -13,13 +13,11 @@ import os
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.report import line, moto_platform
+from bench.report import counted_calls, line, moto_platform
 
 USERS = int(os.environ.get("NIJA_BENCH_SCALE_USERS", "10000"))
 DELAY_S = 0.08  # an exchange's answer, as seen from AWS
@@ -76,26 +74,6 @@ class _Account:
 
     def balances(self) -> dict[str, Any]:
         return self.venue.read()
-
-
-@contextmanager
-def counted_dynamodb() -> Iterator[Counter[str]]:
-    """Every DynamoDB request made in the block, by operation."""
-    from botocore.client import BaseClient
-
-    counts: Counter[str] = Counter()
-    original = BaseClient._make_api_call
-
-    def counting(self: Any, operation: str, params: Any) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
-            counts[operation] += 1
-        return original(self, operation, params)
-
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
-        yield counts
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def _users() -> list[str]:
@@ -159,7 +137,7 @@ def _reconciliation_period(users: list[str]) -> None:
     period = SWEEP_MINUTES[BrokerName.BINANCE]
     timeout = 30.0  # the executor's (nija.catalogue)
     longest, checked, due, skipped = 0.0, 0, 0, Counter[str]()
-    with counted_dynamodb() as requests:
+    with counted_calls() as calls:
         for minute in range(period):
             now[0] = START + timedelta(minutes=minute)
             started = time.perf_counter()
@@ -167,6 +145,7 @@ def _reconciliation_period(users: list[str]) -> None:
             longest = max(longest, time.perf_counter() - started)
             checked, due = checked + report.checked, due + report.due
             skipped.update(report.skipped)
+    requests = {op: n for (service, op), n in calls.items() if service == "dynamodb"}
     reads = sum(n for op, n in requests.items() if op in ("GetItem", "Query", "BatchGetItem", "Scan"))
     writes = sum(requests.values()) - reads
     busiest = max(venue.per_minute.values(), default=0)
