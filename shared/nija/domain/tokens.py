@@ -26,7 +26,9 @@ def refused() -> InvalidInput:
 
 
 def encode_token(body: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
+    # UTF-8, not \u escapes: a character outside the BMP is 4 bytes, not 12 (a surrogate pair).
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def decode_token(token: str) -> Any:
