@@ -27,9 +27,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads with the first computation: the API functions import strategies for
+    # their settings' schemas only, and numpy is about a quarter of trading_api's cold start
+    import numpy as np
+    import numpy.typing as npt
 
 MIN_PERIOD = 2
 MAX_PERIOD = 100_000
@@ -39,12 +42,14 @@ MAX_PERIOD = 100_000
 _MAX_BLOCK = 2048
 _MAX_LOG_SCALE = 200.0  # beta**-block <= e**200 (about 1e87)
 
-Closes = Sequence[float] | Sequence[Decimal] | npt.ArrayLike
+Closes = Sequence[float] | Sequence[Decimal] | Any  # or a numpy array
 
 
 def rsi(closes: Closes, period: int) -> npt.NDArray[np.float64]:
     """Wilder's RSI of `closes`, aligned with them: out[i] is the RSI at close i, NaN during the
     warm-up (the first `period` values after any leading NaNs). See the module docstring."""
+    import numpy as np
+
     if not MIN_PERIOD <= period <= MAX_PERIOD:
         raise ValueError(f"period must be between {MIN_PERIOD} and {MAX_PERIOD}, got {period}")
     values = np.asarray(closes, dtype=np.float64)
@@ -79,6 +84,8 @@ def _ratio(
     gain: npt.NDArray[np.float64], loss: npt.NDArray[np.float64], out: npt.NDArray[np.float64]
 ) -> None:
     """out = 100 * gain / (gain + loss), 0 where both are zero. `loss` is overwritten."""
+    import numpy as np
+
     total = np.add(gain, loss, out=loss)
     with np.errstate(invalid="ignore", divide="ignore"):
         np.divide(gain, total, out=out)
@@ -100,6 +107,8 @@ def wilder_smooth(
     blocks are then chained by carrying each block's last value into the next (one scalar step
     per block: y_block += beta**(k+1) * carry).
     """
+    import numpy as np
+
     rows, n = x.shape
     if n == 0:
         return np.empty((rows, 0))
