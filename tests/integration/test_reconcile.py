@@ -184,3 +184,20 @@ def test_a_broker_failing_for_one_user_leaves_the_others_reconciled_and_them_due
     assert wiring.risk_store().equity_state(served)[0] == {"paper": Decimal("100000")}
     assert wiring.broker_sync(PAPER).run().checked == 1  # the broker answers again: done
     assert wiring.reconcile_book().due(PAPER, utcnow()) == []
+
+
+def test_a_backlog_of_reminders_drains_oldest_first_a_bounded_number_a_run(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nija.logic.broker_sync as broker_sync
+
+    monkeypatch.setattr(broker_sync, "DUE_A_RUN", 2)
+    now = utcnow()
+    users = [connected(outside_the_sweep(now)) for _ in range(3)]
+    book = wiring.reconcile_book()
+    for minutes, user in zip((3, 1, 2), users, strict=True):  # made due 3, 1 and 2 minutes ago
+        book.schedule(user, PAPER, now - timedelta(minutes=minutes))
+    first = wiring.broker_sync(PAPER).run()
+    assert (first.due, first.checked) == (2, 2)
+    assert [d.user_id for d in book.due(PAPER, utcnow())] == [users[1]]  # the newest waits a minute
+    assert wiring.broker_sync(PAPER).run().checked == 1

@@ -23,6 +23,7 @@ SWEEP_MINUTES: dict[BrokerName, int] = {
     BrokerName.BINANCE: 180,
 }
 AFTER_FILL = timedelta(minutes=1)  # time for the exchange's balances to show the fill
+DUE_A_RUN = 200  # reminders a minute's run takes on, beside its sweep slot (8 at a time: ~2 s at 80 ms)
 DUE_KEPT = timedelta(days=1)  # a due marker nobody reconciled (the broker down all day) expires
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from nija.domain.models import BrokerName, utcnow
-from nija.domain.reconciliation import slot_at
+from nija.domain.reconciliation import DUE_A_RUN, slot_at
 from nija.logic.execution import Executor
 from nija.logic.reconcile import Reconciler
 from nija.ports.reconcile import ReconcileBook
@@ -55,7 +55,8 @@ class BrokerSync:
         now = self.clock()
         open_orders = self.orders.open_orders(broker)
         synced = self.executor.sync_open_orders(open_orders)
-        reminders = self.book.due(broker, now)
+        # The oldest first, a bounded number a run: after an outage the backlog drains over minutes.
+        reminders = sorted(self.book.due(broker, now), key=lambda d: d.due_at)[:DUE_A_RUN]
         users = sorted({d.user_id for d in reminders} | set(self.book.sweep(broker, slot_at(broker, now))))
         report = self.reconciler.run(users)
         checked = set(report.checked)
