@@ -28,7 +28,7 @@ from constructs import Construct, IValidation
 
 from infra_cdk.constructs.nag import acknowledge
 from infra_cdk.stage import StageSettings
-from nija import cors
+from nija import cors, security_headers
 from nija.api.routes import ROUTES
 from nija.catalogue import FunctionDef
 
@@ -207,8 +207,9 @@ class NijaRestApi(Construct):
         for response_type, (status, code) in _GATEWAY_ERRORS.items():
             headers = {
                 "Content-Type": "'application/json'",
-                "X-Content-Type-Options": "'nosniff'",
                 "Cache-Control": "'no-store'",
+                "Strict-Transport-Security": f"'{security_headers.HSTS}'",
+                **{name: f"'{value}'" for name, value in security_headers.ALWAYS.items()},
             }
             if status == "429":
                 headers["Retry-After"] = f"'{RETRY_AFTER_S}'"

@@ -300,6 +300,8 @@ def test_every_gateway_response_says_nosniff(dev: Synth) -> None:
     for r in responses:
         headers = r["Properties"]["ResponseParameters"]
         assert headers["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'", r
+        assert headers["gatewayresponse.header.Referrer-Policy"] == "'no-referrer'", r
+        assert headers["gatewayresponse.header.Strict-Transport-Security"].startswith("'max-age="), r
 
 
 def test_service_template_has_no_dependency_cycle(dev: Synth) -> None:

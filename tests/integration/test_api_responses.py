@@ -58,6 +58,7 @@ def broken_positions(trading_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 def _secure(headers: Any) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "no-referrer"
 
 
 def test_a_body_over_the_limit_is_413_in_the_error_shape(app: TestClient) -> None:
@@ -213,3 +214,14 @@ def test_through_lambda_every_answer_with_tokens_is_not_to_be_cached(dashboard: 
     for r in (tokens, refreshed, setup, challenge, verified):
         _secure(r.headers)
         assert r.headers["content-security-policy"] == JSON_CSP
+
+
+def test_https_responses_say_strict_transport_security_and_plain_http_ones_do_not(
+    app: TestClient, trading_api: Any
+) -> None:
+    """API Gateway serves HTTPS only (the events say X-Forwarded-Proto: https); the local stack is
+    plain HTTP, where the header would mean nothing."""
+    assert "strict-transport-security" not in app.get("/health").headers
+    served = trading_api("positions_list", user_id="u-1")
+    assert served.status == 200
+    assert served.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"

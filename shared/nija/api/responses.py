@@ -1,7 +1,9 @@
 """The outermost layer of every API app (the Lambda functions' through Mangum and the local stack's):
 headers every response carries, and the error shape for the errors the framework answers itself.
 
-- `X-Content-Type-Options: nosniff` everywhere; `Cache-Control: no-store` unless a route set its own
+- `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` everywhere;
+  `Strict-Transport-Security` on every response served over HTTPS (API Gateway's; the local stack is
+  plain HTTP, where browsers ignore it anyway); `Cache-Control: no-store` unless a route set its own
   (tokens, keys' metadata and account data must not sit in a cache); a JSON response also gets a
   Content-Security-Policy that allows nothing (a route serving a page sets its own).
 - An error response that is not JSON (Starlette's 413 for a body over the limit, answered before
@@ -19,13 +21,17 @@ from http import HTTPStatus
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nija import security_headers
 from nija.api.errors import HTTP_CODES, error_response
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-def _secure(headers: MutableHeaders) -> None:
-    headers["X-Content-Type-Options"] = "nosniff"
+def _secure(headers: MutableHeaders, https: bool) -> None:
+    for name, value in security_headers.ALWAYS.items():
+        headers[name] = value
+    if https:
+        headers["Strict-Transport-Security"] = security_headers.HSTS
     if "cache-control" not in headers:
         headers["Cache-Control"] = "no-store"
     if (
@@ -57,6 +63,7 @@ class ApiResponses:
             await self.app(scope, receive, send)
             return
         replaced = started = False
+        https = scope.get("scheme") == "https"
 
         async def sending(message: Message) -> None:
             nonlocal replaced, started
@@ -69,11 +76,11 @@ class ApiResponses:
                     body = _error_body(status)
                     headers["content-type"] = "application/json"
                     headers["content-length"] = str(len(body))
-                    _secure(headers)
+                    _secure(headers, https)
                     await send(message)
                     await send({"type": "http.response.body", "body": body, "more_body": False})
                     return
-                _secure(headers)
+                _secure(headers, https)
             elif replaced and message["type"] == "http.response.body":
                 return  # the framework's plain-text body: already answered in the API's shape
             await send(message)
