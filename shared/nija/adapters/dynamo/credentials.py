@@ -9,49 +9,13 @@ from pynamodb.exceptions import DeleteError
 
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.binding import bind
+from nija.adapters.dynamo.mapping import credential_from, credential_item
 from nija.adapters.dynamo.models import CredentialItem, LockItem
 from nija.adapters.dynamo.writes import ConditionFailed, Delete, Save, conditional_failed, write
 from nija.domain.audit import AuditEvent
-from nija.domain.credentials import CredentialMetadata, Permission
+from nija.domain.credentials import CredentialMetadata
 from nija.domain.models import BrokerName
-from nija.domain.reconciliation import sweep_slot
 from nija.domain.standing import AccountGuard, Standing
-
-
-def _item(m: CredentialMetadata) -> CredentialItem:
-    return CredentialItem(
-        keys.user_pk(m.user_id),
-        keys.credential_sk(m.broker.value),
-        gsi1pk=keys.CREDENTIALS_INDEX,
-        gsi1sk=keys.credential_index_sk(m.user_id, m.broker.value),
-        gsi2pk=keys.sweep_pk(m.broker.value, sweep_slot(m.user_id, m.broker)),
-        gsi2sk=m.user_id,
-        user_id=m.user_id,
-        broker=m.broker.value,
-        masked_key=m.masked_key,
-        version=m.version,
-        can_read=m.permissions.read,
-        can_trade=m.permissions.trade,
-        can_withdraw=m.permissions.withdraw,
-        paper_trading=m.paper_trading,
-        created_at=m.created_at,
-        validated_at=m.validated_at,
-        wrapped_at=m.wrapped_at,
-    )
-
-
-def _meta(i: CredentialItem) -> CredentialMetadata:
-    return CredentialMetadata(
-        user_id=i.user_id,
-        broker=BrokerName(i.broker),
-        masked_key=i.masked_key,
-        version=int(i.version),
-        permissions=Permission(read=bool(i.can_read), trade=i.can_trade, withdraw=i.can_withdraw),
-        paper_trading=i.paper_trading,
-        created_at=i.created_at,
-        validated_at=i.validated_at,
-        wrapped_at=i.wrapped_at,
-    )
 
 
 class DynamoCredentialIndex:
@@ -61,7 +25,7 @@ class DynamoCredentialIndex:
     def put_metadata(
         self, meta: CredentialMetadata, audit: AuditEvent | None = None, standing: Standing = Standing.ACTIVE
     ) -> None:
-        write([Save(_item(meta))], audit, account=AccountGuard(meta.user_id, standing))
+        write([Save(credential_item(meta))], audit, account=AccountGuard(meta.user_id, standing))
 
     def get_metadata(self, user_id: str, broker: BrokerName) -> CredentialMetadata | None:
         try:
@@ -70,11 +34,11 @@ class DynamoCredentialIndex:
             )
         except CredentialItem.DoesNotExist:
             return None
-        return _meta(item)
+        return credential_from(item)
 
     def list_metadata(self, user_id: str) -> list[CredentialMetadata]:
         return [
-            _meta(i)
+            credential_from(i)
             for i in CredentialItem.query(
                 keys.user_pk(user_id), CredentialItem.sk.startswith(keys.CREDENTIAL_PREFIX)
             )
@@ -86,7 +50,7 @@ class DynamoCredentialIndex:
     def all_metadata(self) -> Iterator[CredentialMetadata]:
         """Every stored key's metadata, in user and broker order (the re-wrap walks this)."""
         for item in CredentialItem.credentials.query(keys.CREDENTIALS_INDEX):
-            yield _meta(item)
+            yield credential_from(item)
 
     def lock(
         self, user_id: str, broker: BrokerName, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE

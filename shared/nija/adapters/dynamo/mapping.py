@@ -1,15 +1,25 @@
 """Between the domain's values and the state table's items: one mapping, used by every store and
-reader (orders, positions, trades, profiles, kill switches, breakers)."""
+reader (orders, positions, trades, profiles, credential metadata, kill switches, breakers)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.models import BreakerItem, OrderItem, PositionItem, SwitchItem, TradeItem, UserItem
+from nija.adapters.dynamo.models import (
+    BreakerItem,
+    CredentialItem,
+    OrderItem,
+    PositionItem,
+    SwitchItem,
+    TradeItem,
+    UserItem,
+)
+from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName, OrderType, Position, Role, Side, Tier, Trade, User, UserStatus
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.reconciliation import sweep_slot
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 
 
@@ -187,4 +197,40 @@ def breaker_from(item: BreakerItem) -> Breaker:
         opened_at=item.opened_at,
         probe_until=item.probe_until,
         version=int(item.version),
+    )
+
+
+def credential_item(m: CredentialMetadata) -> CredentialItem:
+    return CredentialItem(
+        keys.user_pk(m.user_id),
+        keys.credential_sk(m.broker.value),
+        gsi1pk=keys.CREDENTIALS_INDEX,
+        gsi1sk=keys.credential_index_sk(m.user_id, m.broker.value),
+        gsi2pk=keys.sweep_pk(m.broker.value, sweep_slot(m.user_id, m.broker)),
+        gsi2sk=m.user_id,
+        user_id=m.user_id,
+        broker=m.broker.value,
+        masked_key=m.masked_key,
+        version=m.version,
+        can_read=m.permissions.read,
+        can_trade=m.permissions.trade,
+        can_withdraw=m.permissions.withdraw,
+        paper_trading=m.paper_trading,
+        created_at=m.created_at,
+        validated_at=m.validated_at,
+        wrapped_at=m.wrapped_at,
+    )
+
+
+def credential_from(i: CredentialItem) -> CredentialMetadata:
+    return CredentialMetadata(
+        user_id=i.user_id,
+        broker=BrokerName(i.broker),
+        masked_key=i.masked_key,
+        version=int(i.version),
+        permissions=Permission(read=bool(i.can_read), trade=i.can_trade, withdraw=i.can_withdraw),
+        paper_trading=i.paper_trading,
+        created_at=i.created_at,
+        validated_at=i.validated_at,
+        wrapped_at=i.wrapped_at,
     )
