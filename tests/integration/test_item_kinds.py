@@ -83,7 +83,7 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     assert wrong.status == 401  # a failed sign-in: the address's guard
     # broker keys (their metadata), the paper account they open, and a lock on them left to expire
     wiring.vault_service().connect(user, BrokerName.PAPER, {"api_key": "paper-key-0001", "api_secret": "s"})
-    assert DynamoCredentialIndex().lock(user, BrokerName.PAPER, "rotation", ttl_s=60)
+    assert DynamoCredentialIndex().lock(user, "rotation", ttl_s=60)
     risk = DynamoRiskStore()
     DynamoStrategySettings().put(
         user,

@@ -45,7 +45,7 @@ K = ItemKind
 BUILT = [
     (U1, keys.PROFILE, ItemKey(K.PROFILE, "u1")),
     (U1, keys.credential_sk("paper"), ItemKey(K.BROKER_CREDENTIALS, "u1", "paper")),
-    (U1, keys.credential_lock_sk("paper"), ItemKey(K.CREDENTIAL_LOCK, "u1", "paper")),
+    (U1, keys.VAULT_LOCK_SK, ItemKey(K.CREDENTIAL_LOCK, "u1")),
     (U1, keys.STRATEGY, ItemKey(K.STRATEGY_SETTINGS, "u1")),
     (U1, keys.RISK, ItemKey(K.RISK_SETTINGS, "u1")),
     (*keys.switch_key(SwitchScope.USER, "u1"), ItemKey(K.USER_SWITCH, "u1")),

@@ -14,8 +14,8 @@ State table: pk / sk                                  kind · written by (.py) �
   USER#<user_id> / CRED#<broker>                        BROKER_CREDENTIALS · credentials · broker_credentials
       gsi1: CREDENTIALS / <user_id>#<broker>            every stored key (the vault's re-wrap)
       gsi2: SWEEP#<broker>#<slot> / <user_id>           the reconciliation sweep's minute slots
-  USER#<user_id> / LOCK#CRED#<broker>                   CREDENTIAL_LOCK · credentials · none: held for
-                                                        seconds while the keys are replaced; TTL
+  USER#<user_id> / LOCK#VAULT                           CREDENTIAL_LOCK · credentials · none: held for
+                                                        seconds while any of the keys change; TTL
   USER#<user_id> / STRATEGY                             STRATEGY_SETTINGS · settings · strategy_settings
       gsi1: SCAN#<shard> / <user_id>                    while enabled (the strategy scan's shards)
   USER#<user_id> / RISK                                 RISK_SETTINGS · risk · risk_settings
@@ -108,7 +108,7 @@ USER = "USER#<user_id>"
 STATE_SHAPES: tuple[Shape, ...] = (
     Shape(K.PROFILE, USER, "PROFILE", "profile"),
     Shape(K.BROKER_CREDENTIALS, USER, "CRED#<broker>", "broker_credentials"),
-    Shape(K.CREDENTIAL_LOCK, USER, "LOCK#CRED#<broker>"),
+    Shape(K.CREDENTIAL_LOCK, USER, "LOCK#VAULT"),
     Shape(K.STRATEGY_SETTINGS, USER, "STRATEGY", "strategy_settings"),
     Shape(K.RISK_SETTINGS, USER, "RISK", "risk_settings"),
     Shape(K.USER_SWITCH, USER, "SWITCH", "kill_switch"),
@@ -217,11 +217,11 @@ DAY_START = "EQUITY#~DAY"
 EQUITY_SNAPSHOT_PREFIX = "EQSNAP#"
 DEVICE_PREFIX = "DEVICE#"
 CONNECTION_SK = "CONN"  # a connection's own item, in its own partition
+VAULT_LOCK_SK = "LOCK#VAULT"  # one per user: their secret holds every broker's keys
 
 user_pk = _builder(USER_PREFIX)
 user_id_of = _reader(USER_PREFIX)
 credential_sk = _builder(CREDENTIAL_PREFIX)  # and the broker
-credential_lock_sk = _builder("LOCK#CRED#")  # and the broker
 order_sk = _builder(ORDER_PREFIX)
 open_orders_pk = _builder("OPEN#")  # gsi1's partition of a broker's open orders
 request_key_sk = _builder("REQUEST#")
