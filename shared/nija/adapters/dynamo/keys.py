@@ -62,6 +62,9 @@ Audit table: one hash chain per subject, append-only (audit.py), kept on erasure
       gsi4: ACTOR#<actor> / <time>#<subject>#<seq>      what one person did (platform actors: no gsi4)
   EVENT#<event_id> / EVENT                              AUDIT_EVENT · audit · none: an event's place in
                                                         its chain, so that it is appended once
+  LATE#<day> / <appended>#<subject>#<seq>               AUDIT_LATE · audit · none: a record appended
+                                                        long after its event, by the time it was, so
+                                                        that the anchor reads only what is new
 Erasure (user_data.py) deletes every state item of the user's above, the profile last.
 """
 
@@ -70,7 +73,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nija.domain.items import ItemKey
@@ -140,6 +143,7 @@ STATE_SHAPES: tuple[Shape, ...] = (
 AUDIT_SHAPES: tuple[Shape, ...] = (
     Shape(K.AUDIT_RECORD, "AUDIT#<subject>", "<seq, 12 digits>", "audit_events"),
     Shape(K.AUDIT_EVENT, "EVENT#<event_id>", "EVENT"),
+    Shape(K.AUDIT_LATE, "LATE#<day>", "<appended>#<subject>#<seq>"),
 )
 SHAPE: dict[K, Shape] = {s.kind: s for s in STATE_SHAPES + AUDIT_SHAPES}
 
@@ -374,6 +378,26 @@ audit_pk = _builder(AUDIT_PREFIX)  # and the subject (gsi2's partition too)
 audit_subject_of = _reader(AUDIT_PREFIX)
 audit_actor_pk = _builder("ACTOR#")  # gsi4's partition: one person's acts
 audit_event_pk = _builder("EVENT#")  # and the event id
+
+
+def audit_late_pk(appended: datetime) -> str:
+    """The late records appended on one UTC day."""
+    return f"LATE#{appended.astimezone(UTC).date().isoformat()}"
+
+
+def audit_late_days(since: datetime, until: datetime) -> list[str]:
+    """The partitions of the late records appended between the two times."""
+    first, last = since.astimezone(UTC).date(), until.astimezone(UTC).date()
+    return [
+        audit_late_pk(datetime.combine(first + timedelta(days=n), datetime.min.time(), UTC))
+        for n in range((last - first).days + 1)
+    ]
+
+
+def audit_late_position(sk: str) -> tuple[str, int]:
+    """The chain and seq a late record's marker names."""
+    subject, seq = sk.split("#", 1)[1].rsplit("#", 1)
+    return subject, int(seq)
 
 
 def seq_sk(seq: int) -> str:
