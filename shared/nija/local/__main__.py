@@ -53,7 +53,8 @@ NIJA local stack is up (stage {stage}).
   WebSocket: {ws}/ws?token=$TOKEN
   AWS (moto): {aws}
   Demo login: {email} / {password}
-  Admin login: {admin_email} / {admin_password}
+  Admin login: {admin_email} / {admin_password}, then a code from TOTP secret: {admin_totp}
+             (an authenticator app, or: .venv/bin/python -m nija.local.totp {admin_totp})
 
   TOKEN=$(curl -s -X POST {api}/v1/auth/login -H 'content-type: application/json' \\
       -d '{{"email":"{email}","password":"{password}"}}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     with moto_server(options.host, options.aws_port) as endpoint:
         try:
             configure_environment(endpoint, options.stage)
-            _, demo = provision(endpoint)
+            _, demo, admin_totp = provision(endpoint)
             from nija.api.apps import create_local_app
 
             app = create_local_app()
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
                     password=demo.password,
                     admin_email=identity.ADMIN_EMAIL,
                     admin_password=identity.ADMIN_PASSWORD,
+                    admin_totp=admin_totp,
                 ),
                 flush=True,
             )
