@@ -38,9 +38,9 @@ class IpLimit:
     @classmethod
     def parse(cls, spec: str) -> IpLimit:
         """`"100/300"`: 100 requests in 300 s; `"100"` keeps the default window."""
-        count, _, window = spec.strip().partition("/")
+        count, slash, window = spec.strip().partition("/")
         try:
-            return cls(int(count), int(window.removesuffix("s"))) if window else cls(int(count))
+            return cls(int(count), int(window.removesuffix("s"))) if slash else cls(int(count))
         except ValueError as exc:
             raise ValueError(f"a per-address limit is REQUESTS[/SECONDS], e.g. 100/300: {exc}") from None
 
