@@ -35,11 +35,10 @@ class StageSettings:
     deletion_protection: bool
     log_retention: logs.RetentionDays
     log_level: str
-    api_rate_limit: int  # requests per second, whole stage
+    # Requests per second, the whole stage, all callers together: the backstop behind WAF's limits on
+    # each address (catalogue: sign_in_ip_limit, ip_limit), for a flood from many addresses at once.
+    api_rate_limit: int
     api_burst_limit: int
-    # Each public /v1/auth/* method, all callers together (no API key there: they come before a token).
-    auth_rate_limit: int
-    auth_burst_limit: int
     scan_every_minutes: int = 5  # the strategy scan's schedule (EventBridge rate)
     # How long S3 Object Lock (compliance mode) keeps each audit anchor: nobody can remove one sooner.
     # A short one outside prod, where a stack is torn down and its anchors should not outlive it long.
@@ -116,8 +115,6 @@ def _defaults(stage: str) -> StageSettings:
             log_level="INFO",
             api_rate_limit=500,
             api_burst_limit=1000,
-            auth_rate_limit=20,
-            auth_burst_limit=40,
             audit_anchor_retention_days=2190,  # six years, as SEC rule 17a-4 keeps broker records
             # About $0.50 a user-month (issue 15's target) for 1,000 users; raise it with the users.
             monthly_budget_usd=500,
@@ -130,8 +127,6 @@ def _defaults(stage: str) -> StageSettings:
         log_level="DEBUG",
         api_rate_limit=50,
         api_burst_limit=100,
-        auth_rate_limit=5,
-        auth_burst_limit=10,
         # A developer's `npx expo start --web` may call a dev stage.
         web_origin=LOCAL_DEV_ORIGINS[0],
     )

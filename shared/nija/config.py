@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nija.catalogue import Catalogue, catalogue
 from nija.cors import parse_origins
+from nija.domain.ip_limits import IpLimit
 
 
 class Settings(BaseSettings):
@@ -86,6 +87,17 @@ class Settings(BaseSettings):
     @property
     def admin_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return tuple(ip_network(n) for n in self.admin_allowed_ips)
+
+    # The local stack's per-address limits (nija.ip_limits), "REQUESTS/SECONDS"; unset: the catalogue's.
+    sign_in_ip_limit: Annotated[IpLimit | None, NoDecode] = None
+    ip_limit: Annotated[IpLimit | None, NoDecode] = None
+
+    @field_validator("sign_in_ip_limit", "ip_limit", mode="before")
+    @classmethod
+    def _ip_limit(cls, value: object) -> object:
+        if isinstance(value, str):
+            return IpLimit.parse(value) if value.strip() else None
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

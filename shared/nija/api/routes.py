@@ -92,6 +92,14 @@ def route_for(method: str, path: str) -> Route | None:
     return None
 
 
+SIGN_IN_PREFIX = "/v1/auth/"
+
+
+def sign_in_paths() -> frozenset[str]:
+    """The sign-in routes: the public ones under /v1/auth/ (nija.ip_limits limits each address on them)."""
+    return frozenset(r.path for r in ROUTES if r.public and r.path.startswith(SIGN_IN_PREFIX))
+
+
 def is_public(method: str, path: str) -> bool:
     """Whether the call needs no bearer token: a public route, or (locally) reading the API's docs or
     the app's pages."""

@@ -39,6 +39,8 @@ class Options:
     sync_every_s: float = 2.0
     scan_every_s: float = 300.0
     stage: str = "local"
+    sign_in_ip_limit: str | None = None  # per address, "REQUESTS/SECONDS" (nija.ip_limits)
+    ip_limit: str | None = None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
