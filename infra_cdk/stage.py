@@ -9,6 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 
 from aws_cdk import Environment, RemovalPolicy
@@ -55,6 +56,9 @@ class StageSettings:
     # topic and, when set, to this address.
     monthly_budget_usd: int = 50
     budget_email: str | None = None
+    # The networks (addresses or CIDR blocks) the admin API answers; empty: any. Admins need TOTP and
+    # short sessions either way (nija.logic.admin_access, nija.logic.identity).
+    admin_ips: tuple[str, ...] = ()
 
     @property
     def catalogue(self) -> Catalogue:
@@ -76,10 +80,12 @@ def settings_for(
     email_domain: str | None = None,
     monthly_budget_usd: str | int | None = None,
     budget_email: str | None = None,
+    admin_ips: str | None = None,
 ) -> StageSettings:
     """A stage's settings, with what the deploy command line gives (``-c name=value``) in place of its
     defaults: ``web_origin`` (https://app.example.com; an empty string removes it), ``ses_from`` and
-    ``ses_domain`` (the sender), ``budget_usd`` and ``budget_email`` (the budget)."""
+    ``ses_domain`` (the sender), ``budget_usd`` and ``budget_email`` (the budget), ``admin_ips``
+    (comma-separated addresses or CIDR blocks the admin API answers)."""
     settings = _defaults(stage)
     if web_origin is not None:
         origins = parse_origins(web_origin)
@@ -100,6 +106,9 @@ def settings_for(
         if amount <= 0:
             raise ValueError(f"budget_usd is a positive number of dollars, got {monthly_budget_usd!r}")
         settings = replace(settings, monthly_budget_usd=amount)
+    if admin_ips:
+        networks = tuple(str(ip_network(p.strip(), strict=False)) for p in admin_ips.split(",") if p.strip())
+        settings = replace(settings, admin_ips=networks)
     return settings
 
 

@@ -25,7 +25,8 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/health", ("GET",), "trading_api", public=True),
-    # Cognito behind them; wrong passwords lock the account in Cognito, the stage throttles the flood.
+    # Cognito behind them; wrong passwords lock the account, and each client address has its own
+    # limit on them (nija.ip_limits: AWS WAF in the cloud, the local stack's gateway locally).
     *(
         Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
         for name in ("signup", "confirm", "login", "refresh", "mfa/verify")
