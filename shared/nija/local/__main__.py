@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                 timeout_graceful_shutdown=3,
                 # The caller is the connection's peer, as the source IP is WAF's: never a header's say.
                 proxy_headers=False,
+                server_header=False,  # no answer names the server software, as API Gateway's do not
             )
             print(
                 BANNER.format(
