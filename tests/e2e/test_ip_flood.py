@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import Stack, running_stack
+from stack_process import Stack, running_stack
 
 from nija.local.identity import DEMO_EMAIL, DEMO_PASSWORD
 

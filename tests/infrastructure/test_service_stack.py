@@ -11,6 +11,7 @@ from cdk_synth import Synth, data_key_id, data_target, logical_id, render, resou
 from infra_cdk.constructs.functions import HANDLER, broker_layers
 from layers.recipes import LAYERS, TRADING_API_LAYERS
 from nija.catalogue import BROKERS, FunctionDef
+from nija.domain.credentials import kept_in_vault
 from nija.domain.models import BrokerName
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
@@ -244,8 +245,9 @@ def test_executor_permissions_are_scoped_to_its_broker(dev: Synth, broker: str) 
     assert _targets(dev, fn_id, "dynamodb:Query") == {table_id, _table_id(dev, "audit_table")}
     # The broker's shared request budgets: a consistent read, then a conditional put (items only).
     assert _targets(dev, fn_id, "dynamodb:GetItem") == {table_id}
-    # The vault key only under its broker's conditions: test_vault
-    assert _targets(dev, fn_id, "kms:Decrypt") == {data_key_id(dev), vault_key_id(dev)}
+    # The vault key only under its broker's conditions (test_vault_iam); the paper broker keeps no keys
+    vault = {vault_key_id(dev)} if kept_in_vault(BrokerName(broker)) else set()
+    assert _targets(dev, fn_id, "kms:Decrypt") == {data_key_id(dev), *vault}
 
 
 def test_trading_api_can_send_to_every_queue(dev: Synth) -> None:
