@@ -307,7 +307,7 @@ def _member(client: BaseClient, op: str, location_name: str) -> str:
 def _execute_api(
     at: _Where, client: BaseClient, op: str, params: dict[str, Any], answer: Any
 ) -> list[Request]:
-    api, stage = _websocket(client.meta.endpoint_url)
+    api, stage = websocket_api(client.meta.endpoint_url)
     method = client.meta.service_model.operation_model(op).http["method"]
     return [
         Request(
@@ -317,7 +317,7 @@ def _execute_api(
     ]
 
 
-def _websocket(endpoint: str) -> tuple[str, str]:
+def websocket_api(endpoint: str) -> tuple[str, str]:
     """The API id and stage of a WebSocket callback URL (https://{api}.execute-api.{region}.../{stage})."""
     host, _, path = endpoint.split("://", 1)[-1].partition("/")
     return host.split(".", 1)[0], path.strip("/").split("/", 1)[0]

@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from aws_calls import Recording, Request, SettingRead, kms_aliases
+from aws_calls import Recording, Request, SettingRead, kms_aliases, websocket_api
 from cdk_synth import ROOT, Synth
 
 from nija.catalogue import catalogue
@@ -248,9 +248,10 @@ class Contract:
                 yield str(read.value), deployed[name]
         socket = recording.settings.get("websocket_endpoint")
         if socket and socket.value and "websocket_endpoint" in deployed:
-            from aws_calls import _websocket
-
-            yield "/".join(_websocket(socket.value)), "/".join(_websocket(deployed["websocket_endpoint"]))
+            yield (
+                "/".join(websocket_api(socket.value)),
+                "/".join(websocket_api(deployed["websocket_endpoint"])),
+            )
         yield test, dev  # last: an id above may hold the prefix (the local anchor bucket's name does)
 
     def _deployed_values(self) -> dict[str, str]:
