@@ -342,12 +342,17 @@ def _timestream(
 ) -> list[Request]:
     if op == "DescribeEndpoints":
         return [Request("timestream:DescribeEndpoints", "*")]
-    return [
+    made = [
         Request(
             f"timestream:{op}",
             at.arn("timestream", f"database/{params['DatabaseName']}/table/{params['TableName']}"),
         )
     ]
+    # botocore finds the cell endpoint first (DescribeEndpoints, as the caller, once per client): a
+    # call made inside this one, so not recorded by itself.
+    if client.meta.service_model.operation_model(op).endpoint_discovery:
+        made.append(Request("timestream:DescribeEndpoints", "*"))
+    return made
 
 
 _NAMERS = {

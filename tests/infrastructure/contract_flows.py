@@ -224,6 +224,13 @@ def _append(events: list[dict[str, Any]]) -> None:
         assert handler("audit_writer", event)["batchItemFailures"] == []
 
 
+# The stream processor where the stack has Timestream (checked against the flag's synthesis).
+STREAM_WITH_TIMESTREAM = Flow(
+    "stream_processor",
+    f"{DEV}-stream-processor",
+    socket_flows.user_changes_with_timestream,
+    socket_flows.push_and_write,
+)
 # Until the scan sizes a first entry from what its deployment may read (issue 15, item 2).
 SCAN_FIRST_ENTRY = Flow("strategy_scan", f"{DEV}-scan-kraken", _kraken_user, _size_first_entry)
 

@@ -159,3 +159,27 @@ def push(events: list[dict[str, Any]]) -> None:
     sockets = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
     assert CONNECTION not in sockets.connections, "the disabled account's connection is still open"
     assert wiring.realtime().connections.of_user(ALICE) == []
+
+
+# --- stream_processor on a stack with the `timestream` flag: the fill is also a time-series point -----------
+
+
+def user_changes_with_timestream(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    from nija.adapters.aws import client
+
+    cat = get_settings().catalogue
+    ts = client("timestream-write")
+    ts.create_database(DatabaseName=cat.timestream_database)
+    ts.create_table(DatabaseName=cat.timestream_database, TableName=cat.timestream_table)
+    env(request, timestream_enabled="true")
+    return user_changes(request)
+
+
+def push_and_write(events: list[dict[str, Any]]) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.timestreamwrite.models import timestreamwrite_backends
+
+    push(events)
+    cat = get_settings().catalogue
+    database = timestreamwrite_backends[DEFAULT_ACCOUNT_ID][get_settings().region].databases
+    assert database[cat.timestream_database].tables[cat.timestream_table].records, "no point was written"

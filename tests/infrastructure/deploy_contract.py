@@ -325,11 +325,15 @@ class _Physical:
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
         if kind == "AWS::Cognito::UserPool":
             return f"{self.region}_{logical_id}"
+        if kind == "AWS::Timestream::Table":
+            return f"{self.render(props['DatabaseName'])}|{self.render(props['TableName'])}"
         return str(name)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
         kind = self._find(logical_id)["Type"]
         name = self.ref(logical_id)
+        # A Timestream table's Ref is "database|table"; its ARN names both.
+        timestream = "database/{}/table/{}".format(*name.split("|", 1)) if "|" in name else name
         arn = {
             "AWS::DynamoDB::GlobalTable": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
@@ -340,6 +344,7 @@ class _Physical:
             "AWS::Lambda::Function": f"arn:aws:lambda:{self.region}:{self.account}:function:{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{self.account}:role/{name}",
             "AWS::SNS::Topic": f"arn:aws:sns:{self.region}:{self.account}:{name}",
+            "AWS::Timestream::Table": f"arn:aws:timestream:{self.region}:{self.account}:{timestream}",
         }.get(kind, f"arn:aws:unknown:{self.region}:{self.account}:{name}")
         if attribute == "Arn":
             return arn

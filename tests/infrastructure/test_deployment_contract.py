@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from aws_calls import Recording, Request, SettingRead, recording, websocket_api
 from cdk_synth import ROOT, Synth
-from contract_flows import FLOWS, SCAN_FIRST_ENTRY, Flow
+from contract_flows import FLOWS, SCAN_FIRST_ENTRY, STREAM_WITH_TIMESTREAM, Flow
 from contract_kit import DEV
 from contract_socket_flows import CONNECTION
 from deploy_contract import Contract, Violation
@@ -125,6 +125,18 @@ def test_each_function_may_do_what_its_code_does(
 def test_the_scans_first_entry_on_a_real_broker(contract: Contract, request: pytest.FixtureRequest) -> None:
     recorded = SCAN_FIRST_ENTRY.run(request)
     assert contract.check(recorded) == []
+
+
+def test_the_stream_processor_on_a_stack_with_timestream(
+    dev_timestream: Synth, request: pytest.FixtureRequest
+) -> None:
+    """With the `timestream` flag, the processor also writes the fill's time-series point: the write and
+    the endpoint discovery it implies must be that deployment's."""
+    recorded = STREAM_WITH_TIMESTREAM.run(request)
+    assert {"timestream:WriteRecords", "timestream:DescribeEndpoints"} <= {
+        r.action for r in recorded.requests
+    }
+    assert Contract(dev_timestream).check(recorded) == []
 
 
 def test_every_function_has_a_flow(contract: Contract) -> None:
