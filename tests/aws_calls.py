@@ -119,6 +119,17 @@ def recording(name: str) -> Iterator[Recording]:
         Settings.__getattribute__ = getattribute  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def unrecorded() -> Iterator[None]:
+    """A test's own look at moto inside a recorded block (what the function did): not the function's."""
+    before = getattr(_inside, "call", False)
+    _inside.call = True
+    try:
+        yield
+    finally:
+        _inside.call = before
+
+
 # --- naming a call as IAM does ------------------------------------------------------------------------
 
 

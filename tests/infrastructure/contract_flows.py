@@ -13,6 +13,7 @@ from typing import Any
 
 import contract_socket_flows as socket_flows
 import pytest
+from aws_calls import unrecorded
 from contract_kit import (
     ADMIN,
     ALICE,
@@ -72,7 +73,8 @@ def _reconcile_kraken(given: dict[str, Any]) -> None:
     replay = Replay().load("kraken", "ok", "adapter_markets", "adapter_ticker")
     with override_client_settings(adapter=replay, enable_rate_limit=False, timeout_s=5.0):
         handler("executor", given["sync"])
-    assert wiring.reconcile_book().last(ALICE, BrokerName.KRAKEN) is not None  # the keys were read
+    with unrecorded():
+        assert wiring.reconcile_book().last(ALICE, BrokerName.KRAKEN) is not None  # the keys were read
 
 
 # --- strategy_scan: one shard of the paper broker -----------------------------------------------------------

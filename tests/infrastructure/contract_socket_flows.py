@@ -9,12 +9,15 @@ not urllib)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_calls import unrecorded
 from contract_kit import ALICE, env, handler, paper_user, queue_paper_order
 from kit import password_tokens, queued_event
 
@@ -102,7 +105,8 @@ def connect_and_close(given: SignedIn) -> None:
         return dict(reply)
 
     route("connect_query_token", token=given.access_token)
-    assert wiring.realtime().connections.of_user(given.user_id) == [CONNECTION]
+    with unrecorded():
+        assert wiring.realtime().connections.of_user(given.user_id) == [CONNECTION]
     route("default_ping")
     route("disconnect")
 
@@ -158,7 +162,10 @@ def push(events: list[dict[str, Any]]) -> None:
         assert handler("stream_processor", event)["batchItemFailures"] == []
     sockets = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID][get_settings().region]
     assert CONNECTION not in sockets.connections, "the disabled account's connection is still open"
-    assert wiring.realtime().connections.of_user(ALICE) == []
+    with unrecorded():
+        assert wiring.realtime().connections.of_user(ALICE) == []  # forgotten once closed
+    notified = Path(get_settings().push_outbox).read_text().splitlines()
+    assert "fills" in [json.loads(line)["data"]["kind"] for line in notified], "the fill notified no phone"
 
 
 # --- stream_processor on a stack with the `timestream` flag: the fill is also a time-series point -----------
