@@ -70,10 +70,13 @@ def jwks_server(request: pytest.FixtureRequest, pool_id: str) -> str:
 class SignedIn:
     user_id: str
     access_token: str
+    admin_id: str
+    admin_token: str
 
 
 def signed_in(request: pytest.FixtureRequest) -> SignedIn:
-    """A confirmed user of a pool made as the CDK app makes it, signed in with their password."""
+    """A confirmed user and an admin of a pool made as the CDK app makes it, signed in with their
+    passwords."""
     pool = identity.create_user_pool(get_settings().catalogue)
     env(
         request,
@@ -81,18 +84,26 @@ def signed_in(request: pytest.FixtureRequest) -> SignedIn:
         user_pool_client_id=pool.client_id,
         jwks_url=jwks_server(request, pool.pool_id),
     )
-    email = "alice@example.com"
-    user_id = identity.create_confirmed_user(pool, email, PASSWORD, wiring.users())
-    return SignedIn(user_id, password_tokens(pool.client_id, email, PASSWORD)["AccessToken"])
+    tokens = {}
+    for email, admin in (("alice@example.com", False), ("root@example.com", True)):
+        user_id = identity.create_confirmed_user(pool, email, PASSWORD, wiring.users(), admin=admin)
+        tokens[admin] = (user_id, password_tokens(pool.client_id, email, PASSWORD)["AccessToken"])
+    return SignedIn(*tokens[False], *tokens[True])
 
 
-# --- authorizer: a request with the user's token --------------------------------------------------------
+# --- authorizer: a request with a user's token, and an admin's ----------------------------------------------
 
 
 def authorize(given: SignedIn) -> None:
-    out = handler("authorizer", load_event("authorizer/request", token=given.access_token))
-    assert out["principalId"] == given.user_id, out
-    assert out["policyDocument"]["Statement"][0]["Effect"] == "Allow", out
+    """A user's request, and an admin's (whose TOTP the authorizer asks the pool, with the token)."""
+    for user_id, token, role in (
+        (given.user_id, given.access_token, "user"),
+        (given.admin_id, given.admin_token, "admin"),
+    ):
+        out = handler("authorizer", load_event("authorizer/request", token=token))
+        assert out["principalId"] == user_id, out
+        assert out["policyDocument"]["Statement"][0]["Effect"] == "Allow", out
+        assert out["context"]["role"] == role, out
 
 
 # --- realtime: a connection opened with the token in its query string, a ping, its close -----------------
