@@ -54,12 +54,14 @@ PROD_CONTEXT = {
 }
 
 
-def synthesize(stage: str, outdir: Path) -> Synth:
+def synthesize(stage: str, outdir: Path, **flags: str) -> Synth:
+    """The app for ``stage``, with the context ``flags`` given (e.g. timestream="true")."""
     # No asset staging: the templates are the same, and the ~35 MB layer is not copied per run.
     context = cdk_json_context(
         stage=stage,
         **{"aws:cdk:disable-asset-staging": True},
         **(PROD_CONTEXT if stage == "prod" else {}),
+        **flags,
     )
     # nag runs in its own test (validate_scope) so that a finding fails one test, not the fixture.
     nija = build_app(context=context, outdir=str(outdir), nag=False)

@@ -18,3 +18,9 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return synthesize("prod", tmp_path_factory.mktemp("cdk-prod"))
+
+
+@pytest.fixture(scope="session")
+def dev_timestream(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """dev with the `timestream` flag on (Timestream for LiveAnalytics, for the accounts that have it)."""
+    return synthesize("dev", tmp_path_factory.mktemp("cdk-dev-timestream"), timestream="true")

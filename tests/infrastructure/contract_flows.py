@@ -1,105 +1,46 @@
 """A representative flow per function deployment, for the deployment contract: the data it needs is
 put on moto first, then the handler runs from a cold start (settings and clients built anew, as in a
-new Lambda process) inside `recording`, with the sample events of events/ as Lambda sends them."""
+new Lambda process) inside `recording`, with the sample events of events/ as Lambda sends them.
+The flows of the functions that verify a user's token, and of the stream processor, are in
+contract_socket_flows.py."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import contract_socket_flows as socket_flows
 import pytest
-from aws_calls import Recording, recording
+from aws_calls import unrecorded
+from contract_kit import (
+    ADMIN,
+    ALICE,
+    BOB,
+    DEV,
+    Flow,
+    api,
+    env,
+    handler,
+    members,
+    paper_user,
+    queue_paper_order,
+)
 from kit import KRAKEN_SECRET, queued_event
 
 from nija import wiring
-from nija.config import get_settings, reset_settings
-from nija.domain.models import BrokerName, User
+from nija.config import get_settings
+from nija.domain.models import BrokerName
 from nija.local import identity
-from nija.local.lambda_runtime import (
-    LambdaContext,
-    load_event,
-    load_function,
-    scheduled_event,
-)
-
-ALICE = "a11ce000-0000-4000-8000-00000000c0a1"
-BOB = "b0b00000-0000-4000-8000-00000000c0b2"
-ADMIN = "ad000000-0000-4000-8000-00000000c0ad"
-DEV = "nija-dev"
-
-
-@dataclass(frozen=True)
-class Flow:
-    key: str  # folder under functions/
-    deployment: str  # its FunctionName in the dev template
-    prepare: Callable[[pytest.FixtureRequest], Any]  # moto's data; returns what the run needs
-    invoke: Callable[[Any], Any]  # the handler call(s), recorded
-
-    @property
-    def name(self) -> str:
-        return self.deployment.removeprefix(f"{DEV}-")
-
-    def run(self, request: pytest.FixtureRequest) -> Recording:
-        request.getfixturevalue("aws")
-        given = self.prepare(request)
-        reset_settings()  # a cold start: nothing the preparation built is reused
-        with recording(self.deployment) as rec:
-            self.invoke(given)
-        reset_settings()
-        return rec
-
-
-def handler(key: str, event: dict[str, Any], instance: str = "contract") -> Any:
-    module = load_function(key, f"{instance}-{key}")
-    return module.handler(event, LambdaContext(f"contract-{key}"))
-
-
-def members(*users: str) -> None:
-    for u in users:
-        wiring.users().put_user(User(user_id=u, email=f"{u[:8]}@example.com"))
-
-
-def paper_user(user: str) -> None:
-    members(user)
-    wiring.paper_broker().seed_balances(user, {"USD": Decimal("100000")})
-    identity.connect_paper(user)
-
-
-def env(request: pytest.FixtureRequest, **values: str) -> None:
-    patch = request.getfixturevalue("monkeypatch")
-    for name, value in values.items():
-        patch.setenv(f"NIJA_{name.upper()}", value)
-    reset_settings()
-
-
-def api(key: str, case: str, **values: str) -> dict[str, Any]:
-    reply = handler(key, load_event(f"{key}/{case}", **values))
-    assert reply["statusCode"] < 300, reply
-    return dict(reply)
-
+from nija.local.lambda_runtime import load_event, scheduled_event
 
 # --- executor: an order from the queue, then the open-order sync ------------------------------------------
 
 
 def _queued_orders(request: pytest.FixtureRequest) -> dict[str, Any]:
-    from nija.domain.models import Principal
-    from nija.logic import orders
-    from nija.logic.orders import OrderRequest
-
     paper_user(ALICE)
-    body = {"broker": "paper", "symbol": "BTC/USD", "side": "buy", "type": "market", "quantity": "0.01"}
-    orders.place_order(
-        Principal(user_id=ALICE),
-        OrderRequest.model_validate(body),
-        "k1",
-        wiring.orders(),
-        wiring.order_queue(),
-        wiring.telemetry(),
-    )
+    queue_paper_order(ALICE)
     return {
         "batch": queued_event("paper"),
         "sync": scheduled_event(get_settings().catalogue.sync_rule_name("paper"), get_settings().region),
@@ -132,7 +73,8 @@ def _reconcile_kraken(given: dict[str, Any]) -> None:
     replay = Replay().load("kraken", "ok", "adapter_markets", "adapter_ticker")
     with override_client_settings(adapter=replay, enable_rate_limit=False, timeout_s=5.0):
         handler("executor", given["sync"])
-    assert wiring.reconcile_book().last(ALICE, BrokerName.KRAKEN) is not None  # the keys were read
+    with unrecorded():
+        assert wiring.reconcile_book().last(ALICE, BrokerName.KRAKEN) is not None  # the keys were read
 
 
 # --- strategy_scan: one shard of the paper broker -----------------------------------------------------------
@@ -284,11 +226,15 @@ def _append(events: list[dict[str, Any]]) -> None:
         assert handler("audit_writer", event)["batchItemFailures"] == []
 
 
+# The stream processor where the stack has Timestream (checked against the flag's synthesis).
+STREAM_WITH_TIMESTREAM = Flow(
+    "stream_processor",
+    f"{DEV}-stream-processor",
+    socket_flows.user_changes_with_timestream,
+    socket_flows.push_and_write,
+)
 # Until the scan sizes a first entry from what its deployment may read (issue 15, item 2).
 SCAN_FIRST_ENTRY = Flow("strategy_scan", f"{DEV}-scan-kraken", _kraken_user, _size_first_entry)
-# Functions whose flow needs a token verified against the pool's JWKS over HTTP (a moto server):
-# not run here yet; their grants are checked by test_realtime_stack / test_service_stack.
-NOT_YET = {"authorizer", "realtime", "stream_processor"}
 
 FLOWS: tuple[Flow, ...] = (
     Flow("executor", f"{DEV}-executor-paper", _queued_orders, _execute),
@@ -299,4 +245,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow("admin_api", f"{DEV}-admin-api", _admin_world, _administer),
     Flow("audit_anchor", f"{DEV}-audit-anchor", _anchored, _anchor),
     Flow("audit_writer", f"{DEV}-audit-writer", _outbox_events, _append),
+    Flow("authorizer", f"{DEV}-authorizer", socket_flows.signed_in, socket_flows.authorize),
+    Flow("realtime", f"{DEV}-realtime", socket_flows.signed_in, socket_flows.connect_and_close),
+    Flow("stream_processor", f"{DEV}-stream-processor", socket_flows.user_changes, socket_flows.push),
 )

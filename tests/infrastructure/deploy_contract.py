@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from aws_calls import Recording, Request, SettingRead, kms_aliases
+from aws_calls import Recording, Request, SettingRead, kms_aliases, websocket_api
 from cdk_synth import ROOT, Synth
 
 from nija.catalogue import catalogue
@@ -248,9 +248,10 @@ class Contract:
                 yield str(read.value), deployed[name]
         socket = recording.settings.get("websocket_endpoint")
         if socket and socket.value and "websocket_endpoint" in deployed:
-            from aws_calls import _websocket
-
-            yield "/".join(_websocket(socket.value)), "/".join(_websocket(deployed["websocket_endpoint"]))
+            yield (
+                "/".join(websocket_api(socket.value)),
+                "/".join(websocket_api(deployed["websocket_endpoint"])),
+            )
         yield test, dev  # last: an id above may hold the prefix (the local anchor bucket's name does)
 
     def _deployed_values(self) -> dict[str, str]:
@@ -324,11 +325,15 @@ class _Physical:
             return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
         if kind == "AWS::Cognito::UserPool":
             return f"{self.region}_{logical_id}"
+        if kind == "AWS::Timestream::Table":
+            return f"{self.render(props['DatabaseName'])}|{self.render(props['TableName'])}"
         return str(name)
 
     def attribute(self, logical_id: str, attribute: str) -> str:
         kind = self._find(logical_id)["Type"]
         name = self.ref(logical_id)
+        # A Timestream table's Ref is "database|table"; its ARN names both.
+        timestream = "database/{}/table/{}".format(*name.split("|", 1)) if "|" in name else name
         arn = {
             "AWS::DynamoDB::GlobalTable": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
             "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
@@ -339,6 +344,7 @@ class _Physical:
             "AWS::Lambda::Function": f"arn:aws:lambda:{self.region}:{self.account}:function:{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{self.account}:role/{name}",
             "AWS::SNS::Topic": f"arn:aws:sns:{self.region}:{self.account}:{name}",
+            "AWS::Timestream::Table": f"arn:aws:timestream:{self.region}:{self.account}:{timestream}",
         }.get(kind, f"arn:aws:unknown:{self.region}:{self.account}:{name}")
         if attribute == "Arn":
             return arn

@@ -6,9 +6,11 @@ contract_flows.py for the flow each function runs."""
 from __future__ import annotations
 
 import pytest
-from aws_calls import Recording, Request, SettingRead, recording
+from aws_calls import Recording, Request, SettingRead, recording, websocket_api
 from cdk_synth import ROOT, Synth
-from contract_flows import FLOWS, NOT_YET, SCAN_FIRST_ENTRY, Flow
+from contract_flows import FLOWS, SCAN_FIRST_ENTRY, STREAM_WITH_TIMESTREAM, Flow
+from contract_kit import DEV
+from contract_socket_flows import CONNECTION
 from deploy_contract import Contract, Violation
 
 from nija import wiring
@@ -93,6 +95,24 @@ def test_an_unknown_action_and_an_unset_setting_are_reported(aws: None, contract
     ]
 
 
+def test_pushes_to_connections_are_checked_on_the_deployed_api(
+    contract: Contract, request: pytest.FixtureRequest
+) -> None:
+    """The stream processor's pushes and closes are named as IAM names them (ManageConnections on the
+    API, stage, method and connection), on the deployed API whose id its endpoint setting carries: the
+    realtime function, with neither that grant nor that setting, is refused them."""
+    (flow,) = [f for f in FLOWS if f.key == "stream_processor"]
+    recorded = flow.run(request)
+    as_realtime = Recording(f"{DEV}-realtime", recorded.requests, recorded.settings)
+    deployed = contract.deployments[flow.deployment].environment["NIJA_WEBSOCKET_ENDPOINT"]
+    api = "/".join(websocket_api(deployed))
+    account, region = contract.physical.account, contract.physical.region
+    assert sorted((v.kind, v.what.split(" (for ")[0]) for v in contract.check(as_realtime)) == [
+        ("denied", f"execute-api:ManageConnections on arn:aws:execute-api:{region}:{account}:{api}/{m}")
+        for m in (f"DELETE/@connections/{CONNECTION}", f"POST/@connections/{CONNECTION}")
+    ] + [("setting", "NIJA_WEBSOCKET_ENDPOINT")]
+
+
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)
 def test_each_function_may_do_what_its_code_does(
     flow: Flow, contract: Contract, request: pytest.FixtureRequest
@@ -107,8 +127,20 @@ def test_the_scans_first_entry_on_a_real_broker(contract: Contract, request: pyt
     assert contract.check(recorded) == []
 
 
+def test_the_stream_processor_on_a_stack_with_timestream(
+    dev_timestream: Synth, request: pytest.FixtureRequest
+) -> None:
+    """With the `timestream` flag, the processor also writes the fill's time-series point: the write and
+    the endpoint discovery it implies must be that deployment's."""
+    recorded = STREAM_WITH_TIMESTREAM.run(request)
+    assert {"timestream:WriteRecords", "timestream:DescribeEndpoints"} <= {
+        r.action for r in recorded.requests
+    }
+    assert Contract(dev_timestream).check(recorded) == []
+
+
 def test_every_function_has_a_flow(contract: Contract) -> None:
-    """A new function (a folder under functions/) needs a flow here, or a place in NOT_YET."""
+    """A new function (a folder under functions/) needs a flow here."""
     assert {f.deployment for f in FLOWS} <= set(contract.deployments)
     folders = {p.parent.name for p in (ROOT / "functions").glob("*/handler.py")}
-    assert {f.key for f in FLOWS} == folders - NOT_YET
+    assert {f.key for f in FLOWS} == folders

@@ -3,15 +3,10 @@ on with `-c timestream=true` (the database and table, and write on that table fo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
 from cdk_synth import Synth, logical_id, resources
-
-from infra_cdk.app import build_app
-from infra_cdk.stage import cdk_json_context
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
@@ -28,11 +23,8 @@ def test_off_by_default(dev: Synth) -> None:
     assert "timestream" not in str(resources(t, "AWS::IAM::Policy"))
 
 
-def test_on_with_the_flag(dev: Synth, tmp_path_factory: pytest.TempPathFactory) -> None:
-    outdir: Path = tmp_path_factory.mktemp("cdk-timestream")
-    context = cdk_json_context(stage="dev", timestream="true", **{"aws:cdk:disable-asset-staging": True})
-    nija = build_app(context=context, outdir=str(outdir), nag=False)
-    t = Template.from_stack(nija.service).to_json()
+def test_on_with_the_flag(dev: Synth, dev_timestream: Synth) -> None:
+    t = dev_timestream.service_json
     [db] = resources(t, "AWS::Timestream::Database").values()
     assert db["Properties"]["DatabaseName"] == dev.catalogue.timestream_database
     [table_id] = resources(t, "AWS::Timestream::Table")
