@@ -46,7 +46,7 @@ the sequence to run, `CHECKS` by default.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -84,7 +84,7 @@ class OrderContext:
     current: Decimal  # the signed position at the order's broker and symbol, before the order
     resulting: Decimal  # the signed position after the order fills completely
     reduces: bool
-    permissions: UserPermissions = UserPermissions()
+    permissions: UserPermissions = field(default_factory=UserPermissions)
 
     @classmethod
     def build(
