@@ -168,3 +168,19 @@ def order_refusal(
             f"{quote}, above this account's maximum position value of {fmt(p.max_position_value)} {quote}",
         )
     return None
+
+
+def series_refusal(
+    permissions: UserPermissions, broker: BrokerName, symbol: str, *, holds: bool
+) -> str | None:
+    """The code that keeps a user out of a strategy series, or None. A series they hold a position in
+    stays while trading is on: its exit may go out."""
+    if not permissions.trading_enabled:
+        return RefusalCode.TRADING_DISABLED.value
+    if holds:
+        return None
+    if not permissions.allows_broker(broker):
+        return RefusalCode.BROKER_NOT_ALLOWED.value
+    if not permissions.allows_symbol(symbol):
+        return RefusalCode.SYMBOL_NOT_ALLOWED.value
+    return None

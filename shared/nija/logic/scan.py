@@ -40,7 +40,7 @@ from nija.domain.messages import PlaceOrder
 from nija.domain.models import BrokerName, OrderIntent, OrderType, Position, Side, utcnow
 from nija.domain.money import ZERO, fmt
 from nija.domain.orders import Order, OrderStatus
-from nija.domain.permissions import UserPermissions
+from nija.domain.permissions import UserPermissions, series_refusal
 from nija.domain.risk import TradingMode
 from nija.domain.settings import StrategySettings
 from nija.domain.strategies import Action, Reason, closed_candles, get_strategy
@@ -65,19 +65,11 @@ class UserScanState:
     permissions: UserPermissions = field(default_factory=UserPermissions)  # what an admin allows
 
     def forbids(self, broker: BrokerName, symbol: str) -> str | None:
-        """Why the user's permissions keep them out of this series (a skip reason), or None. A series
-        they hold a position in stays: its exit may go out."""
-        p = self.permissions
-        if not p.trading_enabled:
-            return "trading_disabled"
+        """Why the user's permissions keep them out of this series (a skip reason), or None."""
         held = self.positions.get((broker, symbol))
-        if held is not None and held.quantity != ZERO:
-            return None
-        if not p.allows_broker(broker):
-            return "broker_not_allowed"
-        if not p.allows_symbol(symbol):
-            return "symbol_not_allowed"
-        return None
+        return series_refusal(
+            self.permissions, broker, symbol, holds=held is not None and held.quantity != ZERO
+        )
 
 
 class EnabledUsers(Protocol):
