@@ -263,7 +263,9 @@ def model(users: int, brokers: int, flows: dict[str, Calls], t: Template) -> dic
         events * 12 * AUDIT_EVENT_BYTES / 1e9 * p["ddb_gb_month"]
     )
 
-    month["Secrets Manager secrets"] += users * brokers * p["secret_month"]
+    # one secret per user, every broker's keys a version of it (nija.adapters.vault); each modelled
+    # user trades at least one exchange (a paper-only user keeps no secret at all)
+    month["Secrets Manager secrets"] += users * p["secret_month"]
     # the stage's own: keys, alarms, dashboards, and every broker's schedules whoever trades there
     month["KMS keys"] += t.kms_keys * p["kms_key_month"]
     month["CloudWatch alarms and dashboards"] += (

@@ -14,9 +14,10 @@ from nija.domain.ratelimit import WINDOW_S, RequestLimit
 
 BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
 
-# The vault's names for a user and a broker: each secret is tagged with them and each data key is
-# bound to them as its KMS encryption context (nija.adapters.vault, nija.adapters.envelope). The CDK
-# app's IAM conditions (secretsmanager:ResourceTag/broker, kms:EncryptionContext:broker) use them.
+# The vault's names for a user and a broker: each data key is bound to them as its KMS encryption
+# context (nija.adapters.vault, nija.adapters.envelope), each user's secret is tagged with the user's,
+# and each version of it is labelled with the broker's. The CDK app's IAM conditions
+# (kms:EncryptionContext:broker, secretsmanager:VersionStage) use them.
 VAULT_USER_KEY = "user_id"
 VAULT_BROKER_KEY = "broker"
 VAULT_CONTEXT_KEYS: tuple[str, ...] = (VAULT_USER_KEY, VAULT_BROKER_KEY)
@@ -124,9 +125,11 @@ class Catalogue:
     def queue(self, broker: BrokerName | str) -> QueueDef:
         return self.queues[BrokerName(broker)]
 
-    def secret_name(self, user_id: str, broker: BrokerName | str) -> str:
-        """One secret per user and broker; the prefix lets IAM scope access per stage."""
-        return f"{self.prefix}/users/{user_id}/brokers/{BrokerName(broker).value}"
+    def secret_name(self, user_id: str) -> str:
+        """One secret per user, whatever their brokers (a secret costs $0.40 a month): each broker's
+        sealed keys are a version of it labelled with the broker's name (nija.adapters.vault). The
+        prefix lets IAM scope access per stage."""
+        return f"{self.prefix}/users/{user_id}/vault"
 
     @property
     def vault_key_alias(self) -> str:
@@ -136,13 +139,13 @@ class Catalogue:
     def secret_prefix(self) -> str:
         return f"{self.prefix}/users/"
 
-    def secret_name_pattern(self, broker: BrokerName | str | None = None) -> str:
-        """An IAM wildcard over ``secret_name``: every user's secret for one broker, or for any broker.
+    @property
+    def secret_name_pattern(self) -> str:
+        """An IAM wildcard over ``secret_name``: every user's vault secret in the stage.
 
         Secrets Manager appends ``-`` and six random characters to the name in the ARN; callers add them.
         """
-        name = "*" if broker is None else BrokerName(broker).value
-        return f"{self.secret_prefix}*/brokers/{name}"
+        return f"{self.secret_prefix}*/vault"
 
     def sync_rule_name(self, broker: BrokerName | str) -> str:
         """The schedule that makes each executor look up its open orders at the broker."""

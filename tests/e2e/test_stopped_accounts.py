@@ -92,7 +92,7 @@ def test_an_erased_accounts_token_writes_nothing_and_leaves_nothing(stack) -> No
         )["Items"]
         assert left == [], partition
     secrets = _aws(stack, "secretsmanager").list_secrets(
-        Filters=[{"Key": "name", "Values": [cat.secret_name(user_id, "paper")]}]
+        Filters=[{"Key": "name", "Values": [cat.secret_name(user_id)]}]
     )["SecretList"]
     assert secrets == []
 
