@@ -1337,7 +1337,7 @@ export interface components {
             email: string;
             /** Mfa Enabled */
             mfa_enabled: boolean;
-            /** @description what an admin allows you (GET /v1/me; absent from the admin's user list) */
+            /** @description what an admin allows you, on GET /v1/me (the admin routes leave it out: GET /admin/users/{id}/permissions) */
             permissions?: components["schemas"]["PermissionsView"] | null;
             /** Requests Per Minute */
             requests_per_minute: number;

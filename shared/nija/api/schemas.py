@@ -193,7 +193,9 @@ class MeOut(BaseModel):
     trading_disabled_reason: str | None = None
     created_at: datetime
     permissions: PermissionsView | None = Field(
-        None, description="what an admin allows you (GET /v1/me; absent from the admin's user list)"
+        None,
+        description="what an admin allows you, on GET /v1/me (the admin routes leave it out: "
+        "GET /admin/users/{id}/permissions)",
     )
 
     @classmethod
