@@ -50,8 +50,8 @@ from nija.ports.stores import OrderStore
 from nija.ports.telemetry import Telemetry
 
 CANDLES = 100  # enough closed candles for RSI_14's Wilder smoothing to settle
-# An entry capped by a value limit is sized a little under it: the market price the executor checks
-# it at may be above the candle's close.
+# An entry is sized a little under a value cap: the market price the executor checks it at may be
+# above the candle's close.
 CAP_HEADROOM = Decimal("0.98")
 
 
@@ -248,9 +248,9 @@ class Scanner:
                 return None
             capped = None
             if quantity is not None and (cap := state.permissions.entry_cap()) is not None:
-                limit, code = cap
-                if quantity * series.close > limit:
-                    quantity, capped = limit * CAP_HEADROOM / series.close, code.value
+                budget, code = cap[0] * CAP_HEADROOM, cap[1]
+                if quantity * series.close > budget:
+                    quantity, capped = budget / series.close, code.value
             quantity = _tradable(series.broker, series.symbol, quantity)
             if quantity is None:
                 report.skipped[capped or "no_size"] += 1
