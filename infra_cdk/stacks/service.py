@@ -250,7 +250,10 @@ class ServiceStack(Stack):
             "AdminApi",
             cat.admin_api,
             "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)",
-            environment=data.anchors.environment,
+            environment={
+                **data.anchors.environment,
+                **({"NIJA_ADMIN_ALLOWED_IPS": ",".join(settings.admin_ips)} if settings.admin_ips else {}),
+            },
         )
         data.audit.grant_append(self.admin_api.function)  # every admin action
         data.audit.grant_search(self.admin_api.function)  # GET /admin/audit and /admin/audit/verify

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+from nija.domain.ip_limits import IpLimit
 from nija.domain.models import BrokerName, Tier
 from nija.domain.ratelimit import WINDOW_S, RequestLimit
 
@@ -21,6 +22,14 @@ BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
 VAULT_USER_KEY = "user_id"
 VAULT_BROKER_KEY = "broker"
 VAULT_CONTEXT_KEYS: tuple[str, ...] = (VAULT_USER_KEY, VAULT_BROKER_KEY)
+
+
+# Requests per source address in a WAF evaluation window (nija.ip_limits). Prod takes fewer sign-ins
+# (other stages' test suites and benchmarks sign many users in from one address: 127.0.0.1 locally,
+# a CI runner against dev) and more of everything, for users who share an address (an office's NAT,
+# a carrier's): two enterprise users at their full 1,000 a minute.
+SIGN_IN_IP_LIMIT, PROD_SIGN_IN_IP_LIMIT = IpLimit(200, 300), IpLimit(100, 300)
+IP_LIMIT, PROD_IP_LIMIT = IpLimit(5_000, 300), IpLimit(10_000, 300)
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,10 @@ class Catalogue:
     # second (the reservoir) and this fraction of the rest; X-Ray's default rule is 1 a second and 5 %.
     xray_reservoir_per_second: int = 1
     xray_fixed_rate: float = 0.01
+    # Per source address (nija.ip_limits): AWS WAF's rate-based rules in front of the REST API, and
+    # the local stack's gateway. The sign-in routes (the public /v1/auth/ ones), and every request.
+    sign_in_ip_limit: IpLimit = SIGN_IN_IP_LIMIT
+    ip_limit: IpLimit = IP_LIMIT
 
     def queue(self, broker: BrokerName | str) -> QueueDef:
         return self.queues[BrokerName(broker)]
@@ -307,7 +320,7 @@ def catalogue(stage: str) -> Catalogue:
         )
         for b in BROKERS
     }
-    return Catalogue(
+    cat = Catalogue(
         stage=stage,
         prefix=prefix,
         state_table=TableDef(
@@ -336,3 +349,6 @@ def catalogue(stage: str) -> Catalogue:
         user_pool_client_name=f"{prefix}-mobile",
         executor_timeout_s=executor_timeout,
     )
+    if stage == "prod":
+        cat = replace(cat, sign_in_ip_limit=PROD_SIGN_IN_IP_LIMIT, ip_limit=PROD_IP_LIMIT)
+    return cat

@@ -25,7 +25,8 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/health", ("GET",), "trading_api", public=True),
-    # Cognito behind them; wrong passwords lock the account in Cognito, the stage throttles the flood.
+    # Cognito behind them; wrong passwords lock the account, and each client address has its own
+    # limit on them (nija.ip_limits: AWS WAF in the cloud, the local stack's gateway locally).
     *(
         Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
         for name in ("signup", "confirm", "login", "refresh", "mfa/verify")
@@ -90,6 +91,14 @@ def route_for(method: str, path: str) -> Route | None:
         if pattern.match(path) and route.allows(method):
             return route
     return None
+
+
+SIGN_IN_PREFIX = "/v1/auth/"
+
+
+def sign_in_paths() -> frozenset[str]:
+    """The sign-in routes: the public ones under /v1/auth/ (nija.ip_limits limits each address on them)."""
+    return frozenset(r.path for r in ROUTES if r.public and r.path.startswith(SIGN_IN_PREFIX))
 
 
 def is_public(method: str, path: str) -> bool:
