@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
     from nija.adapters.dynamo.ledger import DynamoLedger
     from nija.adapters.dynamo.orders import DynamoOrders
+    from nija.adapters.dynamo.permissions import DynamoPermissions
     from nija.adapters.dynamo.reconcile import DynamoReconcileBook
     from nija.adapters.dynamo.request_limits import DynamoRequestLimiter
     from nija.adapters.dynamo.risk import DynamoRiskStore
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from nija.logic.migrate.migrator import Migrator
     from nija.logic.notify import Notifier
     from nija.logic.orders import OrderDesk
+    from nija.logic.permissions import PermissionsService
     from nija.logic.positions import PositionBook
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
@@ -129,6 +131,13 @@ class Container:
         from nija.adapters.dynamo.risk import DynamoRiskStore
 
         return DynamoRiskStore()
+
+    @cached_property
+    def permissions_store(self) -> DynamoPermissions:
+        """What an admin allows each user (the executor and the scan read it in their own batches)."""
+        from nija.adapters.dynamo.permissions import DynamoPermissions
+
+        return DynamoPermissions()
 
     @cached_property
     def settings_store(self) -> DynamoStrategySettings:
@@ -319,7 +328,12 @@ class Container:
         from nija.logic.orders import OrderDesk
 
         return OrderDesk(
-            self.orders, self.order_queue, self.connected, self.controls.mode_for, self.telemetry
+            self.orders,
+            self.order_queue,
+            self.connected,
+            self.controls.mode_for,
+            self.telemetry,
+            self.permissions.of,
         )
 
     def executor(self, name: BrokerName) -> Executor:
@@ -374,6 +388,13 @@ class Container:
         from nija.logic.controls import OwnSwitch
 
         return OwnSwitch(self.controls, self.users)
+
+    @cached_property
+    def permissions(self) -> PermissionsService:
+        """GET and PUT /admin/users/{id}/permissions, and the user's own view on GET /v1/me."""
+        from nija.logic.permissions import PermissionsService
+
+        return PermissionsService(self.users, self.permissions_store)
 
     @cached_property
     def settings_service(self) -> SettingsService:

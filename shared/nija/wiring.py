@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
     from nija.adapters.dynamo.ledger import DynamoLedger
     from nija.adapters.dynamo.orders import DynamoOrders
+    from nija.adapters.dynamo.permissions import DynamoPermissions
     from nija.adapters.dynamo.reconcile import DynamoReconcileBook
     from nija.adapters.dynamo.risk import DynamoRiskStore
     from nija.adapters.dynamo.settings import DynamoStrategySettings
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from nija.logic.migrate.migrator import Migrator
     from nija.logic.notify import Notifier
     from nija.logic.orders import OrderDesk
+    from nija.logic.permissions import PermissionsService
     from nija.logic.positions import PositionBook
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
@@ -120,6 +122,14 @@ def risk_store() -> DynamoRiskStore:
 
 def settings_store() -> DynamoStrategySettings:
     return container().settings_store
+
+
+def permissions_store() -> DynamoPermissions:
+    return container().permissions_store
+
+
+def permissions() -> PermissionsService:
+    return container().permissions
 
 
 def devices() -> Devices:

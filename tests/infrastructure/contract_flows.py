@@ -180,6 +180,8 @@ def _admin_world(request: pytest.FixtureRequest) -> None:
 def _administer(given: Any) -> None:
     api("admin_api", "health", user_id=ADMIN, role="admin")
     api("admin_api", "users_tier", user_id=ADMIN, role="admin", target_id=ALICE)
+    api("admin_api", "users_permissions_put", user_id=ADMIN, role="admin", target_id=ALICE)
+    api("admin_api", "users_permissions_get", user_id=ADMIN, role="admin", target_id=ALICE)
 
 
 # --- the audit: the outbox into the chains, and the hourly anchor ---------------------------------------

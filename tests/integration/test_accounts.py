@@ -77,6 +77,13 @@ def test_signup_makes_pool_user_and_profile_then_login_works(dashboard: Any) -> 
         "requests_per_minute": 60,
         "trading_disabled_reason": None,
         "created_at": None,
+        "permissions": {  # no admin restricted the new user
+            "trading_enabled": True,
+            "allowed_brokers": None,
+            "allowed_symbols": None,
+            "max_order_value": None,
+            "max_position_value": None,
+        },
     }
     events = wiring.audit_records().events_for(user_id)
     assert [(e.action, e.outcome.value) for e in events] == [

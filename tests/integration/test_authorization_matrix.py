@@ -189,6 +189,22 @@ def test_admin_routes_need_the_admins_group(world: World) -> None:
         assert r.json()["error"]["code"] == "forbidden"
 
 
+def test_a_users_permissions_are_for_admins_only(world: World) -> None:
+    """GET and PUT /admin/users/{id}/permissions: in the matrix above like every admin route; a valid
+    body changes nothing for a non-admin, their own id included, and the user sees theirs on /v1/me."""
+    routes = protected_routes(world.app, world)
+    path = f"/admin/users/{world.bob['user_id']}/permissions"
+    assert {("GET", path), ("PUT", path)} <= set(routes)
+    body = {"trading_enabled": False}
+    for who in (world.alice, world.bob):
+        headers = {"Authorization": f"Bearer {who['AccessToken']}"}
+        for method in ("GET", "PUT"):
+            r = world.app.request(method, path, headers=headers, json=body if method == "PUT" else None)
+            assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden", (method, r.text)
+    me = world.app.get("/v1/me", headers={"Authorization": f"Bearer {world.bob['AccessToken']}"})
+    assert me.status_code == 200 and me.json()["permissions"]["trading_enabled"] is True
+
+
 def test_a_disabled_user_is_refused(world: World) -> None:
     from nija.domain.models import UserStatus
 

@@ -35,6 +35,7 @@ from nija.domain.items import ItemKey, ItemKind
 from nija.domain.models import BrokerName
 from nija.domain.notifications import Device
 from nija.domain.orders import OrderStatus
+from nija.domain.permissions import UserPermissions
 from nija.domain.reconciliation import Difference
 from nija.domain.risk import RiskSettings
 from nija.domain.settings import StrategySettings
@@ -90,6 +91,7 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
         StrategySettings(enabled=True, brokers=(BrokerName.PAPER,), symbols=("BTC/USD",)),
         RiskSettings(),
     )
+    wiring.permissions().put(user, user, UserPermissions(max_order_value=Decimal("5000")))  # an admin's
     risk.record_equity(user, "paper", Decimal("10100"), T0)
     risk.start_day(user, T0, Decimal("10000"), T0)
     DynamoAnalyticsStore().record_snapshot(user, Decimal("10100"), T0)

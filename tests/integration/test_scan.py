@@ -162,6 +162,44 @@ def test_halted_and_disabled_users_get_no_intents(scan: tuple[Scanner, Series, l
     assert len(queued()) == 2
 
 
+def test_an_admins_permissions_skip_and_filter_users_and_cap_entries(
+    scan: tuple[Scanner, Series, list[str]],
+) -> None:
+    """Trading off: no intent at all; a symbol not allowed: that series only; a value cap: the entry
+    sized under it (5% of 10,000 USD would be 500)."""
+    from nija.domain.permissions import UserPermissions
+
+    scanner, series, members = scan
+    off, eth_only, capped = members
+    admin = wiring.permissions()
+    admin.put("admin", off, UserPermissions(trading_enabled=False))
+    admin.put("admin", eth_only, UserPermissions(allowed_symbols=("ETH/USD",)))
+    admin.put("admin", capped, UserPermissions(max_order_value=Decimal("100")))
+
+    report = scanner.run(scan_shard(capped), PAPER)
+    assert dict(report.skipped) == {"trading_disabled": 2, "symbol_not_allowed": 1}
+    assert (report.intents, series.fetches) == (3, 2)
+    made = {u: wiring.orders().list_orders(u, 10, None)[0] for u in members}
+    assert made[off] == [] and [o.symbol for o in made[eth_only]] == ["ETH/USD"]
+    # 100 USD x 0.98 (headroom for the price moving before the executor checks it) at the close of 48
+    assert {(o.symbol, o.quantity) for o in made[capped]} == {
+        ("BTC/USD", Decimal("2.04166666")),
+        ("ETH/USD", Decimal("2.04166666")),
+    }
+    assert all(o.quantity * 48 <= 100 for o in made[capped])
+
+
+def test_a_series_no_user_may_trade_is_not_read(scan: tuple[Scanner, Series, list[str]]) -> None:
+    from nija.domain.permissions import UserPermissions
+
+    scanner, series, members = scan
+    for u in members:
+        wiring.permissions().put("admin", u, UserPermissions(allowed_brokers=(BrokerName.KRAKEN,)))
+    report = scanner.run(scan_shard(members[0]), PAPER)
+    assert dict(report.skipped) == {"broker_not_allowed": 2 * len(members)}
+    assert (report.intents, report.fetches, series.fetches, queued()) == (0, 0, 0, [])
+
+
 def test_a_global_halt_stops_the_whole_scan(scan: tuple[Scanner, Series, list[str]]) -> None:
     scanner, series, members = scan
     wiring.controls().set_switch("admin", SwitchScope.GLOBAL, "global", True, TradingMode.HALTED)

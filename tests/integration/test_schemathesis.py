@@ -118,7 +118,9 @@ def valid_sign_ups(_: schemathesis.HookContext, body: Any) -> Any:
 EXISTING: dict[str, str] = {}
 
 
-@schema.hook("map_path_parameters").apply_to(path=["/v1/orders/{order_id}", "/admin/users/{user_id}/tier"])
+@schema.hook("map_path_parameters").apply_to(
+    path=["/v1/orders/{order_id}", "/admin/users/{user_id}/tier", "/admin/users/{user_id}/permissions"]
+)
 def existing_objects(_: schemathesis.HookContext, parameters: dict[str, Any]) -> dict[str, Any]:
     return {
         name: EXISTING[name]

@@ -113,3 +113,64 @@ def test_under_a_stage_path_an_admin_with_mfa_signs_in_and_calls_that_stage() ->
 def test_served_at_the_root_it_calls_the_root() -> None:
     result = _run("/admin/console", [(200, {"access_token": "a"}), (200, {"items": []}), (200, {})])
     assert [c["url"] for c in result["calls"]][:2] == ["/v1/auth/login", "/admin/users?limit=50"]  # type: ignore[union-attr]
+
+
+PERMISSIONS_STEPS = r"""
+(async () => {
+  el("email").value = "admin@example.com"; el("password").value = "pw";
+  el("login").handlers.submit({ preventDefault() {} });
+  await new Promise((r) => setTimeout(r, 20));
+  el("perm-user").value = " u1 ";
+  el("load-perms").handlers.click();
+  await new Promise((r) => setTimeout(r, 20));
+  const shown = JSON.parse(el("perms").value), before = el("perms-set").textContent;
+  el("perms").value = JSON.stringify({ ...shown, allowed_symbols: ["BTC/USD"] });
+  el("save-perms").handlers.click();
+  await new Promise((r) => setTimeout(r, 20));
+  console.log(JSON.stringify({ calls, shown, before, after: el("perms-set").textContent,
+                               error: el("error").textContent }));
+})();
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="needs node (the CDK's runtime)")
+def test_an_admin_reads_and_replaces_a_users_permissions() -> None:
+    defaults = {
+        "trading_enabled": True,
+        "allowed_brokers": None,
+        "allowed_symbols": None,
+        "max_order_value": None,
+        "max_position_value": None,
+    }
+    harness = HARNESS.split("(async () => {")[0] + PERMISSIONS_STEPS
+    replies = [
+        (200, {"access_token": "a"}),
+        (200, {"items": []}),
+        (200, {**defaults, "updated_by": None, "updated_at": None}),
+        (
+            200,
+            {
+                **defaults,
+                "allowed_symbols": ["BTC/USD"],
+                "updated_by": "admin-1",
+                "updated_at": "2026-12-05T10:00:00Z",
+            },
+        ),
+    ]
+    assert NODE is not None
+    out = subprocess.run(
+        [NODE, "-e", harness, _asset("console.js"), "/admin/console", json.dumps(replies)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert [(c["method"], c["url"]) for c in result["calls"]][2:] == [
+        ("GET", "/admin/users/u1/permissions"),
+        ("PUT", "/admin/users/u1/permissions"),
+    ]
+    assert result["shown"] == defaults and result["before"] == "never set: nothing restricted"
+    assert result["calls"][3]["body"] == {**defaults, "allowed_symbols": ["BTC/USD"]}
+    assert result["calls"][3]["auth"] == "Bearer a"
+    assert result["after"] == "set by admin-1 at 2026-12-05T10:00:00Z" and result["error"] == ""

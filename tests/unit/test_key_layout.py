@@ -48,6 +48,7 @@ BUILT = [
     (U1, keys.VAULT_LOCK_SK, ItemKey(K.CREDENTIAL_LOCK, "u1")),
     (U1, keys.STRATEGY, ItemKey(K.STRATEGY_SETTINGS, "u1")),
     (U1, keys.RISK, ItemKey(K.RISK_SETTINGS, "u1")),
+    (U1, keys.PERMISSIONS, ItemKey(K.PERMISSIONS, "u1")),
     (*keys.switch_key(SwitchScope.USER, "u1"), ItemKey(K.USER_SWITCH, "u1")),
     (U1, keys.order_sk("o1"), ItemKey(K.ORDER, "u1", "o1")),
     (U1, keys.request_key_sk("k1"), ItemKey(K.REQUEST_KEY, "u1", "k1")),

@@ -166,6 +166,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/users/{user_id}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Permissions
+         * @description What the user may trade: brokers, symbols, value caps, trading on or off (the defaults, which
+         *     restrict nothing, until an admin sets them).
+         */
+        get: operations["get_permissions_admin_users__user_id__permissions_get"];
+        /**
+         * Put Permissions
+         * @description Replace the user's permissions whole (a field left out takes its default: no restriction).
+         *     Applies from the next order and scan, orders already queued included; audited in the user's trail.
+         */
+        put: operations["put_permissions_admin_users__user_id__permissions_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/users/{user_id}/tier": {
         parameters: {
             query?: never;
@@ -538,7 +564,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Me
+         * @description Your profile, and `permissions`: what an admin allows you (brokers, symbols, value caps,
+         *     trading on or off).
+         */
         get: operations["me_v1_me_get"];
         put?: never;
         post?: never;
@@ -1225,7 +1255,7 @@ export interface components {
         };
         /**
          * ExportOut
-         * @description `data` holds one entry per kind of record (profile, strategy_settings, risk_settings,
+         * @description `data` holds one entry per kind of record (profile, strategy_settings, risk_settings, permissions,
          *     broker_credentials (metadata, never keys), positions, equity, orders, trades, equity_snapshots,
          *     pnl_buckets, audit_events, sign_in_events, websocket_connections, paper_balances, paper_orders...).
          *     When `complete` is false, `truncated` names the kinds cut short (their newest records are in).
@@ -1307,6 +1337,8 @@ export interface components {
             email: string;
             /** Mfa Enabled */
             mfa_enabled: boolean;
+            /** @description what an admin allows you, on GET /v1/me (the admin routes leave it out: GET /admin/users/{id}/permissions) */
+            permissions?: components["schemas"]["PermissionsView"] | null;
             /** Requests Per Minute */
             requests_per_minute: number;
             role: components["schemas"]["Role"];
@@ -1512,6 +1544,76 @@ export interface components {
             trade: boolean | null;
             /** Withdraw */
             withdraw: boolean | null;
+        };
+        /**
+         * PermissionsOut
+         * @description An admin's view: the permissions, and which admin set them last and when (null: never set).
+         */
+        PermissionsOut: {
+            /** Allowed Brokers */
+            allowed_brokers: components["schemas"]["BrokerName"][] | null;
+            /** Allowed Symbols */
+            allowed_symbols: string[] | null;
+            /** Max Order Value */
+            max_order_value: string | null;
+            /** Max Position Value */
+            max_position_value: string | null;
+            /** Trading Enabled */
+            trading_enabled: boolean;
+            /** Updated At */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string | null;
+        };
+        /**
+         * PermissionsRequest
+         * @description The body of PUT /admin/users/{id}/permissions: as stored, and every symbol traded on an allowed
+         *     broker (checked when set only: a symbol delisted later does not make stored permissions unreadable).
+         */
+        PermissionsRequest: {
+            /**
+             * Allowed Brokers
+             * @description the brokers the user may trade on; null: every broker
+             */
+            allowed_brokers?: components["schemas"]["BrokerName"][] | null;
+            /**
+             * Allowed Symbols
+             * @description unified symbols (BTC/USD) the user may trade; null: every symbol
+             */
+            allowed_symbols?: string[] | null;
+            /**
+             * Max Order Value
+             * @description one order's quantity x price at most, in the symbol's quote currency; null: no cap
+             */
+            max_order_value?: number | string | null;
+            /**
+             * Max Position Value
+             * @description a position's value after an order at most, in the symbol's quote currency; null: no cap
+             */
+            max_position_value?: number | string | null;
+            /**
+             * Trading Enabled
+             * @description false: no order at all, closing ones included
+             * @default true
+             */
+            trading_enabled: boolean;
+        };
+        /**
+         * PermissionsView
+         * @description What an admin allows the user (nija.domain.permissions): null lists allow every one, null caps
+         *     cap nothing; caps are in the quote currency of each order's symbol.
+         */
+        PermissionsView: {
+            /** Allowed Brokers */
+            allowed_brokers: components["schemas"]["BrokerName"][] | null;
+            /** Allowed Symbols */
+            allowed_symbols: string[] | null;
+            /** Max Order Value */
+            max_order_value: string | null;
+            /** Max Position Value */
+            max_position_value: string | null;
+            /** Trading Enabled */
+            trading_enabled: boolean;
         };
         /** PositionOut */
         PositionOut: {
@@ -2335,6 +2437,184 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The body is not valid JSON (code malformed_json). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid bearer token, or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: wrong role, or the account cannot do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object for this caller (another user's object is never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (e.g. an Idempotency-Key reused for another order). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad input; `field` names the culprit. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the tier's limit a minute (basic 60, pro 300, enterprise 1000). */
+            429: {
+                headers: {
+                    /** @description whole seconds until a request would be admitted */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency did not answer; safe to retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_permissions_admin_users__user_id__permissions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionsOut"];
+                };
+            };
+            /** @description No valid bearer token, or wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed: wrong role, or the account cannot do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object for this caller (another user's object is never revealed). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad input; `field` names the culprit. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the tier's limit a minute (basic 60, pro 300, enterprise 1000). */
+            429: {
+                headers: {
+                    /** @description whole seconds until a request would be admitted */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_permissions_admin_users__user_id__permissions_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PermissionsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PermissionsOut"];
+                };
             };
             /** @description The body is not valid JSON (code malformed_json). */
             400: {

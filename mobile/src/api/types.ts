@@ -10,6 +10,7 @@ export type LoginIn = Schemas["LoginIn"];
 export type ConfirmIn = Schemas["ConfirmIn"];
 export type MfaVerifyIn = Schemas["MfaVerifyIn"];
 export type Me = Schemas["MeOut"];
+export type Permissions = Schemas["PermissionsView"];
 export type Dashboard = Schemas["Dashboard"];
 export type Order = Schemas["OrderOut"];
 export type Position = Schemas["PositionOut"];

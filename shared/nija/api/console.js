@@ -16,15 +16,17 @@ async function post(path, body) {
   if (!r.ok) throw new Error((b.error && b.error.message) || r.status);
   return b;
 }
-async function api(method, path, retried) {
-  const r = await fetch(url(path), { method, headers: { Authorization: "Bearer " + token } });
+async function api(method, path, body, retried) {
+  const headers = { Authorization: "Bearer " + token };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const r = await fetch(url(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (r.status === 401 && refresh && !retried) {  // the access token expired: refresh it once
     signedIn(await post("/v1/auth/refresh", { refresh_token: refresh }));
-    return api(method, path, true);
+    return api(method, path, body, true);
   }
-  const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error((body.error && body.error.message) || r.status);
-  return body;
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error((answer.error && answer.error.message) || r.status);
+  return answer;
 }
 function shown(promise) { $("error").textContent = ""; promise.catch((e) => { $("error").textContent = e.message; }); }
 function signedIn(tokens) {
@@ -64,7 +66,10 @@ async function loadUsers(more) {
     const disable = u.status === "active";
     b.textContent = disable ? "disable" : "enable";
     b.onclick = () => shown(api("POST", `/admin/users/${encodeURIComponent(u.user_id)}/${disable ? "disable" : "enable"}`).then(() => loadUsers(false)));
-    $("users").append(row([u.email, u.user_id, u.tier, u.status, u.trading_disabled_reason || "on", b]));
+    const p = document.createElement("button");
+    p.textContent = "permissions";
+    p.onclick = () => { $("perm-user").value = u.user_id; shown(loadPermissions()); };
+    $("users").append(row([u.email, u.user_id, u.tier, u.status, u.trading_disabled_reason || "on", b, p]));
   }
   usersNext = page.next_token || null; $("more-users").hidden = !usersNext;
 }
@@ -84,4 +89,18 @@ $("verify-audit").onclick = () => shown((async () => {
   const q = new URLSearchParams();
   if ($("audit-user").value) q.set("user_id", $("audit-user").value);
   $("verify").textContent = JSON.stringify(await api("GET", "/admin/audit/verify?" + q), null, 2);
+})());
+// A user's permissions as JSON: the five fields PUT takes (it replaces them all), then who set them when.
+const PERMISSION_FIELDS = ["trading_enabled", "allowed_brokers", "allowed_symbols", "max_order_value", "max_position_value"];
+const permissionsPath = () => `/admin/users/${encodeURIComponent($("perm-user").value.trim())}/permissions`;
+function showPermissions(p) {
+  $("perms").value = JSON.stringify(Object.fromEntries(PERMISSION_FIELDS.map((k) => [k, p[k]])), null, 2);
+  $("perms-set").textContent = p.updated_by ? `set by ${p.updated_by} at ${p.updated_at}` : "never set: nothing restricted";
+}
+const loadPermissions = () => api("GET", permissionsPath()).then(showPermissions);
+$("load-perms").onclick = () => shown(loadPermissions());
+$("save-perms").onclick = () => shown((async () => {
+  let body;
+  try { body = JSON.parse($("perms").value); } catch { throw new Error("the permissions are not valid JSON"); }
+  showPermissions(await api("PUT", permissionsPath(), body));
 })());

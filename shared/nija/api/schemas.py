@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from nija.domain.credentials import CredentialMetadata
 from nija.domain.models import BrokerName, Money, OrderType, Role, Side, Tier, User, UserStatus
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.permissions import PermissionsRecord, UserPermissions
 from nija.domain.risk import TradingMode
 from nija.domain.tokens import MAX_TOKEN
 from nija.logic.positions import MarkedPosition
@@ -149,6 +150,38 @@ class TokensOut(BaseModel):
     session: str | None = None
 
 
+class PermissionsView(BaseModel):
+    """What an admin allows the user (nija.domain.permissions): null lists allow every one, null caps
+    cap nothing; caps are in the quote currency of each order's symbol."""
+
+    trading_enabled: bool
+    allowed_brokers: list[BrokerName] | None
+    allowed_symbols: list[str] | None
+    max_order_value: Money | None
+    max_position_value: Money | None
+
+    @classmethod
+    def of(cls, permissions: UserPermissions) -> PermissionsView:
+        return cls.model_validate(permissions.model_dump())
+
+
+class PermissionsOut(PermissionsView):
+    """An admin's view: the permissions, and which admin set them last and when (null: never set)."""
+
+    updated_by: str | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of_record(cls, record: PermissionsRecord) -> PermissionsOut:
+        return cls.model_validate(
+            {
+                **record.permissions.model_dump(),
+                "updated_by": record.updated_by,
+                "updated_at": record.updated_at,
+            }
+        )
+
+
 class MeOut(BaseModel):
     user_id: str
     email: str
@@ -159,9 +192,14 @@ class MeOut(BaseModel):
     requests_per_minute: int
     trading_disabled_reason: str | None = None
     created_at: datetime
+    permissions: PermissionsView | None = Field(
+        None,
+        description="what an admin allows you, on GET /v1/me (the admin routes leave it out: "
+        "GET /admin/users/{id}/permissions)",
+    )
 
     @classmethod
-    def of(cls, user: User) -> MeOut:
+    def of(cls, user: User, permissions: UserPermissions | None = None) -> MeOut:
         return cls(
             user_id=user.user_id,
             email=user.email,
@@ -172,6 +210,7 @@ class MeOut(BaseModel):
             requests_per_minute=user.tier.requests_per_minute,
             trading_disabled_reason=user.trading_disabled_reason,
             created_at=user.created_at,
+            permissions=PermissionsView.of(permissions) if permissions is not None else None,
         )
 
 

@@ -19,6 +19,7 @@ class ItemKind(StrEnum):
     CREDENTIAL_LOCK = "credential_lock"
     STRATEGY_SETTINGS = "strategy_settings"
     RISK_SETTINGS = "risk_settings"
+    PERMISSIONS = "permissions"  # what an admin allows the user (brokers, symbols, value caps, on/off)
     USER_SWITCH = "user_switch"  # the user's own kill switch
     ORDER = "order"
     REQUEST_KEY = "request_key"  # an Idempotency-Key and the order it made

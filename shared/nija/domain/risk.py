@@ -61,6 +61,11 @@ class RefusalCode(StrEnum):
     MAX_OPEN_POSITIONS = "max_open_positions"
     EXPOSURE_CAP = "exposure_cap"
     BROKER_NOT_CONNECTED = "broker_not_connected"
+    # an admin's per-user permissions (nija.domain.permissions); trading off is TRADING_DISABLED
+    BROKER_NOT_ALLOWED = "broker_not_allowed"
+    SYMBOL_NOT_ALLOWED = "symbol_not_allowed"
+    ORDER_VALUE_LIMIT = "order_value_limit"
+    POSITION_VALUE_LIMIT = "position_value_limit"
 
 
 class UserRiskSettings(Frozen):

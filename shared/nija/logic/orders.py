@@ -17,6 +17,7 @@ from nija.domain.messages import CancelOrder, PlaceOrder
 from nija.domain.models import BrokerName, Money, OrderIntent, OrderType, Principal, Side
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.permissions import UserPermissions, trading_refusal
 from nija.domain.risk import RefusalCode, TradingMode
 from nija.ports.queue import OrderQueue
 from nija.ports.stores import OrderStore
@@ -154,10 +155,15 @@ class OrderDesk:
     connected: Callable[[str, BrokerName], bool]  # keys for the broker now (a consistent read)
     mode_for: Callable[[str, str], TradingMode]  # the strictest kill switch for user and broker
     telemetry: Telemetry
+    # what an admin allows the user (nija.domain.permissions); the default restricts nothing
+    permissions_for: Callable[[str], UserPermissions] = lambda _: UserPermissions()
 
     def place(self, principal: Principal, request: OrderRequest, request_id: str | None) -> Order:
-        """Refuse at once what the executor would refuse for sure (no keys, a halting kill switch),
-        then record and queue."""
+        """Refuse at once what the executor would refuse for sure (no keys, trading turned off by an
+        admin, a halting kill switch), then record and queue. The permissions' other checks wait for
+        the executor: an order that reduces a position passes them, and only it knows the price."""
+        if (refusal := trading_refusal(self.permissions_for(principal.user_id))) is not None:
+            raise Conflict(refusal.message, code=refusal.code)
         broker = request.broker.value
         if not self.connected(principal.user_id, request.broker):
             raise Conflict(

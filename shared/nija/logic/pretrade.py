@@ -2,8 +2,9 @@
 whether the platform disabled the user, and the hard risk controls on a fresh view of the account
 (live balances at the broker, positions across brokers, equity against the day's start).
 
-What the checks need from storage (the user, their settings and keys, the three kill switches, the
-broker's breaker) is read in one strongly consistent batch (`PreTradeState`), once per order."""
+What the checks need from storage (the user, their settings, permissions and keys, the three kill
+switches, the broker's breaker) is read in one strongly consistent batch (`PreTradeState`), once per
+order."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from nija.domain.instruments import instrument
 from nija.domain.models import BrokerName, Position, User, UserStatus, utcnow
 from nija.domain.money import ZERO
 from nija.domain.orders import Order
+from nija.domain.permissions import UserPermissions
 from nija.domain.risk import AccountView, OrderCheck, Refusal, RiskSettings, TradingMode, strictest
 from nija.domain.switches import Breaker, KillSwitch
 from nija.logic.risk import check_order, local_day_start, register_broker_result
@@ -55,6 +57,7 @@ class PreTradeState:
     breaker: Breaker
     equities: dict[str, Decimal] = field(default_factory=dict)  # the last valuation at each broker
     day_start: tuple[datetime, Decimal] | None = None  # the last day-start record
+    permissions: UserPermissions = field(default_factory=UserPermissions)  # what an admin allows
 
     @property
     def mode(self) -> TradingMode:
@@ -100,7 +103,9 @@ class PreTradeGuard:
         disabled = user.trading_disabled_reason if user else "the account has no profile"
         if user is not None and user.status is not UserStatus.ACTIVE:
             disabled = "the account is disabled"
-        if disabled or mode is TradingMode.HALTED:  # refuse before touching the broker
+        permissions = state.permissions
+        if disabled or mode is TradingMode.HALTED or not permissions.trading_enabled:
+            # refuse before touching the broker
             empty = AccountView(
                 equity=ZERO,
                 day_start_equity=None,
@@ -110,7 +115,8 @@ class PreTradeGuard:
                 mode=mode,
                 disabled_reason=disabled,
             )
-            return check_order(self._order_check(order, Decimal(1)), empty, RiskSettings())
+            check = self._order_check(order, Decimal(1))
+            return check_order(check, empty, RiskSettings(), permissions=permissions)
         settings = state.settings
         quote = instrument(order.broker, order.symbol).quote
         balances = account.balances()
@@ -144,7 +150,7 @@ class PreTradeGuard:
             mode=mode,
             disabled_reason=None,
         )
-        return check_order(self._order_check(order, price), view, settings)
+        return check_order(self._order_check(order, price), view, settings, permissions=permissions)
 
     def _order_check(self, order: Order, price: Decimal) -> OrderCheck:
         return OrderCheck(

@@ -9,11 +9,16 @@ order may go to the broker. The executor records the refusal on the order as its
 - ``trading_disabled``: the user's trading was disabled (for example after `max_consecutive_errors`
   broker errors in a row, see `register_broker_result`); every order is refused, closing ones too,
   until someone enables trading again. The reason is `AccountView.disabled_reason`.
+- ``trading_disabled`` too when an admin turned the user's trading off (`UserPermissions`, below).
 - ``kill_switch_halted``: a kill switch (global, broker or user) is HALTED. No new orders at all,
   not even orders that would close a position: a halt stops every broker call. To wind positions
   down, set the switch to REDUCING instead.
 - ``reduce_only``: a kill switch is REDUCING and the order does not strictly reduce an existing
   position (an increase, a new position, or a flip through zero).
+- ``broker_not_allowed``, ``symbol_not_allowed``, ``order_value_limit``, ``position_value_limit``:
+  the user's permissions, set by an admin (nija.domain.permissions): the broker or the symbol is not
+  among the allowed ones, the order's value (quantity x price) or the resulting position's
+  (|position after| x price) is above its cap, in the symbol's quote currency.
 - ``daily_loss_limit``: equity < day_start_equity x (1 - daily_loss_limit). The day starts at
   midnight in the user's time zone (`local_day_start`); the executor passes that day's starting
   equity, so trading resumes by itself on the next local day. Orders that reduce exposure pass.
@@ -32,8 +37,8 @@ order may go to the broker. The executor records the refusal on the order as its
 
 Every limit is inclusive: exactly at the limit passes, anything over refuses.
 
-An order that strictly reduces a position (`reduces_exposure`) passes daily loss, capital, position
-size, max open positions and exposure: closing is always possible unless trading is disabled or
+An order that strictly reduces a position (`reduces_exposure`) passes the permissions' broker, symbol
+and value checks, daily loss, capital, position size, max open positions and exposure: closing is always possible unless trading is disabled or
 halted. Each check is a plug-in (`PreTradeCheck`), freqtrade-protection style: `check_order` takes
 the sequence to run, `CHECKS` by default.
 """
@@ -41,13 +46,14 @@ the sequence to run, `CHECKS` by default.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from nija.domain.models import Side, utcnow
 from nija.domain.money import ZERO, fmt
+from nija.domain.permissions import UserPermissions, order_refusal, trading_refusal
 from nija.domain.risk import (
     AccountView,
     OrderCheck,
@@ -78,9 +84,16 @@ class OrderContext:
     current: Decimal  # the signed position at the order's broker and symbol, before the order
     resulting: Decimal  # the signed position after the order fills completely
     reduces: bool
+    permissions: UserPermissions = field(default_factory=UserPermissions)
 
     @classmethod
-    def build(cls, order: OrderCheck, account: AccountView, settings: RiskSettings) -> OrderContext:
+    def build(
+        cls,
+        order: OrderCheck,
+        account: AccountView,
+        settings: RiskSettings,
+        permissions: UserPermissions | None = None,
+    ) -> OrderContext:
         key = order.key
         current = sum(
             (p.quantity for p in account.positions if position_key(p.broker, p.symbol) == key), ZERO
@@ -92,6 +105,7 @@ class OrderContext:
             current=current,
             resulting=current + order.quantity * order.side.sign,
             reduces=reduces_exposure(current, order.side, order.quantity),
+            permissions=permissions or UserPermissions(),
         )
 
 
@@ -111,6 +125,18 @@ def check_disabled(ctx: OrderContext) -> Refusal | None:
     if reason is None:
         return None
     return _refuse(RefusalCode.TRADING_DISABLED, f"trading is disabled for this user: {reason}")
+
+
+def check_trading_permitted(ctx: OrderContext) -> Refusal | None:
+    return trading_refusal(ctx.permissions)
+
+
+def check_permissions(ctx: OrderContext) -> Refusal | None:
+    if ctx.reduces:
+        return None
+    order = ctx.order
+    position_value = abs(ctx.resulting) * order.price
+    return order_refusal(ctx.permissions, order.broker, order.symbol, order.notional, position_value)
 
 
 def check_halted(ctx: OrderContext) -> Refusal | None:
@@ -235,8 +261,10 @@ def check_exposure(ctx: OrderContext) -> Refusal | None:
 
 CHECKS: tuple[PreTradeCheck, ...] = (
     check_disabled,
+    check_trading_permitted,
     check_halted,
     check_reduce_only,
+    check_permissions,
     check_daily_loss,
     check_capital,
     check_position_size,
@@ -250,9 +278,11 @@ def check_order(
     account: AccountView,
     settings: RiskSettings,
     checks: Sequence[PreTradeCheck] = CHECKS,
+    permissions: UserPermissions | None = None,
 ) -> Refusal | None:
-    """The first refusal among `checks` (in order), or None when the order may be submitted."""
-    ctx = OrderContext.build(order, account, settings)
+    """The first refusal among `checks` (in order), or None when the order may be submitted.
+    `permissions`: what an admin allows the user (None: no restriction)."""
+    ctx = OrderContext.build(order, account, settings, permissions)
     for check in checks:
         refusal = check(ctx)
         if refusal is not None:

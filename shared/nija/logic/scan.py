@@ -8,8 +8,13 @@ turns each entry or exit into an order intent sent to the broker's FIFO queue in
 Running twice for the same candle makes no second intent: the intent id hashes user, strategy,
 timeframe and candle time (plus symbol and side), the order record is created with a condition, and
 the queue deduplicates on the intent id. Users halted by a kill switch (global, broker or their own)
-or whose trading the platform disabled get no intents; under REDUCING only exits go out. The
-executor checks everything again before it submits.
+or whose trading the platform disabled get no intents; under REDUCING only exits go out. An admin's
+permissions (nija.domain.permissions) apply before any market data is read: a user with trading
+turned off is skipped (`trading_disabled`), and a series on a broker or symbol they may not trade is
+dropped for them (`broker_not_allowed`, `symbol_not_allowed`) unless they hold a position in it (its
+exit still goes out); an entry is sized within their value caps, and skipped when the cap leaves less
+than the instrument's minimum (`order_value_limit`, `position_value_limit`). The executor checks
+everything again before it submits.
 
 No user can fail another's scan: every step that can fail for one user (reading their settings,
 sizing their entry, recording their intent, queueing it) skips that user only, and a series whose
@@ -35,6 +40,7 @@ from nija.domain.messages import PlaceOrder
 from nija.domain.models import BrokerName, OrderIntent, OrderType, Position, Side, utcnow
 from nija.domain.money import ZERO, fmt
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.permissions import UserPermissions, series_refusal
 from nija.domain.risk import TradingMode
 from nija.domain.settings import StrategySettings
 from nija.domain.strategies import Action, Reason, closed_candles, get_strategy
@@ -44,6 +50,9 @@ from nija.ports.stores import OrderStore
 from nija.ports.telemetry import Telemetry
 
 CANDLES = 100  # enough closed candles for RSI_14's Wilder smoothing to settle
+# An entry is sized a little under a value cap: the market price the executor checks it at may be
+# above the candle's close.
+CAP_HEADROOM = Decimal("0.98")
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,14 @@ class UserScanState:
     mode: TradingMode  # the user's own kill switch
     disabled: bool  # trading disabled by the platform (repeated broker errors)
     positions: dict[tuple[BrokerName, str], Position] = field(default_factory=dict)
+    permissions: UserPermissions = field(default_factory=UserPermissions)  # what an admin allows
+
+    def forbids(self, broker: BrokerName, symbol: str) -> str | None:
+        """Why the user's permissions keep them out of this series (a skip reason), or None."""
+        held = self.positions.get((broker, symbol))
+        return series_refusal(
+            self.permissions, broker, symbol, holds=held is not None and held.quantity != ZERO
+        )
 
 
 class EnabledUsers(Protocol):
@@ -150,6 +167,9 @@ class Scanner:
         modes = {b: self.platform.mode(b) for b in {b for b, _ in pairs}}
         intents: list[tuple[OrderIntent, Reason]] = []
         for (broker, symbol, timeframe, name), members in sorted(groups.items(), key=lambda g: g[0]):
+            members = _permitted(members, states, broker, symbol, report)
+            if not members:  # no one may trade it: its candles are not read
+                continue
             if modes[broker] is TradingMode.HALTED:
                 report.skipped["halted"] += len(members)
                 continue
@@ -226,9 +246,14 @@ class Scanner:
             except NotValued:
                 report.skipped["not_valued"] += 1
                 return None
+            capped = None
+            if quantity is not None and (cap := state.permissions.entry_cap()) is not None:
+                budget, code = cap[0] * CAP_HEADROOM, cap[1]
+                if quantity * series.close > budget:
+                    quantity, capped = budget / series.close, code.value
             quantity = _tradable(series.broker, series.symbol, quantity)
             if quantity is None:
-                report.skipped["no_size"] += 1
+                report.skipped[capped or "no_size"] += 1
                 return None
             intent = _intent(user_id, series.broker, series.symbol, Side.BUY, quantity, series.source)
             return intent, decision.reason
@@ -296,6 +321,24 @@ def _series(
         close=last.close,
         source=strategy_source(name, timeframe, last.timestamp),
     )
+
+
+def _permitted(
+    members: list[tuple[str, StrategySettings]],
+    states: dict[str, UserScanState],
+    broker: BrokerName,
+    symbol: str,
+    report: ScanReport,
+) -> list[tuple[str, StrategySettings]]:
+    """The series' users whose permissions let them trade it; the others counted by reason."""
+    kept = []
+    for user_id, settings in members:
+        state = states.get(user_id)
+        if state is not None and (reason := state.forbids(broker, symbol)) is not None:
+            report.skipped[reason] += 1
+            continue
+        kept.append((user_id, settings))
+    return kept
 
 
 def _kind(exc: Exception) -> str:

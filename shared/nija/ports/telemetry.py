@@ -26,7 +26,9 @@ ORDERS_DROPPED = "OrdersDropped"
 SCAN_DURATION = "ScanDuration"
 # Users a scan shard passed over, by why (nija.logic.scan: halted, halted_or_disabled, reducing,
 # no_size, no_candles, market_data_error, signal_error, invalid_settings, broker_error,
-# account_inactive, unavailable, enqueue_error, error). Dimensions: broker, reason.
+# account_inactive, unavailable, enqueue_error, error; an admin's permissions: trading_disabled,
+# broker_not_allowed, symbol_not_allowed, order_value_limit, position_value_limit). Dimensions:
+# broker, reason.
 SCAN_USERS_SKIPPED = "ScanUsersSkipped"
 # A broker's circuit breaker: 1 when it opens (and for each call it holds back), 0 when it closes.
 # Dimension: broker. The alarm keeps its state while no data comes (see the CDK construct).

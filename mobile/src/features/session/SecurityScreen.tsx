@@ -1,5 +1,6 @@
 import { ScrollView, StyleSheet, Switch, Text, View } from "react-native";
 
+import { PermissionsCard } from "@/features/account/PermissionsCard";
 import { useAppDispatch, useAppSelector } from "@/store";
 import { Button } from "@/ui/Button";
 import { NavBar } from "@/ui/NavBar";
@@ -24,6 +25,7 @@ export function SecurityScreen() {
         <Text accessibilityRole="header" style={[styles.title, { color: theme.text }]}>
           Security
         </Text>
+        <PermissionsCard />
         {available ? (
           <>
             <View style={styles.row}>

@@ -19,6 +19,7 @@ State table: pk / sk                                  kind · written by (.py) �
   USER#<user_id> / STRATEGY                             STRATEGY_SETTINGS · settings · strategy_settings
       gsi1: SCAN#<shard> / <user_id>                    while enabled (the strategy scan's shards)
   USER#<user_id> / RISK                                 RISK_SETTINGS · risk · risk_settings
+  USER#<user_id> / PERMISSIONS                          PERMISSIONS · permissions · permissions
   USER#<user_id> / SWITCH                               USER_SWITCH · controls · kill_switch
   USER#<user_id> / ORDER#<order_id>                     ORDER · stores · orders
       gsi1: OPEN#<broker> / <user_id>#<order_id>        while open at the broker (the sync schedule)
@@ -114,6 +115,7 @@ STATE_SHAPES: tuple[Shape, ...] = (
     Shape(K.CREDENTIAL_LOCK, USER, "LOCK#VAULT"),
     Shape(K.STRATEGY_SETTINGS, USER, "STRATEGY", "strategy_settings"),
     Shape(K.RISK_SETTINGS, USER, "RISK", "risk_settings"),
+    Shape(K.PERMISSIONS, USER, "PERMISSIONS", "permissions"),
     Shape(K.USER_SWITCH, USER, "SWITCH", "kill_switch"),
     Shape(K.ORDER, USER, "ORDER#<order_id>", "orders"),
     Shape(K.REQUEST_KEY, USER, "REQUEST#<idempotency key>", "request_keys"),
@@ -210,6 +212,7 @@ PROFILE = "PROFILE"
 USERS_INDEX = "USERS"  # gsi2: every profile by creation time
 STRATEGY = "STRATEGY"
 RISK = "RISK"
+PERMISSIONS = "PERMISSIONS"
 USER_SWITCH = "SWITCH"
 CREDENTIAL_PREFIX = "CRED#"
 CREDENTIALS_INDEX = "CREDENTIALS"  # gsi1: every stored key's metadata

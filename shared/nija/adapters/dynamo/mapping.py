@@ -1,5 +1,6 @@
 """Between the domain's values and the state table's items: one mapping, used by every store and
-reader (orders, positions, trades, profiles, credential metadata, kill switches, breakers)."""
+reader (orders, positions, trades, profiles, credential metadata, kill switches, breakers,
+permissions)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from nija.adapters.dynamo.models import (
     BreakerItem,
     CredentialItem,
     OrderItem,
+    PermissionsItem,
     PositionItem,
     SwitchItem,
     TradeItem,
@@ -19,6 +21,7 @@ from nija.domain.credentials import CredentialMetadata, Permission
 from nija.domain.models import BrokerName, OrderType, Position, Role, Side, Tier, Trade, User, UserStatus
 from nija.domain.money import fmt
 from nija.domain.orders import Order, OrderStatus
+from nija.domain.permissions import PermissionsRecord, UserPermissions
 from nija.domain.reconciliation import sweep_slot
 from nija.domain.switches import Breaker, BreakerState, KillSwitch, SwitchScope
 
@@ -233,4 +236,22 @@ def credential_from(i: CredentialItem) -> CredentialMetadata:
         created_at=i.created_at,
         validated_at=i.validated_at,
         wrapped_at=i.wrapped_at,
+    )
+
+
+def permissions_item(user_id: str, record: PermissionsRecord) -> PermissionsItem:
+    return PermissionsItem(
+        keys.user_pk(user_id),
+        keys.PERMISSIONS,
+        permissions=record.permissions.model_dump_json(),
+        updated_by=record.updated_by or "",
+        updated_at=record.updated_at,
+    )
+
+
+def permissions_from(item: PermissionsItem) -> PermissionsRecord:
+    return PermissionsRecord(
+        permissions=UserPermissions.model_validate_json(item.permissions),
+        updated_by=item.updated_by or None,
+        updated_at=item.updated_at,
     )

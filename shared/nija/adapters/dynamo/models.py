@@ -178,6 +178,14 @@ class RiskSettingsItem(StateItem):
     settings = UnicodeAttribute()
 
 
+class PermissionsItem(StateItem):
+    """What an admin allows the user, as JSON (validated by nija.domain.permissions), and who set it when."""
+
+    permissions = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 class LoginGuardItem(StateItem):
     failures = ListAttribute(of=NumberAttribute, default=list)
     locked_until = NumberAttribute(default=0)

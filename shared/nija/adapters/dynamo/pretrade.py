@@ -1,6 +1,6 @@
-"""The executor's pre-trade read: the user's profile, risk settings and keys (metadata), the global,
-broker and user kill switches and the broker's circuit breaker, in one strongly consistent
-BatchGetItem instead of seven reads."""
+"""The executor's pre-trade read: the user's profile, risk settings, permissions and keys (metadata),
+the global, broker and user kill switches and the broker's circuit breaker, in one strongly consistent
+BatchGetItem instead of eight reads."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ from decimal import Decimal
 from nija.adapters.dynamo import keys
 from nija.adapters.dynamo.batch import batch_get
 from nija.adapters.dynamo.binding import bind
-from nija.adapters.dynamo.mapping import breaker_from, switch_from, user_from
-from nija.adapters.dynamo.models import BreakerItem, EquityItem, RiskSettingsItem, SwitchItem, UserItem
+from nija.adapters.dynamo.mapping import breaker_from, permissions_from, switch_from, user_from
+from nija.adapters.dynamo.models import (
+    BreakerItem,
+    EquityItem,
+    PermissionsItem,
+    RiskSettingsItem,
+    SwitchItem,
+    UserItem,
+)
 from nija.domain.models import BrokerName
+from nija.domain.permissions import UserPermissions
 from nija.domain.risk import RiskSettings
 from nija.domain.switches import Breaker, SwitchScope
 from nija.logic.pretrade import PreTradeState
@@ -26,6 +34,7 @@ class DynamoPreTradeReader:
         wanted = {
             "profile": (pk, keys.PROFILE),
             "risk": (pk, keys.RISK),
+            "permissions": (pk, keys.PERMISSIONS),
             "keys": (pk, keys.credential_sk(broker.value)),
             "breaker": (keys.CONTROL, keys.breaker_sk(broker.value)),
             "global": keys.switch_key(SwitchScope.GLOBAL, "global"),
@@ -62,4 +71,9 @@ class DynamoPreTradeReader:
             ),
             equities=equities,
             day_start=(day.at, Decimal(day.equity)) if day is not None else None,
+            permissions=(
+                permissions_from(PermissionsItem.from_raw_data(raw["permissions"])).permissions
+                if raw["permissions"]
+                else UserPermissions()
+            ),
         )

@@ -1,6 +1,6 @@
 """What the strategy scan reads of its users, in BatchGetItem requests of 100 keys: each user's
-profile (trading disabled?), own kill switch and positions on the scanned series; and the platform's
-global and per-broker kill switches."""
+profile (trading disabled?), own kill switch, permissions and positions on the scanned series; and the
+platform's global and per-broker kill switches."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from nija.adapters.dynamo.batch import batch_get
 from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.controls import DynamoControls
 from nija.adapters.dynamo.keys import switch_key
-from nija.adapters.dynamo.mapping import position_from, switch_from, user_from
-from nija.adapters.dynamo.models import PositionItem, SwitchItem, UserItem
+from nija.adapters.dynamo.mapping import permissions_from, position_from, switch_from, user_from
+from nija.adapters.dynamo.models import PermissionsItem, PositionItem, SwitchItem, UserItem
 from nija.domain.models import BrokerName, User, UserStatus
+from nija.domain.permissions import UserPermissions
 from nija.domain.risk import TradingMode, strictest
 from nija.domain.switches import SwitchScope
 from nija.logic.scan import UserScanState
@@ -29,7 +30,7 @@ class DynamoUserStates:
         wanted: list[tuple[str, str]] = []
         for user_id in users:
             pk = keys.user_pk(user_id)
-            wanted += [(pk, keys.PROFILE), switch_key(SwitchScope.USER, user_id)]
+            wanted += [(pk, keys.PROFILE), (pk, keys.PERMISSIONS), switch_key(SwitchScope.USER, user_id)]
             wanted += [(pk, keys.position_sk(b.value, s)) for b, s in series]
         found = batch_get(wanted)
         states: dict[str, UserScanState] = {}
@@ -39,6 +40,7 @@ class DynamoUserStates:
             if profile is None:  # settings without a profile: a deleted user; nothing to trade for
                 continue
             switch = found.get(switch_key(SwitchScope.USER, user_id))
+            permissions = found.get((pk, keys.PERMISSIONS))
             positions = {}
             for broker, symbol in series:
                 raw = found.get((pk, keys.position_sk(broker.value, symbol)))
@@ -50,6 +52,9 @@ class DynamoUserStates:
                 else TradingMode.ACTIVE,
                 disabled=_disabled(user_from(UserItem.from_raw_data(profile))),
                 positions=positions,
+                permissions=permissions_from(PermissionsItem.from_raw_data(permissions)).permissions
+                if permissions
+                else UserPermissions(),
             )
         return states
 

@@ -36,7 +36,12 @@ _NAMED = {ItemKind.NOTIFIED: "notification"}
 # never exported: keys and index keys, and the API Gateway key a profile made before the limits
 # moved into the API functions may still hold (its value was a credential)
 _HIDDEN = {"pk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "api_key", "api_key_id"}
-_JSON_FIELDS = {"strategy_settings": "settings", "risk_settings": "settings", "reconciliation": "differences"}
+_JSON_FIELDS = {
+    "strategy_settings": "settings",
+    "risk_settings": "settings",
+    "permissions": "permissions",
+    "reconciliation": "differences",
+}
 _deserialize = TypeDeserializer().deserialize
 
 

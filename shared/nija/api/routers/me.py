@@ -16,10 +16,12 @@ from nija.api.schemas import MeOut
 from nija.domain.models import Principal
 from nija.logic.accounts import Accounts
 from nija.logic.data_rights import DataRights
+from nija.logic.permissions import PermissionsService
 
 router = APIRouter(prefix="/v1", tags=["profile"])
 AccountsDep = Annotated[Accounts, Depends(wiring.accounts)]
 DataRightsDep = Annotated[DataRights, Depends(wiring.data_rights)]
+PermissionsDep = Annotated[PermissionsService, Depends(wiring.permissions)]
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
@@ -32,7 +34,7 @@ class DeleteMeIn(BaseModel):
 
 
 class ExportOut(BaseModel):
-    """`data` holds one entry per kind of record (profile, strategy_settings, risk_settings,
+    """`data` holds one entry per kind of record (profile, strategy_settings, risk_settings, permissions,
     broker_credentials (metadata, never keys), positions, equity, orders, trades, equity_snapshots,
     pnl_buckets, audit_events, sign_in_events, websocket_connections, paper_balances, paper_orders...).
     When `complete` is false, `truncated` names the kinds cut short (their newest records are in)."""
@@ -47,8 +49,10 @@ class ExportOut(BaseModel):
 
 
 @router.get("/me", response_model=MeOut)
-def me(caller: Caller, accounts: AccountsDep) -> MeOut:
-    return MeOut.of(accounts.profile(caller.user_id))
+def me(caller: Caller, accounts: AccountsDep, permissions: PermissionsDep) -> MeOut:
+    """Your profile, and `permissions`: what an admin allows you (brokers, symbols, value caps,
+    trading on or off)."""
+    return MeOut.of(accounts.profile(caller.user_id), permissions.of(caller.user_id))
 
 
 @router.get("/me/export", response_model=ExportOut)
