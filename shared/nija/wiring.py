@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from nija.logic.positions import PositionBook
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
+    from nija.logic.recovery import Recovery
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
@@ -143,6 +144,10 @@ def request_limiter() -> RequestLimiter:
 
 def accounts() -> Accounts:
     return container().accounts
+
+
+def recovery() -> Recovery:
+    return container().recovery
 
 
 def vault() -> KmsSecretsVault:
