@@ -359,3 +359,35 @@ def password_tokens(client_id: str, email: str, password: str) -> dict[str, str]
         AuthParameters={"USERNAME": email, "PASSWORD": password},
     )
     return dict(result["AuthenticationResult"])
+
+
+def routed(
+    event: dict[str, Any],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A sample API event (events/<function>/...) sent to another route, as API Gateway would on the
+    stage `test`: its path, method, JSON body and extra headers (multiValueHeaders dropped)."""
+    import copy
+    import json
+
+    routed_event = copy.deepcopy(event)
+    routed_event.pop("multiValueHeaders", None)
+    routed_event["headers"].update(headers or {})
+    routed_event.update(path=path, httpMethod=method, resource=path, body=json.dumps(body or {}))
+    routed_event["requestContext"].update(path=f"/test{path}", httpMethod=method, resourcePath=path)
+    return routed_event
+
+
+def emailed_code(outbox: Any, to: str) -> str:
+    """The code in the newest message to `to` in a JSON-lines email outbox (nija.adapters.mail)."""
+    import json
+    import re
+    from pathlib import Path
+
+    messages = [json.loads(line) for line in Path(outbox).read_text().splitlines()]
+    found = re.search(r"\b(\d{6})\b", [m for m in messages if m["to"] == to][-1]["body"])
+    assert found is not None
+    return found.group(1)

@@ -107,6 +107,7 @@ def _preflight(web_origin: str | None) -> apigw.CorsOptions | None:
         allow_origins=[web_origin],
         allow_methods=list(cors.ALLOWED_METHODS),
         allow_headers=list(cors.ALLOWED_HEADERS),
+        allow_credentials=cors.ALLOW_CREDENTIALS,
         max_age=Duration.seconds(cors.MAX_AGE_S),
         status_code=204,
     )
@@ -216,6 +217,8 @@ class NijaRestApi(Construct):
             if settings.web_origin:  # so that the app can read a 401 (and refresh) or a 429's wait
                 headers["Access-Control-Allow-Origin"] = f"'{settings.web_origin}'"
                 headers["Access-Control-Expose-Headers"] = f"'{','.join(cors.EXPOSED_HEADERS)}'"
+                if cors.ALLOW_CREDENTIALS:
+                    headers["Access-Control-Allow-Credentials"] = "'true'"
                 headers["Vary"] = "'Origin'"
             self.api.add_gateway_response(
                 f"{code.title().replace('_', '')}{response_type.response_type}",

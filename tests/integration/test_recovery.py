@@ -4,7 +4,6 @@ cookie for web clients. Cognito and DynamoDB are moto's (with the local stack's 
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import uuid
@@ -20,6 +19,7 @@ from nija.domain.lockout import MAX_FAILURES
 from nija.local import identity
 from nija.logic.accounts import email_subject
 from tests.integration.conftest import Response, api_response
+from tests.kit import routed
 
 PASSWORD = "Sample-Passw0rd!"
 NEW_PASSWORD = "Brand-New-Passw0rd!"
@@ -57,13 +57,10 @@ def call(
     """Any route as API Gateway sends it (signed-in ones with the authorizer's context); returns the
     response and the raw proxy answer (its multiValueHeaders hold both Set-Cookie values)."""
     if user_id is None:
-        event = copy.deepcopy(dashboard.event("auth_login_user", email="x@example.com", password="x"))
+        base = dashboard.event("auth_login_user", email="x@example.com", password="x")
     else:
-        event = copy.deepcopy(dashboard.event("auth_mfa_setup", user_id=user_id, token=token or "none"))
-    event.pop("multiValueHeaders", None)
-    event["headers"].update(headers or {})
-    event.update(path=path, httpMethod=method, resource=path, body=json.dumps(body or {}))
-    event["requestContext"].update(path=f"/test{path}", httpMethod=method, resourcePath=path)
+        base = dashboard.event("auth_mfa_setup", user_id=user_id, token=token or "none")
+    event = routed(base, method, path, body, headers)
     raw = dashboard.fn(event)
     return api_response(raw), raw
 
