@@ -10,9 +10,11 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 
+from nija.config import get_settings
 from nija.local import identity, log_context
 from nija.local.stack import (
     Options,
@@ -54,6 +56,7 @@ NIJA local stack is up (stage {stage}).
   AWS (moto): {aws}
   Demo login: {email} / {password}
   Admin login: {admin_email} / {admin_password}
+  Email outbox: {outbox}  (password reset and sign-up codes: nothing is sent)
 
   TOKEN=$(curl -s -X POST {api}/v1/auth/login -H 'content-type: application/json' \\
       -d '{{"email":"{email}","password":"{password}"}}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
                     password=demo.password,
                     admin_email=identity.ADMIN_EMAIL,
                     admin_password=identity.ADMIN_PASSWORD,
+                    outbox=Path(get_settings().email_outbox).resolve(),
                 ),
                 flush=True,
             )
