@@ -1,6 +1,6 @@
 // Signing in, restoring a session at start, and signing out.
 import { renewAccess } from "@/api/base";
-import { apiBaseUrl } from "@/api/config";
+import { apiBaseUrl, refreshInCookie } from "@/api/config";
 import { keptUser } from "@/features/offline/snapshots";
 import type { Tokens } from "@/api/types";
 import type { AppDispatch } from "@/store";
@@ -52,6 +52,15 @@ async function reachable(): Promise<boolean> {
 }
 
 export async function signOut(dispatch: AppDispatch): Promise<void> {
+  if (refreshInCookie()) {
+    // The cookie is out of this script's reach: the API ends its session and clears it.
+    await fetch(`${apiBaseUrl()}/v1/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "include",
+      body: "{}",
+    }).catch(() => undefined);
+  }
   await tokenStore.clear();
   dispatch(signedOut());
 }
