@@ -57,7 +57,16 @@ export function renewAccess(): Promise<Renewal> {
   return refreshing;
 }
 
-const NO_RETRY = ["/v1/auth/login", "/v1/auth/refresh", "/v1/auth/signup", "/v1/auth/confirm", "/v1/auth/mfa/verify"];
+// The keyless routes: their 401 is a wrong password or code, not an expired access token.
+const NO_RETRY = [
+  "/v1/auth/login",
+  "/v1/auth/refresh",
+  "/v1/auth/signup",
+  "/v1/auth/confirm",
+  "/v1/auth/mfa/verify",
+  "/v1/auth/password/forgot",
+  "/v1/auth/password/reset",
+];
 
 export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = async (args, api, extra) => {
   const request = absolute(args);

@@ -39,6 +39,9 @@ export function SignInScreen() {
       <Field label="Email" value={email} onChangeText={setEmail} keyboardType="email-address" autoComplete="email" error={errors.email} />
       <Field label="Password" value={password} onChangeText={setPassword} secureTextEntry autoComplete="current-password" error={errors.password} />
       <Button label="Sign in" onPress={submit} busy={isLoading} disabled={!email || !password} />
+      <Link href={{ pathname: "/forgot-password", params: { email: email.trim() } }} accessibilityRole="link">
+        Forgot password?
+      </Link>
       <Link href="/sign-up" accessibilityRole="link">
         New to NIJA? Create an account
       </Link>
