@@ -89,7 +89,7 @@ CDK_WEB_ORIGIN = $(if $(filter undefined,$(origin WEB_ORIGIN)),,-c web_origin=$(
 # identity), the monthly cost budget in dollars and the address its alerts go to besides the alarm topic.
 CDK_CONTEXT = $(CDK_WEB_ORIGIN) $(if $(SES_FROM),-c ses_from=$(SES_FROM)) \
 	$(if $(SES_DOMAIN),-c ses_domain=$(SES_DOMAIN)) $(if $(BUDGET_USD),-c budget_usd=$(BUDGET_USD)) \
-	$(if $(BUDGET_EMAIL),-c budget_email=$(BUDGET_EMAIL))
+	$(if $(BUDGET_EMAIL),-c budget_email=$(BUDGET_EMAIL)) $(if $(ADMIN_IPS),-c admin_ips=$(ADMIN_IPS))
 
 synth: $(STAMP) $(CDK)
 	rm -rf cdk.out
@@ -99,7 +99,8 @@ synth: $(STAMP) $(CDK)
 ## deploy: deploy STAGE (dev) with the pinned CDK CLI and the current AWS credentials
 ## (WEB_ORIGIN=https://app.example.com: the one web origin allowed to call the API; "" for none;
 ## SES_FROM=no-reply@example.com [SES_DOMAIN=example.com]: the email sender, which prod requires;
-## BUDGET_USD=800 BUDGET_EMAIL=ops@example.com: the monthly cost budget and who hears of it)
+## BUDGET_USD=800 BUDGET_EMAIL=ops@example.com: the monthly cost budget and who hears of it;
+## ADMIN_IPS=203.0.113.0/24,198.51.100.7: the only networks the admin API answers)
 deploy: $(STAMP) $(CDK)
 	$(CDK) deploy --all -c stage=$(STAGE) $(CDK_CONTEXT) --require-approval broadening
 

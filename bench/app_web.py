@@ -28,9 +28,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.pipeline import PASSWORD, login, new_trader, start_stack
+from bench.pipeline import PASSWORD, admin_login, login, new_trader, start_stack
 from bench.report import line, percentile
-from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
 
 MOBILE = Path(__file__).resolve().parents[1] / "mobile"
 LOADS, FILLS = 20, 50
@@ -49,12 +48,12 @@ def _browse(*args: str) -> dict[str, list[dict[str, object]]]:
     return result
 
 
-def _new_user(api: str, *, trader: bool) -> str:
+def _new_user(api: str, proc: subprocess.Popen[str] | None = None) -> str:
     """A user signed up through the API; a trader as the pipeline benchmark makes one (enterprise
     tier: 50 orders and the app's reads after each of their events; the paper broker connected)."""
     with httpx.Client(base_url=api, timeout=10) as client:
-        if trader:
-            return new_trader(client, login(client, ADMIN_EMAIL, ADMIN_PASSWORD), "app-bench")[0]
+        if proc is not None:  # a trader: the admin moves them to the enterprise tier
+            return new_trader(client, admin_login(client, proc), "app-bench")[0]
         email = f"app-bench-{uuid.uuid4().hex[:8]}@example.com"
         client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}).raise_for_status()
         return email
@@ -67,7 +66,7 @@ def _seconds(samples: list[dict[str, object]], key: str) -> list[float]:
 def load() -> None:
     proc, api = start_stack()
     try:
-        email = _new_user(api, trader=False)
+        email = _new_user(api)
         samples = _browse("load", f"{api}/app/", email, PASSWORD, str(LOADS))["samples"]
     finally:
         proc.send_signal(signal.SIGINT)
@@ -96,7 +95,7 @@ def load() -> None:
 def fill() -> None:
     proc, api = start_stack()
     try:
-        email = _new_user(api, trader=True)
+        email = _new_user(api, proc)
         shown = _browse("fills", f"{api}/app/", api, email, PASSWORD, str(FILLS))["orders"]
         recorded = _trade_times(api, email)
     finally:

@@ -42,6 +42,11 @@ PRICES = {
     "alarm_month": 0.10,
     "dashboard_month": 3.00,
     "s3_put": 0.005 / 1e3,
+    # AWS WAF (aws.amazon.com/waf/pricing, read 2026-12): a web ACL, each rule or managed rule group in
+    # it (the AWS baseline groups have no fee of their own), each request it inspects.
+    "waf_web_acl_month": 5.00,
+    "waf_rule_month": 1.00,
+    "waf_request": 0.60 / 1e6,
 }
 SOURCE = "AWS list prices, us-east-1, pricing pages as read 2025-11"
 
@@ -68,6 +73,8 @@ class Template:
     alarms: int
     dashboards: int
     memory_mb: dict[str, int]  # per function kind
+    web_acls: int
+    waf_rules: int
     xray_rate: float
 
 
@@ -110,6 +117,10 @@ def synthesized() -> Template:
         alarms=count["AWS::CloudWatch::Alarm"],
         dashboards=count["AWS::CloudWatch::Dashboard"],
         memory_mb=memory,
+        web_acls=count["AWS::WAFv2::WebACL"],
+        waf_rules=sum(
+            len(r["Properties"]["Rules"]) for r in resources.values() if r["Type"] == "AWS::WAFv2::WebACL"
+        ),
         xray_rate=min((float(r["FixedRate"]) for r in rules), default=0.05),
     )
 
@@ -236,6 +247,9 @@ def model(users: int, brokers: int, flows: dict[str, Calls], t: Template) -> dic
 
     api = users * API_REQUESTS_A_DAY * MONTH_DAYS
     month["API Gateway"] += api * p["apigw_rest_request"]
+    month["AWS WAF"] += (
+        t.web_acls * p["waf_web_acl_month"] + t.waf_rules * p["waf_rule_month"] + api * p["waf_request"]
+    )
     month["X-Ray"] += api * t.xray_rate * p["xray_trace"]
     aws(flows["api_request"], api, "API")
     compute(api, DURATION_S["api"], t.memory_mb["api"], LOG_BYTES["api"], "API")
@@ -263,7 +277,9 @@ def model(users: int, brokers: int, flows: dict[str, Calls], t: Template) -> dic
         events * 12 * AUDIT_EVENT_BYTES / 1e9 * p["ddb_gb_month"]
     )
 
-    month["Secrets Manager secrets"] += users * brokers * p["secret_month"]
+    # one secret per user, every broker's keys a version of it (nija.adapters.vault); each modelled
+    # user trades at least one exchange (a paper-only user keeps no secret at all)
+    month["Secrets Manager secrets"] += users * p["secret_month"]
     # the stage's own: keys, alarms, dashboards, and every broker's schedules whoever trades there
     month["KMS keys"] += t.kms_keys * p["kms_key_month"]
     month["CloudWatch alarms and dashboards"] += (

@@ -22,7 +22,7 @@ from datetime import datetime
 import httpx
 
 from bench.report import line, percentile
-from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
+from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP, http_sign_in
 from nija.local.stack import free_port
 
 USERS, ORDERS_EACH = 20, 10
@@ -30,12 +30,15 @@ POLL_S = 0.25
 PASSWORD = "Bench-Passw0rd-1!"
 
 
+# Each started stack's output so far, by process id: its banner names the admin's TOTP secret.
+OUTPUT: dict[int, list[str]] = {}
+
+
 def start_stack(*options: str) -> tuple[subprocess.Popen[str], str]:
     """`python -m nija.local` on free ports (with these options of its command line)."""
     api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
     log = os.environ.get("NIJA_BENCH_STACK_LOG")  # a file for the stack's output, when debugging
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the stack
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -48,10 +51,12 @@ def start_stack(*options: str) -> tuple[subprocess.Popen[str], str]:
             *options,
         ],
         env=env,
-        stdout=out,
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    OUTPUT[proc.pid] = []
+    threading.Thread(target=_keep_output, args=(proc, log), daemon=True).start()
     api = f"http://127.0.0.1:{api_port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -62,6 +67,24 @@ def start_stack(*options: str) -> tuple[subprocess.Popen[str], str]:
             time.sleep(0.2)
     proc.kill()
     raise TimeoutError("the local stack did not start")
+
+
+def _keep_output(proc: subprocess.Popen[str], log: str | None) -> None:
+    out = open(log, "w") if log else None  # noqa: SIM115 - lives as long as the stack
+    assert proc.stdout is not None
+    for text in proc.stdout:
+        OUTPUT[proc.pid].append(text)
+        if out is not None:
+            out.write(text)
+            out.flush()
+
+
+def admin_login(client: httpx.Client, proc: subprocess.Popen[str]) -> dict[str, str]:
+    """The local admin's headers: the password, then a code from the TOTP secret its banner prints."""
+    found = ADMIN_TOTP.search("".join(OUTPUT[proc.pid]))
+    assert found is not None, "the local stack's banner names no admin TOTP secret"
+    token = http_sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD, found.group(1))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def login(client: httpx.Client, email: str, password: str) -> dict[str, str]:
@@ -133,7 +156,7 @@ def main() -> None:
     proc, api = start_stack()
     try:
         with httpx.Client(base_url=api, timeout=10) as client:
-            admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+            admin = admin_login(client, proc)
             sessions = [user_session(client, admin) for _ in range(USERS)]
         latencies: list[float] = []
         seen: list[float] = []

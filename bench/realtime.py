@@ -17,9 +17,8 @@ from datetime import datetime
 import httpx
 from websockets.sync.client import connect
 
-from bench.pipeline import login, start_stack, user_session
+from bench.pipeline import admin_login, start_stack, user_session
 from bench.report import line, percentile
-from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
 
 USERS, FILLS_EACH = 10, 20
 TARGET_P95_MS = 500.0
@@ -65,7 +64,7 @@ def main() -> None:
     proc, api = start_stack()
     try:
         with httpx.Client(base_url=api, timeout=10) as client:
-            admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+            admin = admin_login(client, proc)
             sessions = [user_session(client, admin) for _ in range(USERS)]
         latencies: list[float] = []
         failures: list[str] = []

@@ -41,6 +41,7 @@ def build_app(
         email_domain=context("ses_domain"),
         monthly_budget_usd=context("budget_usd"),
         budget_email=context("budget_email"),
+        admin_ips=context("admin_ips"),
     )
     prefix = settings.catalogue.prefix
     env = environment()

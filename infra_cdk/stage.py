@@ -9,6 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, replace
+from ipaddress import ip_network
 from pathlib import Path
 
 from aws_cdk import Environment, RemovalPolicy
@@ -35,11 +36,10 @@ class StageSettings:
     deletion_protection: bool
     log_retention: logs.RetentionDays
     log_level: str
-    api_rate_limit: int  # requests per second, whole stage
+    # Requests per second, the whole stage, all callers together: the backstop behind WAF's limits on
+    # each address (catalogue: sign_in_ip_limit, ip_limit), for a flood from many addresses at once.
+    api_rate_limit: int
     api_burst_limit: int
-    # Each public /v1/auth/* method, all callers together (no API key there: they come before a token).
-    auth_rate_limit: int
-    auth_burst_limit: int
     scan_every_minutes: int = 5  # the strategy scan's schedule (EventBridge rate)
     # How long S3 Object Lock (compliance mode) keeps each audit anchor: nobody can remove one sooner.
     # A short one outside prod, where a stack is torn down and its anchors should not outlive it long.
@@ -56,6 +56,9 @@ class StageSettings:
     # topic and, when set, to this address.
     monthly_budget_usd: int = 50
     budget_email: str | None = None
+    # The networks (addresses or CIDR blocks) the admin API answers; empty: any. Admins need TOTP and
+    # short sessions either way (nija.logic.admin_access, nija.logic.identity).
+    admin_ips: tuple[str, ...] = ()
 
     @property
     def catalogue(self) -> Catalogue:
@@ -77,10 +80,12 @@ def settings_for(
     email_domain: str | None = None,
     monthly_budget_usd: str | int | None = None,
     budget_email: str | None = None,
+    admin_ips: str | None = None,
 ) -> StageSettings:
     """A stage's settings, with what the deploy command line gives (``-c name=value``) in place of its
     defaults: ``web_origin`` (https://app.example.com; an empty string removes it), ``ses_from`` and
-    ``ses_domain`` (the sender), ``budget_usd`` and ``budget_email`` (the budget)."""
+    ``ses_domain`` (the sender), ``budget_usd`` and ``budget_email`` (the budget), ``admin_ips``
+    (comma-separated addresses or CIDR blocks the admin API answers)."""
     settings = _defaults(stage)
     if web_origin is not None:
         origins = parse_origins(web_origin)
@@ -101,6 +106,9 @@ def settings_for(
         if amount <= 0:
             raise ValueError(f"budget_usd is a positive number of dollars, got {monthly_budget_usd!r}")
         settings = replace(settings, monthly_budget_usd=amount)
+    if admin_ips:
+        networks = tuple(str(ip_network(p.strip(), strict=False)) for p in admin_ips.split(",") if p.strip())
+        settings = replace(settings, admin_ips=networks)
     return settings
 
 
@@ -116,8 +124,6 @@ def _defaults(stage: str) -> StageSettings:
             log_level="INFO",
             api_rate_limit=500,
             api_burst_limit=1000,
-            auth_rate_limit=20,
-            auth_burst_limit=40,
             audit_anchor_retention_days=2190,  # six years, as SEC rule 17a-4 keeps broker records
             # About $0.50 a user-month (issue 15's target) for 1,000 users; raise it with the users.
             monthly_budget_usd=500,
@@ -130,8 +136,6 @@ def _defaults(stage: str) -> StageSettings:
         log_level="DEBUG",
         api_rate_limit=50,
         api_burst_limit=100,
-        auth_rate_limit=5,
-        auth_burst_limit=10,
         # A developer's `npx expo start --web` may call a dev stage.
         web_origin=LOCAL_DEV_ORIGINS[0],
     )

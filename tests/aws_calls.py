@@ -252,6 +252,10 @@ def _secretsmanager(
         request_tags = {t["Key"]: t["Value"] for t in params.get("Tags", [])}
         context = {f"aws:RequestTag/{k}": v for k, v in request_tags.items()}
         context["aws:TagKeys"] = sorted(request_tags)
+        if op == "CreateSecret" and key_id:
+            context["secretsmanager:KmsKeyId"] = _kms_key(at, key_id)
+    if op == "GetSecretValue":  # the label asked for (a multi-valued key: ForAnyValue in policies)
+        context["secretsmanager:VersionStage"] = [params.get("VersionStage", "AWSCURRENT")]
     made = [Request(f"secretsmanager:{op}", arn, _ctx(**context))]
     # Secrets Manager uses a customer managed key as the caller: the caller's role needs KMS too.
     kms_for = {

@@ -361,6 +361,33 @@ def password_tokens(client_id: str, email: str, password: str) -> dict[str, str]
     return dict(result["AuthenticationResult"])
 
 
+# --- broker keys in the vault ------------------------------------------------------------------------
+
+KRAKEN_SECRET = "a3Jha2VuLXNlY3JldA=="  # kraken's secrets are base64
+
+
+@contextmanager
+def recorded_brokers() -> Iterator[None]:
+    """Every broker request answered from the brokers' recordings (nothing reaches the network)."""
+    from fixtures.brokers.answers import Answers
+
+    from nija.adapters.brokers import override_client_settings
+
+    with override_client_settings(adapter=Answers(), enable_rate_limit=False, timeout_s=5.0):
+        yield
+
+
+def connect_kraken(user_id: str, api_secret: str = KRAKEN_SECRET) -> Any:
+    """Kraken keys for a user through the real vault (the paper broker keeps none): checked against
+    kraken's recorded answers, sealed, stored in the user's secret and audited."""
+    from nija import wiring
+
+    with recorded_brokers():
+        return wiring.vault_service().connect(
+            user_id, BrokerName.KRAKEN, {"api_key": f"kraken-{user_id[:8]}", "api_secret": api_secret}
+        )
+
+
 def routed(
     event: dict[str, Any],
     method: str,

@@ -40,8 +40,11 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(user_id="anonymous")  # until the token names the user
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     try:
-        claims = token_verifier().verify(bearer_token(headers.get("authorization")))
+        token = bearer_token(headers.get("authorization"))
+        claims = token_verifier().verify(token)
         user = active_user(claims, wiring.users())
+        # An admin's: the session's age, and TOTP asked of the pool (the token authorizes it).
+        principal = principal_of(user, claims, lambda: wiring.directory().totp_enabled(token))
     except Unauthenticated as exc:
         logger.info("refused a token", extra={"reason": exc.message})
         metrics.add_metric(name="TokensRefused", unit=MetricUnit.Count, value=1)
@@ -50,7 +53,6 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("denied a user", extra={"reason": exc.message})
         metrics.add_metric(name="UsersDenied", unit=MetricUnit.Count, value=1)
         return _policy("denied", "Deny", event["methodArn"])
-    principal = principal_of(user, claims)
     logger.append_keys(user_id=principal.user_id)
     # The tier's limit is held by the API functions (nija.api.ratelimit): this answer is cached per
     # token, so requests answered from the cache would never be counted here.

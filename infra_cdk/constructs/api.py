@@ -5,8 +5,8 @@ token check and the OpenAPI document read too); a ``{proxy+}`` only where a whol
 function. Public routes are the liveness check, the Cognito calls made before a caller has a token and
 the admin console's page and script; everything else goes through the authorizer. Each user's tier
 limit is held by the API functions themselves (nija.api.ratelimit: no API keys, no usage plans, so no
-10,000-keys quota); the stage throttle bounds all callers together, and each public auth route has its
-own, lower one.
+10,000-keys quota). Each address is limited by AWS WAF in front of the stage (constructs/waf.py: the
+sign-in routes, and everything); the stage throttle stays as the backstop for all callers together.
 
 The integrations name the functions by their catalogue name instead of referencing them (first because
 the functions' environment carried the tier usage plans' ids, which depended on the stage, which closed
@@ -27,6 +27,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
 from infra_cdk.constructs.nag import acknowledge
+from infra_cdk.constructs.waf import ApiFirewall
 from infra_cdk.stage import StageSettings
 from nija import cors, security_headers
 from nija.api.routes import ROUTES
@@ -113,23 +114,22 @@ def _preflight(web_origin: str | None) -> apigw.CorsOptions | None:
     )
 
 
-def _public_auth_throttles(settings: StageSettings) -> dict[str, apigw.MethodDeploymentOptions]:
-    """Stage method settings (``/<path>/<METHOD>``) for the keyless auth routes.
-
-    A method setting replaces the stage-wide one for that method, so logging and metrics are repeated.
-    """
-    return {
-        f"{route.path}/{method}": apigw.MethodDeploymentOptions(
-            throttling_rate_limit=settings.auth_rate_limit,
-            throttling_burst_limit=settings.auth_burst_limit,
-            logging_level=EXECUTION_LOG_LEVEL,
-            metrics_enabled=False,
-            data_trace_enabled=False,
-        )
-        for route in ROUTES
-        if route.public and route.path.startswith("/v1/auth/")
-        for method in route.methods
+def refusal_headers(settings: StageSettings) -> dict[str, str]:
+    """The headers of a refusal that no function answers (API Gateway's, WAF's): those every response
+    of the functions carries (nija.api.responses), and the web origin's CORS headers, so that the app
+    can read a 401 (and refresh) or a 429's wait."""
+    headers = {
+        "Cache-Control": "no-store",
+        "Strict-Transport-Security": security_headers.HSTS,
+        **security_headers.ALWAYS,
     }
+    if settings.web_origin:
+        headers["Access-Control-Allow-Origin"] = settings.web_origin
+        headers["Access-Control-Expose-Headers"] = ",".join(cors.EXPOSED_HEADERS)
+        if cors.ALLOW_CREDENTIALS:  # the web client's refresh cookie
+            headers["Access-Control-Allow-Credentials"] = "true"
+        headers["Vary"] = "Origin"
+    return headers
 
 
 class NijaRestApi(Construct):
@@ -169,7 +169,6 @@ class NijaRestApi(Construct):
                 access_log_format=_access_log_format(),
                 throttling_rate_limit=settings.api_rate_limit,
                 throttling_burst_limit=settings.api_burst_limit,
-                method_options=_public_auth_throttles(settings),
             ),
             default_cors_preflight_options=_preflight(settings.web_origin),
         )
@@ -205,21 +204,19 @@ class NijaRestApi(Construct):
         self._invokable: set[str] = set()
         self.node.add_validation(_EveryRoutedFunctionInvokable(self))
 
+        self.firewall = ApiFirewall(
+            self,
+            "Firewall",
+            settings=settings,
+            stage=self.api.deployment_stage,
+            refusal_headers=refusal_headers(settings),
+        )
+
         for response_type, (status, code) in _GATEWAY_ERRORS.items():
-            headers = {
-                "Content-Type": "'application/json'",
-                "Cache-Control": "'no-store'",
-                "Strict-Transport-Security": f"'{security_headers.HSTS}'",
-                **{name: f"'{value}'" for name, value in security_headers.ALWAYS.items()},
-            }
+            headers = {"Content-Type": "'application/json'"}
+            headers |= {name: f"'{value}'" for name, value in refusal_headers(settings).items()}
             if status == "429":
                 headers["Retry-After"] = f"'{RETRY_AFTER_S}'"
-            if settings.web_origin:  # so that the app can read a 401 (and refresh) or a 429's wait
-                headers["Access-Control-Allow-Origin"] = f"'{settings.web_origin}'"
-                headers["Access-Control-Expose-Headers"] = f"'{','.join(cors.EXPOSED_HEADERS)}'"
-                if cors.ALLOW_CREDENTIALS:
-                    headers["Access-Control-Allow-Credentials"] = "'true'"
-                headers["Vary"] = "'Origin'"
             self.api.add_gateway_response(
                 f"{code.title().replace('_', '')}{response_type.response_type}",
                 type=response_type,
@@ -249,8 +246,6 @@ class NijaRestApi(Construct):
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                 "AmazonAPIGatewayPushToCloudWatchLogs]": "The AWS-managed policy is the documented one "
                 "for API Gateway's account-level logging role; it only writes CloudWatch Logs.",
-                "AwsSolutions-APIG3": "No WAF yet: stage throttling and per-tier limits apply; a WebACL is "
-                "planned with the production custom domain.",
             },
         )
 

@@ -1,6 +1,9 @@
 """Real-time updates: the WebSocket API (API Gateway v2) with the realtime function behind $connect,
 $disconnect and $default, and the stream processor on the state table's stream pushing each user's
-events to that user's connections through the API's Management API."""
+events to that user's connections through the API's Management API.
+
+No WAF: a web ACL can guard a REST API, not a WebSocket API (constructs/waf.py guards the REST API).
+The stage throttle (WS_RATE_LIMIT) bounds the messages, and $connect verifies a token first."""
 
 from __future__ import annotations
 

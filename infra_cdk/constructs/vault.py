@@ -1,5 +1,8 @@
 """The vault's customer-managed KMS key, and the only two ways into the vault: the API writes, the
-executors read, each executor its own broker's secrets only; the account erasure deletes.
+executors read, each executor its own broker's keys only; the account erasure deletes.
+
+One secret per user holds every broker's keys, a version per broker labelled with the broker's name
+(nija.adapters.vault); the paper broker's keys are not kept (its executor gets no grant here).
 
 Two uses of the key meet here (see nija.adapters.vault):
 
@@ -10,8 +13,8 @@ Two uses of the key meet here (see nija.adapters.vault):
   ``{SecretARN, SecretVersionId}``: ``GenerateDataKey`` for CreateSecret/PutSecretValue, ``Decrypt`` for
   GetSecretValue.
 
-So the executor of broker B may decrypt directly only when the context says ``broker = B``, and through
-Secrets Manager only for a secret whose ARN is one of broker B's. The API may make data keys for any
+So the executor of broker B may read only versions labelled B (``secretsmanager:VersionStage``) and
+decrypt directly only when the context says ``broker = B``. The API may make data keys for any
 ``{user_id, broker}`` and let Secrets Manager encrypt new values, but never read one: it has no
 ``GetSecretValue``, and its only ``kms:Decrypt`` is the check Secrets Manager makes when a secret is
 created under a customer-managed key (context ``SecretVersionId = RequestToValidateKeyAccess``).
@@ -34,7 +37,7 @@ from constructs import Construct
 
 from infra_cdk.constructs.nag import acknowledge
 from infra_cdk.stage import StageSettings
-from nija.catalogue import BROKERS, VAULT_BROKER_KEY, VAULT_CONTEXT_KEYS, VAULT_USER_KEY
+from nija.catalogue import VAULT_BROKER_KEY, VAULT_CONTEXT_KEYS, VAULT_USER_KEY
 from nija.domain.models import BrokerName
 
 # The encryption context value Secrets Manager uses when it checks that the caller may use the key
@@ -43,7 +46,7 @@ SM_KEY_CHECK_VERSION = "RequestToValidateKeyAccess"
 # Secrets Manager's suffix on every secret ARN: a dash and six random characters.
 ARN_SUFFIX = "-??????"
 
-EXECUTOR_SECRET_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+EXECUTOR_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 
 
 def secret_arn(name_pattern: str) -> str:
@@ -105,15 +108,20 @@ class VaultKey(Construct):
         )
 
     def grant_read(self, grantee: iam.IGrantable, broker: BrokerName) -> None:
-        """An executor: read the secrets of ``broker`` (every user's) and open their data keys; no more."""
+        """An executor: read every user's version labelled ``broker`` and open its data keys; no more.
+
+        One secret per user holds every broker's keys, a version each, labelled with the broker's
+        name (nija.adapters.vault): the version stage condition keeps each executor to its broker's
+        versions (a version with no label, or another broker's, is refused), the encryption context
+        condition to its broker's data keys."""
         b = broker.value
-        secrets = secret_arn(self.catalogue.secret_name_pattern(broker) + ARN_SUFFIX)
+        secrets = secret_arn(self.catalogue.secret_name_pattern + ARN_SUFFIX)
         self._allow(
             grantee,
-            f"VaultRead{b.capitalize()}Secrets",
+            f"VaultRead{b.capitalize()}Versions",
             EXECUTOR_SECRET_ACTIONS,
             [secrets],
-            {"StringEquals": {f"secretsmanager:ResourceTag/{VAULT_BROKER_KEY}": b}},
+            {"ForAnyValue:StringEquals": {"secretsmanager:VersionStage": [b]}},
         )
         self._allow(
             grantee,
@@ -134,9 +142,9 @@ class VaultKey(Construct):
         )
         _acknowledge(
             grantee,
-            self.catalogue.secret_name_pattern(broker) + ARN_SUFFIX,
-            f"One secret per user for {b}; user ids are only known at run time, so the executor reads "
-            f"{b}'s secrets by name pattern, and only those tagged broker={b}.",
+            self.catalogue.secret_name_pattern + ARN_SUFFIX,
+            f"One secret per user; user ids are only known at run time, so the executor reads by name "
+            f"pattern, only versions labelled {b}, and opens only data keys bound to broker={b}.",
         )
 
     def grant_delete(self, grantee: iam.IGrantable) -> None:
@@ -146,41 +154,47 @@ class VaultKey(Construct):
             grantee,
             "VaultDeleteSecrets",
             ("secretsmanager:DeleteSecret",),
-            [secret_arn(self.catalogue.secret_prefix + "*")],
+            [secret_arn(self.catalogue.secret_name_pattern + ARN_SUFFIX)],
             {},
         )
         _acknowledge(
             grantee,
-            self.catalogue.secret_prefix + "*",
-            "An erased account's secrets are deleted by name under the stage's prefix (user ids are "
+            self.catalogue.secret_name_pattern + ARN_SUFFIX,
+            "An erased account's secret is deleted by name under the stage's prefix (user ids are "
             "only known at run time); DeleteSecret is the only vault action this role holds.",
         )
 
     def grant_write(self, grantee: iam.IGrantable) -> None:
-        """The API: create, replace and delete secrets and make data keys; never read a value back."""
-        secrets = secret_arn(self.catalogue.secret_prefix + "*")
+        """The API: create a user's secret, put and unlabel broker versions, delete it, and make
+        data keys; never read a value back."""
+        secrets = secret_arn(self.catalogue.secret_name_pattern + ARN_SUFFIX)
         tagged = {
-            "ForAllValues:StringEquals": {"aws:TagKeys": list(VAULT_CONTEXT_KEYS)},
-            "Null": {f"aws:RequestTag/{k}": "false" for k in VAULT_CONTEXT_KEYS},
-            "StringEquals": {f"aws:RequestTag/{VAULT_BROKER_KEY}": [b.value for b in BROKERS]},
+            "ForAllValues:StringEquals": {"aws:TagKeys": [VAULT_USER_KEY]},
+            "Null": {f"aws:RequestTag/{VAULT_USER_KEY}": "false"},
         }
-        # Created tagged with both names and under the vault key (the adapter passes NIJA_VAULT_KEY_ID,
-        # the key ARN); tagging at creation also needs TagResource, held to the same two tags.
+        # Created tagged with the user's id and under the vault key (the adapter passes
+        # NIJA_VAULT_KEY_ID, the key ARN); tagging at creation also needs TagResource, held to that tag.
         self._allow(
             grantee,
             "VaultCreateTaggedSecrets",
             ("secretsmanager:CreateSecret",),
             [secrets],
-            {**tagged, "StringEquals": {**tagged["StringEquals"], "secretsmanager:KmsKeyId": self.key_arn}},
+            {**tagged, "StringEquals": {"secretsmanager:KmsKeyId": self.key_arn}},
         )
         self._allow(grantee, "VaultTagSecrets", ("secretsmanager:TagResource",), [secrets], tagged)
-        # Replace, delete, describe: by name only. The adapter puts first and creates the secret upon
+        # Put a broker's version, take a broker's label off (DescribeSecret finds its version: labels
+        # and ids, no value), delete: by name only. The adapter puts first and creates the secret upon
         # ResourceNotFoundException; a secret that does not exist has no tags to match, so under a
         # resource-tag condition that first put would most likely be refused (AccessDenied) instead.
         self._allow(
             grantee,
             "VaultReplaceDeleteSecrets",
-            ("secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret"),
+            (
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:DescribeSecret",
+            ),
             [secrets],
             {},
         )
@@ -224,7 +238,7 @@ class VaultKey(Construct):
         )
         _acknowledge(
             grantee,
-            self.catalogue.secret_prefix + "*",
-            "One secret per user and broker under the stage's prefix; user ids are only known at run "
-            "time. Creation requires the user_id and broker tags and the vault key; nothing reads.",
+            self.catalogue.secret_name_pattern + ARN_SUFFIX,
+            "One secret per user under the stage's prefix; user ids are only known at run time. "
+            "Creation requires the user_id tag and the vault key; nothing reads a value.",
         )

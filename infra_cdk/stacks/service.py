@@ -30,6 +30,7 @@ from infra_cdk.stacks.data import DataStack
 from infra_cdk.stage import StageSettings
 from layers.recipes import TRADING_API_LAYERS
 from nija.catalogue import FunctionDef
+from nija.domain.credentials import kept_in_vault
 
 EXECUTOR_BATCH_SIZE = 10  # the SQS FIFO maximum
 SYNC_EVERY = Duration.minutes(1)  # EventBridge's finest rate
@@ -83,8 +84,10 @@ class ServiceStack(Stack):
                 description=f"NIJA executor for {broker.value} orders",
             )
             data.state.grant_data(executor.function, write=True)
-            # Its own broker's secrets and data keys only; every read is audited (PutItem, nothing else).
-            data.vault.grant_read(executor.function, broker)
+            # Its own broker's keys and data keys only; every read is audited (PutItem, nothing else).
+            # The paper broker keeps no keys (nija.domain.credentials.kept_in_vault): no grant.
+            if kept_in_vault(broker):
+                data.vault.grant_read(executor.function, broker)
             data.audit.grant_append(executor.function)
             # The event source grants consume on this queue (and decrypt on its key), nothing else.
             executor.function.add_event_source(
@@ -250,7 +253,10 @@ class ServiceStack(Stack):
             "AdminApi",
             cat.admin_api,
             "NIJA admin API: users, tiers, kill switch, audit (FastAPI via Mangum)",
-            environment=data.anchors.environment,
+            environment={
+                **data.anchors.environment,
+                **({"NIJA_ADMIN_ALLOWED_IPS": ",".join(settings.admin_ips)} if settings.admin_ips else {}),
+            },
         )
         data.audit.grant_append(self.admin_api.function)  # every admin action
         data.audit.grant_search(self.admin_api.function)  # GET /admin/audit and /admin/audit/verify

@@ -9,17 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cache
 
+from nija.domain.ip_limits import IpLimit
 from nija.domain.models import BrokerName, Tier
 from nija.domain.ratelimit import WINDOW_S, RequestLimit
 
 BROKERS: tuple[BrokerName, ...] = tuple(BrokerName)
 
-# The vault's names for a user and a broker: each secret is tagged with them and each data key is
-# bound to them as its KMS encryption context (nija.adapters.vault, nija.adapters.envelope). The CDK
-# app's IAM conditions (secretsmanager:ResourceTag/broker, kms:EncryptionContext:broker) use them.
+# The vault's names for a user and a broker: each data key is bound to them as its KMS encryption
+# context (nija.adapters.vault, nija.adapters.envelope), each user's secret is tagged with the user's,
+# and each version of it is labelled with the broker's. The CDK app's IAM conditions
+# (kms:EncryptionContext:broker, secretsmanager:VersionStage) use them.
 VAULT_USER_KEY = "user_id"
 VAULT_BROKER_KEY = "broker"
 VAULT_CONTEXT_KEYS: tuple[str, ...] = (VAULT_USER_KEY, VAULT_BROKER_KEY)
+
+
+# Requests per source address in a WAF evaluation window (nija.ip_limits). Prod takes fewer sign-ins
+# (other stages' test suites and benchmarks sign many users in from one address: 127.0.0.1 locally,
+# a CI runner against dev) and more of everything, for users who share an address (an office's NAT,
+# a carrier's): two enterprise users at their full 1,000 a minute.
+SIGN_IN_IP_LIMIT, PROD_SIGN_IN_IP_LIMIT = IpLimit(200, 300), IpLimit(100, 300)
+IP_LIMIT, PROD_IP_LIMIT = IpLimit(5_000, 300), IpLimit(10_000, 300)
 
 
 @dataclass(frozen=True)
@@ -120,13 +130,19 @@ class Catalogue:
     # second (the reservoir) and this fraction of the rest; X-Ray's default rule is 1 a second and 5 %.
     xray_reservoir_per_second: int = 1
     xray_fixed_rate: float = 0.01
+    # Per source address (nija.ip_limits): AWS WAF's rate-based rules in front of the REST API, and
+    # the local stack's gateway. The sign-in routes (the public /v1/auth/ ones), and every request.
+    sign_in_ip_limit: IpLimit = SIGN_IN_IP_LIMIT
+    ip_limit: IpLimit = IP_LIMIT
 
     def queue(self, broker: BrokerName | str) -> QueueDef:
         return self.queues[BrokerName(broker)]
 
-    def secret_name(self, user_id: str, broker: BrokerName | str) -> str:
-        """One secret per user and broker; the prefix lets IAM scope access per stage."""
-        return f"{self.prefix}/users/{user_id}/brokers/{BrokerName(broker).value}"
+    def secret_name(self, user_id: str) -> str:
+        """One secret per user, whatever their brokers (a secret costs $0.40 a month): each broker's
+        sealed keys are a version of it labelled with the broker's name (nija.adapters.vault). The
+        prefix lets IAM scope access per stage."""
+        return f"{self.prefix}/users/{user_id}/vault"
 
     @property
     def vault_key_alias(self) -> str:
@@ -136,13 +152,13 @@ class Catalogue:
     def secret_prefix(self) -> str:
         return f"{self.prefix}/users/"
 
-    def secret_name_pattern(self, broker: BrokerName | str | None = None) -> str:
-        """An IAM wildcard over ``secret_name``: every user's secret for one broker, or for any broker.
+    @property
+    def secret_name_pattern(self) -> str:
+        """An IAM wildcard over ``secret_name``: every user's vault secret in the stage.
 
         Secrets Manager appends ``-`` and six random characters to the name in the ARN; callers add them.
         """
-        name = "*" if broker is None else BrokerName(broker).value
-        return f"{self.secret_prefix}*/brokers/{name}"
+        return f"{self.secret_prefix}*/vault"
 
     def sync_rule_name(self, broker: BrokerName | str) -> str:
         """The schedule that makes each executor look up its open orders at the broker."""
@@ -304,7 +320,7 @@ def catalogue(stage: str) -> Catalogue:
         )
         for b in BROKERS
     }
-    return Catalogue(
+    cat = Catalogue(
         stage=stage,
         prefix=prefix,
         state_table=TableDef(
@@ -333,3 +349,6 @@ def catalogue(stage: str) -> Catalogue:
         user_pool_client_name=f"{prefix}-mobile",
         executor_timeout_s=executor_timeout,
     )
+    if stage == "prod":
+        cat = replace(cat, sign_in_ip_limit=PROD_SIGN_IN_IP_LIMIT, ip_limit=PROD_IP_LIMIT)
+    return cat

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from nija.catalogue import Catalogue, catalogue
 from nija.cors import parse_origins
+from nija.domain.ip_limits import IpLimit
 
 
 class Settings(BaseSettings):
@@ -71,6 +73,31 @@ class Settings(BaseSettings):
     audit_anchor_bucket: str | None = None
     # Web origins allowed to call the API from a browser (nija.api.cors): JSON list or comma-separated.
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # The networks the admin API answers (nija.logic.admin_access): comma-separated addresses or CIDR
+    # blocks; empty, any. The CDK app sets it from the stage's admin_ips.
+    admin_allowed_ips: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("admin_allowed_ips", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> tuple[str, ...]:
+        parts = value.split(",") if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
+        networks = tuple(str(ip_network(p.strip(), strict=False)) for p in parts if str(p).strip())
+        return networks
+
+    @property
+    def admin_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(ip_network(n) for n in self.admin_allowed_ips)
+
+    # The local stack's per-address limits (nija.ip_limits), "REQUESTS/SECONDS"; unset: the catalogue's.
+    sign_in_ip_limit: Annotated[IpLimit | None, NoDecode] = None
+    ip_limit: Annotated[IpLimit | None, NoDecode] = None
+
+    @field_validator("sign_in_ip_limit", "ip_limit", mode="before")
+    @classmethod
+    def _ip_limit(cls, value: object) -> object:
+        if isinstance(value, str):
+            return IpLimit.parse(value) if value.strip() else None
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

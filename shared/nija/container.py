@@ -29,6 +29,7 @@ from nija.ports.market_data import MarketData
 from nija.ports.realtime import Pusher
 
 if TYPE_CHECKING:
+    from nija.adapters.cognito import CognitoIdentity
     from nija.adapters.dynamo.audit import AuditRecords
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
     from nija.adapters.dynamo.ledger import DynamoLedger
@@ -223,12 +224,18 @@ class Container:
         return DynamoRequestLimiter(self.settings.catalogue.request_limits)
 
     @cached_property
-    def accounts(self) -> Accounts:
+    def directory(self) -> CognitoIdentity:
+        """The user pool: sign-up and sign-in, TOTP, the administrators' reads and writes."""
         from nija.adapters.cognito import CognitoIdentity
+
+        return CognitoIdentity()
+
+    @cached_property
+    def accounts(self) -> Accounts:
         from nija.logic.accounts import Accounts
 
         return Accounts(
-            idp=CognitoIdentity(),
+            idp=self.directory,
             users=self.users,
             guards=self.login_guards,
             audit=self.audit_records,
@@ -471,7 +478,6 @@ class Container:
     def data_rights(self) -> DataRights:
         """GET /v1/me/export and DELETE /v1/me: the user's records, audit trail, vault secrets (delete
         only: no key, no read) and directory user."""
-        from nija.adapters.cognito import CognitoIdentity
         from nija.adapters.dynamo.user_data import DynamoUserRecords
         from nija.adapters.secret_eraser import SecretEraser
         from nija.logic.data_rights import DataRights
@@ -481,7 +487,7 @@ class Container:
             records=DynamoUserRecords(),
             audit=self.audit_records,
             secrets=SecretEraser(self.settings.catalogue),
-            idp=CognitoIdentity(),
+            idp=self.directory,
             verdicts=self.verdicts,
         )
 
@@ -500,11 +506,10 @@ class Container:
     def migrator(self) -> Migrator:
         """`nija migrate`: the directory, profiles, vault, settings and audit chains of this stage,
         through the same use cases as sign-up and the API (nija.logic.migrate.migrator)."""
-        from nija.adapters.cognito import CognitoIdentity
         from nija.logic.migrate.migrator import Migrator
 
         return Migrator(
-            directory=CognitoIdentity(),
+            directory=self.directory,
             accounts=self.accounts,
             vault=self.vault_service,
             settings=self.settings_service,

@@ -19,6 +19,7 @@ from nija.ports.ratelimit import RequestLimiter
 from nija.ports.realtime import Pusher
 
 if TYPE_CHECKING:
+    from nija.adapters.cognito import CognitoIdentity
     from nija.adapters.dynamo.audit import AuditRecords
     from nija.adapters.dynamo.credentials import DynamoCredentialIndex
     from nija.adapters.dynamo.ledger import DynamoLedger
@@ -140,6 +141,10 @@ def verdicts() -> Verdicts:
 
 def request_limiter() -> RequestLimiter:
     return container().request_limiter
+
+
+def directory() -> CognitoIdentity:
+    return container().directory
 
 
 def accounts() -> Accounts:

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -37,8 +38,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name == "test_ctrl_c_stops_everything")
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+@contextmanager
+def running_stack(*options: str) -> Iterator[Stack]:
+    """`python -m nija.local` on free ports, with these options of its command line."""
     api_port, aws_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
     proc = subprocess.Popen(
@@ -50,8 +52,7 @@ def stack() -> Iterator[Stack]:
             str(api_port),
             "--aws-port",
             str(aws_port),
-            "--sync-every",
-            "0.5",
+            *options,
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -76,10 +77,18 @@ def stack() -> Iterator[Stack]:
             proc.kill()
             raise TimeoutError("the local stack did not come up within 60 s")
         time.sleep(0.2)
-    yield Stack(api=api, aws=f"http://127.0.0.1:{aws_port}", proc=proc, output=output)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    try:
+        yield Stack(api=api, aws=f"http://127.0.0.1:{aws_port}", proc=proc, output=output)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with running_stack("--sync-every", "0.5") as running:
+        yield running

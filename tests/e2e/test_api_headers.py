@@ -18,6 +18,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 def _secure(response: httpx.Response) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "server" not in response.headers  # nothing names the software behind it
+    assert "strict-transport-security" not in response.headers  # plain HTTP locally: HTTPS only
 
 
 def test_the_console_loads_its_script_under_its_policy_without_a_token(stack) -> None:  # type: ignore[no-untyped-def]

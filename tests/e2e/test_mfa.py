@@ -4,26 +4,16 @@ public), and the next sign-in asks for the authenticator's code."""
 from __future__ import annotations
 
 import base64
-import hmac
-import struct
-import time
 import uuid
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
+from nija.local.totp import code as totp
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 PASSWORD = "Totp-Passw0rd-42!"
-
-
-def totp(secret: str, at: float | None = None) -> str:
-    """RFC 6238 with the authenticator apps' defaults: SHA-1, 30-second steps, 6 digits."""
-    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
-    counter = struct.pack(">Q", int((time.time() if at is None else at) // 30))
-    digest = hmac.new(key, counter, "sha1").digest()
-    offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def not_to_be_cached(response: httpx.Response) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from nija.catalogue import catalogue
-from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD
+from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP, http_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 PASSWORD = "Standing-Passw0rd-42!"
@@ -30,6 +30,14 @@ def _login(api: str, email: str, password: str) -> dict[str, str]:
     r = httpx.post(f"{api}/v1/auth/login", json={"email": email, "password": password}, timeout=10)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _admin(stack) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The local admin, signed in as its banner says: the password, then a TOTP code."""
+    found = ADMIN_TOTP.search("".join(stack.output))
+    assert found is not None, "the banner names no admin TOTP secret"
+    with httpx.Client(base_url=stack.api, timeout=10) as http:
+        return {"Authorization": f"Bearer {http_sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD, found.group(1))}"}
 
 
 def _writes(api: str, headers: dict[str, str]) -> dict[str, httpx.Response]:
@@ -92,7 +100,7 @@ def test_an_erased_accounts_token_writes_nothing_and_leaves_nothing(stack) -> No
         )["Items"]
         assert left == [], partition
     secrets = _aws(stack, "secretsmanager").list_secrets(
-        Filters=[{"Key": "name", "Values": [cat.secret_name(user_id, "paper")]}]
+        Filters=[{"Key": "name", "Values": [cat.secret_name(user_id)]}]
     )["SecretList"]
     assert secrets == []
 
@@ -103,7 +111,7 @@ def test_a_disabled_accounts_token_is_refused_at_once(stack) -> None:  # type: i
         httpx.put(f"{stack.api}/v1/brokers/paper/credentials", json=KEYS, headers=headers).status_code == 200
     )
     assert httpx.get(f"{stack.api}/v1/me", headers=headers).status_code == 200  # the verdict is cached
-    admin = _login(stack.api, ADMIN_EMAIL, ADMIN_PASSWORD)
+    admin = _admin(stack)
     off = httpx.post(f"{stack.api}/admin/users/{user_id}/disable", headers=admin, timeout=10)
     assert off.status_code == 200, off.text
 

@@ -47,7 +47,11 @@ class Synth:
 
 # What an operator passes to deploy prod (README: Deploying): prod refuses to synthesize without a
 # sender for its email. dev keeps its defaults (Cognito's sender, the alarm topic only).
-PROD_CONTEXT = {"ses_from": "no-reply@nija.example.com", "budget_email": "ops@nija.example.com"}
+PROD_CONTEXT = {
+    "ses_from": "no-reply@nija.example.com",
+    "budget_email": "ops@nija.example.com",
+    "admin_ips": "203.0.113.0/24, 198.51.100.7",
+}
 
 
 def synthesize(stage: str, outdir: Path) -> Synth:

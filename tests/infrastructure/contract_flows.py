@@ -4,6 +4,7 @@ new Lambda process) inside `recording`, with the sample events of events/ as Lam
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from aws_calls import Recording, recording
-from kit import emailed_code, password_tokens, queued_event, routed
+from kit import KRAKEN_SECRET, emailed_code, password_tokens, queued_event, routed
 
 from nija import wiring
 from nija.config import get_settings, reset_settings
@@ -110,6 +111,30 @@ def _execute(given: dict[str, Any]) -> None:
     handler("executor", given["sync"])
 
 
+# --- the kraken executor: a user's reconciliation after a fill, with their keys from the vault -----------
+
+
+def _kraken_due(request: pytest.FixtureRequest) -> dict[str, Any]:
+    from nija.domain.credentials import KrakenCredentials
+
+    env(request, broker="kraken")
+    members(ALICE)
+    wiring.vault().put(ALICE, KrakenCredentials(api_key="kraken-key", api_secret=KRAKEN_SECRET), 1)
+    wiring.reconcile_book().schedule(ALICE, BrokerName.KRAKEN, datetime.now(UTC))
+    return {"sync": scheduled_event(get_settings().catalogue.sync_rule_name("kraken"), get_settings().region)}
+
+
+def _reconcile_kraken(given: dict[str, Any]) -> None:
+    from fixtures.brokers.replay import Replay
+
+    from nija.adapters.brokers import override_client_settings
+
+    replay = Replay().load("kraken", "ok", "adapter_markets", "adapter_ticker")
+    with override_client_settings(adapter=replay, enable_rate_limit=False, timeout_s=5.0):
+        handler("executor", given["sync"])
+    assert wiring.reconcile_book().last(ALICE, BrokerName.KRAKEN) is not None  # the keys were read
+
+
 # --- strategy_scan: one shard of the paper broker -----------------------------------------------------------
 
 
@@ -137,9 +162,7 @@ def _kraken_user(request: pytest.FixtureRequest) -> Any:
 
     members(ALICE, BOB)
     for user in (ALICE, BOB):
-        wiring.vault().put(
-            user, KrakenCredentials(api_key="kraken-key", api_secret="a3Jha2VuLXNlY3JldA=="), 1
-        )
+        wiring.vault().put(user, KrakenCredentials(api_key="kraken-key", api_secret=KRAKEN_SECRET), 1)
     wiring.risk_store().record_equity(ALICE, "kraken", Decimal(10000), datetime.now(UTC))
     return Replay().load("kraken", "ok", "adapter_markets", "adapter_ticker")
 
@@ -176,9 +199,29 @@ def _api_world(request: pytest.FixtureRequest) -> identity.Pool:
 
 
 def _trade(given: Any) -> None:
+    from kit import recorded_brokers
+
     api("trading_api", "brokers_put_paper", user_id=ALICE)
     api("trading_api", "orders_create", user_id=ALICE, idempotency_key="contract-1")
     api("trading_api", "positions_list", user_id=ALICE)
+    # The vault's writes: a user's first keys create their secret, a second broker's is a version
+    # of it; a disconnect takes a broker's label off, the last one deletes the secret.
+    with recorded_brokers():
+        api_keys("brokers_put_paper", "kraken", {"api_key": "kraken-key", "api_secret": KRAKEN_SECRET})
+        api_keys("brokers_put_paper", "alpaca", {"key_id": "PKCONTRACT01", "secret_key": "alpaca"})
+    api_keys("brokers_delete_paper", "kraken", None)
+    api_keys("brokers_delete_paper", "alpaca", None)
+
+
+def api_keys(case: str, broker: str, body: dict[str, str] | None) -> None:
+    """A credentials route's sample event (paper's) for another broker."""
+    event = load_event(f"trading_api/{case}", user_id=ALICE)
+    event["path"] = event["path"].replace("/paper/", f"/{broker}/")
+    event["requestContext"]["path"] = event["requestContext"]["path"].replace("/paper/", f"/{broker}/")
+    event["pathParameters"] = {"broker": broker}
+    event["body"] = None if body is None else json.dumps(body)
+    reply = handler("trading_api", event)
+    assert reply["statusCode"] < 300, reply
 
 
 RECOVERING = "recovering@example.com"
@@ -287,6 +330,7 @@ NOT_YET = {"authorizer", "realtime", "stream_processor"}
 
 FLOWS: tuple[Flow, ...] = (
     Flow("executor", f"{DEV}-executor-paper", _queued_orders, _execute),
+    Flow("executor", f"{DEV}-executor-kraken", _kraken_due, _reconcile_kraken),
     Flow("strategy_scan", f"{DEV}-scan-paper", _scan_users, _scan),
     Flow("trading_api", f"{DEV}-trading-api", _api_world, _trade),
     Flow("dashboard_api", f"{DEV}-dashboard-api", _dashboard_world, _dashboard),

@@ -83,7 +83,7 @@ def test_execution_logs_at_error_and_the_stages_own_metrics_only(
     (rest,) = resources(synth.service_json, "AWS::ApiGateway::Stage").values()
     settings = rest["Properties"]["MethodSettings"]
     assert ("*", "/*") in {(s["HttpMethod"], s["ResourcePath"]) for s in settings}
-    for method in settings:  # the stage-wide one and each throttled auth route's
+    for method in settings:  # the stage-wide one (no route has its own: test_rest_api)
         assert (method["LoggingLevel"], method["MetricsEnabled"]) == ("ERROR", False), method
         assert method["DataTraceEnabled"] is False
     (websocket,) = resources(synth.service_json, "AWS::ApiGatewayV2::Stage").values()

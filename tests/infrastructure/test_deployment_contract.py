@@ -61,10 +61,18 @@ def test_the_checker_reports_a_scan_that_reads_the_vault(aws: None, contract: Co
     assert contract.check(executor) == []
 
 
-def test_another_brokers_secret_is_refused_even_to_an_executor(aws: None, contract: Contract) -> None:
-    """Conditions count: the kraken executor's grants are scoped by name, tag and encryption context."""
+def test_another_brokers_keys_are_refused_even_to_an_executor(aws: None, contract: Contract) -> None:
+    """Conditions count: each executor's grants are scoped by version label and encryption context.
+    The coinbase executor may not read the user's kraken version nor open a kraken data key (its
+    Decrypt through Secrets Manager alone would pass: Secrets Manager asks for it only once the
+    read is allowed); the paper executor holds nothing on the vault at all."""
     wiring.vault().put(USER, KrakenCredentials(api_key="k", api_secret="s"), 1)
     recorded = scan_first_entry_as_recorded()
+    as_coinbase = Recording("nija-dev-executor-coinbase", recorded.requests, recorded.settings)
+    assert describe(contract.check(as_coinbase)) == [
+        ("denied", "kms:Decrypt"),
+        ("denied", "secretsmanager:GetSecretValue"),
+    ]
     as_paper = Recording("nija-dev-executor-paper", recorded.requests, recorded.settings)
     assert describe(contract.check(as_paper)) == [
         ("denied", "kms:Decrypt"),

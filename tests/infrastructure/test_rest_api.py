@@ -53,7 +53,6 @@ ROUTES = {
     ("GET", "/admin/console"): (ADMIN, PUBLIC),
     ("GET", "/admin/console.js"): (ADMIN, PUBLIC),
 }
-PUBLIC_AUTH = [route for route, (_, auth) in ROUTES.items() if auth == PUBLIC and "/auth/" in route[1]]
 
 
 def test_the_route_table_the_code_reads_is_this_one() -> None:
@@ -254,20 +253,13 @@ def test_stage_logs_traces_and_throttles(dev: Synth) -> None:
         assert method_settings["DataTraceEnabled"] is False
 
 
-def test_keyless_auth_routes_have_their_own_low_throttle(dev: Synth, prod: Synth) -> None:
+def test_no_route_has_a_throttle_of_its_own(dev: Synth, prod: Synth) -> None:
+    """The sign-in routes no longer share one throttle that a single caller could use up for everyone:
+    WAF limits each address on them (test_waf.py); the stage-wide throttle is the only one left."""
     for synth in (dev, prod):
         (stage,) = resources(synth.service_json, "AWS::ApiGateway::Stage").values()
-        settings = {(s["HttpMethod"], s["ResourcePath"]): s for s in stage["Properties"]["MethodSettings"]}
-        default = settings.pop(("*", "/*"))
-        # API Gateway escapes the path's slashes as ~1 in a method setting.
-        assert set(settings) == {(m, "/" + path.replace("/", "~1")) for m, path in PUBLIC_AUTH}
-        for route in settings.values():
-            assert 0 < route["ThrottlingRateLimit"] < default["ThrottlingRateLimit"]
-            assert (
-                route["ThrottlingRateLimit"]
-                <= route["ThrottlingBurstLimit"]
-                < default["ThrottlingBurstLimit"]
-            )
+        settings = {(s["HttpMethod"], s["ResourcePath"]) for s in stage["Properties"]["MethodSettings"]}
+        assert settings == {("*", "/*")}
 
 
 @pytest.mark.parametrize(

@@ -493,3 +493,13 @@ def test_no_function_may_update_or_delete_audit_items(dev: Synth) -> None:
         reads = {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem"}
         assert actions <= {"dynamodb:PutItem", *reads}, definition.name
         assert not any("*" in a or "Update" in a or "Delete" in a or "BatchWrite" in a for a in actions)
+
+
+def test_only_the_admin_api_knows_the_stages_admin_networks(dev: Synth, prod: Synth) -> None:
+    """`make deploy ADMIN_IPS=…` (-c admin_ips): the admin API answers those networks only; a stage
+    that names none answers any (its admins still need TOTP: nija.logic.admin_access)."""
+    for synth, expected in ((prod, "203.0.113.0/24,198.51.100.7/32"), (dev, None)):
+        for fn in resources(synth.service_json, "AWS::Lambda::Function").values():
+            env = fn["Properties"]["Environment"]["Variables"]
+            is_admin = fn["Properties"]["FunctionName"] == synth.catalogue.admin_api.name
+            assert env.get("NIJA_ADMIN_ALLOWED_IPS") == (expected if is_admin else None)

@@ -29,6 +29,7 @@ from cdk_synth import (
 
 from infra_cdk.constructs.vault import ARN_SUFFIX, SM_KEY_CHECK_VERSION
 from nija.catalogue import BROKERS, VAULT_CONTEXT_KEYS
+from nija.domain.credentials import kept_in_vault
 from nija.domain.models import BrokerName
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow, pytest.mark.xdist_group("cdk")]
@@ -76,6 +77,8 @@ def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, 
         return present != (_values(expected) == ["true"])
     if operator == "ForAllValues:StringEquals":
         return all(v in _values(expected) for v in (actual or []))
+    if operator == "ForAnyValue:StringEquals":
+        return any(v in _values(expected) for v in (actual or []))
     if not present:
         return False
     if operator == "StringEquals":
@@ -106,22 +109,20 @@ def allowed(statements: list[Statement], request: Request) -> bool:
 # --- the requests the vault makes, and the ones it must never be able to make ------------------------
 
 
-def secret(user: str, broker: BrokerName | str, cat: Any) -> str:
-    return f"{ARN_PREFIX}{cat.secret_name(user, broker)}-AbC123"
+def secret(user: str, cat: Any) -> str:
+    return f"{ARN_PREFIX}{cat.secret_name(user)}-AbC123"
 
 
 def vault_key(synth: Synth) -> str:
     return f"<{vault_key_id(synth)}.Arn>"
 
 
-def read_secret(synth: Synth, broker: BrokerName, tagged: BrokerName | None = None) -> Request:
-    """GetSecretValue on ALICE's secret for ``broker``, tagged ``tagged`` (default: the same broker)."""
-    tag = (tagged or broker).value
-    return Request(
-        "secretsmanager:GetSecretValue",
-        secret(ALICE, broker, synth.catalogue),
-        {"secretsmanager:ResourceTag/broker": tag, "secretsmanager:ResourceTag/user_id": ALICE},
-    )
+def read_secret(synth: Synth, stage: BrokerName | str | None) -> Request:
+    """GetSecretValue on ALICE's secret, the version labelled ``stage`` (None: no label asked)."""
+    context: dict[str, Any] = {"secretsmanager:ResourceTag/user_id": ALICE}
+    if stage is not None:
+        context["secretsmanager:VersionStage"] = [str(getattr(stage, "value", stage))]
+    return Request("secretsmanager:GetSecretValue", secret(ALICE, synth.catalogue), context)
 
 
 def open_data_key(synth: Synth, broker: BrokerName, action: str = "kms:Decrypt") -> Request:
@@ -137,26 +138,24 @@ def open_data_key(synth: Synth, broker: BrokerName, action: str = "kms:Decrypt")
     )
 
 
-def via_secrets_manager(
-    synth: Synth, broker: BrokerName, action: str = "kms:Decrypt", version: str = "0b1c2d3e"
-) -> Request:
-    """Secrets Manager using the key on the caller's behalf for ALICE's secret of ``broker``."""
+def via_secrets_manager(synth: Synth, action: str = "kms:Decrypt", version: str = "0b1c2d3e") -> Request:
+    """Secrets Manager using the key on the caller's behalf for ALICE's secret."""
     return Request(
         action,
         vault_key(synth),
         {
             "kms:ViaService": VIA_SM,
             "kms:EncryptionContextKeys": ["SecretARN", "SecretVersionId"],
-            "kms:EncryptionContext:SecretARN": secret(ALICE, broker, synth.catalogue),
+            "kms:EncryptionContext:SecretARN": secret(ALICE, synth.catalogue),
             "kms:EncryptionContext:SecretVersionId": version,
         },
     )
 
 
-def create_secret(synth: Synth, broker: BrokerName, tags: dict[str, str], key: str | None = None) -> Request:
+def create_secret(synth: Synth, tags: dict[str, str], key: str | None = None) -> Request:
     return Request(
         "secretsmanager:CreateSecret",
-        secret(ALICE, broker, synth.catalogue),
+        secret(ALICE, synth.catalogue),
         {
             "aws:TagKeys": list(tags),
             **{f"aws:RequestTag/{k}": v for k, v in tags.items()},
@@ -165,8 +164,9 @@ def create_secret(synth: Synth, broker: BrokerName, tags: dict[str, str], key: s
     )
 
 
-def _tags(broker: BrokerName) -> dict[str, str]:
-    return {"user_id": ALICE, "broker": broker.value}
+TAGS = {"user_id": ALICE}
+# The brokers whose keys are kept; the paper broker's are not (nija.domain.credentials.kept_in_vault).
+VAULTED = tuple(b for b in BROKERS if kept_in_vault(b))
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def _vault_roles(dev: Synth) -> set[str]:
     return {
         function_role(dev, cat.trading_api.name),
         *(function_role(dev, name) for name in _erasers(dev)),
-        *(function_role(dev, cat.executor(b).name) for b in BROKERS),
+        *(function_role(dev, cat.executor(b).name) for b in VAULTED),
     }
 
 
@@ -266,22 +266,22 @@ def _vault_statements(dev: Synth, statements: list[Statement]) -> list[Statement
     ]
 
 
-@pytest.mark.parametrize("broker", BROKERS, ids=str)
+@pytest.mark.parametrize("broker", VAULTED, ids=str)
 def test_executor_statements_on_the_vault(
     dev: Synth, roles: dict[str, list[Statement]], broker: BrokerName
 ) -> None:
     b = broker.value
     key = vault_key(dev)
-    secrets = f"{ARN_PREFIX}{dev.catalogue.secret_prefix}*/brokers/{b}{ARN_SUFFIX}"
-    assert secrets == f"{ARN_PREFIX}nija-dev/users/*/brokers/{b}-??????"
+    secrets = f"{ARN_PREFIX}{dev.catalogue.secret_prefix}*/vault{ARN_SUFFIX}"
+    assert secrets == f"{ARN_PREFIX}nija-dev/users/*/vault-??????"
     assert sorted(_vault_statements(dev, _executor(dev, roles, broker)), key=lambda s: s.sid or "") == sorted(
         [
             Statement(
                 "Allow",
-                ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"),
+                ("secretsmanager:GetSecretValue",),
                 (secrets,),
-                {"StringEquals": {"secretsmanager:ResourceTag/broker": b}},
-                f"VaultRead{b.capitalize()}Secrets",
+                {"ForAnyValue:StringEquals": {"secretsmanager:VersionStage": [b]}},
+                f"VaultRead{b.capitalize()}Versions",
             ),
             Statement(
                 "Allow",
@@ -305,29 +305,41 @@ def test_executor_statements_on_the_vault(
     )
 
 
+def test_the_paper_executor_holds_nothing_on_the_vault(dev: Synth, roles: dict[str, list[Statement]]) -> None:
+    """The paper broker keeps no keys: its executor may neither read a version nor open a data key."""
+    paper = _executor(dev, roles, BrokerName.PAPER)
+    assert _vault_statements(dev, paper) == []
+    assert not allowed(paper, read_secret(dev, BrokerName.PAPER))
+    assert not allowed(paper, open_data_key(dev, BrokerName.PAPER))
+
+
 def test_trading_api_statements_on_the_vault(dev: Synth, roles: dict[str, list[Statement]]) -> None:
     key = vault_key(dev)
-    secrets = f"{ARN_PREFIX}nija-dev/users/*"
+    secrets = f"{ARN_PREFIX}nija-dev/users/*/vault-??????"
     via_sm = {
         "StringEquals": {"kms:ViaService": VIA_SM},
         "StringLike": {"kms:EncryptionContext:SecretARN": secrets},
     }
     tagged = {
-        "ForAllValues:StringEquals": {"aws:TagKeys": ["broker", "user_id"]},
-        "Null": {"aws:RequestTag/user_id": "false", "aws:RequestTag/broker": "false"},
-        "StringEquals": {"aws:RequestTag/broker": sorted(b.value for b in BROKERS)},
+        "ForAllValues:StringEquals": {"aws:TagKeys": ["user_id"]},
+        "Null": {"aws:RequestTag/user_id": "false"},
     }
     expected = {
         "VaultCreateTaggedSecrets": Statement(
             "Allow",
             ("secretsmanager:CreateSecret",),
             (secrets,),
-            {**tagged, "StringEquals": {**tagged["StringEquals"], "secretsmanager:KmsKeyId": key}},
+            {**tagged, "StringEquals": {"secretsmanager:KmsKeyId": key}},
         ),
         "VaultTagSecrets": Statement("Allow", ("secretsmanager:TagResource",), (secrets,), tagged),
         "VaultReplaceDeleteSecrets": Statement(
             "Allow",
-            ("secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"),
+            (
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ),
             (secrets,),
             {},
         ),
@@ -375,76 +387,75 @@ def test_no_other_role_holds_a_statement_on_secrets_or_the_vault_key(
 # --- what each role may and may not do ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("broker", BROKERS, ids=str)
-def test_executor_reads_and_opens_only_its_own_brokers_secrets(
+@pytest.mark.parametrize("broker", VAULTED, ids=str)
+def test_executor_reads_and_opens_only_its_own_brokers_keys(
     dev: Synth, roles: dict[str, list[Statement]], broker: BrokerName
 ) -> None:
     mine = _executor(dev, roles, broker)
     assert allowed(mine, read_secret(dev, broker))
     assert allowed(mine, open_data_key(dev, broker))
-    assert allowed(mine, via_secrets_manager(dev, broker))
+    assert allowed(mine, via_secrets_manager(dev))
     for other in BROKERS:
         if other is broker:
             continue
         assert not allowed(mine, read_secret(dev, other)), other
-        assert not allowed(mine, read_secret(dev, broker, tagged=other)), f"{broker} name, {other} tag"
-        assert not allowed(mine, read_secret(dev, other, tagged=broker)), f"{other} name, {broker} tag"
         assert not allowed(mine, open_data_key(dev, other)), other
-        assert not allowed(mine, via_secrets_manager(dev, other)), other
-    untagged = read_secret(dev, broker)
-    assert not allowed(mine, Request(untagged.action, untagged.resource, {}))
+    # The manifest, a version whose label was taken off (replaced, disconnected), any other label.
+    for stage in ("AWSCURRENT", "AWSPREVIOUS", None):
+        assert not allowed(mine, read_secret(dev, stage)), stage
 
 
-@pytest.mark.parametrize("broker", BROKERS, ids=str)
+@pytest.mark.parametrize("broker", VAULTED, ids=str)
 def test_executor_writes_no_secret_and_makes_no_data_key(
     dev: Synth, roles: dict[str, list[Statement]], broker: BrokerName
 ) -> None:
     mine = _executor(dev, roles, broker)
-    for action in SECRET_WRITES:
-        request = create_secret(dev, broker, _tags(broker))
+    for action in (
+        *SECRET_WRITES,
+        "secretsmanager:UpdateSecretVersionStage",
+        "secretsmanager:DescribeSecret",
+    ):
+        request = create_secret(dev, TAGS)
         assert not allowed(mine, Request(action, request.resource, request.context)), action
     for action in ("kms:GenerateDataKey", "kms:Encrypt", "kms:ReEncryptFrom"):
         assert not allowed(mine, open_data_key(dev, broker, action)), action
-        assert not allowed(mine, via_secrets_manager(dev, broker, action)), action
+        assert not allowed(mine, via_secrets_manager(dev, action)), action
 
 
-@pytest.mark.parametrize("broker", BROKERS, ids=str)
+@pytest.mark.parametrize("broker", VAULTED, ids=str)
 def test_trading_api_creates_replaces_and_deletes_but_never_reads(
     dev: Synth, roles: dict[str, list[Statement]], broker: BrokerName
 ) -> None:
     api = _trading_api(dev, roles)
-    name = secret(ALICE, broker, dev.catalogue)
-    # The adapter: CreateSecret (tags user_id and broker, the vault key) with TagResource, then
-    # PutSecretValue to replace, DeleteSecret to disconnect; data keys bound to {user_id, broker}.
-    assert allowed(api, create_secret(dev, broker, _tags(broker)))
-    assert allowed(
-        api, Request("secretsmanager:TagResource", name, create_secret(dev, broker, _tags(broker)).context)
-    )
+    name = secret(ALICE, dev.catalogue)
+    # The adapter: CreateSecret (tagged user_id, the vault key) with TagResource, PutSecretValue of
+    # a broker's version, DescribeSecret and UpdateSecretVersionStage to take a broker's label off,
+    # DeleteSecret with the last one; data keys bound to {user_id, broker}.
+    assert allowed(api, create_secret(dev, TAGS))
+    assert allowed(api, Request("secretsmanager:TagResource", name, create_secret(dev, TAGS).context))
     for action in (
         "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
         "secretsmanager:DeleteSecret",
         "secretsmanager:DescribeSecret",
     ):
         assert allowed(api, Request(action, name)), action
     assert allowed(api, open_data_key(dev, broker, "kms:GenerateDataKey"))
-    assert allowed(api, via_secrets_manager(dev, broker, "kms:GenerateDataKey"))
-    assert allowed(api, via_secrets_manager(dev, broker, "kms:Decrypt", version=SM_KEY_CHECK_VERSION))
+    assert allowed(api, via_secrets_manager(dev, "kms:GenerateDataKey"))
+    assert allowed(api, via_secrets_manager(dev, "kms:Decrypt", version=SM_KEY_CHECK_VERSION))
 
     # Never a value back, by any road.
     for action in SECRET_READS:
-        assert not allowed(api, Request(action, name, read_secret(dev, broker).context)), action
+        for stage in (broker, "AWSCURRENT", None):
+            assert not allowed(api, Request(action, name, read_secret(dev, stage).context)), (action, stage)
     assert not allowed(api, open_data_key(dev, broker, "kms:Decrypt"))
-    assert not allowed(api, via_secrets_manager(dev, broker, "kms:Decrypt"))
+    assert not allowed(api, via_secrets_manager(dev, "kms:Decrypt"))
 
-    # Only tagged with both names and nothing else, only under the vault key, only in this stage.
-    assert not allowed(api, create_secret(dev, broker, {"broker": broker.value}))
-    assert not allowed(api, create_secret(dev, broker, {"user_id": ALICE}))
-    assert not allowed(api, create_secret(dev, broker, {**_tags(broker), "owner": "x"}))
-    assert not allowed(api, create_secret(dev, broker, {**_tags(broker), "broker": "nasdaq"}))
-    assert not allowed(api, create_secret(dev, broker, _tags(broker), key="alias/aws/secretsmanager"))
-    elsewhere = Request(
-        "secretsmanager:PutSecretValue", f"{ARN_PREFIX}nija-prod/users/{ALICE}/brokers/{broker}-AbC123"
-    )
+    # Only tagged with the user's id and nothing else, only under the vault key, only in this stage.
+    assert not allowed(api, create_secret(dev, {}))
+    assert not allowed(api, create_secret(dev, {**TAGS, "owner": "x"}))
+    assert not allowed(api, create_secret(dev, TAGS, key="alias/aws/secretsmanager"))
+    elsewhere = Request("secretsmanager:PutSecretValue", f"{ARN_PREFIX}nija-prod/users/{ALICE}/vault-AbC123")
     assert not allowed(api, elsewhere)
     # Data keys only for {user_id, broker}.
     only_broker = open_data_key(dev, broker, "kms:GenerateDataKey")
@@ -468,23 +479,24 @@ def test_trading_api_creates_replaces_and_deletes_but_never_reads(
 
 @pytest.mark.parametrize("eraser", [0, 1], ids=["dashboard_api", "admin_api"])
 def test_the_erasers_only_delete_secrets(dev: Synth, roles: dict[str, list[Statement]], eraser: int) -> None:
-    """An erasure deletes the user's secrets by name: DeleteSecret on the stage's secrets, nothing
+    """An erasure deletes the user's secret by name: DeleteSecret on the stage's secrets, nothing
     else on a secret and nothing at all on the vault key (deleting reads nothing, uses no key)."""
     api = roles[function_role(dev, _erasers(dev)[eraser])]
-    secrets = f"{ARN_PREFIX}{dev.catalogue.secret_prefix}*"
+    secrets = f"{ARN_PREFIX}{dev.catalogue.secret_prefix}*/vault{ARN_SUFFIX}"
     assert _vault_statements(dev, api) == [
         Statement("Allow", ("secretsmanager:DeleteSecret",), (secrets,), {}, sid="VaultDeleteSecrets")
     ]
+    name = secret(ALICE, dev.catalogue)
+    assert allowed(api, Request("secretsmanager:DeleteSecret", name))
     for broker in BROKERS:
-        name = secret(ALICE, broker, dev.catalogue)
-        assert allowed(api, Request("secretsmanager:DeleteSecret", name))
         for action in (*SECRET_READS, *(a for a in SECRET_WRITES if a != "secretsmanager:DeleteSecret")):
             assert not allowed(api, Request(action, name, read_secret(dev, broker).context)), action
-        assert not allowed(api, create_secret(dev, broker, _tags(broker)))
         for action in ("kms:Decrypt", "kms:GenerateDataKey"):
             assert not allowed(api, open_data_key(dev, broker, action)), action
-            assert not allowed(api, via_secrets_manager(dev, broker, action)), action
-    elsewhere = f"{ARN_PREFIX}nija-prod/users/{ALICE}/brokers/paper-AbC123"
+    assert not allowed(api, create_secret(dev, TAGS))
+    for action in ("kms:Decrypt", "kms:GenerateDataKey"):
+        assert not allowed(api, via_secrets_manager(dev, action)), action
+    elsewhere = f"{ARN_PREFIX}nija-prod/users/{ALICE}/vault-AbC123"
     assert not allowed(api, Request("secretsmanager:DeleteSecret", elsewhere))
 
 
@@ -492,10 +504,10 @@ def test_no_other_role_may_do_anything_with_the_vault(dev: Synth, roles: dict[st
     vault_roles = _vault_roles(dev)
     requests = [
         *(read_secret(dev, b) for b in BROKERS),
-        *(create_secret(dev, b, _tags(b)) for b in BROKERS),
-        *(Request(a, secret(ALICE, "paper", dev.catalogue)) for a in SECRET_WRITES),
+        create_secret(dev, TAGS),
+        *(Request(a, secret(ALICE, dev.catalogue)) for a in SECRET_WRITES),
         *(open_data_key(dev, b, a) for b in BROKERS for a in ("kms:Decrypt", "kms:GenerateDataKey")),
-        *(via_secrets_manager(dev, b, a) for b in BROKERS for a in ("kms:Decrypt", "kms:GenerateDataKey")),
+        *(via_secrets_manager(dev, a) for a in ("kms:Decrypt", "kms:GenerateDataKey")),
     ]
     for role, statements in roles.items():
         if role in vault_roles:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from botocore.stub import Stubber
-from kit import queued_event
+from kit import connect_kraken, queued_event
 
 from nija import wiring
 from nija.adapters.apigateway_verdicts import ApiGatewayVerdicts
@@ -62,7 +62,7 @@ def _partition(pk: str) -> list[dict[str, Any]]:
 
 
 def _secrets(user: str) -> list[Any]:
-    name = get_settings().catalogue.secret_name(user, BrokerName.PAPER)
+    name = get_settings().catalogue.secret_name(user)
     return client("secretsmanager").list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
 
 
@@ -87,6 +87,8 @@ def _erase(user: str) -> None:
 
 def test_an_erased_users_cached_context_writes_nothing(trading_api: Any, api: Any, alice: str) -> None:
     identity.connect_paper(alice)
+    connect_kraken(alice)
+    assert _secrets(alice) != []
     _erase(alice)
     assert _partition(keys.user_pk(alice)) == [] and _secrets(alice) == []
     dashboard = api("dashboard_api")
@@ -166,6 +168,7 @@ def test_an_order_of_a_user_without_a_profile_is_refused_before_the_broker(alice
 
 def test_an_order_placed_while_the_erasure_begins_stops_it_and_lifts_its_mark(alice: str) -> None:
     identity.connect_paper(alice)
+    connect_kraken(alice)
 
     class Racing(DynamoUserRecords):
         """The first look finds no open order; a request lands between it and the mark."""

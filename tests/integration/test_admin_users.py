@@ -112,3 +112,31 @@ def test_the_console_page_is_served_without_data(admin_api: Any) -> None:
     assert "NIJA admin console" in page["body"] and '<script src="console.js">' in page["body"]
     script = admin_api.fn(admin_api.event("console_script"))  # public too: the page needs it signed out
     assert script["statusCode"] == 200 and "/admin/users" in script["body"]
+
+
+def test_an_admin_without_totp_is_refused_and_told_how_to_turn_it_on(admin_api: Any) -> None:
+    """The authorizer says whether an admin's account has TOTP on (the context's `mfa`)."""
+    event = admin_api.event("health", user_id="ad000000-0000-4000-8000-0000000000ad", role="admin")
+    event["requestContext"]["authorizer"]["mfa"] = "false"
+    r = admin_api.invoke(event)
+    assert r.status == 403 and r.body["error"]["code"] == "mfa_required", r.body
+    assert "/v1/auth/mfa/setup" in r.body["error"]["message"]
+
+
+def test_the_stages_admin_networks_only(admin_api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nija.config import reset_settings
+
+    admin = "ad000000-0000-4000-8000-0000000000ad"
+    event = admin_api.event("health", user_id=admin, role="admin")
+    source = event["requestContext"]["identity"]["sourceIp"]
+    monkeypatch.setenv("NIJA_ADMIN_ALLOWED_IPS", "198.51.100.0/24, 2001:db8::/32")
+    reset_settings()
+    try:
+        r = admin_api.invoke(event)
+        assert r.status == 403 and r.body["error"]["code"] == "ip_not_allowed", (source, r.body)
+        monkeypatch.setenv("NIJA_ADMIN_ALLOWED_IPS", f"198.51.100.0/24,{source}")
+        reset_settings()
+        assert admin_api.invoke(admin_api.event("health", user_id=admin, role="admin")).status == 200
+    finally:
+        monkeypatch.delenv("NIJA_ADMIN_ALLOWED_IPS")
+        reset_settings()

@@ -240,3 +240,27 @@ def test_verifying_every_chain_names_a_truncated_or_vanished_chain(anchored: str
             break
     assert pages[-1]["first_broken"] == {"subject": ALICE, "seq": 4, "reason": "truncated"}
     assert all(p["ok"] for p in pages[:-1])
+
+
+def test_each_run_reads_only_what_is_new_and_still_finds_a_late_record(anchored: str) -> None:
+    """The by-time index from the last cut on, no further back: an event that happened before that
+    cut but reached its chain after it (the audit writer retries for up to a day) is found by the
+    marker its append left (nija.domain.audit_anchor.LATE_AFTER)."""
+    windows: list[tuple[datetime | None, datetime | None]] = []
+
+    class Watched(AuditRecords):
+        def record_positions(self, since, until, limit, cursor):  # type: ignore[no-untyped-def]
+            windows.append((since, until))
+            return super().record_positions(since, until, limit, cursor)
+
+    anchoring = wiring.audit_anchoring()
+    assert anchoring is not None
+    first = anchoring.anchor().anchor
+    long_ago = first.cut - timedelta(hours=3)
+    late = AuditEvent(action="auth.login", outcome=Outcome.SUCCESS, subject=BOB, actor=BOB, at=long_ago)
+    wiring.audit_records().record(late)
+
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    run = type(anchoring)(Watched(), anchoring.anchors).anchor(now=later)
+    assert {s: h.seq for s, h in run.anchor.heads.items()} == {ALICE: 4, BOB: 3}
+    assert windows == [(first.cut, later - timedelta(minutes=5))]

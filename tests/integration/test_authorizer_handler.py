@@ -18,7 +18,7 @@ from nija import wiring
 from nija.adapters.aws import client
 from nija.config import get_settings, reset_settings
 from nija.domain.models import Tier, User, UserStatus
-from nija.local import identity
+from nija.local import identity, totp
 from nija.local.provision import create_vault_key, provision_data_plane
 from tests.kit import password_tokens
 
@@ -152,7 +152,26 @@ def test_tier_and_admin_role_come_from_the_profile_and_groups(
     out = authorizer(load_event("authorizer/request", token=token))
 
     policy(out, "Allow", admin_id)
-    assert out["context"] == {"user_id": admin_id, "tier": "pro", "role": "admin"}
+    assert out["context"] == {"user_id": admin_id, "tier": "pro", "role": "admin", "mfa": "false"}
+
+    secret = identity.enrol_totp(cognito.pool, email, PASSWORD)  # the admin API needs it: see the context
+    idp = client("cognito-idp")
+    with_totp = idp.admin_initiate_auth(
+        UserPoolId=cognito.pool.pool_id,
+        ClientId=cognito.pool.client_id,
+        AuthFlow="ADMIN_NO_SRP_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )
+    assert with_totp["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    answered = idp.admin_respond_to_auth_challenge(
+        UserPoolId=cognito.pool.pool_id,
+        ClientId=cognito.pool.client_id,
+        ChallengeName="SOFTWARE_TOKEN_MFA",
+        Session=with_totp["Session"],
+        ChallengeResponses={"USERNAME": email, "SOFTWARE_TOKEN_MFA_CODE": totp.code(secret)},
+    )
+    out = authorizer(load_event("authorizer/request", token=answered["AuthenticationResult"]["AccessToken"]))
+    assert out["context"]["mfa"] == "true"
 
 
 def _other_pools_token(cognito: Cognito) -> str:

@@ -4,6 +4,7 @@ key and sign-in gone; the audit chain stays, pseudonymised; a retry finishes a h
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import uuid
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
-from kit import an_order, filled_order
+from kit import an_order, connect_kraken, filled_order
 
 from nija import wiring
 from nija.adapters.aws import client
@@ -72,10 +73,11 @@ def member(dashboard: Any) -> Member:
     )
     assert r.status == 201, r.body
     user_id = r.body["user_id"]
-    canary = f"canary-secret-{uuid.uuid4().hex}"
+    canary = base64.b64encode(f"canary-secret-{uuid.uuid4().hex}".encode()).decode()
     wiring.vault_service().connect(
-        user_id, BrokerName.PAPER, {"api_key": "paper-key-0001", "api_secret": canary}
+        user_id, BrokerName.PAPER, {"api_key": "paper-key-0001", "api_secret": "s"}
     )
+    connect_kraken(user_id, api_secret=canary)  # the paper broker keeps no secret; kraken's are sealed
     wiring.risk_store().put_settings(user_id, RiskSettings())
     wiring.risk_store().record_equity(user_id, "paper", Decimal("10100"), T0)
     order = filled_order(user_id, 1, T0)
@@ -118,9 +120,7 @@ def audit_text() -> str:
 
 def secret_exists(user_id: str) -> bool:
     try:
-        client("secretsmanager").describe_secret(
-            SecretId=get_settings().catalogue.secret_name(user_id, BrokerName.PAPER)
-        )
+        client("secretsmanager").describe_secret(SecretId=get_settings().catalogue.secret_name(user_id))
     except ClientError as exc:
         assert exc.response["Error"]["Code"] == "ResourceNotFoundException"
         return False
@@ -161,8 +161,9 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
     assert "api_key" not in data["profile"] and "api_key_id" not in data["profile"]
     assert data["risk_settings"]["settings"]["max_open_positions"] == RiskSettings().max_open_positions
     assert data["strategy_settings"] is None  # never saved
-    [credentials] = data["broker_credentials"]
-    assert credentials["broker"] == "paper" and credentials["masked_key"] != "paper-key-0001"
+    kraken, paper = sorted(data["broker_credentials"], key=lambda c: str(c["broker"]))
+    assert (kraken["broker"], kraken["masked_key"]) == ("kraken", "****" + alice.user_id[4:8])
+    assert (paper["broker"], paper["masked_key"]) == ("paper", "****0001")
     assert sorted(o["status"] for o in data["orders"]) == ["canceled", "filled"]
     assert [t["trade_id"] for t in data["trades"]] == ["t1"]
     assert [(p["symbol"], p["quantity"]) for p in data["positions"]] == [("BTC/USD", "1")]
@@ -179,7 +180,11 @@ def test_export_holds_the_callers_data_only_and_never_a_secret(dashboard: Any) -
     assert all(e["subject"] == alice.user_id for e in data["audit_events"])
     text = json.dumps(doc)
     assert bob.user_id not in text and bob.email not in text
-    assert alice.canary not in text and "paper-key-0001" not in text
+    assert (
+        alice.canary not in text
+        and f"kraken-{alice.user_id[:8]}" not in text
+        and "paper-key-0001" not in text
+    )
     assert "old-gateway-key-value" not in text and "old-gateway-key-id" not in text
 
 

@@ -83,7 +83,7 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     assert wrong.status == 401  # a failed sign-in: the address's guard
     # broker keys (their metadata), the paper account they open, and a lock on them left to expire
     wiring.vault_service().connect(user, BrokerName.PAPER, {"api_key": "paper-key-0001", "api_secret": "s"})
-    assert DynamoCredentialIndex().lock(user, BrokerName.PAPER, "rotation", ttl_s=60)
+    assert DynamoCredentialIndex().lock(user, "rotation", ttl_s=60)
     risk = DynamoRiskStore()
     DynamoStrategySettings().put(
         user,
@@ -98,6 +98,10 @@ def _a_users_items(dashboard: Any) -> tuple[str, str]:
     own = KillSwitch(scope=SwitchScope.USER, target=user, mode="halted", engaged_by=user)
     event = AuditEvent(action="switch.engage", outcome=Outcome.SUCCESS, subject=user, actor=user)
     DynamoControls().engage(own, event)  # and its audit event in the outbox
+    # an event appended long after it happened (as `nija audit flush-outbox` would): a late marker
+    wiring.audit_records().record(
+        AuditEvent(action="switch.release", outcome=Outcome.SUCCESS, subject=user, actor=user, at=T0)
+    )
     devices = DynamoDevices()
     assert devices.add(user, Device(token="ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]", platform="ios"))
     assert devices.once(user, f"fill#{T0.date().isoformat()}")
@@ -137,6 +141,7 @@ def test_every_item_the_code_writes_is_in_the_layout_exported_and_erased(dashboa
     assert {key.kind for key, _ in mine} >= set(ItemKind) - PLATFORM - {
         ItemKind.AUDIT_RECORD,
         ItemKind.AUDIT_EVENT,
+        ItemKind.AUDIT_LATE,
     }
 
     wiring.data_rights().delete_account(user, address)
@@ -144,4 +149,5 @@ def test_every_item_the_code_writes_is_in_the_layout_exported_and_erased(dashboa
     assert [(key, item) for key, item in left if key is None or not _platforms(key)] == []
     assert len(left) == len(state) - len(mine)  # the platform's items stay, every one
     kept = {key.kind for key, _ in _keyed(cat.audit_table.name) if key is not None}
-    assert kept == {ItemKind.AUDIT_RECORD, ItemKind.AUDIT_EVENT}  # the chains and their event markers stay
+    # the chains, their event markers and the late records' markers stay
+    assert kept == {ItemKind.AUDIT_RECORD, ItemKind.AUDIT_EVENT, ItemKind.AUDIT_LATE}

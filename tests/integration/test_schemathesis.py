@@ -145,7 +145,7 @@ class GatewayAuthorizer:
     def __init__(self, app: ASGIApp, user_id: str, admin_id: str) -> None:
         self.app = app
         self.user = {"user_id": user_id, "tier": "pro", "role": "user"}
-        self.admin = {"user_id": admin_id, "tier": "pro", "role": "admin"}
+        self.admin = {"user_id": admin_id, "tier": "pro", "role": "admin", "mfa": "true"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

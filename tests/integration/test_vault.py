@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,23 +17,45 @@ from nija import wiring
 from nija.adapters.aws import client, queue_url
 from nija.adapters.envelope import SealBroken
 from nija.config import get_settings
-from nija.domain.credentials import PaperCredentials
+from nija.domain.credentials import KrakenCredentials
 from nija.domain.errors import Conflict, InvalidInput, NotFound
 from nija.domain.messages import parse_order_message
 from nija.domain.models import BrokerName, Principal, User
 from nija.domain.orders import OrderStatus
 from nija.logic import orders
 from nija.logic.orders import OrderRequest
-from tests.kit import an_executor
+from tests.kit import KRAKEN_SECRET, an_executor, recorded_brokers
 
 ALICE, BOB = "a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"
 pytestmark = [pytest.mark.usefixtures("aws"), pytest.mark.members(ALICE, BOB)]
-CANARY_KEY, CANARY_SECRET = "CANARYKEY-3f9a1c77", "CANARYSECRET-d41e8b02"
-PAPER = BrokerName.PAPER
+CANARY_KEY, CANARY_SECRET = "CANARYKEY-3f9a1c77", "Q0FOQVJZU0VDUkVUZDQxZThiMDI="
+PAPER, KRAKEN = BrokerName.PAPER, BrokerName.KRAKEN
+SECRET = KRAKEN_SECRET
 
 
-def connect(user: str, key: str = "paper-key-0001", secret: str = "paper-secret") -> Any:
-    return wiring.vault_service().connect(user, PAPER, {"api_key": key, "api_secret": secret})
+@pytest.fixture(autouse=True)
+def brokers_recorded() -> Iterator[None]:
+    with recorded_brokers():
+        yield
+
+
+def connect(
+    user: str, key: str = "kraken-key-0001", secret: str = SECRET, broker: BrokerName = KRAKEN
+) -> Any:
+    fields = (
+        {"key_id": key, "secret_key": secret}
+        if broker is BrokerName.ALPACA
+        else {"api_key": key, "api_secret": secret}
+    )
+    return wiring.vault_service().connect(user, broker, fields)
+
+
+def sealed(user: str, broker: BrokerName = KRAKEN) -> str:
+    """The raw value of the user's version labelled with the broker."""
+    name = get_settings().catalogue.secret_name(user)
+    return str(
+        client("secretsmanager").get_secret_value(SecretId=name, VersionStage=broker.value)["SecretString"]
+    )
 
 
 def everything_stored() -> str:
@@ -44,38 +66,78 @@ def everything_stored() -> str:
 def test_connect_seals_stores_and_reads_back(audit_writer: Callable[[], None]) -> None:
     meta = connect(ALICE)
     audit_writer()  # vault.store went in the metadata's transaction, through the outbox
-    assert (meta.masked_key, meta.version, meta.permissions.withdraw) == ("****0001", 1, False)
-    secret = client("secretsmanager").describe_secret(
-        SecretId=get_settings().catalogue.secret_name(ALICE, PAPER)
-    )
+    assert (meta.masked_key, meta.version, meta.permissions.withdraw) == (
+        "****0001",
+        1,
+        None,
+    )  # kraken does not say
+    secret = client("secretsmanager").describe_secret(SecretId=get_settings().catalogue.secret_name(ALICE))
     assert secret["KmsKeyId"] == get_settings().vault_key_id
-    assert {t["Key"]: t["Value"] for t in secret["Tags"]} == {"user_id": ALICE, "broker": "paper"}
-    raw = client("secretsmanager").get_secret_value(SecretId=secret["ARN"])["SecretString"]
-    assert "paper-secret" not in raw and json.loads(raw)["alg"] == "AES-256-GCM"
+    assert {t["Key"]: t["Value"] for t in secret["Tags"]} == {"user_id": ALICE}
+    raw = sealed(ALICE)
+    assert SECRET not in raw and json.loads(raw)["alg"] == "AES-256-GCM"
+    current = client("secretsmanager").get_secret_value(SecretId=secret["ARN"])["SecretString"]
+    assert json.loads(current) == {"format": 2, "user_id": ALICE, "versions": "one per broker"}
 
-    opened = wiring.vault_reader().read(ALICE, PAPER)
-    assert opened == PaperCredentials(api_key="paper-key-0001", api_secret="paper-secret")
+    opened = wiring.vault_reader().read(ALICE, KRAKEN)
+    assert opened == KrakenCredentials(api_key="kraken-key-0001", api_secret=SECRET)
     actions = [(e.action, e.outcome.value) for e in wiring.audit_records().events_for(ALICE)]
     assert actions == [("vault.read", "success"), ("vault.store", "success"), ("vault.validate", "success")]
 
 
 def test_replacing_keys_bumps_the_version(audit_writer: Callable[[], None]) -> None:
     connect(ALICE)
-    meta = connect(ALICE, key="paper-key-0002", secret="another")
+    meta = connect(ALICE, key="kraken-key-0002", secret="YW5vdGhlcg==")
     audit_writer()
     assert (meta.version, meta.masked_key) == (2, "****0002")
-    assert wiring.vault().get(ALICE, PAPER).api_key == "paper-key-0002"  # type: ignore[union-attr]
+    assert wiring.vault().get(ALICE, KRAKEN).api_key == "kraken-key-0002"  # type: ignore[union-attr]
     assert wiring.audit_records().events_for(ALICE)[0].action == "vault.replace"
 
 
 def test_one_users_sealed_secret_copied_into_anothers_does_not_open() -> None:
-    connect(ALICE, secret="alices-secret")
-    connect(BOB, secret="bobs-secret")
+    connect(ALICE, secret="YWxpY2Vz")
+    connect(BOB, secret="Ym9icw==")
     sm, cat = client("secretsmanager"), get_settings().catalogue
-    alices = sm.get_secret_value(SecretId=cat.secret_name(ALICE, PAPER))["SecretString"]
-    sm.put_secret_value(SecretId=cat.secret_name(BOB, PAPER), SecretString=alices)
+    sm.put_secret_value(SecretId=cat.secret_name(BOB), SecretString=sealed(ALICE), VersionStages=["kraken"])
     with pytest.raises(SealBroken):
-        wiring.vault().get(BOB, PAPER)
+        wiring.vault().get(BOB, KRAKEN)
+
+
+def test_one_brokers_sealed_keys_labelled_as_anothers_do_not_open() -> None:
+    connect(ALICE)
+    connect(ALICE, broker=BrokerName.ALPACA, key="PKALPACA0001", secret="alpaca-secret")
+    sm, cat = client("secretsmanager"), get_settings().catalogue
+    sm.put_secret_value(SecretId=cat.secret_name(ALICE), SecretString=sealed(ALICE), VersionStages=["alpaca"])
+    with pytest.raises(SealBroken):
+        wiring.vault().get(ALICE, BrokerName.ALPACA)
+
+
+def test_every_broker_of_a_user_is_a_labelled_version_of_one_secret() -> None:
+    """One secret per user: a version per broker, labelled with its name; disconnecting one takes its
+    label off and leaves the others; disconnecting the last deletes the secret."""
+    sm, name = client("secretsmanager"), get_settings().catalogue.secret_name(ALICE)
+    connect(ALICE)
+    connect(ALICE, broker=BrokerName.ALPACA, key="PKALPACA0001", secret="alpaca-secret")
+    assert [s["Name"] for s in sm.list_secrets()["SecretList"]] == [name]
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert sorted(st for labels in stages.values() for st in labels) == ["AWSCURRENT", "alpaca", "kraken"]
+    assert wiring.vault().get(ALICE, KRAKEN).api_key == "kraken-key-0001"  # type: ignore[union-attr]
+    assert wiring.vault().get(ALICE, BrokerName.ALPACA).key_id == "PKALPACA0001"
+
+    wiring.vault_service().disconnect(ALICE, KRAKEN)
+    with pytest.raises(NotFound):
+        wiring.vault().get(ALICE, KRAKEN)
+    assert wiring.vault().get(ALICE, BrokerName.ALPACA).key_id == "PKALPACA0001"
+    wiring.vault_service().disconnect(ALICE, BrokerName.ALPACA)
+    assert sm.list_secrets()["SecretList"] == []
+
+
+def test_paper_keys_are_checked_and_listed_but_keep_no_secret() -> None:
+    meta = wiring.vault_service().connect(ALICE, PAPER, {"api_key": "paper-key-0001", "api_secret": "s"})
+    assert meta.masked_key == "****0001" and wiring.vault_service().connected(ALICE, PAPER)
+    assert client("secretsmanager").list_secrets()["SecretList"] == []
+    wiring.vault_service().disconnect(ALICE, PAPER)
+    assert wiring.vault_service().list(ALICE) == []
 
 
 @pytest.mark.parametrize(
@@ -98,7 +160,7 @@ def test_wrong_field_sets_name_the_field(broker: BrokerName, body: dict[str, Any
 def test_disconnect_removes_secret_and_metadata_and_refuses_queued_orders() -> None:
     wiring.users().put_user(User(user_id=ALICE, email="alice@example.com"))
     wiring.broker(PAPER).seed_balances(ALICE, {"USD": Decimal(10_000)})  # type: ignore[attr-defined]
-    connect(ALICE)
+    wiring.vault_service().connect(ALICE, PAPER, {"api_key": "paper-key-0001", "api_secret": "s"})
     request = OrderRequest(broker=PAPER, symbol="BTC/USD", side="buy", quantity=Decimal("0.01"))
     queued = orders.place_order(
         Principal(user_id=ALICE), request, "k-1", wiring.orders(), wiring.order_queue()
@@ -122,44 +184,42 @@ def test_disconnect_removes_secret_and_metadata_and_refuses_queued_orders() -> N
 
 def test_a_held_lock_refuses_a_concurrent_change() -> None:
     connect(ALICE)
-    assert wiring.credential_index().lock(ALICE, PAPER, "someone-else", 60)
+    assert wiring.credential_index().lock(ALICE, "someone-else", 60)
     with pytest.raises(Conflict):
-        connect(ALICE, key="paper-key-0009")
-    wiring.credential_index().unlock(ALICE, PAPER, "someone-else")
-    assert connect(ALICE, key="paper-key-0009").version == 2
+        connect(ALICE, key="kraken-key-0009")
+    with pytest.raises(Conflict):  # the lock is the user's: every broker's keys wait
+        connect(ALICE, broker=BrokerName.ALPACA, key="PKALPACA0001", secret="alpaca-secret")
+    wiring.credential_index().unlock(ALICE, "someone-else")
+    assert connect(ALICE, key="kraken-key-0009").version == 2
 
 
 def test_rewrap_reseals_everything_once_and_resumes(audit_writer: Callable[[], None]) -> None:
     connect(ALICE)
     connect(BOB)
-    sm, cat = client("secretsmanager"), get_settings().catalogue
-    before_blobs = {
-        u: json.loads(sm.get_secret_value(SecretId=cat.secret_name(u, PAPER))["SecretString"])
-        for u in (ALICE, BOB)
-    }
+    before_blobs = {u: json.loads(sealed(u)) for u in (ALICE, BOB)}
     cutoff = datetime.now(UTC)
 
     assert wiring.vault_service().rewrap_all(cutoff) == 2
     assert wiring.vault_service().rewrap_all(cutoff) == 0  # a resumed run skips what is done
     audit_writer()
     for user in (ALICE, BOB):
-        after = json.loads(sm.get_secret_value(SecretId=cat.secret_name(user, PAPER))["SecretString"])
+        after = json.loads(sealed(user))
         assert after["key"] != before_blobs[user]["key"] and after["version"] == before_blobs[user]["version"]
-        assert wiring.vault().get(user, PAPER).api_secret.get_secret_value() == "paper-secret"  # type: ignore[union-attr]
+        assert wiring.vault().get(user, KRAKEN).api_secret.get_secret_value() == SECRET  # type: ignore[union-attr]
         assert wiring.audit_records().events_for(user)[0].action == "vault.rewrap"
 
 
 def test_cached_reads_stay_in_memory_for_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
     connect(ALICE)
     reader = wiring.vault_reader()
-    first = reader.read(ALICE, PAPER)
+    first = reader.read(ALICE, KRAKEN)
     client("secretsmanager").delete_secret(
-        SecretId=get_settings().catalogue.secret_name(ALICE, PAPER), ForceDeleteWithoutRecovery=True
+        SecretId=get_settings().catalogue.secret_name(ALICE), ForceDeleteWithoutRecovery=True
     )
-    assert reader.read(ALICE, PAPER) is first  # served from memory, no second vault read
-    reader.forget(ALICE, PAPER)
+    assert reader.read(ALICE, KRAKEN) is first  # served from memory, no second vault read
+    reader.forget(ALICE, KRAKEN)
     with pytest.raises(NotFound):
-        reader.read(ALICE, PAPER)
+        reader.read(ALICE, KRAKEN)
     reads = [e.outcome.value for e in wiring.audit_records().events_for(ALICE) if e.action == "vault.read"]
     assert reads == ["failure", "success"]
 
@@ -169,9 +229,9 @@ def test_canary_secrets_never_leave_the_vault(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     meta = connect(ALICE, key=CANARY_KEY, secret=CANARY_SECRET)
-    wiring.vault_reader().read(ALICE, PAPER)
+    wiring.vault_reader().read(ALICE, KRAKEN)
     wiring.vault_service().rewrap_all(datetime.now(UTC))
-    wiring.vault_service().disconnect(ALICE, PAPER)
+    wiring.vault_service().disconnect(ALICE, KRAKEN)
     seen = "\n".join(
         [
             caplog.text,
@@ -249,12 +309,12 @@ def test_keys_the_broker_refuses_are_422_and_nothing_is_stored() -> None:
 
 def test_a_disconnect_that_stopped_after_the_metadata_finishes_on_retry() -> None:
     connect(ALICE)
-    wiring.credential_index().delete_metadata(ALICE, PAPER)  # as if it had stopped right after this
+    wiring.credential_index().delete_metadata(ALICE, KRAKEN)  # as if it had stopped right after this
     with pytest.raises(NotFound):
-        wiring.vault_service().disconnect(ALICE, PAPER)
+        wiring.vault_service().disconnect(ALICE, KRAKEN)
     sm = client("secretsmanager")
     with pytest.raises(sm.exceptions.ResourceNotFoundException):  # the orphaned secret went too
-        sm.describe_secret(SecretId=get_settings().catalogue.secret_name(ALICE, PAPER))
+        sm.describe_secret(SecretId=get_settings().catalogue.secret_name(ALICE))
 
 
 def test_refills_after_the_ttl_are_audited_once_a_day() -> None:
@@ -263,11 +323,11 @@ def test_refills_after_the_ttl_are_audited_once_a_day() -> None:
     reader = dataclasses.replace(wiring.vault_reader(), ttl_s=300, clock=lambda: now[0])
     for minute in range(0, 24 * 60, 5):  # the schedules' reads, every five minutes for a day
         now[0] = minute * 60.0
-        reader.read(ALICE, PAPER)
+        reader.read(ALICE, KRAKEN)
     now[0] = 24 * 3600.0
-    reader.read(ALICE, PAPER)
+    reader.read(ALICE, KRAKEN)
     reads = [e for e in wiring.audit_records().events_for(ALICE) if e.action == "vault.read"]
     assert [e.outcome.value for e in reads] == ["success", "success"]  # the first, and a day later
-    reader.forget(ALICE, PAPER)  # replaced keys: their first read is audited again
-    reader.read(ALICE, PAPER)
+    reader.forget(ALICE, KRAKEN)  # replaced keys: their first read is audited again
+    reader.read(ALICE, KRAKEN)
     assert len([e for e in wiring.audit_records().events_for(ALICE) if e.action == "vault.read"]) == 3

@@ -45,7 +45,7 @@ K = ItemKind
 BUILT = [
     (U1, keys.PROFILE, ItemKey(K.PROFILE, "u1")),
     (U1, keys.credential_sk("paper"), ItemKey(K.BROKER_CREDENTIALS, "u1", "paper")),
-    (U1, keys.credential_lock_sk("paper"), ItemKey(K.CREDENTIAL_LOCK, "u1", "paper")),
+    (U1, keys.VAULT_LOCK_SK, ItemKey(K.CREDENTIAL_LOCK, "u1")),
     (U1, keys.STRATEGY, ItemKey(K.STRATEGY_SETTINGS, "u1")),
     (U1, keys.RISK, ItemKey(K.RISK_SETTINGS, "u1")),
     (*keys.switch_key(SwitchScope.USER, "u1"), ItemKey(K.USER_SWITCH, "u1")),
@@ -80,6 +80,11 @@ BUILT = [
     ),
     (keys.audit_pk("u1"), keys.seq_sk(7), ItemKey(K.AUDIT_RECORD, "u1", "000000000007")),
     (keys.audit_event_pk("e1"), keys.EVENT_SK, ItemKey(K.AUDIT_EVENT, "e1")),
+    (
+        keys.audit_late_pk(datetime(2026, 11, 2, 23, 59, tzinfo=UTC)),
+        keys.audit_by_time_sk(datetime(2026, 11, 2, 23, 59, tzinfo=UTC), "u1", 7),
+        ItemKey(K.AUDIT_LATE, "2026-11-02", "2026-11-02T23:59:00.000000Z#u1#000000000007"),
+    ),
 ]
 
 
@@ -158,3 +163,16 @@ def test_the_domain_speaks_of_kinds_not_keys() -> None:
     pattern = re.compile(r"\b(?:USER|PAPER|OUTBOX|AUDIT|CONN|EQUITY|ORDER|TRADE|POS|EQSNAP|WS)#")
     texts = {p.name: pattern.findall(p.read_text()) for p in domain.rglob("*.py")}
     assert {name: found for name, found in texts.items() if found} == {}
+
+
+def test_late_records_are_found_by_the_days_they_were_appended_on() -> None:
+    since = datetime(2026, 11, 2, 23, 0, tzinfo=UTC)
+    assert keys.audit_late_days(since, datetime(2026, 11, 3, 0, 5, tzinfo=UTC)) == [
+        "LATE#2026-11-02",
+        "LATE#2026-11-03",
+    ]
+    assert keys.audit_late_days(since, since) == ["LATE#2026-11-02"]
+    assert keys.audit_late_position(keys.audit_by_time_sk(since, "AUDIT#odd#subject", 12)) == (
+        "AUDIT#odd#subject",
+        12,
+    )

@@ -286,6 +286,14 @@ class CognitoIdentity:
                 AccessToken=access_token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
             )
 
+    def totp_enabled(self, access_token: str) -> bool:
+        """Whether the token's user has TOTP on: GetUser, which the token itself authorizes (no IAM)."""
+        with _mapped(
+            _token_refused, NotAuthorizedException=_token_refused, UserNotFoundException=_token_refused
+        ):
+            found = self._idp.get_user(AccessToken=access_token)
+        return "SOFTWARE_TOKEN_MFA" in (found.get("UserMFASettingList") or [])
+
     def find(self, email: str) -> DirectoryUser | None:
         try:
             with _mapped(_provider_refused, UserNotFoundException=_no_directory_user):

@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from nija import __version__, cors, wiring
 from nija.api.errors import install_error_handlers
+from nija.api.ip_limiter import IpLimiter, IpLimitMiddleware
 from nija.api.ratelimit import RateLimitMiddleware
 from nija.api.responses import ApiResponses
 from nija.config import get_settings
@@ -22,7 +23,9 @@ def docs_enabled() -> bool:
     return get_settings().stage != "prod"
 
 
-def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAPI:
+def build_app(
+    title: str, routers: Sequence[APIRouter], *, docs: bool, ip_limiter: IpLimiter | None = None
+) -> FastAPI:
     app = FastAPI(
         title=title,
         version=__version__,
@@ -46,6 +49,10 @@ def build_app(title: str, routers: Sequence[APIRouter], *, docs: bool) -> FastAP
 
         app.add_middleware(RequestLogKeys)  # after the token check names the user
         app.add_middleware(VerifyTokenMiddleware, users=wiring.users())
+    if ip_limiter is not None:
+        # The local stack does what AWS WAF does in front of API Gateway: limit each address, before
+        # the token check (inside CORS, so that a browser can read the 429's Retry-After).
+        app.add_middleware(IpLimitMiddleware, limiter=ip_limiter)
     origins = get_settings().cors_origins
     if origins:  # around the token check: a preflight needs no token, and every refusal the headers
         app.add_middleware(
@@ -69,12 +76,17 @@ def _unique(routers: Sequence[APIRouter]) -> list[APIRouter]:
     return seen
 
 
-def create_local_app() -> FastAPI:
-    """Every API app's routes on one port, as API Gateway puts them on one domain."""
+def create_local_app(ip_limiter: IpLimiter | None = None) -> FastAPI:
+    """Every API app's routes on one port, as API Gateway puts them on one domain; the local stack
+    gives it the per-address limits that WAF holds in the cloud (tests that sign in from one
+    address all along do not)."""
     from nija.api.admin_app import ADMIN_ROUTERS
     from nija.api.dashboard_app import DASHBOARD_ROUTERS
     from nija.api.trading_app import TRADING_ROUTERS
 
     return build_app(
-        "NIJA API (local stack)", [*TRADING_ROUTERS, *DASHBOARD_ROUTERS, *ADMIN_ROUTERS], docs=True
+        "NIJA API (local stack)",
+        [*TRADING_ROUTERS, *DASHBOARD_ROUTERS, *ADMIN_ROUTERS],
+        docs=True,
+        ip_limiter=ip_limiter,
     )

@@ -24,7 +24,10 @@ def bearer_token(authorization: str | None) -> str:
 
 def authorizer_context(principal: Principal) -> dict[str, str]:
     """The context API Gateway passes on; strings only, as the authorizer contract requires."""
-    return {"user_id": principal.user_id, "tier": principal.tier.value, "role": principal.role.value}
+    context = {"user_id": principal.user_id, "tier": principal.tier.value, "role": principal.role.value}
+    if principal.mfa is not None:
+        context["mfa"] = "true" if principal.mfa else "false"
+    return context
 
 
 def current_principal(request: Request) -> Principal:
@@ -36,7 +39,10 @@ def current_principal(request: Request) -> Principal:
         raise Unauthenticated("an Authorization: Bearer token is required")
     try:
         return Principal(
-            user_id=user_id, tier=Tier(context.get("tier", "basic")), role=Role(context.get("role", "user"))
+            user_id=user_id,
+            tier=Tier(context.get("tier", "basic")),
+            role=Role(context.get("role", "user")),
+            mfa=None if "mfa" not in context else str(context["mfa"]) == "true",
         )
     except ValueError:
         raise Unauthenticated("the authorizer context is malformed") from None

@@ -25,12 +25,13 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/health", ("GET",), "trading_api", public=True),
-    # Cognito behind them; wrong passwords lock the account in Cognito, the stage throttles the flood.
+    # Cognito behind them; wrong passwords lock the account, and each client address has its own
+    # limit on them (nija.ip_limits: AWS WAF in the cloud, the local stack's gateway locally).
     *(
         Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
         for name in ("signup", "confirm", "login", "refresh", "mfa/verify")
     ),
-    # Recovery: each address is also held to a few codes and wrong codes (nija.logic.recovery). Logout
+    # Recovery: each email address is also held to a few codes and wrong codes (nija.logic.recovery). Logout
     # is public: the refresh token it ends (in the body or the cookie) is its credential.
     *(
         Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
@@ -98,6 +99,14 @@ def route_for(method: str, path: str) -> Route | None:
         if pattern.match(path) and route.allows(method):
             return route
     return None
+
+
+SIGN_IN_PREFIX = "/v1/auth/"
+
+
+def sign_in_paths() -> frozenset[str]:
+    """The sign-in routes: the public ones under /v1/auth/ (nija.ip_limits limits each address on them)."""
+    return frozenset(r.path for r in ROUTES if r.public and r.path.startswith(SIGN_IN_PREFIX))
 
 
 def is_public(method: str, path: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nija import wiring
 from nija.adapters.jwt_verifier import token_verifier
 from nija.api.auth import authorizer_context, bearer_token
 from nija.api.errors import error_response, status_of
@@ -29,8 +30,9 @@ class VerifyTokenMiddleware:
         hit = self.verdicts.get(authorization or "")
         if hit is not None:
             return hit
-        claims = token_verifier().verify(bearer_token(authorization))
-        principal = principal_from_claims(claims, self.users)
+        token = bearer_token(authorization)
+        claims = token_verifier().verify(token)
+        principal = principal_from_claims(claims, self.users, lambda: wiring.directory().totp_enabled(token))
         self.verdicts.put(authorization or "", principal, float(claims["exp"]))
         return principal
 

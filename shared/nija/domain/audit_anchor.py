@@ -19,6 +19,18 @@ from nija.domain.audit_chain import Break, BreakReason, ChainedRecord, canonical
 from nija.domain.models import Frozen
 
 ANCHOR_EVERY = timedelta(hours=1)  # the anchoring schedule (the CDK app's rule, the local stack's)
+# Anchor only events this old: the by-time index is eventually consistent.
+SETTLE = timedelta(minutes=5)
+# A record appended more than this after its event happened is late: it leaves a marker by the time
+# it was appended, because each anchoring reads the by-time index only since the last cut. Well under
+# SETTLE, so that the index has minutes to show every record that is not late.
+LATE_AFTER = timedelta(minutes=1)
+
+
+def is_late(event_at: datetime, appended: datetime) -> bool:
+    return appended - event_at > LATE_AFTER
+
+
 # Every anchor is a new version of this one object, so that IAM names the object: no wildcard.
 ANCHOR_KEY = "audit-anchor.json"
 

@@ -130,6 +130,13 @@ def load_credentials(fields: dict[str, object]) -> BrokerCredentials:
     return _adapter.validate_python(fields)
 
 
+def kept_in_vault(broker: BrokerName) -> bool:
+    """Whether the broker's keys are sealed and kept. The paper broker is the platform's own
+    simulation: it never reads a user's keys (their book is theirs by user id), so its keys are
+    checked when connected and not kept; a secret for them would cost $0.40 a month, unread."""
+    return broker is not BrokerName.PAPER
+
+
 def mask(key_id: str) -> str:
     return "****" + key_id[-4:] if len(key_id) > 4 else "****"
 

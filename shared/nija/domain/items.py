@@ -49,6 +49,7 @@ class ItemKind(StrEnum):
     # the audit table
     AUDIT_RECORD = "audit_record"  # one record of a subject's hash chain
     AUDIT_EVENT = "audit_event"  # an event's place in its chain (appended once)
+    AUDIT_LATE = "audit_late"  # a record appended well after its event: the anchor's pointer to it
 
 
 @dataclass(frozen=True)

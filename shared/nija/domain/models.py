@@ -109,6 +109,8 @@ class Principal(Frozen):
     user_id: str
     tier: Tier = Tier.BASIC
     role: Role = Role.USER
+    # An admin's: whether their account has TOTP on (the admin API requires it). None for users.
+    mfa: bool | None = None
 
 
 class OrderIntent(Frozen):

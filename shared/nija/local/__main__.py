@@ -14,7 +14,9 @@ from pathlib import Path
 
 import uvicorn
 
+from nija.catalogue import catalogue
 from nija.config import get_settings
+from nija.domain.ip_limits import IpLimit
 from nija.local import identity, log_context
 from nija.local.stack import (
     Options,
@@ -35,6 +37,19 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--aws-port", type=int, default=int(env("NIJA_AWS_PORT", "5055")), help="moto server port")
     p.add_argument("--sync-every", type=float, default=2.0, help="seconds between open-order syncs")
     p.add_argument("--scan-every", type=float, default=300.0, help="seconds between strategy scans")
+    stage = catalogue(Options.stage)
+    p.add_argument(
+        "--sign-in-ip-limit",
+        type=_ip_limit,
+        default=env("NIJA_SIGN_IN_IP_LIMIT"),
+        help=f"sign-in requests per address, REQUESTS/SECONDS (the stage's: {stage.sign_in_ip_limit})",
+    )
+    p.add_argument(
+        "--ip-limit",
+        type=_ip_limit,
+        default=env("NIJA_IP_LIMIT"),
+        help=f"requests per address, REQUESTS/SECONDS (the stage's: {stage.ip_limit})",
+    )
     a = p.parse_args(argv)
     if not a.host.startswith("127.") and a.host not in ("localhost", "::1"):
         p.error("the local stack binds to loopback addresses only")
@@ -44,7 +59,16 @@ def parse(argv: list[str] | None = None) -> Options:
         aws_port=a.aws_port,
         sync_every_s=a.sync_every,
         scan_every_s=a.scan_every,
+        sign_in_ip_limit=a.sign_in_ip_limit,
+        ip_limit=a.ip_limit,
     )
+
+
+def _ip_limit(spec: str) -> str:
+    try:
+        return str(IpLimit.parse(spec))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 BANNER = """
@@ -54,8 +78,10 @@ NIJA local stack is up (stage {stage}).
   API docs:  {api}/docs
   WebSocket: {ws}/ws?token=$TOKEN
   AWS (moto): {aws}
+  Per address: {ip_limits}
   Demo login: {email} / {password}
-  Admin login: {admin_email} / {admin_password}
+  Admin login: {admin_email} / {admin_password}, then a code from TOTP secret: {admin_totp}
+             (an authenticator app, or: .venv/bin/python -m nija.local.totp {admin_totp})
   Email outbox: {outbox}  (password reset and sign-up codes: nothing is sent)
 
   TOKEN=$(curl -s -X POST {api}/v1/auth/login -H 'content-type: application/json' \\
@@ -82,11 +108,19 @@ def main(argv: list[str] | None = None) -> None:
     threads = []
     with moto_server(options.host, options.aws_port) as endpoint:
         try:
+            for name, limit in (
+                ("SIGN_IN_IP_LIMIT", options.sign_in_ip_limit),
+                ("IP_LIMIT", options.ip_limit),
+            ):
+                if limit:
+                    os.environ[f"NIJA_{name}"] = limit
             configure_environment(endpoint, options.stage)
-            _, demo = provision(endpoint)
+            _, demo, admin_totp = provision(endpoint)
             from nija.api.apps import create_local_app
+            from nija.api.ip_limiter import local_limiter
 
-            app = create_local_app()
+            limiter = local_limiter()
+            app = create_local_app(limiter)
             add_websocket(app)
             web = mount_web_app(app)
             threads = start_event_sources(stop, options.sync_every_s, scan_every_s=options.scan_every_s)
@@ -98,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
                 port=options.api_port,
                 log_level="warning",
                 timeout_graceful_shutdown=3,
+                # The caller is the connection's peer, as the source IP is WAF's: never a header's say.
+                proxy_headers=False,
+                server_header=False,  # no answer names the server software, as API Gateway's do not
             )
             print(
                 BANNER.format(
@@ -106,10 +143,12 @@ def main(argv: list[str] | None = None) -> None:
                     api=api,
                     ws=api.replace("http", "ws", 1),
                     aws=endpoint,
+                    ip_limits=", ".join(f"{r.name} {r.limit} s" for r in limiter.rules),
                     email=demo.email,
                     password=demo.password,
                     admin_email=identity.ADMIN_EMAIL,
                     admin_password=identity.ADMIN_PASSWORD,
+                    admin_totp=admin_totp,
                     outbox=Path(get_settings().email_outbox).resolve(),
                 ),
                 flush=True,

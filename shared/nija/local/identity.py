@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from nija.adapters.aws import client
 from nija.catalogue import Catalogue
@@ -77,6 +79,48 @@ def create_confirmed_user(
 
 def make_admin(pool: Pool, email: str) -> None:
     client("cognito-idp").admin_add_user_to_group(UserPoolId=pool.pool_id, Username=email, GroupName="admins")
+
+
+def enrol_totp(pool: Pool, email: str, password: str) -> str:
+    """Turn TOTP on for a user as they would (sign in, associate, verify a code, prefer it), and
+    return its secret: the local admin's, printed by the banner, so that the admin API admits them."""
+    from nija.local.totp import code
+
+    idp = client("cognito-idp")
+    signed_in = idp.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    token = signed_in["AuthenticationResult"]["AccessToken"]
+    secret = str(idp.associate_software_token(AccessToken=token)["SecretCode"])
+    idp.verify_software_token(AccessToken=token, UserCode=code(secret), FriendlyDeviceName="NIJA")
+    idp.set_user_mfa_preference(
+        AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    return secret
+
+
+# How the banner names the local admin's TOTP secret, for scripts that read it (ADMIN_TOTP.search).
+ADMIN_TOTP = re.compile(r"TOTP secret: ([A-Za-z2-7]+)")
+
+
+def http_sign_in(http: Any, email: str, password: str, totp_secret: str | None = None) -> str:
+    """An access token through the API (an httpx.Client on its base URL): the password, then, when
+    TOTP is on, a code made from its secret."""
+    from nija.local.totp import code
+
+    signed_in = http.post("/v1/auth/login", json={"email": email, "password": password})
+    signed_in.raise_for_status()
+    body = signed_in.json()
+    if body.get("challenge") == "SOFTWARE_TOKEN_MFA":
+        if totp_secret is None:
+            raise RuntimeError(f"{email} has TOTP on: its secret is needed to sign in")
+        answer = {"email": email, "session": body["session"], "code": code(totp_secret)}
+        verified = http.post("/v1/auth/mfa/verify", json=answer)
+        verified.raise_for_status()
+        body = verified.json()
+    return str(body["access_token"])
 
 
 DEMO_EMAIL = "demo@nija.local"

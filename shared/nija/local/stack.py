@@ -39,6 +39,8 @@ class Options:
     sync_every_s: float = 2.0
     scan_every_s: float = 300.0
     stage: str = "local"
+    sign_in_ip_limit: str | None = None  # per address, "REQUESTS/SECONDS" (nija.ip_limits)
+    ip_limit: str | None = None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -117,8 +119,9 @@ def configure_environment(endpoint: str, stage: str) -> None:
     wiring.use_local_pusher(SOCKETS)  # the stream processor pushes to the sockets /ws holds open
 
 
-def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
-    """Tables, queues, the user pool, then the demo users through the real sign-up."""
+def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser, str]:
+    """Tables, queues, the user pool, then the demo users through the real sign-up; the admin with
+    TOTP on (the admin API requires it), whose secret is returned for the banner."""
     from nija import wiring
 
     cat = get_settings().catalogue
@@ -137,11 +140,12 @@ def provision(endpoint: str) -> tuple[identity.Pool, identity.DemoUser]:
     demo = accounts.sign_up(identity.DEMO_EMAIL, identity.DEMO_PASSWORD)
     accounts.sign_up(identity.ADMIN_EMAIL, identity.ADMIN_PASSWORD)
     identity.make_admin(pool, identity.ADMIN_EMAIL)
+    admin_totp = identity.enrol_totp(pool, identity.ADMIN_EMAIL, identity.ADMIN_PASSWORD)
     paper = wiring.broker(BrokerName.PAPER)
     assert isinstance(paper, PaperBroker)
     paper.seed_balances(demo.user_id, identity.DEMO_BALANCES)
     identity.connect_paper(demo.user_id)
-    return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, demo.user_id)
+    return pool, identity.DemoUser(identity.DEMO_EMAIL, identity.DEMO_PASSWORD, demo.user_id), admin_totp
 
 
 def start_event_sources(

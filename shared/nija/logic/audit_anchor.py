@@ -4,19 +4,17 @@ and the checks of a chain, or of every anchored chain, against the latest anchor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from nija.domain.audit_anchor import Anchor, Head, against_anchor, follows
+from nija.domain.audit_anchor import SETTLE, Anchor, Head, against_anchor, follows
 from nija.domain.audit_chain import Break, ChainState, ChainWalker
 from nija.domain.models import utcnow
 from nija.ports.audit import AnchorStore, AuditReader
 
-# The by-time index is eventually consistent, and an event can reach its chain a while after it
-# happened: the audit writer retries a record for as long as the stream keeps it (24 h). So anchor
-# events this old only, and look again this far back before the last cut. An event appended later
-# still (`nija audit flush-outbox`) is anchored with its chain's next record, which links to it.
-SETTLE = timedelta(minutes=5)
-OVERLAP = timedelta(hours=25)
+# Each run reads only what is new: the by-time index from the last cut on (events older than SETTLE,
+# the index being eventually consistent), and the records appended since then long after their
+# event (the audit writer retries one for as long as the stream keeps it, 24 h; `nija audit
+# flush-outbox` appends later still), which leave a marker by the time they were appended.
 PAGE = 1000
 
 
@@ -41,11 +39,16 @@ class AuditAnchoring:
         anchored head, or whose new records do not link to it, keeps the old head and is reported."""
         previous = self.anchors.latest()
         now = now or utcnow()
-        cut = (now if now.tzinfo else now.replace(tzinfo=UTC)) - SETTLE
-        since = previous.cut - OVERLAP if previous is not None else None
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        cut = now - SETTLE
+        since = previous.cut if previous is not None else None
         heads = dict(previous.heads) if previous is not None else {}
         broken: list[Break] = []
-        for subject, newest in sorted(self._changed(since, cut).items()):
+        changed = self._changed(since, cut)
+        if since is not None:
+            for subject, seq in self.reader.late_positions(since, now):
+                changed[subject] = max(changed.get(subject, 0), seq)
+        for subject, newest in sorted(changed.items()):
             # Even when no newer record is seen: a chain with new records still holds its old head?
             moved = self._follow(subject, heads.get(subject), newest)
             if isinstance(moved, Break):

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from nija.domain.audit import AuditEvent, Outcome
 from nija.domain.errors import Conflict, InvalidInput, NotFound
-from nija.domain.models import BrokerName, User, utcnow
+from nija.domain.models import User, utcnow
 from nija.domain.standing import ACCOUNT_DELETION
 from nija.logic.accounts import email_subject
 from nija.ports.audit import AuditLog
@@ -47,8 +47,8 @@ SINGLE = ("profile", "strategy_settings", "risk_settings", "kill_switch")
 
 
 class SecretEraser(Protocol):
-    def delete(self, user_id: str, broker: BrokerName) -> None:
-        """Delete the user's sealed keys for the broker at once (no recovery window); none is fine."""
+    def delete(self, user_id: str) -> None:
+        """Delete the user's sealed keys, every broker's, at once (no recovery window); none is fine."""
         ...
 
 
@@ -76,7 +76,6 @@ class DataRights:
     secrets: SecretEraser
     idp: IdentityProvider
     verdicts: Verdicts | None = None  # cached authorizations, forgotten once the erasure begins
-    brokers: tuple[BrokerName, ...] = tuple(BrokerName)
     budget_bytes: int = EXPORT_BUDGET_BYTES
     audit_limit: int = AUDIT_LIMIT
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -200,8 +199,7 @@ class DataRights:
             self._record(user_id, "account.delete", Outcome.SUCCESS, source_ip, actor, step="started")
         if self.verdicts is not None:
             self.verdicts.forget(user_id)  # its token is refused from the next request on
-        for broker in self.brokers:
-            self.secrets.delete(user_id, broker)
+        self.secrets.delete(user_id)
         # The events still in the outbox (the orders just canceled...) go into the chain now, before
         # its last record, account.deleted, and before the purge takes the outbox items away.
         self.audit.flush_outbox(user_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from nija.domain.errors import Forbidden, Unauthenticated
@@ -9,6 +11,10 @@ from nija.domain.models import Principal, Role, User, UserStatus
 from nija.ports.stores import UserStore
 
 ADMINS_GROUP = "admins"
+# An admin signs in again after this long, refresh tokens or not (a user's session lasts as long as
+# the refresh token, nija.catalogue.Catalogue.refresh_token_days): the token's auth_time is when the
+# session began, and refreshing keeps it.
+ADMIN_SESSION_S = 8 * 3600
 
 
 def active_user(claims: dict[str, Any], users: UserStore) -> User:
@@ -24,11 +30,28 @@ def active_user(claims: dict[str, Any], users: UserStore) -> User:
     return user
 
 
-def principal_of(user: User, claims: dict[str, Any]) -> Principal:
+def principal_of(
+    user: User,
+    claims: dict[str, Any],
+    totp_enabled: Callable[[], bool] = lambda: False,
+    now: Callable[[], float] = time.time,
+) -> Principal:
+    """The caller; for an admin, whether their account has TOTP on (`totp_enabled`, asked of the
+    directory for admins only), and Unauthenticated (session_expired) once their session is older
+    than ADMIN_SESSION_S."""
     groups = claims.get("cognito:groups") or []
     role = Role.ADMIN if ADMINS_GROUP in groups or user.role is Role.ADMIN else Role.USER
-    return Principal(user_id=user.user_id, tier=user.tier, role=role)
+    if role is not Role.ADMIN:
+        return Principal(user_id=user.user_id, tier=user.tier, role=role)
+    began = claims.get("auth_time")
+    if not isinstance(began, int | float) or now() - began > ADMIN_SESSION_S:
+        raise Unauthenticated(
+            f"admin sessions last {ADMIN_SESSION_S // 3600} hours: sign in again", code="session_expired"
+        )
+    return Principal(user_id=user.user_id, tier=user.tier, role=role, mfa=totp_enabled())
 
 
-def principal_from_claims(claims: dict[str, Any], users: UserStore) -> Principal:
-    return principal_of(active_user(claims, users), claims)
+def principal_from_claims(
+    claims: dict[str, Any], users: UserStore, totp_enabled: Callable[[], bool] = lambda: False
+) -> Principal:
+    return principal_of(active_user(claims, users), claims, totp_enabled)

@@ -8,11 +8,18 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from nija.domain.audit import AuditEvent, Outcome
-from nija.domain.credentials import BrokerCredentials, CredentialMetadata, mask, parse_credentials
+from nija.domain.credentials import (
+    BrokerCredentials,
+    CredentialMetadata,
+    kept_in_vault,
+    mask,
+    parse_credentials,
+)
 from nija.domain.errors import (
     AccountInactive,
     BrokerAuthFailed,
@@ -68,13 +75,17 @@ class VaultService:
         work: Callable[[], CredentialMetadata | None],
         standing: Standing = Standing.ACTIVE,
     ) -> CredentialMetadata | None:
+        # One lock per user, not per broker: every broker's keys are versions of one secret, and
+        # disconnecting the last one deletes it (nija.adapters.vault).
         holder = uuid.uuid4().hex
-        if not self.index.lock(user_id, broker, holder, LOCK_TTL_S, standing):
-            raise Conflict(f"the {broker.value} keys of this account are being changed; try again shortly")
+        if not self.index.lock(user_id, holder, LOCK_TTL_S, standing):
+            raise Conflict(
+                f"the broker keys of this account are being changed; try again shortly ({broker.value})"
+            )
         try:
             return work()
         finally:
-            self.index.unlock(user_id, broker, holder)
+            self.index.unlock(user_id, holder)
 
     def connect(self, user_id: str, broker: BrokerName, body: object) -> CredentialMetadata:
         """Validate the keys with the broker, refuse keys that can withdraw, then seal and store them,
@@ -111,7 +122,8 @@ class VaultService:
         existing = self.index.get_metadata(user_id, broker)
         version = existing.version + 1 if existing else 1
         now = utcnow()
-        self.vault.put(user_id, credentials, version)
+        if kept_in_vault(broker):
+            self.vault.put(user_id, credentials, version)
         meta = CredentialMetadata(
             user_id=user_id,
             broker=broker,
@@ -130,7 +142,7 @@ class VaultService:
             self.index.put_metadata(meta, audit=event)
         except AccountInactive:
             # An erasure began since the lock: its secret deletion may have run already.
-            self.vault.delete(user_id, broker)
+            self._forget(user_id, broker)
             raise
         # Reconciled within a minute by the executor (which holds the keys): the account is valued
         # there, and a strategy scan sizes entries from that valuation (nija.logic.sizing).
@@ -145,17 +157,23 @@ class VaultService:
 
     def disconnect(self, user_id: str, broker: BrokerName) -> None:
         if self.index.get_metadata(user_id, broker) is None:
-            # A disconnect that stopped after the metadata (and its audit event) went: the secret goes now.
-            self.vault.delete(user_id, broker)
+            # A disconnect that stopped after the metadata (and its audit event) went: the secret goes
+            # now (an account being erased loses its whole secret anyway).
+            with suppress(AccountInactive):
+                self._locked(user_id, broker, lambda: self._forget(user_id, broker), Standing.KEPT)
             raise NotFound(f"no {broker.value} keys are stored for this account")
 
         def remove() -> None:
             # Metadata first: from here on no new order may use the broker, then the secret goes.
             event = self._event("vault.delete", Outcome.SUCCESS, user_id, broker)
             self.index.delete_metadata(user_id, broker, audit=event)
-            self.vault.delete(user_id, broker)
+            self._forget(user_id, broker)
 
         self._locked(user_id, broker, remove)
+
+    def _forget(self, user_id: str, broker: BrokerName) -> None:
+        if kept_in_vault(broker):
+            self.vault.delete(user_id, broker)
 
     def rewrap_all(
         self, before: datetime, on_progress: Callable[[CredentialMetadata], None] | None = None
@@ -171,7 +189,8 @@ class VaultService:
                 current = self.index.get_metadata(meta.user_id, meta.broker)
                 if current is None or current.wrapped_at >= before:
                     return meta  # deleted or replaced meanwhile: nothing to re-wrap
-                self.vault.rewrap(meta.user_id, meta.broker)
+                if kept_in_vault(meta.broker):
+                    self.vault.rewrap(meta.user_id, meta.broker)
                 updated = current.model_copy(update={"wrapped_at": utcnow()})
                 event = self._event(
                     "vault.rewrap", Outcome.SUCCESS, meta.user_id, meta.broker, actor="operator"

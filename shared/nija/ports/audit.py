@@ -47,6 +47,11 @@ class AuditReader(Protocol):
         only (no record is read); a page and the next page's token."""
         ...
 
+    def late_positions(self, since: datetime, until: datetime) -> list[tuple[str, int]]:
+        """The chain and seq of every record appended between the two times long after its event
+        happened (nija.domain.audit_anchor.LATE_AFTER), read consistently."""
+        ...
+
     def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
         """Up to ``limit`` records of one chain after ``after_seq``, in seq order, read consistently;
         each with the subject of the chain it is stored in."""

@@ -68,6 +68,10 @@ class IdentityProvider(Protocol):
 
     def enable_totp(self, access_token: str, code: str) -> None: ...
 
+    def totp_enabled(self, access_token: str) -> bool:
+        """Whether the token's user has TOTP on."""
+        ...
+
     def find(self, email: str) -> DirectoryUser | None:
         """The directory user with this address, None when there is none (an administrator's read)."""
         ...

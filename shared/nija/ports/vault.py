@@ -1,4 +1,4 @@
-"""The vault port: sealed broker credentials, one secret per user and broker."""
+"""The vault port: sealed broker credentials, kept per user and broker."""
 
 from __future__ import annotations
 
@@ -53,11 +53,9 @@ class CredentialIndex(Protocol):
 
     def all_metadata(self) -> Iterator[CredentialMetadata]: ...
 
-    def lock(
-        self, user_id: str, broker: BrokerName, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE
-    ) -> bool:
-        """Take the write lock of one user's broker keys (False: someone else holds it), only while
-        the account stands (AccountInactive otherwise)."""
+    def lock(self, user_id: str, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE) -> bool:
+        """Take the write lock of one user's vault, every broker's keys (False: someone else holds
+        it), only while the account stands (AccountInactive otherwise)."""
         ...
 
-    def unlock(self, user_id: str, broker: BrokerName, holder: str) -> None: ...
+    def unlock(self, user_id: str, holder: str) -> None: ...

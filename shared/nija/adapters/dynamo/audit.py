@@ -20,15 +20,17 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from nija.adapters.dynamo import keys
-from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem
+from nija.adapters.dynamo.audit_models import AuditEventKeyItem, AuditItem, AuditLateItem
 from nija.adapters.dynamo.binding import bind
 from nija.adapters.dynamo.cursor import Listing, decode_cursor, encode_cursor
 from nija.adapters.dynamo.models import AuditOutboxItem
 from nija.adapters.dynamo.writes import ConditionFailed, Save, write
 from nija.config import get_settings
 from nija.domain.audit import AuditEvent, Outcome, is_person
+from nija.domain.audit_anchor import is_late
 from nija.domain.audit_chain import ChainedRecord, link
 from nija.domain.errors import Conflict
+from nija.domain.models import utcnow
 
 MAX_APPEND_ATTEMPTS = 50
 HEADS_KEPT = 10_000  # chains whose head append_once remembers (the oldest forgotten first)
@@ -107,7 +109,7 @@ class AuditRecords:
         for attempt in range(MAX_APPEND_ATTEMPTS):
             record = link(event, self.head(event.subject))
             try:
-                write([Save(_item(record), AuditItem.pk.does_not_exist())])
+                write([Save(_item(record), AuditItem.pk.does_not_exist()), *_late(record)])
             except ConditionFailed:
                 # Another writer took this seq: read the new head and link after it. A little random
                 # wait spreads writers that keep colliding.
@@ -133,6 +135,7 @@ class AuditRecords:
                     [
                         Save(_item(record), AuditItem.pk.does_not_exist()),
                         Save(marker, AuditEventKeyItem.pk.does_not_exist()),
+                        *_late(record),
                     ]
                 )
             except ConditionFailed as exc:
@@ -222,6 +225,14 @@ class AuditRecords:
         found, token = _search_keys(None, since, until, limit, cursor)
         return [_position(item) for item in found], token
 
+    def late_positions(self, since: datetime, until: datetime) -> list[tuple[str, int]]:
+        low, high = keys.sortable_time(since), keys.sortable_time(until) + "~"
+        return [
+            keys.audit_late_position(item.sk)
+            for pk in keys.audit_late_days(since, until)
+            for item in AuditLateItem.query(pk, AuditLateItem.sk.between(low, high), consistent_read=True)
+        ]
+
     def chain(self, subject: str, after_seq: int, limit: int) -> list[tuple[str, ChainedRecord]]:
         return [
             _stored(item)
@@ -245,6 +256,15 @@ class AuditRecords:
             for item in AuditItem.query(keys.audit_pk(subject), AuditItem.sk.between(low, high)):
                 rows[(subject, int(item.sk))] = _stored(item)
         return [rows[position] for position in found if position in rows]
+
+
+def _late(record: ChainedRecord) -> list[Save]:
+    """The marker of a record appended long after its event (nija.domain.audit_anchor.LATE_AFTER)."""
+    now = utcnow()
+    if not is_late(record.event.at, now):
+        return []
+    sk = keys.audit_by_time_sk(now, record.event.subject, record.seq)
+    return [Save(AuditLateItem(keys.audit_late_pk(now), sk))]
 
 
 def _position(item: AuditItem) -> tuple[str, int]:

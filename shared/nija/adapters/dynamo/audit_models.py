@@ -107,4 +107,13 @@ class AuditEventKeyItem(StateItem):
     seq = NumberAttribute()
 
 
-AUDIT_MODELS = (AuditItem, AuditEventKeyItem)
+class AuditLateItem(StateItem):
+    """In the audit table, by the day and time a record was appended long after its event happened
+    (the audit writer's retries, `nija audit flush-outbox`): written with the record, so that the
+    anchor, which reads the by-time index only since its last cut, still finds the chain."""
+
+    class Meta:
+        table_name = "unbound"
+
+
+AUDIT_MODELS = (AuditItem, AuditEventKeyItem, AuditLateItem)

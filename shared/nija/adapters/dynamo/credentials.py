@@ -52,13 +52,11 @@ class DynamoCredentialIndex:
         for item in CredentialItem.credentials.query(keys.CREDENTIALS_INDEX):
             yield credential_from(item)
 
-    def lock(
-        self, user_id: str, broker: BrokerName, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE
-    ) -> bool:
+    def lock(self, user_id: str, holder: str, ttl_s: int, standing: Standing = Standing.ACTIVE) -> bool:
         now = time.time()
         item = LockItem(
             keys.user_pk(user_id),
-            keys.credential_lock_sk(broker.value),
+            keys.VAULT_LOCK_SK,
             holder=holder,
             expires_at=now + ttl_s,
         )
@@ -69,11 +67,9 @@ class DynamoCredentialIndex:
             return False
         return True
 
-    def unlock(self, user_id: str, broker: BrokerName, holder: str) -> None:
+    def unlock(self, user_id: str, holder: str) -> None:
         try:
-            LockItem(keys.user_pk(user_id), keys.credential_lock_sk(broker.value)).delete(
-                condition=LockItem.holder == holder
-            )
+            LockItem(keys.user_pk(user_id), keys.VAULT_LOCK_SK).delete(condition=LockItem.holder == holder)
         except DeleteError as exc:
             if not conditional_failed(exc):
                 raise

@@ -14,8 +14,8 @@ State table: pk / sk                                  kind · written by (.py) �
   USER#<user_id> / CRED#<broker>                        BROKER_CREDENTIALS · credentials · broker_credentials
       gsi1: CREDENTIALS / <user_id>#<broker>            every stored key (the vault's re-wrap)
       gsi2: SWEEP#<broker>#<slot> / <user_id>           the reconciliation sweep's minute slots
-  USER#<user_id> / LOCK#CRED#<broker>                   CREDENTIAL_LOCK · credentials · none: held for
-                                                        seconds while the keys are replaced; TTL
+  USER#<user_id> / LOCK#VAULT                           CREDENTIAL_LOCK · credentials · none: held for
+                                                        seconds while any of the keys change; TTL
   USER#<user_id> / STRATEGY                             STRATEGY_SETTINGS · settings · strategy_settings
       gsi1: SCAN#<shard> / <user_id>                    while enabled (the strategy scan's shards)
   USER#<user_id> / RISK                                 RISK_SETTINGS · risk · risk_settings
@@ -62,6 +62,9 @@ Audit table: one hash chain per subject, append-only (audit.py), kept on erasure
       gsi4: ACTOR#<actor> / <time>#<subject>#<seq>      what one person did (platform actors: no gsi4)
   EVENT#<event_id> / EVENT                              AUDIT_EVENT · audit · none: an event's place in
                                                         its chain, so that it is appended once
+  LATE#<day> / <appended>#<subject>#<seq>               AUDIT_LATE · audit · none: a record appended
+                                                        long after its event, by the time it was, so
+                                                        that the anchor reads only what is new
 Erasure (user_data.py) deletes every state item of the user's above, the profile last.
 """
 
@@ -70,7 +73,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nija.domain.items import ItemKey
@@ -108,7 +111,7 @@ USER = "USER#<user_id>"
 STATE_SHAPES: tuple[Shape, ...] = (
     Shape(K.PROFILE, USER, "PROFILE", "profile"),
     Shape(K.BROKER_CREDENTIALS, USER, "CRED#<broker>", "broker_credentials"),
-    Shape(K.CREDENTIAL_LOCK, USER, "LOCK#CRED#<broker>"),
+    Shape(K.CREDENTIAL_LOCK, USER, "LOCK#VAULT"),
     Shape(K.STRATEGY_SETTINGS, USER, "STRATEGY", "strategy_settings"),
     Shape(K.RISK_SETTINGS, USER, "RISK", "risk_settings"),
     Shape(K.USER_SWITCH, USER, "SWITCH", "kill_switch"),
@@ -140,6 +143,7 @@ STATE_SHAPES: tuple[Shape, ...] = (
 AUDIT_SHAPES: tuple[Shape, ...] = (
     Shape(K.AUDIT_RECORD, "AUDIT#<subject>", "<seq, 12 digits>", "audit_events"),
     Shape(K.AUDIT_EVENT, "EVENT#<event_id>", "EVENT"),
+    Shape(K.AUDIT_LATE, "LATE#<day>", "<appended>#<subject>#<seq>"),
 )
 SHAPE: dict[K, Shape] = {s.kind: s for s in STATE_SHAPES + AUDIT_SHAPES}
 
@@ -217,11 +221,11 @@ DAY_START = "EQUITY#~DAY"
 EQUITY_SNAPSHOT_PREFIX = "EQSNAP#"
 DEVICE_PREFIX = "DEVICE#"
 CONNECTION_SK = "CONN"  # a connection's own item, in its own partition
+VAULT_LOCK_SK = "LOCK#VAULT"  # one per user: their secret holds every broker's keys
 
 user_pk = _builder(USER_PREFIX)
 user_id_of = _reader(USER_PREFIX)
 credential_sk = _builder(CREDENTIAL_PREFIX)  # and the broker
-credential_lock_sk = _builder("LOCK#CRED#")  # and the broker
 order_sk = _builder(ORDER_PREFIX)
 open_orders_pk = _builder("OPEN#")  # gsi1's partition of a broker's open orders
 request_key_sk = _builder("REQUEST#")
@@ -374,6 +378,26 @@ audit_pk = _builder(AUDIT_PREFIX)  # and the subject (gsi2's partition too)
 audit_subject_of = _reader(AUDIT_PREFIX)
 audit_actor_pk = _builder("ACTOR#")  # gsi4's partition: one person's acts
 audit_event_pk = _builder("EVENT#")  # and the event id
+
+
+def audit_late_pk(appended: datetime) -> str:
+    """The late records appended on one UTC day."""
+    return f"LATE#{appended.astimezone(UTC).date().isoformat()}"
+
+
+def audit_late_days(since: datetime, until: datetime) -> list[str]:
+    """The partitions of the late records appended between the two times."""
+    first, last = since.astimezone(UTC).date(), until.astimezone(UTC).date()
+    return [
+        audit_late_pk(datetime.combine(first + timedelta(days=n), datetime.min.time(), UTC))
+        for n in range((last - first).days + 1)
+    ]
+
+
+def audit_late_position(sk: str) -> tuple[str, int]:
+    """The chain and seq a late record's marker names."""
+    subject, seq = sk.split("#", 1)[1].rsplit("#", 1)
+    return subject, int(seq)
 
 
 def seq_sk(seq: int) -> str:

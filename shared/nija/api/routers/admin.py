@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from nija import wiring
 from nija.api.auth import current_principal
+from nija.api.routers.auth import client_ip
 from nija.api.schemas import (
     AdminKillSwitchIn,
     BreakerOut,
@@ -18,17 +19,17 @@ from nija.api.schemas import (
     TierIn,
 )
 from nija.config import get_settings
-from nija.domain.errors import Forbidden
-from nija.domain.models import Principal, Role
+from nija.domain.models import Principal
 from nija.domain.switches import SwitchScope
 from nija.logic.accounts import Accounts
+from nija.logic.admin_access import admit
 from nija.logic.controls import Controls
 
 
-def admin(caller: Annotated[Principal, Depends(current_principal)]) -> Principal:
-    if caller.role is not Role.ADMIN:
-        raise Forbidden("this needs the admins group")
-    return caller
+def admin(caller: Annotated[Principal, Depends(current_principal)], request: Request) -> Principal:
+    """An admin with TOTP on (403 mfa_required, saying how to turn it on), from the stage's allowed
+    networks when it names any (403 ip_not_allowed)."""
+    return admit(caller, client_ip(request), get_settings().admin_networks)
 
 
 Admin = Annotated[Principal, Depends(admin)]
