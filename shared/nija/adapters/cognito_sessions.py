@@ -15,7 +15,7 @@ from nija.adapters.cognito import (
     _token_refused,
     _wrong_code,
 )
-from nija.domain.errors import Forbidden, InvalidInput, NijaError, NotFound
+from nija.domain.errors import Forbidden, InvalidInput, NijaError, NotFound, ServiceUnavailable
 
 
 def _wrong_current_password(message: str) -> NijaError:
@@ -34,6 +34,11 @@ def _nothing_to_send(message: str) -> NijaError:
 
 class _Quiet(NijaError):
     """A refusal that is not told to the caller (an unknown or confirmed address asking for a code)."""
+
+
+def _revocation_off(message: str) -> NijaError:
+    # The app client has token revocation off: our configuration, not the caller's request.
+    return ServiceUnavailable("signing out is not configured (token revocation on the app client)")
 
 
 _QUIET = ("UserNotFoundException", "InvalidParameterException", "NotAuthorizedException")
@@ -80,6 +85,7 @@ class CognitoSessions(CognitoIdentity):
             UnsupportedTokenTypeException=_refresh_refused,
             InvalidParameterException=_refresh_refused,
             NotAuthorizedException=_refresh_refused,
+            UnsupportedOperationException=_revocation_off,
         ):
             self._idp.revoke_token(Token=refresh_token, ClientId=self.client_id)
 
