@@ -266,9 +266,17 @@ def test_resend_answers_alike_and_mails_only_a_waiting_account(
         r = post(api, "/v1/auth/confirm/resend", {"email": address})
         assert r.status == 202 and r.body is None, (address, r.body)
     [message] = mails(outbox, waiting)
-    assert message["kind"] == "signup_confirmation" and code_in(message)
+    assert message["kind"] == "signup_confirmation"
+    code = code_in(message)
+    wrong = post(
+        api, "/v1/auth/confirm", {"email": waiting, "code": "000000" if code != "000000" else "111111"}
+    )
+    assert wrong.status == 401 and wrong.error["code"] == "invalid_code"
+    assert post(api, "/v1/auth/confirm", {"email": waiting, "code": code}).status == 204
+    assert login(api, waiting).status == 200
     assert not mails(outbox, confirmed) and not mails(outbox, unknown)
-    assert audited(email_subject(waiting))[0][:2] == ("auth.confirm_resend", "success")
+    actions = [e[:2] for e in audited(email_subject(waiting))]
+    assert ("auth.confirm_resend", "success") in actions and ("auth.confirm", "failure") in actions
     bad = post(api, "/v1/auth/confirm/resend", {"email": "nope"})
     assert bad.status == 422 and bad.error["code"] == "invalid_input"
 

@@ -19,6 +19,7 @@ emulator that is brought into line, so that the local stack gives what the cloud
   response header) and accepted any reset code not starting with its own prefix; here a reset needs
   the code sent, within the hour, and a password the pool's policy accepts.
 - RevokeToken (moto has none) ends a refresh token: a refresh with it is NotAuthorizedException.
+- Once a sign-up code was sent (ResendConfirmationCode), confirming needs that code: moto took any.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def _install_codes_and_revocation(models: Any) -> None:
 
     backend = models.CognitoIdpBackend
     forgot = backend.forgot_password
+    respond_confirm = CognitoIdpResponse.confirm_sign_up
 
     def forgot_by_email(self: Any, client_id: str, username: str) -> tuple[str | None, dict[str, Any]]:
         _, details = forgot(self, client_id, username)
@@ -157,12 +159,21 @@ def _install_codes_and_revocation(models: Any) -> None:
         _backend_of(self, client_id).revoke_token(client_id, self._get_param("Token"))
         return EmptyResult()
 
+    def confirm_with_the_code_sent(self: Any) -> ActionResult:
+        client_id = self._get_param("ClientId")
+        _, user = _pool_and_user(_backend_of(self, client_id), client_id, self._get_param("Username"))
+        sent = getattr(user, "nija_signup_code", None)
+        if sent is not None and self._get_param("ConfirmationCode") != sent:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        return respond_confirm(self)  # type: ignore[no-any-return]
+
     backend.forgot_password = forgot_by_email  # type: ignore[method-assign]
     backend.confirm_forgot_password = confirm_forgot_with_the_code  # type: ignore[method-assign]
     backend.resend_confirmation_code = resend_confirmation_code
     backend.revoke_token = revoke_token
     CognitoIdpResponse.resend_confirmation_code = respond_resend
     CognitoIdpResponse.revoke_token = respond_revoke
+    CognitoIdpResponse.confirm_sign_up = confirm_with_the_code_sent  # type: ignore[method-assign]
 
 
 def install() -> None:
