@@ -3,6 +3,7 @@ import { createApi } from "@reduxjs/toolkit/query/react";
 
 import { baseQuery } from "./base";
 import type {
+  ChangePasswordIn,
   ConfirmIn,
   DailyPnlSeries,
   Dashboard,
@@ -63,6 +64,9 @@ export const nijaApi = createApi({
     resetPassword: build.mutation<void, ResetIn>({
       query: (body) => ({ url: "/v1/auth/password/reset", method: "POST", body }),
     }),
+    changePassword: build.mutation<void, ChangePasswordIn>({
+      query: (body) => ({ url: "/v1/auth/password/change", method: "POST", body }),
+    }),
     me: build.query<Me, void>({ query: () => "/v1/me", providesTags: ["Me"] }),
     dashboard: build.query<Dashboard, void>({ query: () => "/v1/dashboard", providesTags: ["Dashboard"] }),
     equity: build.query<EquitySeries, EquityRange>({ query: (range) => equityQuery(range) }),
@@ -92,6 +96,7 @@ export const {
   useVerifyMfaMutation,
   useForgotPasswordMutation,
   useResetPasswordMutation,
+  useChangePasswordMutation,
   useMeQuery,
   useDashboardQuery,
   useEquityQuery,

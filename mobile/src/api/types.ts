@@ -11,6 +11,7 @@ export type ConfirmIn = Schemas["ConfirmIn"];
 export type MfaVerifyIn = Schemas["MfaVerifyIn"];
 export type EmailIn = Schemas["EmailIn"];
 export type ResetIn = Schemas["ResetIn"];
+export type ChangePasswordIn = Schemas["ChangePasswordIn"];
 export type Me = Schemas["MeOut"];
 export type Dashboard = Schemas["Dashboard"];
 export type Order = Schemas["OrderOut"];
