@@ -386,3 +386,35 @@ def connect_kraken(user_id: str, api_secret: str = KRAKEN_SECRET) -> Any:
         return wiring.vault_service().connect(
             user_id, BrokerName.KRAKEN, {"api_key": f"kraken-{user_id[:8]}", "api_secret": api_secret}
         )
+
+
+def routed(
+    event: dict[str, Any],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A sample API event (events/<function>/...) sent to another route, as API Gateway would on the
+    stage `test`: its path, method, JSON body and extra headers (multiValueHeaders dropped)."""
+    import copy
+    import json
+
+    routed_event = copy.deepcopy(event)
+    routed_event.pop("multiValueHeaders", None)
+    routed_event["headers"].update(headers or {})
+    routed_event.update(path=path, httpMethod=method, resource=path, body=json.dumps(body or {}))
+    routed_event["requestContext"].update(path=f"/test{path}", httpMethod=method, resourcePath=path)
+    return routed_event
+
+
+def emailed_code(outbox: Any, to: str) -> str:
+    """The code in the newest message to `to` in a JSON-lines email outbox (nija.adapters.mail)."""
+    import json
+    import re
+    from pathlib import Path
+
+    messages = [json.loads(line) for line in Path(outbox).read_text().splitlines()]
+    found = re.search(r"\b(\d{6})\b", [m for m in messages if m["to"] == to][-1]["body"])
+    assert found is not None
+    return found.group(1)

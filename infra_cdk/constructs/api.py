@@ -108,6 +108,7 @@ def _preflight(web_origin: str | None) -> apigw.CorsOptions | None:
         allow_origins=[web_origin],
         allow_methods=list(cors.ALLOWED_METHODS),
         allow_headers=list(cors.ALLOWED_HEADERS),
+        allow_credentials=cors.ALLOW_CREDENTIALS,
         max_age=Duration.seconds(cors.MAX_AGE_S),
         status_code=204,
     )
@@ -125,6 +126,8 @@ def refusal_headers(settings: StageSettings) -> dict[str, str]:
     if settings.web_origin:
         headers["Access-Control-Allow-Origin"] = settings.web_origin
         headers["Access-Control-Expose-Headers"] = ",".join(cors.EXPOSED_HEADERS)
+        if cors.ALLOW_CREDENTIALS:  # the web client's refresh cookie
+            headers["Access-Control-Allow-Credentials"] = "true"
         headers["Vary"] = "Origin"
     return headers
 

@@ -225,6 +225,9 @@ class ServiceStack(Stack):
         data.audit.grant_append(self.dashboard_api.function)  # every sign-up, login and MFA attempt
         # A failed sign-up deletes the directory user it made.
         users.pool.grant(self.dashboard_api.function, "cognito-idp:AdminDeleteUser")
+        # A password reset ends every session of the account (POST /v1/auth/password/reset); the other
+        # recovery calls are authorized by the user's own token or by nobody (no IAM).
+        users.pool.grant(self.dashboard_api.function, "cognito-idp:AdminUserGlobalSignOut")
         # DELETE /v1/me erases the account: the same directory user deletion as above, and the
         # user's vault secrets (DeleteSecret only). GET /v1/me/export reads the user's own audit chain
         # with the Query every audit writer holds on the table (no index).

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from nija.logic.positions import PositionBook
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
+    from nija.logic.recovery import Recovery
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
@@ -249,6 +250,15 @@ class Container:
             audit=self.audit_records,
             auto_confirm=self.settings.auto_confirm_signup,
             verdicts=self.verdicts,
+        )
+
+    @cached_property
+    def recovery(self) -> Recovery:
+        from nija.adapters.cognito_sessions import CognitoSessions
+        from nija.logic.recovery import Recovery
+
+        return Recovery(
+            idp=CognitoSessions(), users=self.users, guards=self.login_guards, audit=self.audit_records
         )
 
     @property

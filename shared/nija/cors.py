@@ -15,6 +15,9 @@ from collections.abc import Iterable
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
 EXPOSED_HEADERS = ("Retry-After",)
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Credentialed calls from the configured origins: a web client's refresh cookie (nija.api.refresh_cookie)
+# reaches the refresh and logout routes, which check the Origin themselves. Never with `*`.
+ALLOW_CREDENTIALS = True
 MAX_AGE_S = 600  # browsers cache a preflight this long (Chromium caps it at 7,200)
 
 # `npx expo start --web` serves the app from the Metro dev server on port 8081.

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from nija.logic.positions import PositionBook
     from nija.logic.pretrade import PreTradeGuard
     from nija.logic.realtime import Realtime
+    from nija.logic.recovery import Recovery
     from nija.logic.scan import Scanner
     from nija.logic.settings import SettingsService
     from nija.logic.vault import CachedVaultReader, VaultService
@@ -158,6 +159,10 @@ def directory() -> CognitoIdentity:
 
 def accounts() -> Accounts:
     return container().accounts
+
+
+def recovery() -> Recovery:
+    return container().recovery
 
 
 def vault() -> KmsSecretsVault:

@@ -67,7 +67,8 @@ def test_a_preflight_from_the_dev_server_is_answered_without_a_token(stack) -> N
     allowed = {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
     assert {"authorization", "content-type", "idempotency-key"} <= allowed
     assert "POST" in r.headers["access-control-allow-methods"]
-    assert "access-control-allow-credentials" not in r.headers
+    # Credentialed for the configured origin only (a web client's refresh cookie), never with `*`.
+    assert r.headers["access-control-allow-credentials"] == "true"
 
 
 def test_an_origin_not_configured_gets_no_cors_grant(stack) -> None:  # type: ignore[no-untyped-def]

@@ -82,6 +82,21 @@ def test_signed_up_in_the_app_then_offline_a_reload_shows_the_kept_dashboard(sta
     ]
 
 
+def test_the_refresh_token_is_a_cookie_no_script_reads_and_a_reload_keeps_the_session(stack) -> None:  # type: ignore[no-untyped-def]
+    email, password = f"jar-{uuid.uuid4().hex[:8]}@example.com", "Jar-Passw0rd-42!"
+    assert (
+        httpx.post(f"{stack.api}/v1/auth/signup", json={"email": email, "password": password}).status_code
+        == 201
+    )
+    shown = _browse("cookie-reload.mjs", f"{stack.api}/app/", email, password)
+    assert shown["before"] == shown["after"] == "Equity: 0.00"  # signed in still, after the reload
+    assert "nija_refresh" not in shown["script_sees"] and "refresh" not in shown["script_sees"]
+    assert sorted((c["name"], c["path"], c["httpOnly"], c["sameSite"]) for c in shown["cookies"]) == [  # type: ignore[attr-defined]
+        ("nija_refresh", "/v1/auth/logout", True, "Strict"),
+        ("nija_refresh", "/v1/auth/refresh", True, "Strict"),
+    ]
+
+
 def _subject(token: str) -> str:
     payload = token.split(".")[1]
     return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])

@@ -27,7 +27,7 @@ from contract_kit import (
     paper_user,
     queue_paper_order,
 )
-from kit import KRAKEN_SECRET, queued_event
+from kit import KRAKEN_SECRET, emailed_code, password_tokens, queued_event, routed
 
 from nija import wiring
 from nija.config import get_settings
@@ -166,10 +166,48 @@ def api_keys(case: str, broker: str, body: dict[str, str] | None) -> None:
     assert reply["statusCode"] < 300, reply
 
 
-def _dashboard(given: Any) -> None:
+RECOVERING = "recovering@example.com"
+PASSWORDS = ("Contract-Passw0rd-1!", "Contract-Passw0rd-2!", "Contract-Passw0rd-3!")
+
+
+def _dashboard_world(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The API's world, and a pool user who will recover the account and end sessions."""
+    pool = _api_world(request)
+    outbox = request.getfixturevalue("tmp_path") / "email-outbox.jsonl"
+    env(request, email_outbox=str(outbox))
+    user_id = identity.create_confirmed_user(pool, RECOVERING, PASSWORDS[0], wiring.users())
+    return {"pool": pool, "outbox": outbox, "user_id": user_id}
+
+
+def _route(method: str, path: str, body: dict[str, Any], user_id: str = "", token: str = "") -> None:
+    base = (
+        load_event("dashboard_api/auth_mfa_setup", user_id=user_id, token=token)
+        if user_id
+        else load_event("dashboard_api/auth_login_user", email=RECOVERING, password="x")
+    )
+    reply = handler("dashboard_api", routed(base, method, path, body))
+    assert reply["statusCode"] < 300, reply
+
+
+def _dashboard(given: dict[str, Any]) -> None:
     api("dashboard_api", "me", user_id=ALICE)
     api("dashboard_api", "settings_get", user_id=ALICE)
     api("dashboard_api", "dashboard", user_id=ALICE)
+    # Recovery and sessions (issue 16): a reset ends every session (an admin's global sign-out).
+    _route("POST", "/v1/auth/password/forgot", {"email": RECOVERING})
+    code = emailed_code(given["outbox"], RECOVERING)
+    reset = {"email": RECOVERING, "code": code, "new_password": PASSWORDS[1]}
+    _route("POST", "/v1/auth/password/reset", reset)
+    _route("POST", "/v1/auth/confirm/resend", {"email": RECOVERING})
+    tokens = password_tokens(given["pool"].client_id, RECOVERING, PASSWORDS[1])
+    _route("POST", "/v1/auth/logout", {"refresh_token": tokens["RefreshToken"]})
+    tokens = password_tokens(given["pool"].client_id, RECOVERING, PASSWORDS[1])
+    signed_in = {"user_id": given["user_id"], "token": tokens["AccessToken"]}
+    _route("DELETE", "/v1/auth/mfa", {"code": "123456"}, **signed_in)
+    change = {"current_password": PASSWORDS[1], "new_password": PASSWORDS[2]}
+    _route("POST", "/v1/auth/password/change", change, **signed_in)  # every session ends
+    tokens = password_tokens(given["pool"].client_id, RECOVERING, PASSWORDS[2])
+    _route("POST", "/v1/auth/logout", {"refresh_token": tokens["RefreshToken"], "everywhere": True})
 
 
 def _admin_world(request: pytest.FixtureRequest) -> None:
@@ -243,7 +281,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow("executor", f"{DEV}-executor-kraken", _kraken_due, _reconcile_kraken),
     Flow("strategy_scan", f"{DEV}-scan-paper", _scan_users, _scan),
     Flow("trading_api", f"{DEV}-trading-api", _api_world, _trade),
-    Flow("dashboard_api", f"{DEV}-dashboard-api", _api_world, _dashboard),
+    Flow("dashboard_api", f"{DEV}-dashboard-api", _dashboard_world, _dashboard),
     Flow("admin_api", f"{DEV}-admin-api", _admin_world, _administer),
     Flow("audit_anchor", f"{DEV}-audit-anchor", _anchored, _anchor),
     Flow("audit_writer", f"{DEV}-audit-writer", _outbox_events, _append),

@@ -21,6 +21,12 @@ ROUTES = {
     ("POST", "/v1/auth/login"): (DASHBOARD, PUBLIC),
     ("POST", "/v1/auth/refresh"): (DASHBOARD, PUBLIC),
     ("POST", "/v1/auth/mfa/verify"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/password/forgot"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/password/reset"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/confirm/resend"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/logout"): (DASHBOARD, PUBLIC),
+    ("POST", "/v1/auth/password/change"): (DASHBOARD, USER),
+    ("DELETE", "/v1/auth/mfa"): (DASHBOARD, USER),
     ("POST", "/v1/auth/mfa/setup"): (DASHBOARD, USER),
     ("POST", "/v1/auth/mfa/enable"): (DASHBOARD, USER),
     ("GET", "/v1/me"): (DASHBOARD, USER),
@@ -102,7 +108,8 @@ def test_a_dev_stage_answers_preflights_for_the_expo_dev_server_only(dev: Synth,
         assert headers["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
         allowed = headers["method.response.header.Access-Control-Allow-Headers"]
         assert allowed == "'Authorization,Content-Type,Idempotency-Key'"
-        assert "Access-Control-Allow-Credentials" not in str(headers)
+        # Credentialed (the refresh cookie of a web client), for the one exact origin only.
+        assert headers["method.response.header.Access-Control-Allow-Credentials"] == "'true'"
     # A prod stage has no web origin until its operator names one.
     assert not [route for route in _methods(prod.service_json, preflights=True) if route[0] == "OPTIONS"]
 
@@ -114,6 +121,7 @@ def test_gateway_refusals_name_the_web_origin_so_the_app_can_read_them(dev: Synt
             assert headers.get("gatewayresponse.header.Access-Control-Allow-Origin") == origin
             if origin:
                 assert headers["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
+                assert headers["gatewayresponse.header.Access-Control-Allow-Credentials"] == "'true'"
 
 
 def test_the_functions_name_the_same_origin(dev: Synth, prod: Synth) -> None:

@@ -316,7 +316,10 @@ def test_dashboard_api_compensates_a_failed_signup_and_issues_no_keys(dev: Synth
         _flush_verdicts(dev),  # an erasure: the user's cached authorizations go at once
     }
     pool_id = next(iter(resources(dev.service_json, "AWS::Cognito::UserPool")))
-    assert _allowed(dev, fn_id, "cognito-idp:") == {("cognito-idp:AdminDeleteUser", f"<{pool_id}.Arn>")}
+    assert _allowed(dev, fn_id, "cognito-idp:") == {
+        ("cognito-idp:AdminDeleteUser", f"<{pool_id}.Arn>"),
+        ("cognito-idp:AdminUserGlobalSignOut", f"<{pool_id}.Arn>"),  # a password reset ends every session
+    }
 
 
 def test_admin_api_manages_users_and_touches_no_keys(dev: Synth) -> None:
@@ -410,6 +413,7 @@ def test_mobile_client_flows_and_token_lifetimes(dev: Synth) -> None:
     assert sorted(props["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
     assert props["GenerateSecret"] is False
     assert props["PreventUserExistenceErrors"] == "ENABLED"
+    assert props["EnableTokenRevocation"] is True  # POST /v1/auth/logout revokes a refresh token
     minutes = {"minutes": 1, "hours": 60, "days": 24 * 60}
     units, cat = props["TokenValidityUnits"], dev.catalogue  # the local pool reads the same figures
     assert props["AccessTokenValidity"] * minutes[units["AccessToken"]] == cat.access_token_minutes == 15

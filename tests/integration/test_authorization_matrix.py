@@ -35,6 +35,10 @@ PUBLIC = {
     "/v1/auth/login",
     "/v1/auth/refresh",
     "/v1/auth/mfa/verify",
+    "/v1/auth/password/forgot",
+    "/v1/auth/password/reset",
+    "/v1/auth/confirm/resend",
+    "/v1/auth/logout",
 }
 
 
@@ -237,6 +241,31 @@ def test_the_token_check_follows_the_route_table(world: World) -> None:
                 assert r.json()["error"]["code"] == "unauthenticated"
             checked += 1
     assert checked > len(ROUTES)
+
+
+def test_the_recovery_routes_are_in_the_matrix(world: World) -> None:
+    """The signed-in ones are checked with every bad credential above; the public ones answer without
+    a token (422 for an empty body, never 401)."""
+    protected = protected_routes(world.app, world)
+    assert ("POST", "/v1/auth/password/change") in protected and ("DELETE", "/v1/auth/mfa") in protected
+    for path in ("password/forgot", "password/reset", "confirm/resend", "logout"):
+        assert f"/v1/auth/{path}" in PUBLIC and route_for("POST", f"/v1/auth/{path}").public  # type: ignore[union-attr]
+        r = call(world, "POST", f"/v1/auth/{path}", None)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input", (path, r.text)
+
+
+def test_a_signed_in_user_changes_the_password_and_turns_totp_off(world: World) -> None:
+    """With a valid token the signed-in recovery routes reach the caller's account."""
+    address = f"dave-{uuid.uuid4().hex[:8]}@example.com"
+    wiring.accounts().sign_up(address, PASSWORD)
+    dave = f"Bearer {tokens(world.pool.client_id, address)['AccessToken']}"
+    off = world.app.request(
+        "DELETE", "/v1/auth/mfa", headers={"Authorization": dave}, json={"code": "123456"}
+    )
+    assert off.status_code == 204, off.text
+    body = {"current_password": PASSWORD, "new_password": "Matrix-Passw0rd-2!"}
+    changed = world.app.post("/v1/auth/password/change", headers={"Authorization": dave}, json=body)
+    assert changed.status_code == 204, changed.text
 
 
 def test_a_valid_token_starts_totp_enrolment(world: World) -> None:

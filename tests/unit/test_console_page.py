@@ -85,7 +85,7 @@ def test_under_a_stage_path_an_admin_with_mfa_signs_in_and_calls_that_stage() ->
         "/dev/admin/console",
         [
             (200, {"challenge": "SOFTWARE_TOKEN_MFA", "session": "s" * 30}),
-            (200, {"access_token": "access-1", "refresh_token": "refresh-1"}),
+            (200, {"access_token": "access-1"}),  # the refresh token came as an HttpOnly cookie
             (200, {"items": [user]}),
             (401, {"error": {"code": "unauthenticated", "message": "expired"}}),  # the token expired
             (200, {"access_token": "access-2"}),
@@ -102,7 +102,14 @@ def test_under_a_stage_path_an_admin_with_mfa_signs_in_and_calls_that_stage() ->
         ("GET", "/dev/admin/health"),
     ]
     verify = result["calls"][1]  # type: ignore[index]
-    assert verify["body"] == {"email": "admin@example.com", "session": "s" * 30, "code": "123456"}
+    assert verify["body"] == {
+        "email": "admin@example.com",
+        "session": "s" * 30,
+        "code": "123456",
+        "refresh_cookie": True,  # the page's script never holds the refresh token
+    }
+    assert result["calls"][0]["body"]["refresh_cookie"] is True  # type: ignore[index]
+    assert result["calls"][4]["body"] == {}  # type: ignore[index]  # the cookie, not a token in the body
     assert result["calls"][2]["auth"] == "Bearer access-1"  # type: ignore[index]
     assert result["calls"][5]["auth"] == "Bearer access-2"  # type: ignore[index]
     assert result["console"] is True and result["users"] == 1 and result["error"] == ""

@@ -6,12 +6,14 @@ import { fetchBaseQuery } from "@reduxjs/toolkit/query/react";
 import { tokenStore } from "@/features/session/tokenStore";
 import { accessRenewed, signedOut, type SessionState } from "@/features/session/sessionSlice";
 
-import { apiBaseUrl } from "./config";
+import { apiBaseUrl, refreshInCookie } from "./config";
 
 export type ApiError = FetchBaseQueryError & { retryAfterS?: number };
 
 const raw = fetchBaseQuery({
   baseUrl: "",
+  // The web build on another origin (the Expo dev server) receives and sends the refresh cookie.
+  credentials: refreshInCookie() ? "include" : "same-origin",
   prepareHeaders: (headers, { getState }) => {
     const token = (getState() as { session: SessionState }).session.accessToken;
     if (token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${token}`);
@@ -32,18 +34,22 @@ export interface Renewal {
 
 let refreshing: Promise<Renewal> | undefined;
 
-/** A new access token from the stored refresh token, one request however many callers ask at once:
- * the calls a 401 failed, and the session restored at start. A network failure is neither. */
+/** A new access token from the stored refresh token (on the web, the refresh cookie), one request
+ * however many callers ask at once: the calls a 401 failed, and the session restored at start. A
+ * network failure is neither. */
 export function renewAccess(): Promise<Renewal> {
   refreshing ??= (async (): Promise<Renewal> => {
-    const refreshToken = await tokenStore.read();
-    if (!refreshToken) return { refused: false };
+    const cookie = refreshInCookie();
+    const refreshToken = cookie ? null : await tokenStore.read();
+    if (!cookie && !refreshToken) return { refused: false };
     const response = await fetch(`${apiBaseUrl()}/v1/auth/refresh`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: refreshToken }),
+      credentials: cookie ? "include" : "same-origin",
+      body: JSON.stringify(cookie ? {} : { refresh_token: refreshToken }),
     });
     const access = response.ok ? (((await response.json()) as { access_token?: string }).access_token ?? undefined) : undefined;
+    // On the web, no cookie (422: never signed in here) is no session; a refused one is 401.
     return { access, refused: response.status === 401 };
   })().finally(() => {
     refreshing = undefined;
@@ -51,7 +57,16 @@ export function renewAccess(): Promise<Renewal> {
   return refreshing;
 }
 
-const NO_RETRY = ["/v1/auth/login", "/v1/auth/refresh", "/v1/auth/signup", "/v1/auth/confirm", "/v1/auth/mfa/verify"];
+// The keyless routes: their 401 is a wrong password or code, not an expired access token.
+const NO_RETRY = [
+  "/v1/auth/login",
+  "/v1/auth/refresh",
+  "/v1/auth/signup",
+  "/v1/auth/confirm",
+  "/v1/auth/mfa/verify",
+  "/v1/auth/password/forgot",
+  "/v1/auth/password/reset",
+];
 
 export const baseQuery: BaseQueryFn<string | FetchArgs, unknown, ApiError> = async (args, api, extra) => {
   const request = absolute(args);

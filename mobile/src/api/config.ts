@@ -16,6 +16,13 @@ export function apiBaseUrl(): string {
   return `http://${host ?? "127.0.0.1"}:${LOCAL_API_PORT}`;
 }
 
+/** Web clients keep the refresh token in an HttpOnly cookie the API sets (`refresh_cookie`), out of
+ * reach of every script on the page, and a reload keeps the session; native ones keep it in the
+ * platform's secure store and send it in the body. */
+export function refreshInCookie(): boolean {
+  return Platform.OS === "web";
+}
+
 /** The realtime socket: the local stack's /ws, or a deployed stage's WebSocketUrl output. */
 export function websocketUrl(accessToken: string): string {
   const configured = process.env.EXPO_PUBLIC_WS_URL;

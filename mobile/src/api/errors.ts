@@ -17,6 +17,7 @@ const FRIENDLY: Record<string, string> = {
   weak_password: "This password does not meet the rules below.",
   invalid_code: "That code is not right. Check your authenticator or email and try again.",
   expired_code: "That code has expired. Ask for a new one.",
+  wrong_password: "That is not your current password.",
   not_confirmed: "Confirm your email address first: enter the code we sent you.",
   account_inactive: "This account is disabled or being deleted.",
 };

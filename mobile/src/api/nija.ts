@@ -3,9 +3,11 @@ import { createApi } from "@reduxjs/toolkit/query/react";
 
 import { baseQuery } from "./base";
 import type {
+  ChangePasswordIn,
   ConfirmIn,
   DailyPnlSeries,
   Dashboard,
+  EmailIn,
   EquitySeries,
   LoginIn,
   Me,
@@ -13,6 +15,7 @@ import type {
   Order,
   OrdersPage,
   PositionsPage,
+  ResetIn,
   SignupIn,
   SignupOut,
   Tokens,
@@ -55,6 +58,15 @@ export const nijaApi = createApi({
     verifyMfa: build.mutation<Tokens, MfaVerifyIn>({
       query: (body) => ({ url: "/v1/auth/mfa/verify", method: "POST", body }),
     }),
+    forgotPassword: build.mutation<void, EmailIn>({
+      query: (body) => ({ url: "/v1/auth/password/forgot", method: "POST", body }),
+    }),
+    resetPassword: build.mutation<void, ResetIn>({
+      query: (body) => ({ url: "/v1/auth/password/reset", method: "POST", body }),
+    }),
+    changePassword: build.mutation<void, ChangePasswordIn>({
+      query: (body) => ({ url: "/v1/auth/password/change", method: "POST", body }),
+    }),
     me: build.query<Me, void>({ query: () => "/v1/me", providesTags: ["Me"] }),
     dashboard: build.query<Dashboard, void>({ query: () => "/v1/dashboard", providesTags: ["Dashboard"] }),
     equity: build.query<EquitySeries, EquityRange>({ query: (range) => equityQuery(range) }),
@@ -82,6 +94,9 @@ export const {
   useConfirmMutation,
   useLogInMutation,
   useVerifyMfaMutation,
+  useForgotPasswordMutation,
+  useResetPasswordMutation,
+  useChangePasswordMutation,
   useMeQuery,
   useDashboardQuery,
   useEquityQuery,

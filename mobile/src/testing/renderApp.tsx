@@ -11,6 +11,7 @@ import OrdersRoute from "@/app/(app)/orders/index";
 import PositionsRoute from "@/app/(app)/positions";
 import SecurityRoute from "@/app/(app)/security";
 import TradesRoute from "@/app/(app)/trades";
+import ForgotPasswordRoute from "@/app/forgot-password";
 import IndexRoute from "@/app/index";
 import MfaRoute from "@/app/mfa";
 import SignInRoute from "@/app/sign-in";
@@ -33,6 +34,7 @@ export async function renderApp(initialUrl: string, store: AppStore = makeStore(
       "sign-in": SignInRoute,
       "sign-up": SignUpRoute,
       confirm: ConfirmRoute,
+      "forgot-password": ForgotPasswordRoute,
       mfa: MfaRoute,
       "(app)/_layout": SignedInLayout,
       "(app)/dashboard": DashboardRoute,

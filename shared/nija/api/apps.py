@@ -61,6 +61,7 @@ def build_app(
             allow_methods=list(cors.ALLOWED_METHODS),
             allow_headers=list(cors.ALLOWED_HEADERS),
             expose_headers=list(cors.EXPOSED_HEADERS),
+            allow_credentials=cors.ALLOW_CREDENTIALS,
             max_age=cors.MAX_AGE_S,
         )
     app.add_middleware(ApiResponses)  # outermost: every refusal, the middlewares' own too, in its shape

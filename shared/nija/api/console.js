@@ -1,4 +1,6 @@
-let token = null, refresh = null, session = null, usersNext = null;
+// The refresh token never reaches this script: it is an HttpOnly cookie (`refresh_cookie`), which the
+// browser sends to the refresh and logout routes only, from this origin only.
+let token = null, session = null, usersNext = null;
 // The page is served at <stage>/admin/console (API Gateway's stage path on AWS, nothing locally):
 // every call goes to the same stage.
 const BASE = location.pathname.replace(/\/admin\/console\/?$/, "");
@@ -11,7 +13,7 @@ function row(cells) {
   return tr;
 }
 async function post(path, body) {
-  const r = await fetch(url(path), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const r = await fetch(url(path), { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const b = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error((b.error && b.error.message) || r.status);
   return b;
@@ -20,8 +22,8 @@ async function api(method, path, body, retried) {
   const headers = { Authorization: "Bearer " + token };
   if (body !== undefined) headers["content-type"] = "application/json";
   const r = await fetch(url(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (r.status === 401 && refresh && !retried) {  // the access token expired: refresh it once
-    signedIn(await post("/v1/auth/refresh", { refresh_token: refresh }));
+  if (r.status === 401 && token && !retried) {  // the access token expired: refresh it once (the cookie)
+    signedIn(await post("/v1/auth/refresh", {}));
     return api(method, path, body, true);
   }
   const answer = await r.json().catch(() => ({}));
@@ -31,13 +33,13 @@ async function api(method, path, body, retried) {
 function shown(promise) { $("error").textContent = ""; promise.catch((e) => { $("error").textContent = e.message; }); }
 function signedIn(tokens) {
   if (!tokens.access_token) throw new Error("sign-in failed");
-  token = tokens.access_token; refresh = tokens.refresh_token || refresh;
+  token = tokens.access_token;
   $("login").hidden = true; $("mfa").hidden = true; $("console").hidden = false;
 }
 
 $("login").addEventListener("submit", (e) => {
   e.preventDefault();
-  post("/v1/auth/login", { email: $("email").value, password: $("password").value })
+  post("/v1/auth/login", { email: $("email").value, password: $("password").value, refresh_cookie: true })
     .then((b) => {
       if (b.challenge === "SOFTWARE_TOKEN_MFA") {  // MFA on: the code from the authenticator app
         session = b.session; $("login").hidden = true; $("mfa").hidden = false; $("code").focus();
@@ -49,7 +51,7 @@ $("login").addEventListener("submit", (e) => {
 });
 $("mfa").addEventListener("submit", (e) => {
   e.preventDefault();
-  post("/v1/auth/mfa/verify", { email: $("email").value, session, code: $("code").value })
+  post("/v1/auth/mfa/verify", { email: $("email").value, session, code: $("code").value, refresh_cookie: true })
     .then((b) => { signedIn(b); loadUsers(false); })
     .catch((err) => { $("mfa-error").textContent = err.message; });
 });
@@ -73,6 +75,9 @@ async function loadUsers(more) {
   }
   usersNext = page.next_token || null; $("more-users").hidden = !usersNext;
 }
+$("sign-out").onclick = () => shown(post("/v1/auth/logout", {}).then(() => {  // ends the session, clears the cookie
+  token = null; $("console").hidden = true; $("login").hidden = false;
+}));
 $("load-users").onclick = () => shown(loadUsers(false));
 $("more-users").onclick = () => shown(loadUsers(true));
 $("load-health").onclick = () => shown(api("GET", "/admin/health").then((h) => { $("health").textContent = JSON.stringify(h, null, 2); }));

@@ -5,9 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from nija.api.apps import build_app, docs_enabled
-from nija.api.routers import analytics, auth, devices, health, me, settings
+from nija.api.routers import analytics, auth, devices, health, me, recovery, settings
 
-DASHBOARD_ROUTERS = (health.router, auth.router, me.router, settings.router, analytics.router, devices.router)
+DASHBOARD_ROUTERS = (
+    health.router,
+    auth.router,
+    recovery.router,
+    me.router,
+    settings.router,
+    analytics.router,
+    devices.router,
+)
 
 
 def create_dashboard_app() -> FastAPI:

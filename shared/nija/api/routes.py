@@ -31,6 +31,14 @@ ROUTES: tuple[Route, ...] = (
         Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
         for name in ("signup", "confirm", "login", "refresh", "mfa/verify")
     ),
+    # Recovery: each email address is also held to a few codes and wrong codes (nija.logic.recovery). Logout
+    # is public: the refresh token it ends (in the body or the cookie) is its credential.
+    *(
+        Route(f"/v1/auth/{name}", ("POST",), "dashboard_api", public=True)
+        for name in ("password/forgot", "password/reset", "confirm/resend", "logout")
+    ),
+    Route("/v1/auth/password/change", ("POST",), "dashboard_api"),
+    Route("/v1/auth/mfa", ("DELETE",), "dashboard_api"),
     Route("/v1/auth/mfa/setup", ("POST",), "dashboard_api"),
     Route("/v1/auth/mfa/enable", ("POST",), "dashboard_api"),
     Route("/v1/me", ("GET", "DELETE"), "dashboard_api"),

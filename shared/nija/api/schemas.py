@@ -119,19 +119,51 @@ class ConfirmIn(Strict):
 class LoginIn(Strict):
     email: Email
     password: Password
+    # A web client's ask: the refresh token in an HttpOnly cookie, not in the body.
+    refresh_cookie: bool = False
 
 
 class RefreshIn(Strict):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    # Or none, and the refresh cookie (nija.api.refresh_cookie) instead.
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
+    # A web client's ask: the refresh token in an HttpOnly cookie, not in the body.
+    refresh_cookie: bool = False
 
 
 class MfaVerifyIn(Strict):
     email: Email
     session: str = Field(min_length=20, max_length=2048)  # Cognito's bounds for a challenge session
     code: Code
+    # A web client's ask: the refresh token in an HttpOnly cookie, not in the body.
+    refresh_cookie: bool = False
 
 
 class MfaEnableIn(Strict):
+    code: Code
+
+
+class EmailIn(Strict):
+    email: Email
+
+
+class ResetIn(Strict):
+    email: Email
+    code: Code
+    new_password: Password
+
+
+class ChangePasswordIn(Strict):
+    current_password: Password
+    new_password: Password
+
+
+class LogoutIn(Strict):
+    # Or none, and the refresh cookie instead.
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=4096)
+    everywhere: bool = False  # end every session of the user, not only this one
+
+
+class MfaDisableIn(Strict):
     code: Code
 
 

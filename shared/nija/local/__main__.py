@@ -10,10 +10,12 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import uvicorn
 
 from nija.catalogue import catalogue
+from nija.config import get_settings
 from nija.domain.ip_limits import IpLimit
 from nija.local import identity, log_context
 from nija.local.stack import (
@@ -80,6 +82,7 @@ NIJA local stack is up (stage {stage}).
   Demo login: {email} / {password}
   Admin login: {admin_email} / {admin_password}, then a code from TOTP secret: {admin_totp}
              (an authenticator app, or: .venv/bin/python -m nija.local.totp {admin_totp})
+  Email outbox: {outbox}  (password reset and sign-up codes: nothing is sent)
 
   TOKEN=$(curl -s -X POST {api}/v1/auth/login -H 'content-type: application/json' \\
       -d '{{"email":"{email}","password":"{password}"}}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["access_token"])')
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
                     admin_email=identity.ADMIN_EMAIL,
                     admin_password=identity.ADMIN_PASSWORD,
                     admin_totp=admin_totp,
+                    outbox=Path(get_settings().email_outbox).resolve(),
                 ),
                 flush=True,
             )

@@ -14,12 +14,20 @@ emulator that is brought into line, so that the local stack gives what the cloud
   tokens for the old account's refresh token.
 - An MFA challenge's session is its user's: moto signed in whichever USERNAME came with it.
 - Confirming an account that is confirmed already is NotAuthorizedException: moto confirmed again.
+- ForgotPassword and ResendConfirmationCode email their code, as Cognito does: to the local email
+  outbox (NIJA_EMAIL_OUTBOX, nija.adapters.mail). moto sent nothing (it put the reset code in a
+  response header) and accepted any reset code not starting with its own prefix; here a reset needs
+  the code sent, within the hour, and a password the pool's policy accepts.
+- RevokeToken (moto has none) ends a refresh token: a refresh with it is NotAuthorizedException.
+- Once a sign-up code was sent (ResendConfirmationCode), confirming needs that code: moto took any.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
@@ -30,6 +38,7 @@ VALIDITY = {
     "refresh": ("RefreshTokenValidity", "RefreshToken", "days"),
 }
 MFA_CHALLENGES = ("SOFTWARE_TOKEN_MFA", "SMS_MFA")
+CODE_LIFETIME_S = 3600  # Cognito's reset codes last an hour
 
 clock: Callable[[], float] = time.time  # when refresh tokens are issued and checked (tests move it)
 
@@ -51,6 +60,120 @@ def _issued(pool: Any) -> dict[str, tuple[float, str]]:
     if not hasattr(pool, "nija_refresh_issued"):
         pool.nija_refresh_issued = {}
     return pool.nija_refresh_issued  # type: ignore[no-any-return]
+
+
+def deliver_code(user: Any, kind: str, code: str) -> None:
+    """Email a code to the user's address the local way: a line in the email outbox."""
+    from nija.adapters.mail import RecordedMail
+    from nija.config import get_settings
+    from nija.ports.mail import Email
+
+    what = {"password_reset": "password reset", "signup_confirmation": "sign-up confirmation"}[kind]
+    RecordedMail(Path(get_settings().email_outbox)).send(
+        Email(
+            to=user.attribute_lookup.get("email", user.username),
+            subject=f"Your NIJA {what} code",
+            body=f"Your {what} code is {code}. It is valid for one hour.",
+            kind=kind,
+        )
+    )
+
+
+def _pool_and_user(backend: Any, client_id: str, username: str) -> tuple[Any, Any]:
+    from moto.cognitoidp.exceptions import ResourceNotFoundError
+
+    for user_pool in backend.user_pools.values():
+        if client_id in user_pool.clients:
+            return user_pool, user_pool._get_user(username)
+    raise ResourceNotFoundError(client_id)
+
+
+def _install_codes_and_revocation(models: Any) -> None:
+    from moto.cognitoidp.exceptions import (
+        CodeMismatchException,
+        ExpiredCodeException,
+        InvalidParameterException,
+        UserNotFoundError,
+    )
+    from moto.cognitoidp.models import find_account_region_by_value
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    backend = models.CognitoIdpBackend
+    forgot = backend.forgot_password
+    respond_confirm = CognitoIdpResponse.confirm_sign_up
+
+    def forgot_by_email(self: Any, client_id: str, username: str) -> tuple[str | None, dict[str, Any]]:
+        _, details = forgot(self, client_id, username)
+        _, user = _pool_and_user(self, client_id, username)
+        if user is not None:
+            code = f"{secrets.randbelow(1_000_000):06d}"
+            user.confirmation_code, user.nija_code_at = code, clock()
+            deliver_code(user, "password_reset", code)
+        return None, details  # the code goes by email only, not in moto's response header
+
+    def confirm_forgot_with_the_code(
+        self: Any, client_id: str, username: str, password: str, confirmation_code: str
+    ) -> None:
+        user_pool, user = _pool_and_user(self, client_id, username)
+        if user is None or not user.confirmation_code or user.confirmation_code != confirmation_code:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        if clock() >= getattr(user, "nija_code_at", 0.0) + CODE_LIFETIME_S:
+            raise ExpiredCodeException("Invalid code provided, please request a code again.")
+        self._validate_password(user_pool_id=user_pool.id, password=password)
+        user.password, user.confirmation_code = password, None
+        if user.status is models.UserStatus.RESET_REQUIRED:
+            user.status = models.UserStatus.CONFIRMED
+
+    def resend_confirmation_code(self: Any, client_id: str, username: str) -> dict[str, Any]:
+        user_pool, user = _pool_and_user(self, client_id, username)
+        if user is None:
+            raise UserNotFoundError("Username/client id combination not found.")
+        if user.status is models.UserStatus.CONFIRMED:
+            raise InvalidParameterException("User is already confirmed.")
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        user.nija_signup_code = code
+        deliver_code(user, "signup_confirmation", code)
+        recovery = user_pool.extended_config.get("AccountRecoverySetting")
+        return {"CodeDeliveryDetails": self._get_code_delivery_details(recovery, user, username)}
+
+    def revoke_token(self: Any, client_id: str, token: str) -> None:
+        user_pool, _ = _pool_and_user(self, client_id, "")
+        held = user_pool.refresh_tokens.get(token)
+        if held is not None and held[0] == client_id:
+            user_pool.refresh_tokens[token] = None  # as a global sign-out leaves it: refused at refresh
+
+    def _backend_of(response: Any, client_id: str) -> Any:
+        account, region = find_account_region_by_value(
+            "client_id", client_id, fallback=(response.current_account, response.region)
+        )
+        return models.cognitoidp_backends[account][region]
+
+    def respond_resend(self: Any) -> ActionResult:
+        client_id = self._get_param("ClientId")
+        result = _backend_of(self, client_id).resend_confirmation_code(client_id, self._get_param("Username"))
+        return ActionResult(result)
+
+    def respond_revoke(self: Any) -> ActionResult:
+        client_id = self._get_param("ClientId")
+        _backend_of(self, client_id).revoke_token(client_id, self._get_param("Token"))
+        return EmptyResult()
+
+    def confirm_with_the_code_sent(self: Any) -> ActionResult:
+        client_id = self._get_param("ClientId")
+        _, user = _pool_and_user(_backend_of(self, client_id), client_id, self._get_param("Username"))
+        sent = getattr(user, "nija_signup_code", None)
+        if sent is not None and self._get_param("ConfirmationCode") != sent:
+            raise CodeMismatchException("Invalid verification code provided, please try again.")
+        return respond_confirm(self)  # type: ignore[no-any-return]
+
+    backend.forgot_password = forgot_by_email  # type: ignore[method-assign]
+    backend.confirm_forgot_password = confirm_forgot_with_the_code  # type: ignore[method-assign]
+    backend.resend_confirmation_code = resend_confirmation_code
+    backend.revoke_token = revoke_token
+    CognitoIdpResponse.resend_confirmation_code = respond_resend
+    CognitoIdpResponse.revoke_token = respond_revoke
+    CognitoIdpResponse.confirm_sign_up = confirm_with_the_code_sent  # type: ignore[method-assign]
 
 
 def install() -> None:
@@ -122,3 +245,4 @@ def install() -> None:
     pool.create_tokens_from_refresh_token = tokens_of_a_present_user  # type: ignore[method-assign]
     backend.respond_to_auth_challenge = respond_as_the_sessions_user  # type: ignore[method-assign]
     backend.confirm_sign_up = confirm_once  # type: ignore[method-assign]
+    _install_codes_and_revocation(models)

@@ -84,6 +84,38 @@ class IdentityProvider(Protocol):
         ...
 
 
+class SessionsProvider(IdentityProvider, Protocol):
+    """Recovery and sessions: Unauthenticated for a token that is no longer valid."""
+
+    def forgot_password(self, email: str) -> None:
+        """Send a reset code to the address; an unknown address is no error (nothing is sent)."""
+        ...
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None: ...
+
+    def change_password(self, access_token: str, current_password: str, new_password: str) -> None: ...
+
+    def resend_confirmation(self, email: str) -> None:
+        """Send the sign-up code again; an unknown or confirmed address is no error (nothing is sent)."""
+        ...
+
+    def revoke(self, refresh_token: str) -> None:
+        """End the session of this refresh token (it and the tokens it issued)."""
+        ...
+
+    def sign_out_everywhere(self, access_token: str) -> None:
+        """End every session of the token's user, this one included."""
+        ...
+
+    def sign_out_user(self, email: str) -> None:
+        """End every session of the user (an administrator's call: no token of theirs at hand)."""
+        ...
+
+    def disable_totp(self, access_token: str, code: str) -> None:
+        """Turn TOTP off once `code` proves the authenticator is at hand."""
+        ...
+
+
 class LoginGuards(Protocol):
     def get_guard(self, name: str) -> LoginGuard: ...
 

@@ -1,6 +1,7 @@
 import { useLocalSearchParams, useRouter } from "expo-router";
 import { useState } from "react";
 
+import { refreshInCookie } from "@/api/config";
 import { toAppError } from "@/api/errors";
 import { useVerifyMfaMutation } from "@/api/nija";
 import { completeSignIn } from "@/features/session/session";
@@ -21,7 +22,7 @@ export function MfaScreen() {
   const errors = placeError(appError?.status === 401 && appError.code !== "invalid_code" ? { ...appError, message: "This sign-in has expired. Sign in again." } : appError);
 
   async function submit() {
-    const answer = await verify({ email, session, code: code.trim() });
+    const answer = await verify({ email, session, code: code.trim(), refresh_cookie: refreshInCookie() });
     if (!("data" in answer) || !answer.data) return;
     await completeSignIn(dispatch, answer.data, email);
     router.replace("/dashboard");

@@ -85,7 +85,7 @@ test("with MFA on, the authenticator code finishes the sign-in", async () => {
   await fireEvent.changeText(await screen.findByLabelText("Authenticator code"), "123456");
   await fireEvent.press(screen.getByRole("button", { name: "Verify" }));
   expect(await screen.findByLabelText("Equity: 100,250.50")).toBeTruthy();
-  expect(api.calls.find((c) => c.path === "/v1/auth/mfa/verify")?.body).toEqual({ email: EMAIL, session: "s-1", code: "123456" });
+  expect(api.calls.find((c) => c.path === "/v1/auth/mfa/verify")?.body).toEqual({ email: EMAIL, session: "s-1", code: "123456", refresh_cookie: false });
 });
 
 test("signing out forgets the user's data and the stored token", async () => {

@@ -1,6 +1,7 @@
 import { Link, useLocalSearchParams, useRouter } from "expo-router";
 import { useState } from "react";
 
+import { refreshInCookie } from "@/api/config";
 import { toAppError } from "@/api/errors";
 import { useLogInMutation } from "@/api/nija";
 import { completeSignIn } from "@/features/session/session";
@@ -22,7 +23,7 @@ export function SignInScreen() {
   const errors = placeError(toAppError(error));
 
   async function submit() {
-    const answer = await logIn({ email: email.trim(), password });
+    const answer = await logIn({ email: email.trim(), password, refresh_cookie: refreshInCookie() });
     if (!("data" in answer) || !answer.data) return;
     if (answer.data.challenge === "SOFTWARE_TOKEN_MFA" && answer.data.session) {
       router.push({ pathname: "/mfa", params: { email: email.trim(), session: answer.data.session } });
@@ -38,6 +39,9 @@ export function SignInScreen() {
       <Field label="Email" value={email} onChangeText={setEmail} keyboardType="email-address" autoComplete="email" error={errors.email} />
       <Field label="Password" value={password} onChangeText={setPassword} secureTextEntry autoComplete="current-password" error={errors.password} />
       <Button label="Sign in" onPress={submit} busy={isLoading} disabled={!email || !password} />
+      <Link href={{ pathname: "/forgot-password", params: { email: email.trim() } }} accessibilityRole="link">
+        Forgot password?
+      </Link>
       <Link href="/sign-up" accessibilityRole="link">
         New to NIJA? Create an account
       </Link>

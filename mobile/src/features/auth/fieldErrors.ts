@@ -11,7 +11,9 @@ export interface FormErrors {
 export function placeError(error: AppError | undefined): FormErrors {
   if (!error) return {};
   if (error.field === "email" || error.code === "email_taken") return { email: error.message };
-  if (error.field === "password" || error.code === "weak_password") return { password: error.message };
+  if (error.field === "password" || error.field === "new_password" || error.code === "weak_password") {
+    return { password: error.message };
+  }
   if (error.field === "code" || error.code === "invalid_code" || error.code === "expired_code") {
     return { code: error.message };
   }

@@ -6,6 +6,7 @@ import { Button } from "@/ui/Button";
 import { NavBar } from "@/ui/NavBar";
 import { useTheme } from "@/ui/theme";
 
+import { AccountSessions } from "./AccountSessions";
 import { saveLockPrefs } from "./lock";
 
 const TIMEOUTS = [
@@ -52,6 +53,7 @@ export function SecurityScreen() {
             settings to use it.
           </Text>
         )}
+        <AccountSessions />
       </ScrollView>
     </View>
   );

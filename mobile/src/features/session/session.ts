@@ -1,6 +1,6 @@
 // Signing in, restoring a session at start, and signing out.
 import { renewAccess } from "@/api/base";
-import { apiBaseUrl } from "@/api/config";
+import { apiBaseUrl, refreshInCookie } from "@/api/config";
 import { keptUser } from "@/features/offline/snapshots";
 import type { Tokens } from "@/api/types";
 import type { AppDispatch } from "@/store";
@@ -51,7 +51,32 @@ async function reachable(): Promise<boolean> {
   }
 }
 
+/** End every session of the user, on every device (this one included), then sign out here. */
+export async function signOutEverywhere(dispatch: AppDispatch): Promise<void> {
+  const cookie = refreshInCookie();
+  const refreshToken = cookie ? null : await tokenStore.read();
+  if (cookie || refreshToken) {
+    await fetch(`${apiBaseUrl()}/v1/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: cookie ? "include" : "same-origin",
+      body: JSON.stringify(cookie ? { everywhere: true } : { refresh_token: refreshToken, everywhere: true }),
+    }).catch(() => undefined);
+  }
+  await tokenStore.clear();
+  dispatch(signedOut());
+}
+
 export async function signOut(dispatch: AppDispatch): Promise<void> {
+  if (refreshInCookie()) {
+    // The cookie is out of this script's reach: the API ends its session and clears it.
+    await fetch(`${apiBaseUrl()}/v1/auth/logout`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "include",
+      body: "{}",
+    }).catch(() => undefined);
+  }
   await tokenStore.clear();
   dispatch(signedOut());
 }

@@ -1,5 +1,5 @@
-// The refresh token on the web: this page's memory only, never localStorage or sessionStorage, where any
-// script on the page could read it. A reload signs the user out.
+// The refresh token on the web: an HttpOnly cookie the API sets (refresh_cookie, src/api/config.ts), which
+// no script reads, so this store holds nothing there; it never uses localStorage or sessionStorage.
 import type { TokenStore } from "./tokenStore.types";
 
 let held: string | null = null;
