@@ -47,11 +47,12 @@ def install() -> None:
     """Apply the fixes in this process (the server, or in-process `mock_aws` in tests and benches)."""
     import moto.dynamodb.models as models
 
-    from nija.local import moto_cognito, moto_queries, moto_transactions
+    from nija.local import moto_cognito, moto_queries, moto_secrets, moto_transactions
 
     moto_transactions.install()
     moto_queries.install()
     moto_cognito.install()
+    moto_secrets.install()
     from moto.dynamodb.models.table import StreamShard
 
     with _writes:
