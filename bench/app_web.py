@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import signal
 import subprocess
 import tempfile
 import uuid
@@ -30,6 +29,7 @@ import httpx
 
 from bench.pipeline import PASSWORD, admin_login, login, new_trader, start_stack
 from bench.report import line, percentile
+from nija.local.process import LocalStack
 
 MOBILE = Path(__file__).resolve().parents[1] / "mobile"
 LOADS, FILLS = 20, 50
@@ -48,12 +48,12 @@ def _browse(*args: str) -> dict[str, list[dict[str, object]]]:
     return result
 
 
-def _new_user(api: str, proc: subprocess.Popen[str] | None = None) -> str:
+def _new_user(api: str, stack: LocalStack | None = None) -> str:
     """A user signed up through the API; a trader as the pipeline benchmark makes one (enterprise
     tier: 50 orders and the app's reads after each of their events; the paper broker connected)."""
     with httpx.Client(base_url=api, timeout=10) as client:
-        if proc is not None:  # a trader: the admin moves them to the enterprise tier
-            return new_trader(client, admin_login(client, proc), "app-bench")[0]
+        if stack is not None:  # a trader: the admin moves them to the enterprise tier
+            return new_trader(client, admin_login(client, stack), "app-bench")[0]
         email = f"app-bench-{uuid.uuid4().hex[:8]}@example.com"
         client.post("/v1/auth/signup", json={"email": email, "password": PASSWORD}).raise_for_status()
         return email
@@ -64,13 +64,13 @@ def _seconds(samples: list[dict[str, object]], key: str) -> list[float]:
 
 
 def load() -> None:
-    proc, api = start_stack()
+    stack = start_stack()
+    api = stack.api
     try:
         email = _new_user(api)
         samples = _browse("load", f"{api}/app/", email, PASSWORD, str(LOADS))["samples"]
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        stack.stop()
     total = _seconds(samples, "total")
     print(f"App web build: navigation to the dashboard's figures, {len(total)} loads, fresh context each (s)")
     print(line("p50", percentile(total, 50), "s", "reported", None))
@@ -93,14 +93,14 @@ def load() -> None:
 
 
 def fill() -> None:
-    proc, api = start_stack()
+    stack = start_stack()
+    api = stack.api
     try:
-        email = _new_user(api, proc)
+        email = _new_user(api, stack)
         shown = _browse("fills", f"{api}/app/", api, email, PASSWORD, str(FILLS))["orders"]
         recorded = _trade_times(api, email)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        stack.stop()
     latencies = [
         float(str(o["shown_at_ms"])) / 1000 - recorded[str(o["order_id"])]
         for o in shown

@@ -15,7 +15,6 @@ do in the cloud) on its API path, then what it costs.
 from __future__ import annotations
 
 import asyncio
-import signal
 import statistics
 import threading
 import time
@@ -50,7 +49,8 @@ def _flood(
 def over_http() -> None:
     limit = catalogue(STAGE).sign_in_ip_limit
     sent_each = int(limit.limit * DEMAND)
-    proc, api = start_stack()
+    stack = start_stack()
+    api = stack.api
     try:
         statuses: dict[str, Counter[int]] = {}
         start = threading.Event()
@@ -66,8 +66,7 @@ def over_http() -> None:
             t.join()
         took = time.perf_counter() - began
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        stack.stop()
     if len(statuses) != SOURCES:
         raise RuntimeError(f"only {len(statuses)} of {SOURCES} addresses finished their flood")
     admitted = {s: sum(n for code, n in c.items() if code != 429) for s, c in statuses.items()}

@@ -20,7 +20,6 @@ import contextlib
 import io
 import json
 import os
-import signal
 import sqlite3
 import sys
 import tempfile
@@ -124,15 +123,13 @@ def main() -> None:
 
     from nija.adapters.brokers import override_client_settings
 
-    proc, _api = start_stack("--sync-every", os.environ.get("NIJA_BENCH_MIGRATE_SYNC", "60"))
-    args = list(proc.args)  # type: ignore[arg-type]
-    aws = args[args.index("--aws-port") + 1]
+    stack = start_stack("--sync-every", os.environ.get("NIJA_BENCH_MIGRATE_SYNC", "60"))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             emails = generate(root)
             os.chdir(root)  # the email outbox (invitations) goes under it
-            endpoint = f"http://127.0.0.1:{aws}"
+            endpoint = stack.aws
             answers = Answers()
             with override_client_settings(adapter=answers, enable_rate_limit=False):
                 plan_s, _plan = nija_migrate("plan", root, emails, endpoint)
@@ -158,11 +155,7 @@ def main() -> None:
                 f"  apply made {summary['made']} step(s), {summary['pending']} pending; plan again: to_do {again['summary']['to_do']}"
             )
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except Exception:
-            proc.kill()
+        stack.stop()
 
 
 if __name__ == "__main__":

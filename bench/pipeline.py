@@ -11,9 +11,6 @@ kept the local stack's one Python process busy with GETs."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,68 +19,24 @@ from datetime import datetime
 import httpx
 
 from bench.report import line, percentile
-from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP, http_sign_in
-from nija.local.stack import free_port
+from nija.local import process
+from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD, http_sign_in
+from nija.local.process import LocalStack
 
 USERS, ORDERS_EACH = 20, 10
 POLL_S = 0.25
 PASSWORD = "Bench-Passw0rd-1!"
 
 
-# Each started stack's output so far, by process id: its banner names the admin's TOTP secret.
-OUTPUT: dict[int, list[str]] = {}
+def start_stack(*options: str) -> LocalStack:
+    """The local stack on free ports (with these options of its command line); NIJA_BENCH_STACK_LOG
+    names a file for its output, when debugging."""
+    return process.start_stack(*options, log=os.environ.get("NIJA_BENCH_STACK_LOG"))
 
 
-def start_stack(*options: str) -> tuple[subprocess.Popen[str], str]:
-    """`python -m nija.local` on free ports (with these options of its command line)."""
-    api_port, aws_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NIJA_"))}
-    log = os.environ.get("NIJA_BENCH_STACK_LOG")  # a file for the stack's output, when debugging
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nija.local",
-            "--api-port",
-            str(api_port),
-            "--aws-port",
-            str(aws_port),
-            *options,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    OUTPUT[proc.pid] = []
-    threading.Thread(target=_keep_output, args=(proc, log), daemon=True).start()
-    api = f"http://127.0.0.1:{api_port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
-                return proc, api
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise TimeoutError("the local stack did not start")
-
-
-def _keep_output(proc: subprocess.Popen[str], log: str | None) -> None:
-    out = open(log, "w") if log else None  # noqa: SIM115 - lives as long as the stack
-    assert proc.stdout is not None
-    for text in proc.stdout:
-        OUTPUT[proc.pid].append(text)
-        if out is not None:
-            out.write(text)
-            out.flush()
-
-
-def admin_login(client: httpx.Client, proc: subprocess.Popen[str]) -> dict[str, str]:
+def admin_login(client: httpx.Client, stack: LocalStack) -> dict[str, str]:
     """The local admin's headers: the password, then a code from the TOTP secret its banner prints."""
-    found = ADMIN_TOTP.search("".join(OUTPUT[proc.pid]))
-    assert found is not None, "the local stack's banner names no admin TOTP secret"
-    token = http_sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD, found.group(1))
+    token = http_sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD, stack.admin_totp_secret())
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -153,10 +106,11 @@ def _trade(
 
 
 def main() -> None:
-    proc, api = start_stack()
+    stack = start_stack()
+    api = stack.api
     try:
         with httpx.Client(base_url=api, timeout=10) as client:
-            admin = admin_login(client, proc)
+            admin = admin_login(client, stack)
             sessions = [user_session(client, admin) for _ in range(USERS)]
         latencies: list[float] = []
         seen: list[float] = []
@@ -169,8 +123,7 @@ def main() -> None:
             t.join()
         elapsed = time.perf_counter() - started
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        stack.stop()
     ms = [s * 1000 for s in latencies]
     print(
         f"Local pipeline: POST /v1/orders to FILLED, {USERS} users x {ORDERS_EACH} orders, concurrently (ms)"

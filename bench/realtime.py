@@ -9,7 +9,6 @@ the client's); received is when the client's socket hands over the fill event.""
 from __future__ import annotations
 
 import json
-import signal
 import threading
 import time
 from datetime import datetime
@@ -61,10 +60,11 @@ def trade(api: str, headers: dict[str, str], latencies: list[float], failures: l
 
 
 def main() -> None:
-    proc, api = start_stack()
+    stack = start_stack()
+    api = stack.api
     try:
         with httpx.Client(base_url=api, timeout=10) as client:
-            admin = admin_login(client, proc)
+            admin = admin_login(client, stack)
             sessions = [user_session(client, admin) for _ in range(USERS)]
         latencies: list[float] = []
         failures: list[str] = []
@@ -74,8 +74,7 @@ def main() -> None:
         for t in threads:
             t.join()
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
+        stack.stop()
     ms = [s * 1000 for s in latencies]
     total = USERS * FILLS_EACH
     print(

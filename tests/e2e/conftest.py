@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from stack_process import Stack, running_stack
+
+from nija.local.process import LocalStack as Stack
+from nija.local.process import running_stack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from stack_process import Stack, running_stack
 
 from nija.local.identity import DEMO_EMAIL, DEMO_PASSWORD
+from nija.local.process import LocalStack as Stack
+from nija.local.process import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 

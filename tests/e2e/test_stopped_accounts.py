@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from nija.catalogue import catalogue
-from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP, http_sign_in
+from nija.local.identity import ADMIN_EMAIL, ADMIN_PASSWORD, http_sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 PASSWORD = "Standing-Passw0rd-42!"
@@ -34,10 +34,9 @@ def _login(api: str, email: str, password: str) -> dict[str, str]:
 
 def _admin(stack) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The local admin, signed in as its banner says: the password, then a TOTP code."""
-    found = ADMIN_TOTP.search("".join(stack.output))
-    assert found is not None, "the banner names no admin TOTP secret"
     with httpx.Client(base_url=stack.api, timeout=10) as http:
-        return {"Authorization": f"Bearer {http_sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD, found.group(1))}"}
+        token = http_sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD, stack.admin_totp_secret())
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _writes(api: str, headers: dict[str, str]) -> dict[str, httpx.Response]:
