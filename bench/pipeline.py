@@ -42,8 +42,7 @@ def admin_login(client: httpx.Client, stack: LocalStack) -> dict[str, str]:
 
 
 def login(client: httpx.Client, email: str, password: str) -> dict[str, str]:
-    token = client.post("/v1/auth/login", json={"email": email, "password": password}).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {http_sign_in(client, email, password)}"}
 
 
 def new_trader(

@@ -9,7 +9,6 @@ import json
 import os
 import re
 from dataclasses import dataclass, replace
-from ipaddress import ip_network
 from pathlib import Path
 
 from aws_cdk import Environment, RemovalPolicy
@@ -17,6 +16,7 @@ from aws_cdk import aws_logs as logs
 
 from nija.catalogue import Catalogue, catalogue
 from nija.cors import LOCAL_DEV_ORIGINS, parse_origins
+from nija.logic.admin_access import parse_networks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -107,8 +107,7 @@ def settings_for(
             raise ValueError(f"budget_usd is a positive number of dollars, got {monthly_budget_usd!r}")
         settings = replace(settings, monthly_budget_usd=amount)
     if admin_ips:
-        networks = tuple(str(ip_network(p.strip(), strict=False)) for p in admin_ips.split(",") if p.strip())
-        settings = replace(settings, admin_ips=networks)
+        settings = replace(settings, admin_ips=tuple(str(n) for n in parse_networks(admin_ips)))
     return settings
 
 

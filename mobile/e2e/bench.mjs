@@ -7,15 +7,9 @@
 //   node e2e/bench.mjs fills <app url> <api url> <email> <password> <fills>
 //     Signed in on the dashboard with live updates on; market orders placed through the API one after
 //     another; for each, when the page's Cash figure changed (the page's own clock, this machine's).
-import { launch } from "./browser.mjs";
+import { launch, signIn } from "./browser.mjs";
 
 const [mode, ...args] = process.argv.slice(2);
-
-async function signIn(page, email, password) {
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 async function load([url, email, password, loads]) {
   const chromium = await launch();

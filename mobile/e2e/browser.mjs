@@ -20,3 +20,10 @@ export async function launch() {
   });
   return { browser, close: () => browser.close() };
 }
+
+// The app's sign-in form, filled and sent as a person would.
+export async function signIn(page, email, password) {
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

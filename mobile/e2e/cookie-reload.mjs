@@ -1,7 +1,7 @@
 // The web build keeps its refresh token as the API's HttpOnly cookie: sign in, reload, still signed in,
 // and no script of the page can read the token (document.cookie, storage).
 // node e2e/cookie-reload.mjs <app url> <email> <password> → prints {"before", "after", "script_sees", "cookies"}.
-import { launch } from "./browser.mjs";
+import { launch, signIn } from "./browser.mjs";
 
 const [url, email, password] = process.argv.slice(2);
 if (!url || !email || !password) {
@@ -14,9 +14,7 @@ try {
   const context = await chromium.browser.newContext();
   const page = await context.newPage();
   await page.goto(url);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, email, password);
   const equity = page.getByLabel(/^Equity: /);
   await equity.waitFor({ timeout: 15_000 });
   const before = await equity.getAttribute("aria-label");

@@ -1,7 +1,7 @@
 // A fill shows on the dashboard without a reload: sign in, place an order through the API, and wait
 // for the dashboard's open positions to change (the socket's events refresh it).
 // node e2e/live-fill.mjs <app url> <api url> <email> <password> → {"before": …, "after": …, "ms": …}
-import { launch } from "./browser.mjs";
+import { launch, signIn } from "./browser.mjs";
 
 const [url, api, email, password] = process.argv.slice(2);
 if (!url || !api || !email || !password) {
@@ -13,9 +13,7 @@ const chromium = await launch();
 try {
   const page = await chromium.browser.newPage();
   await page.goto(url);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, email, password);
   const positions = page.getByLabel(/^Open positions: /);
   await positions.waitFor({ timeout: 15_000 });
   await page.getByLabel("Live updates: on").waitFor({ timeout: 15_000 });

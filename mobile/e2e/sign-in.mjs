@@ -1,6 +1,6 @@
 // The web build as a person uses it: open it, sign in, see the dashboard's figures.
 // node e2e/sign-in.mjs <app url> <email> <password> → prints {"equity": "…", "ms": …} as JSON.
-import { launch } from "./browser.mjs";
+import { launch, signIn } from "./browser.mjs";
 
 const [url, email, password] = process.argv.slice(2);
 if (!url || !email || !password) {
@@ -13,9 +13,7 @@ try {
   const page = await chromium.browser.newPage();
   const started = Date.now();
   await page.goto(url);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, email, password);
   const equity = page.getByLabel(/^Equity: /);
   await equity.waitFor({ timeout: 15_000 });
   const label = await equity.getAttribute("aria-label");

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 from functools import lru_cache
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from nija.catalogue import Catalogue, catalogue
 from nija.cors import parse_origins
 from nija.domain.ip_limits import IpLimit
+from nija.logic.admin_access import parse_networks
 
 
 class Settings(BaseSettings):
@@ -75,18 +76,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # The networks the admin API answers (nija.logic.admin_access): comma-separated addresses or CIDR
     # blocks; empty, any. The CDK app sets it from the stage's admin_ips.
-    admin_allowed_ips: Annotated[tuple[str, ...], NoDecode] = ()
+    admin_allowed_ips: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
     @field_validator("admin_allowed_ips", mode="before")
     @classmethod
-    def _networks(cls, value: object) -> tuple[str, ...]:
-        parts = value.split(",") if isinstance(value, str) else list(value or ())  # type: ignore[call-overload]
-        networks = tuple(str(ip_network(p.strip(), strict=False)) for p in parts if str(p).strip())
-        return networks
-
-    @property
-    def admin_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
-        return tuple(ip_network(n) for n in self.admin_allowed_ips)
+    def _networks(cls, value: object) -> tuple[IPv4Network | IPv6Network, ...]:
+        return parse_networks(value) if isinstance(value, str | list | tuple) else ()
 
     # The local stack's per-address limits (nija.ip_limits), "REQUESTS/SECONDS"; unset: the catalogue's.
     sign_in_ip_limit: Annotated[IpLimit | None, NoDecode] = None

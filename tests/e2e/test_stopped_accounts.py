@@ -26,17 +26,14 @@ def _user(api: str) -> tuple[str, str, dict[str, str]]:
     return email, signed.json()["user_id"], _login(api, email, PASSWORD)
 
 
-def _login(api: str, email: str, password: str) -> dict[str, str]:
-    r = httpx.post(f"{api}/v1/auth/login", json={"email": email, "password": password}, timeout=10)
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+def _login(api: str, email: str, password: str, totp_secret: str | None = None) -> dict[str, str]:
+    with httpx.Client(base_url=api, timeout=10) as http:
+        return {"Authorization": f"Bearer {http_sign_in(http, email, password, totp_secret)}"}
 
 
 def _admin(stack) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The local admin, signed in as its banner says: the password, then a TOTP code."""
-    with httpx.Client(base_url=stack.api, timeout=10) as http:
-        token = http_sign_in(http, ADMIN_EMAIL, ADMIN_PASSWORD, stack.admin_totp_secret())
-    return {"Authorization": f"Bearer {token}"}
+    return _login(stack.api, ADMIN_EMAIL, ADMIN_PASSWORD, stack.admin_totp_secret())
 
 
 def _writes(api: str, headers: dict[str, str]) -> dict[str, httpx.Response]:

@@ -5,32 +5,17 @@ tested against moto in tests/integration/test_accounts.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
-from nija.adapters import cognito
 from nija.adapters.cognito import CognitoIdentity
 from nija.api.errors import status_of
-from nija.config import reset_settings
 from nija.domain.errors import NijaError
 
 TOKEN = "a" * 40
-
-
-@pytest.fixture
-def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    idp = boto3.client("cognito-idp", region_name="us-east-1")
-    monkeypatch.setattr(cognito, "client", lambda name: idp)
-    monkeypatch.setenv("NIJA_USER_POOL_ID", "us-east-1_pool")
-    monkeypatch.setenv("NIJA_USER_POOL_CLIENT_ID", "client")
-    reset_settings()
-    with Stubber(idp) as stubber:
-        yield stubber
-    reset_settings()
 
 
 CALLS: dict[str, tuple[str, Callable[[CognitoIdentity], Any]]] = {

@@ -2,7 +2,7 @@
 // step alike for any address, so the screen does too: "if it has an account".
 import { useLocalSearchParams, useRouter } from "expo-router";
 import { useState } from "react";
-import { Text, View } from "react-native";
+import { Text } from "react-native";
 
 import { toAppError } from "@/api/errors";
 import { useForgotPasswordMutation, useResetPasswordMutation } from "@/api/nija";
@@ -12,7 +12,8 @@ import { FormError, Screen } from "@/ui/Screen";
 import { useTheme } from "@/ui/theme";
 
 import { placeError } from "./fieldErrors";
-import { PASSWORD_RULES, passwordOk } from "./password";
+import { PasswordRules } from "./PasswordRules";
+import { passwordOk } from "./password";
 
 export function ForgotPasswordScreen() {
   const params = useLocalSearchParams<{ email?: string }>();
@@ -55,20 +56,7 @@ export function ForgotPasswordScreen() {
       <FormError message={errors.form} />
       <Field label="Reset code" value={code} onChangeText={setCode} keyboardType="number-pad" autoComplete="one-time-code" error={errors.code} />
       <Field label="New password" value={password} onChangeText={setPassword} secureTextEntry autoComplete="new-password" error={errors.password} />
-      <View accessibilityLabel="Password rules" accessible={false}>
-        {PASSWORD_RULES.map((rule) => {
-          const met = rule.met(password);
-          return (
-            <Text
-              key={rule.label}
-              accessibilityLabel={`${rule.label}: ${met ? "met" : "not met"}`}
-              style={{ color: met ? theme.success : theme.muted, marginBottom: 2 }}
-            >
-              {met ? "✓" : "○"} {rule.label}
-            </Text>
-          );
-        })}
-      </View>
+      <PasswordRules password={password} />
       <Button label="Set new password" onPress={setNewPassword} busy={resetting.isLoading} disabled={!code || !passwordOk(password)} />
       <Button label="Send another code" onPress={sendCode} busy={asked.isLoading} />
     </Screen>

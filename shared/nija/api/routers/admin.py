@@ -29,7 +29,7 @@ from nija.logic.controls import Controls
 def admin(caller: Annotated[Principal, Depends(current_principal)], request: Request) -> Principal:
     """An admin with TOTP on (403 mfa_required, saying how to turn it on), from the stage's allowed
     networks when it names any (403 ip_not_allowed)."""
-    return admit(caller, client_ip(request), get_settings().admin_networks)
+    return admit(caller, client_ip(request), get_settings().admin_allowed_ips)
 
 
 Admin = Annotated[Principal, Depends(admin)]
